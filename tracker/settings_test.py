@@ -1,0 +1,23 @@
+"""Test settings: the production settings with a fixed key and fast hashing.
+
+The database comes from DATABASE_URL (PostgreSQL in `make test`); without it,
+SQLite.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+
+from .settings import *  # noqa: E402,F403
+from .settings import DATABASES, VAR_DIR  # noqa: E402
+
+if not os.environ.get("DATABASE_URL"):
+    DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "test.sqlite3")}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class TransfersConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "transfers"
+    verbose_name = "Arms transfers"
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,694 @@
+"""The domain model: who supplies what to whom, under which deal, and who said so.
+
+Every model keeps a full change history (django-simple-history) and has a
+natural key, so fixtures are portable between databases.
+"""
+
+import secrets
+
+import pycountry
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Upper
+from simple_history.models import HistoricalRecords
+
+from .dates import Precision, format_partial_date, sane_date_check, validate_sane_date
+
+CODE_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    "Use letters, digits, '-', '_' or '.', starting with a letter or digit.",
+)
+
+
+def new_key():
+    """A short random key for records that have no natural name of their own."""
+    return secrets.token_hex(6)
+
+
+def validate_currency(value):
+    if value and pycountry.currencies.get(alpha_3=value.upper()) is None:
+        raise ValidationError("%(value)s is not an ISO 4217 currency code.", params={"value": value})
+
+
+def validate_language(value):
+    if value and pycountry.languages.get(alpha_2=value.lower()) is None:
+        raise ValidationError("%(value)s is not an ISO 639-1 language code.", params={"value": value})
+
+
+# --- Actors and people ------------------------------------------------------
+
+
+class ActorManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Actor(models.Model):
+    """Any party: a state, an organisation, a non-state armed group, a company, a body.
+
+    States use their ISO 3166-1 alpha-3 code; everything else a stable slug.
+    """
+
+    class Kind(models.TextChoices):
+        STATE = "state", "state"
+        HISTORICAL_STATE = "historical-state", "historical state"
+        ORGANISATION = "organisation", "international organisation"
+        NON_STATE = "non-state", "non-state armed group"
+        COMPANY = "company", "company"
+        GOVERNMENT_BODY = "government-body", "government body"
+        UNKNOWN = "unknown", "unknown party"
+        OTHER = "other", "other"
+
+    code = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[CODE_VALIDATOR],
+        help_text="ISO 3166-1 alpha-3 for states (RUS, IRN); a stable slug for everything else.",
+    )
+    name = models.CharField(max_length=200, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STATE, db_index=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The state a ministry or company belongs to.",
+    )
+    aliases = models.JSONField(
+        default=list, blank=True, help_text="Other names used by sources and registers, one per line."
+    )
+    notes = models.TextField(blank=True)
+
+    objects = ActorManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Upper("code"),
+                name="actor_code_unique_ci",
+                violation_error_message="An actor with this code (ignoring case) already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("pk")),
+                name="actor_not_own_parent",
+                violation_error_message="An actor cannot be its own parent.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class PersonManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Person(models.Model):
+    """A named speaker, with the actor they speak for."""
+
+    name = models.CharField(max_length=200, db_index=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    affiliation = models.ForeignKey(Actor, null=True, blank=True, on_delete=models.PROTECT, related_name="people")
+    title = models.CharField(max_length=200, blank=True, help_text="Position, e.g. 'Defence Minister'.")
+    notes = models.TextField(blank=True)
+
+    objects = PersonManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+# --- Weapon systems ------------------------------------------------------------
+
+
+class Category(models.TextChoices):
+    """SIPRI's armament categories."""
+
+    AIRCRAFT = "aircraft", "aircraft"
+    AIR_DEFENCE = "air-defence", "air-defence systems"
+    ANTI_SUBMARINE = "anti-submarine", "anti-submarine warfare weapons"
+    ARMOURED_VEHICLES = "armoured-vehicles", "armoured vehicles"
+    ARTILLERY = "artillery", "artillery"
+    ENGINES = "engines", "engines"
+    MISSILES = "missiles", "missiles"
+    NAVAL_WEAPONS = "naval-weapons", "naval weapons"
+    SATELLITES = "satellites", "satellites"
+    SENSORS = "sensors", "sensors"
+    SHIPS = "ships", "ships"
+    OTHER = "other", "other"
+
+
+class WeaponSystemManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class WeaponSystem(models.Model):
+    """A weapon system or model, e.g. the Tor-M1 mobile surface-to-air missile system."""
+
+    designation = models.CharField(max_length=200, db_index=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
+    description = models.CharField(max_length=300, blank=True)
+    producer = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.PROTECT, related_name="systems_produced"
+    )
+    origin = models.ForeignKey(
+        Actor, null=True, blank=True, on_delete=models.PROTECT, related_name="systems_originated"
+    )
+    other_names = models.JSONField(default=list, blank=True, help_text="Reporting names and variants, one per line.")
+    capability_notes = models.TextField(blank=True)
+
+    objects = WeaponSystemManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["designation"]
+        verbose_name = "weapon system"
+
+    def __str__(self):
+        return self.designation
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+# --- Deals -------------------------------------------------------------------------
+
+
+class ContractManager(models.Manager):
+    def get_by_natural_key(self, reference):
+        return self.get(reference=reference)
+
+
+class Contract(models.Model):
+    """A deal between a supplier and a recipient; its lines are Transfers."""
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", "reported"
+        NEGOTIATING = "negotiating", "negotiating"
+        SIGNED = "signed", "signed"
+        DELIVERING = "delivering", "delivering"
+        COMPLETED = "completed", "completed"
+        CANCELLED = "cancelled", "cancelled"
+
+    class Kind(models.TextChoices):
+        ARMS = "arms", "arms transfer"
+        NON_ARMS = "non-arms", "not an arms transfer (kept out of arms listings and totals)"
+
+    reference = models.SlugField(max_length=100, unique=True, help_text="A stable reference for the deal.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ARMS, db_index=True)
+    supplier = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="contracts_supplied")
+    recipient = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="contracts_received")
+    title = models.CharField(max_length=300, blank=True, help_text="A short description of the deal.")
+    order_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])
+    order_date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.YEAR)
+    order_date_is_estimate = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REPORTED, db_index=True)
+    value_amount = models.DecimalField(
+        max_digits=18, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    value_currency = models.CharField(
+        max_length=3, blank=True, validators=[validate_currency], help_text="ISO 4217, e.g. USD."
+    )
+    value_is_estimate = models.BooleanField(default=False)
+    sipri_deal_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    notes = models.TextField(blank=True)
+
+    objects = ContractManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-order_date", "reference"]
+        indexes = [models.Index(fields=["supplier", "recipient", "order_date"], name="contract_parties_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(supplier=F("recipient")),
+                name="contract_supplier_not_recipient",
+                violation_error_message="The supplier and the recipient must be different actors.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_amount__isnull=True) | Q(value_amount__gte=0),
+                name="contract_value_not_negative",
+                violation_error_message="The value cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_amount__isnull=True) | ~Q(value_currency=""),
+                name="contract_value_has_currency",
+                violation_error_message="A value needs a currency (ISO 4217, e.g. USD).",
+            ),
+            models.CheckConstraint(
+                condition=sane_date_check("order_date"),
+                name="contract_order_date_sane",
+                violation_error_message="The order date must lie between 1900 and 2100.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def natural_key(self):
+        return (self.reference,)
+
+    def clean(self):
+        if self.value_currency:
+            self.value_currency = self.value_currency.upper()
+
+    @property
+    def order_date_display(self):
+        return format_partial_date(self.order_date, self.order_date_precision)
+
+
+class TransferManager(models.Manager):
+    def get_by_natural_key(self, contract_reference, line):
+        return self.get(contract__reference=contract_reference, line=line)
+
+
+class Transfer(models.Model):
+    """One line of a contract: a quantity of one weapon system."""
+
+    class Condition(models.TextChoices):
+        NEW = "new", "new"
+        SECOND_HAND = "second-hand", "second-hand"
+        SECOND_HAND_MODERNISED = "second-hand-modernised", "second-hand, modernised"
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="transfers")
+    line = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Line number within the contract; assigned when left empty."
+    )
+    system = models.ForeignKey(WeaponSystem, on_delete=models.PROTECT, related_name="transfers")
+    quantity_ordered = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty when unknown.", validators=[MinValueValidator(0)]
+    )
+    quantity_ordered_is_estimate = models.BooleanField(default=False)
+    condition = models.CharField(max_length=24, choices=Condition.choices, default=Condition.NEW, db_index=True)
+    licensed_production = models.BooleanField(default=False)
+    tiv_per_unit = models.DecimalField(
+        "SIPRI TIV per unit", max_digits=14, decimal_places=3, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    tiv_order = models.DecimalField(
+        "SIPRI TIV of the order",
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    tiv_delivered = models.DecimalField(
+        "SIPRI TIV delivered",
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    comments = models.TextField(blank=True)
+
+    objects = TransferManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "line"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "line"],
+                name="transfer_line_unique",
+                violation_error_message="This contract already has a line with this number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_ordered__isnull=True) | Q(quantity_ordered__gte=0),
+                name="transfer_quantity_not_negative",
+                violation_error_message="The quantity ordered cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(tiv_per_unit__isnull=True) | Q(tiv_per_unit__gte=0))
+                & (Q(tiv_order__isnull=True) | Q(tiv_order__gte=0))
+                & (Q(tiv_delivered__isnull=True) | Q(tiv_delivered__gte=0)),
+                name="transfer_tiv_not_negative",
+                violation_error_message="TIV values cannot be negative.",
+            ),
+        ]
+
+    def __str__(self):
+        quantity = "?" if self.quantity_ordered is None else self.quantity_ordered
+        return f"{self.contract_id and self.contract.reference} #{self.line}: {quantity} x {self.system}"
+
+    def natural_key(self):
+        return self.contract.natural_key() + (self.line,)
+
+    natural_key.dependencies = ["transfers.contract", "transfers.weaponsystem"]
+
+    def save(self, *args, **kwargs):
+        # Line numbers make the natural key; editors should not have to type them.
+        if self.line is None and self.contract_id:
+            last = Transfer.objects.filter(contract_id=self.contract_id).aggregate(m=models.Max("line"))["m"]
+            self.line = (last or 0) + 1
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.pk and self.quantity_ordered is not None:
+            delivered = self.deliveries.aggregate(total=Sum("quantity"))["total"]
+            if delivered is not None and delivered > self.quantity_ordered:
+                raise ValidationError(
+                    {
+                        "quantity_ordered": (
+                            f"{delivered} are already recorded as delivered; "
+                            f"the quantity ordered cannot be {self.quantity_ordered}."
+                        )
+                    }
+                )
+
+    @property
+    def quantity_delivered(self):
+        """Sum of known delivery quantities (None if no delivery has a known quantity)."""
+        annotated = getattr(self, "delivered_total", "missing")
+        if annotated != "missing":
+            return annotated
+        return self.deliveries.aggregate(total=Sum("quantity"))["total"]
+
+    @property
+    def quantity_remaining(self):
+        if self.quantity_ordered is None:
+            return None
+        return self.quantity_ordered - (self.quantity_delivered or 0)
+
+    @property
+    def delivery_years(self):
+        return sorted({d.date.year for d in self.deliveries.all()})
+
+
+class DeliveryManager(models.Manager):
+    def get_by_natural_key(self, contract_reference, transfer_line, line):
+        return self.get(transfer__contract__reference=contract_reference, transfer__line=transfer_line, line=line)
+
+
+class Delivery(models.Model):
+    """Some or all of a transfer's quantity, delivered at a date (at least a year)."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="deliveries")
+    line = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Assigned when left empty.")
+    date = models.DateField(validators=[validate_sane_date])
+    date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.YEAR)
+    date_is_estimate = models.BooleanField(default=False)
+    quantity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty when unknown.", validators=[MinValueValidator(0)]
+    )
+    quantity_is_estimate = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+
+    objects = DeliveryManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["transfer", "date", "line"]
+        verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["date"], name="delivery_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "line"],
+                name="delivery_line_unique",
+                violation_error_message="This transfer already has a delivery with this number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__gte=0),
+                name="delivery_quantity_not_negative",
+                violation_error_message="The quantity delivered cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=sane_date_check("date"),
+                name="delivery_date_sane",
+                violation_error_message="The delivery date must lie between 1900 and 2100.",
+            ),
+        ]
+
+    def __str__(self):
+        quantity = "?" if self.quantity is None else self.quantity
+        return f"{quantity} delivered {self.date_display}"
+
+    def natural_key(self):
+        return self.transfer.natural_key() + (self.line,)
+
+    natural_key.dependencies = ["transfers.transfer"]
+
+    def save(self, *args, **kwargs):
+        if self.line is None and self.transfer_id:
+            last = Delivery.objects.filter(transfer_id=self.transfer_id).aggregate(m=models.Max("line"))["m"]
+            self.line = (last or 0) + 1
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        # The ordered quantity caps the sum of all deliveries of the transfer.
+        if self.quantity is None or not self.transfer_id:
+            return
+        ordered = self.transfer.quantity_ordered
+        if ordered is None:
+            return
+        others = (
+            Delivery.objects.filter(transfer_id=self.transfer_id).exclude(pk=self.pk).aggregate(t=Sum("quantity"))["t"]
+            or 0
+        )
+        if others + self.quantity > ordered:
+            raise ValidationError(
+                {"quantity": (f"Delivered total {others + self.quantity} would exceed the {ordered} ordered.")}
+            )
+
+    @property
+    def date_display(self):
+        return format_partial_date(self.date, self.date_precision)
+
+
+# --- Sources and claims ----------------------------------------------------------
+
+
+class SourceManager(models.Manager):
+    def get_by_natural_key(self, key):
+        return self.get(key=key)
+
+
+class Source(models.Model):
+    """A document: a news report, an official statement, a register or dataset."""
+
+    class Kind(models.TextChoices):
+        NEWS_REPORT = "news-report", "news report"
+        OFFICIAL_STATEMENT = "official-statement", "official statement"
+        GOVERNMENT_REPORT = "government-report", "government report"
+        REGISTER = "register", "register or dataset"
+        OTHER = "other", "other"
+
+    key = models.SlugField(max_length=100, unique=True, default=new_key)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS_REPORT, db_index=True)
+    title = models.CharField(max_length=500)
+    publisher = models.CharField(max_length=200, blank=True, help_text="e.g. The Associated Press")
+    outlet = models.CharField(max_length=200, blank=True, help_text="Where it appeared, e.g. NBC News")
+    url = models.URLField(max_length=1000, blank=True)
+    published_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])
+    published_date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
+    accessed_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])
+    language = models.CharField(max_length=8, blank=True, default="en", validators=[validate_language])
+    notes = models.TextField(blank=True)
+
+    objects = SourceManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_date", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["url"],
+                condition=~Q(url=""),
+                name="source_url_unique",
+                violation_error_message="A source with this URL already exists.",
+            ),
+            models.CheckConstraint(
+                condition=sane_date_check("published_date") & sane_date_check("accessed_date"),
+                name="source_dates_sane",
+                violation_error_message="Source dates must lie between 1900 and 2100.",
+            ),
+        ]
+
+    def __str__(self):
+        when = self.published_date_display or "undated"
+        return f"{self.title} ({self.outlet or self.publisher or self.get_kind_display()}, {when})"
+
+    def natural_key(self):
+        return (self.key,)
+
+    @property
+    def published_date_display(self):
+        return format_partial_date(self.published_date, self.published_date_precision)
+
+
+class ClaimManager(models.Manager):
+    def get_by_natural_key(self, key):
+        return self.get(key=key)
+
+
+CLAIM_SUBJECTS = ("contract", "transfer", "delivery", "system", "actor")
+
+
+def _exactly_one_subject():
+    options = Q()
+    for chosen in CLAIM_SUBJECTS:
+        term = Q()
+        for field in CLAIM_SUBJECTS:
+            term &= Q(**{f"{field}__isnull": field != chosen})
+        options |= term
+    return options
+
+
+class Claim(models.Model):
+    """One thing one source says about exactly one record."""
+
+    class Attribution(models.TextChoices):
+        ON_RECORD = "on-record", "on the record"
+        ANONYMOUS = "anonymous", "anonymous"
+        SPOKESPERSON = "spokesperson", "spokesperson"
+        MEDIA_REPORT = "media-report", "citing other media"
+        SOURCE = "source", "stated by the source itself"
+
+    class Stance(models.TextChoices):
+        ASSERTS = "asserts", "asserts"
+        CONFIRMS = "confirms", "confirms"
+        DENIES = "denies", "denies"
+        CRITICISES = "criticises", "criticises"
+        DEFENDS = "defends", "defends"
+        COMMENTS = "comments", "comments"
+
+    class Rank(models.TextChoices):
+        PREFERRED = "preferred", "preferred"
+        NORMAL = "normal", "normal"
+        DEPRECATED = "deprecated", "deprecated"
+
+    class AssertionField(models.TextChoices):
+        QUANTITY_ORDERED = "quantity_ordered", "quantity ordered"
+        QUANTITY_DELIVERED = "quantity_delivered", "quantity delivered"
+        VALUE = "value", "value"
+        ORDER_DATE = "order_date", "order date"
+        DELIVERY_DATE = "delivery_date", "delivery date"
+        STATUS = "status", "status"
+        OTHER = "other", "other"
+
+    key = models.SlugField(max_length=100, unique=True, default=new_key)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claims")
+    # What the claim is about: exactly one of these (enforced by a constraint).
+    contract = models.ForeignKey(Contract, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    transfer = models.ForeignKey(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    system = models.ForeignKey(WeaponSystem, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    actor = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims_about",
+        help_text="The actor the claim is about (not the speaker).",
+    )
+    # Who says it.
+    speaker = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        help_text="Empty when the speaker is unnamed.",
+    )
+    speaker_actor = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims_made",
+        help_text="The actor the speaker speaks for.",
+    )
+    speaker_role = models.CharField(max_length=200, blank=True, help_text="Role as stated, e.g. 'ministry official'.")
+    attribution = models.CharField(max_length=14, choices=Attribution.choices, default=Attribution.SOURCE)
+    stance = models.CharField(max_length=12, choices=Stance.choices, default=Stance.ASSERTS, db_index=True)
+    assertion_field = models.CharField(max_length=20, choices=AssertionField.choices, blank=True)
+    assertion_value = models.CharField(max_length=200, blank=True, help_text="e.g. 29, '700000000 USD', 2005-12.")
+    quote = models.TextField(blank=True, help_text="A short verbatim quote, only where the claim is a quotation.")
+    summary = models.TextField(help_text="What the source says, in our own words.")
+    stated_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])
+    stated_date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
+    rank = models.CharField(max_length=10, choices=Rank.choices, default=Rank.NORMAL)
+    deprecation_reason = models.CharField(max_length=300, blank=True)
+
+    objects = ClaimManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["stated_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_exactly_one_subject(),
+                name="claim_exactly_one_subject",
+                violation_error_message=(
+                    "A claim is about exactly one record: a contract, a transfer, a delivery, a system or an actor."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(rank="deprecated") | ~Q(deprecation_reason=""),
+                name="claim_deprecated_has_reason",
+                violation_error_message="A deprecated claim needs a reason.",
+            ),
+            models.CheckConstraint(
+                condition=Q(assertion_field="", assertion_value="") | (~Q(assertion_field="") & ~Q(assertion_value="")),
+                name="claim_assertion_complete",
+                violation_error_message="A structured assertion needs both a field and a value.",
+            ),
+            models.CheckConstraint(
+                condition=sane_date_check("stated_date"),
+                name="claim_stated_date_sane",
+                violation_error_message="The date stated must lie between 1900 and 2100.",
+            ),
+        ]
+
+    def __str__(self):
+        who = self.speaker or self.speaker_role or self.speaker_actor or "source"
+        return f"{who} {self.stance}: {self.summary[:60]}"
+
+    def natural_key(self):
+        return (self.key,)
+
+    natural_key.dependencies = [
+        "transfers.source",
+        "transfers.contract",
+        "transfers.transfer",
+        "transfers.delivery",
+        "transfers.person",
+    ]
+
+    @property
+    def subject(self):
+        for field in CLAIM_SUBJECTS:
+            value = getattr(self, field)
+            if value is not None:
+                return value
+        return None
+
+    @property
+    def subject_type(self):
+        for field in CLAIM_SUBJECTS:
+            if getattr(self, f"{field}_id") is not None:
+                return field
+        return None
+
+    @property
+    def stated_date_display(self):
+        return format_partial_date(self.stated_date, self.stated_date_precision)
