@@ -1,0 +1,68 @@
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from transfers.models import Actor, Contract
+
+
+@pytest.mark.django_db
+def test_load_countries_loads_every_iso_state_and_is_idempotent():
+    call_command("load_countries", verbosity=0)
+    first = Actor.objects.filter(kind="state").count()
+    history = Actor.history.count()
+    assert first == 249
+    assert Actor.objects.get(code="IRN").name == "Iran"
+    assert "Iran, Islamic Republic of" in Actor.objects.get(code="IRN").aliases
+    call_command("load_countries", verbosity=0)
+    assert Actor.objects.filter(kind="state").count() == first
+    assert Actor.history.count() == history
+
+
+@pytest.mark.django_db
+def test_load_countries_keeps_an_edited_name():
+    call_command("load_countries", verbosity=0)
+    Actor.objects.filter(code="GBR").update(name="Britain")
+    call_command("load_countries", verbosity=0)
+    assert Actor.objects.get(code="GBR").name == "Britain"
+
+
+def write_fixture(tmp_path, records):
+    path = tmp_path / "fixture.json"
+    path.write_text(json.dumps(records))
+    return str(path)
+
+
+@pytest.mark.django_db
+def test_fixture_breaking_a_rule_names_the_record_and_changes_nothing(seed, tmp_path):
+    before = Contract.objects.count()
+    path = write_fixture(
+        tmp_path,
+        [
+            {"model": "transfers.contract", "fields": {"reference": "good", "supplier": ["RUS"], "recipient": ["IRN"]}},
+            {"model": "transfers.contract", "fields": {"reference": "bad", "supplier": ["RUS"], "recipient": ["RUS"]}},
+        ],
+    )
+    with pytest.raises(CommandError, match=r"Contract 'bad'.*supplier and the recipient must be different"):
+        call_command("loaddata", path, verbosity=0)
+    assert Contract.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_fixture_with_unknown_natural_key_names_it_and_changes_nothing(seed, tmp_path):
+    before = Contract.objects.count()
+    path = write_fixture(
+        tmp_path,
+        [{"model": "transfers.contract", "fields": {"reference": "x", "supplier": ["XXX"], "recipient": ["IRN"]}}],
+    )
+    with pytest.raises(CommandError, match=r"Contract 'x'.*supplier refers to an unknown actor \['XXX'\]"):
+        call_command("loaddata", path, verbosity=0)
+    assert Contract.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_ensure_admin_uses_the_environment_password(monkeypatch, client):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-test-password")
+    call_command("ensure_admin", verbosity=0)
+    call_command("ensure_admin", verbosity=0)
+    assert client.login(username="admin", password="a-long-test-password")

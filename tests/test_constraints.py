@@ -1,0 +1,137 @@
+"""Every rule rejects bad data with its message: in validation (admin, API) and in the database."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from transfers.models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
+
+
+@pytest.fixture
+def world(db):
+    rus = Actor.objects.create(code="RUS", name="Russia")
+    irn = Actor.objects.create(code="IRN", name="Iran")
+    system = WeaponSystem.objects.create(designation="Tor-M1", slug="tor-m1", category="air-defence")
+    contract = Contract.objects.create(reference="c1", supplier=rus, recipient=irn)
+    transfer = Transfer.objects.create(contract=contract, system=system, quantity_ordered=10)
+    source = Source.objects.create(title="A report")
+    return {"rus": rus, "irn": irn, "system": system, "contract": contract, "transfer": transfer, "source": source}
+
+
+def assert_rejected(instance, message, db_too=True):
+    with pytest.raises(ValidationError) as excinfo:
+        instance.full_clean()
+    assert message in " ".join(excinfo.value.messages)
+    if db_too:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            instance.save()
+
+
+def test_supplier_differs_from_recipient(world):
+    bad = Contract(reference="c2", supplier=world["rus"], recipient=world["rus"])
+    assert_rejected(bad, "The supplier and the recipient must be different actors.")
+
+
+def test_value_not_negative(world):
+    bad = Contract(reference="c2", supplier=world["rus"], recipient=world["irn"], value_amount=-1, value_currency="USD")
+    assert_rejected(bad, "greater than or equal to 0")
+
+
+def test_value_has_currency(world):
+    bad = Contract(reference="c2", supplier=world["rus"], recipient=world["irn"], value_amount=Decimal(5))
+    assert_rejected(bad, "A value needs a currency")
+
+
+def test_currency_is_iso_4217(world):
+    bad = Contract(reference="c2", supplier=world["rus"], recipient=world["irn"], value_amount=5, value_currency="XYZ")
+    assert_rejected(bad, "not an ISO 4217 currency code", db_too=False)
+
+
+def test_quantity_not_negative(world):
+    bad = Transfer(contract=world["contract"], line=2, system=world["system"], quantity_ordered=-3)
+    assert_rejected(bad, "greater than or equal to 0")
+    delivery = Delivery(transfer=world["transfer"], line=9, date=datetime.date(2006, 1, 1), quantity=-1)
+    assert_rejected(delivery, "greater than or equal to 0")
+
+
+def test_tiv_not_negative(world):
+    bad = Transfer(contract=world["contract"], line=2, system=world["system"], tiv_per_unit=Decimal("-1"))
+    assert_rejected(bad, "greater than or equal to 0")
+
+
+def test_delivered_not_above_ordered(world):
+    transfer = world["transfer"]
+    Delivery.objects.create(transfer=transfer, date=datetime.date(2006, 1, 1), quantity=6)
+    bad = Delivery(transfer=transfer, date=datetime.date(2007, 1, 1), quantity=5)
+    with pytest.raises(ValidationError, match="Delivered total 11 would exceed the 10 ordered"):
+        bad.full_clean()
+    transfer.quantity_ordered = 5
+    with pytest.raises(ValidationError, match="6 are already recorded as delivered"):
+        transfer.full_clean()
+
+
+@pytest.mark.parametrize("year", [1899, datetime.date.today().year + 12])
+def test_years_in_a_sane_range(world, year):
+    bad = Contract(reference="c2", supplier=world["rus"], recipient=world["irn"], order_date=datetime.date(year, 1, 1))
+    with pytest.raises(ValidationError, match="outside the sane range"):
+        bad.full_clean()
+    if year < 1900:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            bad.save()
+
+
+def test_unique_codes_slugs_references(world):
+    assert_rejected(Actor(code="rus", name="Russia again"), "already exists")
+    assert_rejected(WeaponSystem(designation="x", slug="tor-m1", category="other"), "already exists")
+    assert_rejected(Contract(reference="c1", supplier=world["rus"], recipient=world["irn"]), "already exists")
+    Source.objects.create(title="one", url="https://example.org/a")
+    assert_rejected(Source(title="two", url="https://example.org/a"), "already exists")
+    # Empty URLs are not duplicates of each other.
+    Source.objects.create(title="three", url="")
+
+
+@pytest.mark.parametrize("subjects", [[], ["contract", "system"]])
+def test_claim_is_about_exactly_one_record(world, subjects):
+    values = {"contract": world["contract"], "system": world["system"]}
+    bad = Claim(source=world["source"], summary="s", **{name: values[name] for name in subjects})
+    assert_rejected(bad, "A claim is about exactly one record")
+
+
+def test_claim_rules(world):
+    base = {"source": world["source"], "summary": "s", "contract": world["contract"]}
+    assert_rejected(Claim(**base, rank="deprecated"), "A deprecated claim needs a reason.")
+    assert_rejected(Claim(**base, assertion_field="quantity_ordered"), "needs both a field and a value")
+    Claim(**base, rank="deprecated", deprecation_reason="superseded", key="ok").full_clean()
+
+
+def test_referenced_records_are_protected(world):
+    Claim.objects.create(source=world["source"], summary="s", contract=world["contract"])
+    for instance in [world["rus"], world["system"], world["source"], world["contract"]]:
+        with pytest.raises(ProtectedError), transaction.atomic():
+            instance.delete()
+    assert Actor.objects.filter(code="RUS").exists()
+
+
+@pytest.mark.parametrize(
+    "name,build",
+    [
+        ("contract_value_not_negative", lambda w: Contract(supplier=w["rus"], recipient=w["irn"], value_amount=-1)),
+        ("transfer_quantity_not_negative", lambda w: Transfer(quantity_ordered=-1)),
+        ("transfer_tiv_not_negative", lambda w: Transfer(tiv_order=Decimal("-0.5"))),
+        ("delivery_quantity_not_negative", lambda w: Delivery(date=datetime.date(2000, 1, 1), quantity=-2)),
+        ("delivery_date_sane", lambda w: Delivery(date=datetime.date(1800, 1, 1))),
+        ("source_dates_sane", lambda w: Source(published_date=datetime.date(2200, 1, 1))),
+        ("claim_stated_date_sane", lambda w: Claim(stated_date=datetime.date(1850, 1, 1))),
+    ],
+)
+def test_named_constraints_carry_their_message(world, name, build):
+    """Field validators usually answer first; the named constraint still has its own message."""
+    instance = build(world)
+    constraint = next(c for c in type(instance)._meta.constraints if c.name == name)
+    with pytest.raises(ValidationError) as excinfo:
+        constraint.validate(type(instance), instance)
+    assert excinfo.value.messages == [constraint.violation_error_message]
