@@ -34,3 +34,63 @@ def history_record_raw_save(*, instance, created, using=None, reason="fixture lo
     )
     entry.save(using=using)
     return entry
+
+
+_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _plain(value):
+    if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+        return value
+    return str(value)
+
+
+def _related_names(records, fields):
+    """(field, id) -> the related record's key (code, slug, reference), for readable diffs."""
+    names = {}
+    for field in fields:
+        if not field.is_relation:
+            continue
+        ids = {getattr(record, field.attname) for record in records} - {None}
+        if not ids:
+            continue
+        for related in field.related_model.objects.filter(pk__in=ids):
+            key = related.natural_key()
+            names[(field.name, related.pk)] = key[0] if len(key) == 1 else "/".join(str(k) for k in key)
+    return names
+
+
+def history_entries(*, instance):
+    """The record's history, newest first, each entry with its field changes."""
+    records = list(instance.history.select_related("history_user").order_by("history_date", "history_id"))
+    entries = []
+    previous = None
+    fields = list(type(instance).history.model.tracked_fields)
+    related_names = _related_names(records, fields)
+    for record in records:
+        changes = []
+        for field in fields:
+            new = getattr(record, field.attname)
+            old = getattr(previous, field.attname) if previous is not None else None
+            if previous is None and record.history_type != "+":
+                old = None
+            if previous is None or old != new:
+                if previous is None and new in (None, "", [], False) and record.history_type == "+":
+                    continue
+                if field.is_relation:
+                    old = related_names.get((field.name, old), old)
+                    new = related_names.get((field.name, new), new)
+                changes.append({"field": field.name, "old": _plain(old), "new": _plain(new)})
+        entries.append(
+            {
+                "history_id": record.history_id,
+                "date": record.history_date,
+                "type": _TYPES.get(record.history_type, record.history_type),
+                "user": record.history_user.get_username() if record.history_user else None,
+                "reason": record.history_change_reason,
+                "changes": changes,
+            }
+        )
+        previous = record
+    entries.reverse()
+    return entries

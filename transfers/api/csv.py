@@ -1,0 +1,118 @@
+"""CSV output: a header row, one flat row per record, streamed for lists."""
+
+import csv
+import json
+
+from django.http import StreamingHttpResponse
+from rest_framework import renderers, serializers
+
+from .fields import NestedRelatedField
+
+CHUNK_SIZE = 2000
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for streaming csv.writer output."""
+
+    def write(self, value):
+        return value
+
+
+def serializer_columns(serializer, prefix=""):
+    """Flat column names of a serializer: nested objects become `supplier.code`, `supplier.name`."""
+    columns = []
+    for name, field in serializer.fields.items():
+        if getattr(field, "write_only", False):
+            continue
+        if isinstance(field, NestedRelatedField):
+            columns += serializer_columns(field.brief(), prefix=f"{prefix}{name}.")
+        elif isinstance(field, serializers.Serializer):
+            columns += serializer_columns(field, prefix=f"{prefix}{name}.")
+        else:
+            columns.append(prefix + name)
+    return columns
+
+
+def flatten(data, prefix="", out=None):
+    out = {} if out is None else out
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flatten(value, f"{name}.", out)
+        elif isinstance(value, list):
+            if all(not isinstance(item, (dict, list)) for item in value):
+                out[name] = "; ".join("" if item is None else str(item) for item in value)
+            else:
+                out[name] = json.dumps(value, default=str)
+        else:
+            out[name] = value
+    return out
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def csv_rows(columns, records):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(columns)
+    for record in records:
+        flat = flatten(record)
+        yield writer.writerow([_cell(flat.get(column)) for column in columns])
+
+
+def stream_queryset_as_csv(*, queryset, serializer_class, context, filename):
+    """Every row of the queryset, serialized chunk by chunk: memory stays flat."""
+    columns = serializer_columns(serializer_class(context=context))
+
+    def records():
+        chunk = []
+        for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
+            chunk.append(obj)
+            if len(chunk) >= CHUNK_SIZE:
+                yield from serializer_class(chunk, many=True, context=context).data
+                chunk = []
+        if chunk:
+            yield from serializer_class(chunk, many=True, context=context).data
+
+    response = StreamingHttpResponse(
+        (line.encode("utf-8") for line in csv_rows(columns, records())), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """`?format=csv` or `Accept: text/csv`. Lists are streamed by the views; this renders the rest."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            data = data["results"]
+        if isinstance(data, dict):
+            if all(isinstance(v, list) and all(isinstance(i, str) for i in v) for v in data.values()):
+                # Validation errors: one row per message.
+                rows = [
+                    {"field": field, "message": message} for field, messages in data.items() for message in messages
+                ]
+            else:
+                rows = [data]
+        elif isinstance(data, list):
+            rows = [item if isinstance(item, dict) else {"value": item} for item in data]
+        else:
+            rows = [{"value": data}]
+        columns = []
+        for row in rows:
+            for column in flatten(row):
+                if column not in columns:
+                    columns.append(column)
+        return "".join(csv_rows(columns, rows)).encode("utf-8")

@@ -1,0 +1,114 @@
+"""Serializer fields shared by every resource."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import serializers
+
+from ..dates import format_partial_date, parse_partial_date, validate_sane_date
+
+
+class NestedRelatedField(serializers.RelatedField):
+    """A foreign key read as a small object and written as its code, slug, reference or id.
+
+    GET shows `{"code": "RUS", "name": "Russia"}`; POST accepts `"RUS"` (case-insensitive
+    for codes) or the numeric id.
+    """
+
+    default_error_messages = {
+        "does_not_exist": "No {model} with {lookup} '{value}'.",
+        "invalid": "Expected a {lookup} or a numeric id.",
+    }
+
+    def __init__(self, *, brief, lookup, case_insensitive=False, **kwargs):
+        self.brief = brief
+        self.lookup = lookup
+        self.case_insensitive = case_insensitive
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        queryset = self.get_queryset()
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("invalid", lookup=self.lookup)
+        if isinstance(data, int) or (isinstance(data, str) and data.isdigit()):
+            found = queryset.filter(pk=int(data)).first()
+        else:
+            lookup = f"{self.lookup}__iexact" if self.case_insensitive else self.lookup
+            found = queryset.filter(**{lookup: data.strip()}).first()
+        if found is None:
+            self.fail("does_not_exist", model=queryset.model._meta.verbose_name, lookup=self.lookup, value=data)
+        return found
+
+    def to_representation(self, value):
+        return self.brief(value, context=self.context).data
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def get_choices(self, cutoff=None):
+        # The browsable API would otherwise render every row as an <option>.
+        return {}
+
+
+class NestedRelatedFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NestedRelatedField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return {
+                "oneOf": [build_basic_type(OpenApiTypes.STR), build_basic_type(OpenApiTypes.INT)],
+                "description": f"The {self.target.lookup} or the numeric id.",
+            }
+        component = auto_schema.resolve_serializer(self.target.brief, direction)
+        return component.ref if component else build_basic_type(OpenApiTypes.OBJECT)
+
+
+class PartialDateField(serializers.Field):
+    """A date at its precision: reads `2005-12`, writes `2005`, `2005-12` or `2005-12-16`.
+
+    It sets both the date field and its `<field>_precision` companion.
+    """
+
+    def __init__(self, *, date_field, precision_field=None, **kwargs):
+        self.date_field = date_field
+        self.precision_field = precision_field or f"{date_field}_precision"
+        kwargs["source"] = "*"
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance):
+        return format_partial_date(getattr(instance, self.date_field), getattr(instance, self.precision_field))
+
+    def to_internal_value(self, data):
+        if data in (None, ""):
+            if not self.allow_null:
+                raise serializers.ValidationError("This field may not be empty.")
+            return {self.date_field: None}
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Expected a date as YYYY, YYYY-MM or YYYY-MM-DD.")
+        try:
+            date, precision = parse_partial_date(data)
+            validate_sane_date(date)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc) or "Not a valid date.") from exc
+        return {self.date_field: date, self.precision_field: precision}
+
+    def validate_empty_values(self, data):
+        # source="*" fields never see None otherwise; an explicit null clears the date.
+        if data is None and self.allow_null:
+            return (False, None)
+        return super().validate_empty_values(data)
+
+
+class PartialDateFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = PartialDateField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = build_basic_type(OpenApiTypes.STR)
+        schema["pattern"] = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+        schema["description"] = "A date at its precision: YYYY, YYYY-MM or YYYY-MM-DD."
+        if self.target.allow_null:
+            schema["nullable"] = True
+        return schema

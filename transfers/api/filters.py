@@ -1,0 +1,387 @@
+"""One FilterSet per resource, all in this module.
+
+Actor parameters take codes (`supplier=rus,irn`: case-insensitive, comma = any
+of); records are named by code, slug, key or reference (or numeric id); years are
+inclusive. An unknown code, slug or choice, or a malformed year, is a 400 that
+names the parameter.
+"""
+
+import datetime
+
+import django_filters as filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Upper
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from ..models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
+from ..selectors import transfer_confirmed_q
+
+MAX_QUERY_YEAR = 9998
+
+
+def _split(value):
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class RecordListField(forms.CharField):
+    """Comma-separated codes/slugs/references (or ids) that must all exist."""
+
+    def __init__(self, *, model, lookup, case_insensitive=False, **kwargs):
+        self.model = model
+        self.lookup = lookup
+        self.case_insensitive = case_insensitive
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        wanted = _split(value)
+        if not wanted:
+            raise forms.ValidationError("Give at least one value.")
+        ids = {int(v) for v in wanted if v.isdigit() and len(v) < 19}
+        names = [v for v in wanted if not (v.isdigit() and len(v) < 19)]
+        found_ids = set(self.model.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+        matched = {}
+        if names and self.lookup == "id":
+            missing = names
+        elif names:
+            if self.case_insensitive:
+                rows = (
+                    self.model.objects.annotate(_key=Upper(self.lookup))
+                    .filter(_key__in=[n.upper() for n in names])
+                    .values_list("_key", "pk")
+                )
+                matched = dict(rows)
+                missing = [n for n in names if n.upper() not in matched]
+            else:
+                matched = dict(
+                    self.model.objects.filter(**{f"{self.lookup}__in": names}).values_list(self.lookup, "pk")
+                )
+                missing = [n for n in names if n not in matched]
+        else:
+            missing = []
+        missing += [str(i) for i in ids - found_ids]
+        if missing:
+            raise forms.ValidationError(
+                f"Unknown {self.model._meta.verbose_name} {self.lookup}: {', '.join(missing)}.", code="unknown"
+            )
+        return sorted(found_ids | set(matched.values()))
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class RecordListFilter(filters.Filter):
+    """Filter on records named by code/slug/reference; `field_name` holds their ids."""
+
+    field_class = RecordListField
+
+    def __init__(self, *args, model, lookup, case_insensitive=False, any_of=None, **kwargs):
+        kwargs.setdefault("help_text", f"{model._meta.verbose_name} {lookup}(s) or ids, comma-separated (any of).")
+        self.any_of = any_of  # several paths: a record matches through any of them
+        super().__init__(*args, model=model, lookup=lookup, case_insensitive=case_insensitive, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        if self.any_of:
+            condition = Q()
+            for name in self.any_of:
+                condition |= Q(**{f"{name}__in": value})
+            return qs.filter(condition)
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+def actor_filter(field_name, **kwargs):
+    return RecordListFilter(field_name=field_name, model=Actor, lookup="code", case_insensitive=True, **kwargs)
+
+
+class ChoiceListField(forms.CharField):
+    def __init__(self, *, choices, **kwargs):
+        self.valid = [value for value, _label in choices]
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        wanted = [v.lower() for v in _split(value)]
+        unknown = [v for v in wanted if v not in self.valid]
+        if unknown or not wanted:
+            raise forms.ValidationError(
+                f"Unknown value {', '.join(unknown) or value!r}; choose from: {', '.join(self.valid)}.", code="invalid"
+            )
+        return wanted
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ChoiceListFilter(filters.Filter):
+    """A choice, or several comma-separated (any of); unknown choices are a 400."""
+
+    field_class = ChoiceListField
+
+    def __init__(self, *args, choices, **kwargs):
+        kwargs.setdefault("help_text", "One of: " + ", ".join(v for v, _ in choices) + " (comma-separated: any of).")
+        super().__init__(*args, choices=choices, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class YearFilter(filters.NumberFilter):
+    """An inclusive year bound on a date field: `from` includes 1 January, `to` 31 December."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, bound, **kwargs):
+        self.bound = bound
+        kwargs.setdefault("help_text", f"Year (inclusive), {'from' if bound == 'from' else 'up to'}.")
+        super().__init__(*args, min_value=1, max_value=MAX_QUERY_YEAR, **kwargs)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        if self.bound == "from":
+            return qs.filter(**{f"{self.field_name}__gte": datetime.date(int(value), 1, 1)})
+        return qs.filter(**{f"{self.field_name}__lt": datetime.date(int(value) + 1, 1, 1)})
+
+
+class StrictBooleanFilter(filters.ChoiceFilter):
+    """`true` or `false` (also 1/0, yes/no); anything else is a 400."""
+
+    TRUE = {"true", "1", "yes"}
+    FALSE = {"false", "0", "no"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, choices=[(v, v) for v in sorted(self.TRUE | self.FALSE)], **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        return self.method_filter(qs, value.lower() in self.TRUE)
+
+    def method_filter(self, qs, value):
+        raise NotImplementedError
+
+
+class ConfirmedFilter(StrictBooleanFilter):
+    def method_filter(self, qs, value):
+        return qs.filter(transfer_confirmed_q()) if value else qs.exclude(transfer_confirmed_q())
+
+
+def _delivery_between(first, last, transfer_ref="pk"):
+    deliveries = Delivery.objects.filter(transfer=OuterRef(transfer_ref))
+    if first is not None:
+        deliveries = deliveries.filter(date__gte=datetime.date(first, 1, 1))
+    if last is not None:
+        deliveries = deliveries.filter(date__lt=datetime.date(last + 1, 1, 1))
+    return Exists(deliveries)
+
+
+class BaseFilterSet(filters.FilterSet):
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return self.filter_ranges(queryset)
+
+    def filter_ranges(self, queryset):
+        return queryset
+
+
+# --- Per resource -----------------------------------------------------------------------------
+
+
+class ActorFilterSet(BaseFilterSet):
+    kind = ChoiceListFilter(field_name="kind", choices=Actor.Kind.choices)
+    role = filters.ChoiceFilter(
+        choices=[("supplier", "supplier"), ("recipient", "recipient")],
+        method="filter_role",
+        help_text="Actors that appear in this role in an arms contract.",
+    )
+    parent = actor_filter("parent_id")
+
+    class Meta:
+        model = Actor
+        fields = ["kind", "role", "parent"]
+
+    def filter_role(self, qs, name, value):
+        role_field = "supplier" if value == "supplier" else "recipient"
+        contracts = Contract.objects.filter(kind=Contract.Kind.ARMS, **{role_field: OuterRef("pk")})
+        return qs.filter(Exists(contracts))
+
+
+class PersonFilterSet(BaseFilterSet):
+    affiliation = actor_filter("affiliation_id")
+
+    class Meta:
+        model = Person
+        fields = ["affiliation"]
+
+
+class WeaponSystemFilterSet(BaseFilterSet):
+    category = ChoiceListFilter(field_name="category", choices=Category.choices)
+    producer = actor_filter("producer_id")
+    origin = actor_filter("origin_id")
+
+    class Meta:
+        model = WeaponSystem
+        fields = ["category", "producer", "origin"]
+
+
+class ContractFilterSet(BaseFilterSet):
+    supplier = actor_filter("supplier_id")
+    recipient = actor_filter("recipient_id")
+    status = ChoiceListFilter(field_name="status", choices=Contract.Status.choices)
+    kind = ChoiceListFilter(field_name="kind", choices=Contract.Kind.choices)
+    ordered_from = YearFilter(field_name="order_date", bound="from")
+    ordered_to = YearFilter(field_name="order_date", bound="to")
+    system = RecordListFilter(
+        field_name="system", model=WeaponSystem, lookup="slug", method="filter_system", help_text="System slug(s)."
+    )
+
+    class Meta:
+        model = Contract
+        fields = ["supplier", "recipient", "status", "kind", "ordered_from", "ordered_to", "system"]
+
+    def filter_system(self, qs, name, value):
+        return qs.filter(Exists(Transfer.objects.filter(contract=OuterRef("pk"), system_id__in=value)))
+
+
+class TransferFilterSet(BaseFilterSet):
+    supplier = actor_filter("contract__supplier_id")
+    recipient = actor_filter("contract__recipient_id")
+    system = RecordListFilter(field_name="system_id", model=WeaponSystem, lookup="slug")
+    category = ChoiceListFilter(field_name="system__category", choices=Category.choices)
+    status = ChoiceListFilter(field_name="contract__status", choices=Contract.Status.choices)
+    condition = ChoiceListFilter(field_name="condition", choices=Transfer.Condition.choices)
+    contract = RecordListFilter(field_name="contract_id", model=Contract, lookup="reference")
+    ordered_from = YearFilter(field_name="contract__order_date", bound="from")
+    ordered_to = YearFilter(field_name="contract__order_date", bound="to")
+    # Applied together in filter_ranges: both bounds hold for the same delivery.
+    delivered_from = YearFilter(
+        bound="from", method="filter_noop", help_text="Year (inclusive): transfers with a delivery in or after it."
+    )
+    delivered_to = YearFilter(
+        bound="to", method="filter_noop", help_text="Year (inclusive): transfers with a delivery in or before it."
+    )
+    confirmed = ConfirmedFilter(help_text="true: an on-record claim confirms it; false: none does.")
+    source = RecordListFilter(
+        field_name="source",
+        model=Source,
+        lookup="key",
+        method="filter_source",
+        help_text="Source key(s) or ids: transfers supported by a claim of that source.",
+    )
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "supplier",
+            "recipient",
+            "system",
+            "category",
+            "status",
+            "condition",
+            "contract",
+            "ordered_from",
+            "ordered_to",
+            "delivered_from",
+            "delivered_to",
+            "confirmed",
+            "source",
+        ]
+
+    def filter_noop(self, qs, name, value):
+        return qs
+
+    def filter_source(self, qs, name, value):
+        from ..selectors import claims_behind_transfer
+
+        return qs.filter(Exists(claims_behind_transfer().filter(source_id__in=value)))
+
+    def filter_ranges(self, queryset):
+        # Both bounds apply to the same delivery.
+        first = self.form.cleaned_data.get("delivered_from")
+        last = self.form.cleaned_data.get("delivered_to")
+        if first is None and last is None:
+            return queryset
+        return queryset.filter(_delivery_between(first, last))
+
+
+class DeliveryFilterSet(BaseFilterSet):
+    transfer = RecordListFilter(field_name="transfer_id", model=Transfer, lookup="id")
+    contract = RecordListFilter(field_name="transfer__contract_id", model=Contract, lookup="reference")
+    supplier = actor_filter("transfer__contract__supplier_id")
+    recipient = actor_filter("transfer__contract__recipient_id")
+    system = RecordListFilter(field_name="transfer__system_id", model=WeaponSystem, lookup="slug")
+    delivered_from = YearFilter(field_name="date", bound="from")
+    delivered_to = YearFilter(field_name="date", bound="to")
+
+    class Meta:
+        model = Delivery
+        fields = ["transfer", "contract", "supplier", "recipient", "system", "delivered_from", "delivered_to"]
+
+
+class SourceFilterSet(BaseFilterSet):
+    kind = ChoiceListFilter(field_name="kind", choices=Source.Kind.choices)
+    publisher = filters.CharFilter(
+        field_name="publisher", lookup_expr="iexact", help_text="Publisher (exact, any case)."
+    )
+    outlet = filters.CharFilter(field_name="outlet", lookup_expr="iexact")
+    published_from = YearFilter(field_name="published_date", bound="from")
+    published_to = YearFilter(field_name="published_date", bound="to")
+
+    class Meta:
+        model = Source
+        fields = ["kind", "publisher", "outlet", "published_from", "published_to"]
+
+
+class ClaimFilterSet(BaseFilterSet):
+    source = RecordListFilter(field_name="source_id", model=Source, lookup="key")
+    contract = RecordListFilter(
+        any_of=("contract_id", "transfer__contract_id", "delivery__transfer__contract_id"),
+        model=Contract,
+        lookup="reference",
+        help_text="Contract reference(s) or ids: claims about it, its transfers or its deliveries.",
+    )
+    transfer = RecordListFilter(
+        any_of=("transfer_id", "delivery__transfer_id"),
+        model=Transfer,
+        lookup="id",
+        help_text="Transfer id(s): claims about it or its deliveries.",
+    )
+    delivery = RecordListFilter(field_name="delivery_id", model=Delivery, lookup="id")
+    system = RecordListFilter(field_name="system_id", model=WeaponSystem, lookup="slug")
+    actor = RecordListFilter(
+        any_of=("actor_id", "speaker_actor_id"),
+        model=Actor,
+        lookup="code",
+        case_insensitive=True,
+        help_text="Actor code(s): claims about the actor or made on its behalf.",
+    )
+    speaker = RecordListFilter(field_name="speaker_id", model=Person, lookup="slug")
+    stance = ChoiceListFilter(field_name="stance", choices=Claim.Stance.choices)
+    attribution = ChoiceListFilter(field_name="attribution", choices=Claim.Attribution.choices)
+    rank = ChoiceListFilter(field_name="rank", choices=Claim.Rank.choices)
+    stated_from = YearFilter(field_name="stated_date", bound="from")
+    stated_to = YearFilter(field_name="stated_date", bound="to")
+
+    class Meta:
+        model = Claim
+        fields = [
+            "source",
+            "contract",
+            "transfer",
+            "delivery",
+            "system",
+            "actor",
+            "speaker",
+            "stance",
+            "attribution",
+            "rank",
+            "stated_from",
+            "stated_to",
+        ]

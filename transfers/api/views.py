@@ -1,0 +1,378 @@
+"""API views: thin; queries come from selectors, rules from the models."""
+
+import hashlib
+import json
+
+from django.db import transaction
+from django.db.models.functions import Upper
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import filters, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from .. import selectors
+from ..history import history_entries
+from . import filters as api_filters
+from . import serializers as s
+from .csv import CSVRenderer, stream_queryset_as_csv
+
+
+class StrictOrderingFilter(filters.OrderingFilter):
+    """`ordering=-order_date,id`; public names map to ORM paths; unknown names are a 400."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        mapping = view.ordering_map
+        if not params:
+            return list(view.default_ordering)
+        ordering = []
+        for term in [t.strip() for t in params.split(",") if t.strip()]:
+            descending = term.startswith("-")
+            name = term.lstrip("-")
+            if name not in mapping:
+                raise ValidationError(
+                    {self.ordering_param: [f"Unknown ordering '{name}'; choose from: {', '.join(mapping)}."]}
+                )
+            ordering.append(("-" if descending else "") + mapping[name])
+        ordering.append("pk")  # a stable order for pagination
+        return ordering
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Comma-separated; prefix with - for descending. One of: " + ", ".join(view.ordering_map),
+                "schema": {"type": "string"},
+            }
+        ]
+
+
+def representation_etag(data):
+    payload = json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+
+
+def _if_match_values(header):
+    return [value.strip().removeprefix("W/") for value in header.split(",") if value.strip()]
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of the version you edited; a stale one answers 412 and changes nothing.",
+)
+
+
+@extend_schema_view(
+    update=extend_schema(parameters=[IF_MATCH]),
+    partial_update=extend_schema(parameters=[IF_MATCH]),
+    destroy=extend_schema(parameters=[IF_MATCH]),
+)
+class TrackerViewSet(viewsets.ModelViewSet):
+    """List, detail, CSV, ETags, conditional writes and history, for every resource."""
+
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
+    ordering_map = {"id": "pk"}
+    default_ordering = ("pk",)
+    # Detail URLs take the numeric id or this field (e.g. /api/actors/RUS/).
+    alternate_lookup = None
+    alternate_lookup_case_insensitive = False
+    csv_filename = "export"
+
+    def get_object(self):
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        queryset = self.filter_queryset(self.get_queryset()) if self.action != "history" else self.get_queryset()
+        if value.isdigit() and len(value) < 19:
+            obj = queryset.filter(pk=int(value)).first()
+        elif self.alternate_lookup:
+            if self.alternate_lookup_case_insensitive:
+                queryset = queryset.annotate(_lookup=Upper(self.alternate_lookup))
+                obj = queryset.filter(_lookup=value.upper()).first()
+            else:
+                obj = queryset.filter(**{self.alternate_lookup: value}).first()
+        else:
+            obj = None
+        if obj is None:
+            raise NotFound()
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def filter_queryset(self, queryset):
+        # Filters belong to lists; a detail URL names its record.
+        if self.action in {"list", "summary"}:
+            return super().filter_queryset(queryset)
+        return queryset
+
+    # --- reads ---
+
+    def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            queryset = self.filter_queryset(self.get_queryset())
+            return stream_queryset_as_csv(
+                queryset=queryset,
+                serializer_class=self.get_serializer_class(),
+                context=self.get_serializer_context(),
+                filename=self.csv_filename,
+            )
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = representation_etag(response.data)
+        return response
+
+    # --- writes: validated like the admin, conditional on If-Match ---
+
+    def _refetched(self, instance):
+        return self.get_queryset().get(pk=instance.pk)
+
+    def _check_if_match(self, instance):
+        header = self.request.headers.get("If-Match")
+        if not header:
+            return None
+        current = representation_etag(self.get_serializer(instance).data)
+        if "*" not in _if_match_values(header) and current not in _if_match_values(header):
+            return Response(
+                {
+                    "detail": "The record changed since you read it (stale If-Match); nothing was changed.",
+                    "etag": current,
+                },
+                status=status.HTTP_412_PRECONDITION_FAILED,
+                headers={"ETag": current},
+            )
+        return None
+
+    def _locked_object(self):
+        instance = self.get_object()
+        # Lock the row so the If-Match check and the write see the same version.
+        type(instance).objects.select_for_update().filter(pk=instance.pk).exists()
+        return self._refetched(instance)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            instance = serializer.save()
+        data = self.get_serializer(self._refetched(instance)).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": representation_etag(data)})
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            instance = self._locked_object()
+            failed = self._check_if_match(instance)
+            if failed:
+                return failed
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+        data = self.get_serializer(self._refetched(instance)).data
+        return Response(data, headers={"ETag": representation_etag(data)})
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            instance = self._locked_object()
+            failed = self._check_if_match(instance)
+            if failed:
+                return failed
+            self.perform_destroy(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_destroy(self, instance):
+        from django.db.models import ProtectedError
+
+        try:
+            instance.delete()
+        except ProtectedError as exc:
+            users = sorted({f"{o._meta.verbose_name} {o.pk}" for o in exc.protected_objects})[:10]
+            raise ValidationError(
+                {"non_field_errors": [f"Still used by other records, so it cannot be deleted: {', '.join(users)}."]}
+            ) from exc
+
+    @extend_schema(responses=s.HistoryEntrySerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request, *args, **kwargs):
+        """Every change of this record: who, when, and the values before and after."""
+        instance = self.get_object()
+        return Response(s.HistoryEntrySerializer(history_entries(instance=instance), many=True).data)
+
+
+class ActorViewSet(TrackerViewSet):
+    """States, organisations, armed groups, companies and government bodies."""
+
+    queryset = selectors.actor_list()
+    serializer_class = s.ActorSerializer
+    filterset_class = api_filters.ActorFilterSet
+    search_fields = ["code", "name", "aliases"]
+    ordering_map = {"id": "pk", "code": "code", "name": "name", "kind": "kind"}
+    default_ordering = ("name", "pk")
+    alternate_lookup = "code"
+    alternate_lookup_case_insensitive = True
+    csv_filename = "actors"
+
+    def get_queryset(self):
+        return selectors.actor_list()
+
+
+class PersonViewSet(TrackerViewSet):
+    """Named speakers and whom they speak for."""
+
+    serializer_class = s.PersonSerializer
+    filterset_class = api_filters.PersonFilterSet
+    search_fields = ["name", "title", "slug"]
+    ordering_map = {"id": "pk", "name": "name"}
+    default_ordering = ("name", "pk")
+    alternate_lookup = "slug"
+    csv_filename = "people"
+
+    def get_queryset(self):
+        return selectors.person_list()
+
+
+class WeaponSystemViewSet(TrackerViewSet):
+    """Weapon systems, in SIPRI's categories."""
+
+    serializer_class = s.WeaponSystemSerializer
+    filterset_class = api_filters.WeaponSystemFilterSet
+    search_fields = ["designation", "slug", "description", "other_names"]
+    ordering_map = {"id": "pk", "designation": "designation", "category": "category"}
+    default_ordering = ("designation", "pk")
+    alternate_lookup = "slug"
+    csv_filename = "systems"
+
+    def get_queryset(self):
+        return selectors.system_list()
+
+
+class ContractViewSet(TrackerViewSet):
+    """Deals: supplier, recipient, order date, status, value. Non-arms contracts carry kind=non-arms."""
+
+    serializer_class = s.ContractSerializer
+    filterset_class = api_filters.ContractFilterSet
+    search_fields = ["reference", "title", "notes", "supplier__name", "recipient__name"]
+    ordering_map = {
+        "id": "pk",
+        "reference": "reference",
+        "order_date": "order_date",
+        "status": "status",
+        "value": "value_amount",
+        "supplier": "supplier__code",
+        "recipient": "recipient__code",
+    }
+    default_ordering = ("pk",)
+    alternate_lookup = "reference"
+    csv_filename = "contracts"
+
+    def get_queryset(self):
+        return selectors.contract_list()
+
+    @extend_schema(responses=s.TimelineEventSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def timeline(self, request, *args, **kwargs):
+        """The deal's dated events, oldest first: the order, deliveries and claims, each with its sources."""
+        contract = self.get_object()
+        return Response(s.TimelineEventSerializer(selectors.contract_timeline(contract=contract), many=True).data)
+
+
+GROUP_BY = OpenApiParameter(
+    "group_by",
+    OpenApiTypes.STR,
+    description="One or two of: " + ", ".join(selectors.SUMMARY_KEYS) + " (comma-separated). Default: supplier.",
+)
+
+
+class TransferViewSet(TrackerViewSet):
+    """The trade register: one row per transfer (a line of an arms contract)."""
+
+    serializer_class = s.TransferSerializer
+    filterset_class = api_filters.TransferFilterSet
+    search_fields = [
+        "system__designation",
+        "system__description",
+        "comments",
+        "contract__supplier__name",
+        "contract__recipient__name",
+    ]
+    ordering_map = {
+        "id": "pk",
+        "order_date": "contract__order_date",
+        "supplier": "contract__supplier__code",
+        "recipient": "contract__recipient__code",
+        "system": "system__designation",
+        "category": "system__category",
+        "quantity_ordered": "quantity_ordered",
+        "quantity_delivered": "delivered_total",
+        "status": "contract__status",
+    }
+    default_ordering = ("pk",)
+    csv_filename = "transfers"
+
+    def get_queryset(self):
+        return selectors.transfer_list()
+
+    @extend_schema(parameters=[GROUP_BY], responses=s.SummaryRowSerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def summary(self, request, *args, **kwargs):
+        """Aggregates under the same filters: counts, quantities, values per currency."""
+        raw = request.query_params.get("group_by", "supplier")
+        keys = [k.strip() for k in raw.split(",") if k.strip()]
+        unknown = [k for k in keys if k not in selectors.SUMMARY_KEYS]
+        if not keys or unknown or len(keys) > 2 or len(set(keys)) != len(keys):
+            raise ValidationError(
+                {"group_by": [f"Give one or two distinct keys of: {', '.join(selectors.SUMMARY_KEYS)}."]}
+            )
+        transfers = self.filter_queryset(selectors.transfer_list())
+        rows = selectors.transfer_summary(transfers=transfers, group_by=keys)
+        return Response(s.SummaryRowSerializer(rows, many=True).data)
+
+
+class DeliveryViewSet(TrackerViewSet):
+    """Deliveries: a transfer's quantity delivered at a date (at least a year)."""
+
+    serializer_class = s.DeliverySerializer
+    filterset_class = api_filters.DeliveryFilterSet
+    search_fields = ["notes", "transfer__system__designation", "transfer__contract__reference"]
+    ordering_map = {"id": "pk", "date": "date", "quantity": "quantity"}
+    default_ordering = ("pk",)
+    csv_filename = "deliveries"
+
+    def get_queryset(self):
+        return selectors.delivery_list()
+
+
+class SourceViewSet(TrackerViewSet):
+    """Documents: news reports, official statements, registers."""
+
+    serializer_class = s.SourceSerializer
+    filterset_class = api_filters.SourceFilterSet
+    search_fields = ["title", "publisher", "outlet", "url", "notes"]
+    ordering_map = {"id": "pk", "published_date": "published_date", "title": "title", "publisher": "publisher"}
+    default_ordering = ("pk",)
+    alternate_lookup = "key"
+    csv_filename = "sources"
+
+    def get_queryset(self):
+        return selectors.source_list()
+
+
+class ClaimViewSet(TrackerViewSet):
+    """What each source says, who says it, about which record."""
+
+    serializer_class = s.ClaimSerializer
+    filterset_class = api_filters.ClaimFilterSet
+    search_fields = ["summary", "quote", "speaker__name", "speaker_role"]
+    ordering_map = {"id": "pk", "stated_date": "stated_date", "stance": "stance", "rank": "rank"}
+    default_ordering = ("pk",)
+    alternate_lookup = "key"
+    csv_filename = "claims"
+
+    def get_queryset(self):
+        return selectors.claim_list()

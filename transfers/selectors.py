@@ -1,0 +1,340 @@
+"""Read-side queries (HackSoft style): the querysets the API and exports are built on."""
+
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, ExtractYear
+
+from .dates import format_partial_date
+from .models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
+
+
+def _count_subquery(queryset):
+    """COUNT(*) of a correlated queryset, as a scalar subquery (no GROUP BY on the outer query)."""
+    return Coalesce(
+        Subquery(queryset.order_by().values(_k=Value(1)).annotate(n=Count("*")).values("n")[:1]),
+        0,
+        output_field=IntegerField(),
+    )
+
+
+def _sum_subquery(queryset, field):
+    return Subquery(
+        queryset.order_by().values(_k=Value(1)).annotate(total=Sum(field)).values("total")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def claims_behind_transfer():
+    """Claims about a transfer, its contract or any of its deliveries."""
+    return Claim.objects.filter(
+        Q(transfer=OuterRef("pk")) | Q(contract=OuterRef("contract_id")) | Q(delivery__transfer=OuterRef("pk"))
+    )
+
+
+def actor_list():
+    return Actor.objects.select_related("parent")
+
+
+def person_list():
+    return Person.objects.select_related("affiliation")
+
+
+def system_list():
+    return WeaponSystem.objects.select_related("producer", "origin")
+
+
+def contract_list():
+    return Contract.objects.select_related("supplier", "recipient").annotate(
+        transfer_count=_count_subquery(Transfer.objects.filter(contract=OuterRef("pk"))),
+        claim_count=_count_subquery(
+            Claim.objects.filter(
+                Q(contract=OuterRef("pk"))
+                | Q(transfer__contract=OuterRef("pk"))
+                | Q(delivery__transfer__contract=OuterRef("pk"))
+            )
+        ),
+    )
+
+
+def transfer_list():
+    """The trade register: arms transfers only, one row per transfer, everything a row shows."""
+    return (
+        Transfer.objects.filter(contract__kind=Contract.Kind.ARMS)
+        .select_related("contract__supplier", "contract__recipient", "system")
+        .annotate(
+            delivered_total=_sum_subquery(Delivery.objects.filter(transfer=OuterRef("pk")), "quantity"),
+            claim_count=_count_subquery(claims_behind_transfer()),
+        )
+        .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.only("id", "transfer_id", "date")))
+    )
+
+
+def delivery_list():
+    return Delivery.objects.select_related("transfer__contract", "transfer__system")
+
+
+def source_list():
+    return Source.objects.annotate(claim_count=_count_subquery(Claim.objects.filter(source=OuterRef("pk"))))
+
+
+def claim_list():
+    return Claim.objects.select_related(
+        "source",
+        "contract",
+        "transfer__contract",
+        "transfer__system",
+        "delivery",
+        "system",
+        "actor",
+        "speaker",
+        "speaker_actor",
+    )
+
+
+def transfer_confirmed_q():
+    """Transfers that an on-record claim confirms (about it, its contract or a delivery)."""
+    return Exists(
+        claims_behind_transfer().filter(attribution=Claim.Attribution.ON_RECORD, stance=Claim.Stance.CONFIRMS)
+    )
+
+
+# --- Summary ----------------------------------------------------------------------------------
+
+SUMMARY_KEYS = ["supplier", "recipient", "system", "category", "order_year", "delivery_year"]
+
+
+def _group_columns(keys, *, transfer_path=""):
+    """Group-by columns (alias -> expression) for rows that are transfers or, with
+    transfer_path="transfer__", deliveries."""
+    p = transfer_path
+    columns = {}
+    for key in keys:
+        if key == "supplier":
+            columns.update(
+                supplier_code=F(f"{p}contract__supplier__code"), supplier_name=F(f"{p}contract__supplier__name")
+            )
+        elif key == "recipient":
+            columns.update(
+                recipient_code=F(f"{p}contract__recipient__code"), recipient_name=F(f"{p}contract__recipient__name")
+            )
+        elif key == "system":
+            columns.update(system_slug=F(f"{p}system__slug"), system_designation=F(f"{p}system__designation"))
+        elif key == "category":
+            columns["category"] = F(f"{p}system__category")
+        elif key == "order_year":
+            columns["order_year"] = ExtractYear(f"{p}contract__order_date")
+        elif key == "delivery_year":
+            columns["delivery_year"] = ExtractYear("date")
+    return columns
+
+
+def _group_of(row, keys):
+    categories = dict(Category.choices)
+    group = {}
+    for key in keys:
+        if key == "supplier":
+            group["supplier"] = {"code": row["supplier_code"], "name": row["supplier_name"]}
+        elif key == "recipient":
+            group["recipient"] = {"code": row["recipient_code"], "name": row["recipient_name"]}
+        elif key == "system":
+            group["system"] = {"slug": row["system_slug"], "designation": row["system_designation"]}
+        elif key == "category":
+            group["category"] = {"slug": row["category"], "name": categories.get(row["category"], row["category"])}
+        else:
+            group[key] = row[key]
+    return group
+
+
+def _group_tuple(row, aliases):
+    return tuple(row[alias] for alias in aliases)
+
+
+def transfer_summary(*, transfers, group_by):
+    """Aggregate filtered transfers by one or two keys.
+
+    Counts transfers and sums quantities; values are summed per currency over the
+    distinct contracts in each group (a deal with two lines counts once). Grouped
+    by delivery year, quantities delivered are those of that year and the quantity
+    ordered is not split by year (null).
+    """
+    by_delivery = "delivery_year" in group_by
+    base = transfers.order_by().values("pk")
+    if by_delivery:
+        rows_qs = Delivery.objects.filter(transfer__in=Subquery(base))
+        columns = _group_columns(group_by, transfer_path="transfer__")
+        aggregates = {"transfers": Count("transfer", distinct=True), "quantity_delivered": Sum("quantity")}
+        contract_path = "transfer__contract_id"
+    else:
+        rows_qs = Transfer.objects.filter(pk__in=Subquery(base))
+        columns = _group_columns(group_by)
+        aggregates = {
+            "transfers": Count("pk"),
+            "quantity_ordered": Sum("quantity_ordered"),
+            "quantity_delivered": Sum(_sum_subquery(Delivery.objects.filter(transfer=OuterRef("pk")), "quantity")),
+        }
+        contract_path = "contract_id"
+    aliases = list(columns)
+    grouped = rows_qs.values(**columns).annotate(**aggregates).order_by(*aliases)
+
+    # Values: distinct (group, contract) pairs, summed per currency in SQL.
+    pairs = rows_qs.values(**columns, cid=F(contract_path)).distinct().order_by()
+    sql, params = pairs.query.sql_with_params()
+    quoted = [connection.ops.quote_name(alias) for alias in aliases]
+    value_sql = (
+        f"SELECT {', '.join('pairs.' + q for q in quoted)}, c.value_currency, SUM(c.value_amount) "  # noqa: S608
+        f"FROM ({sql}) pairs JOIN {Contract._meta.db_table} c ON c.id = pairs.cid "
+        f"WHERE c.value_amount IS NOT NULL GROUP BY {', '.join('pairs.' + q for q in quoted)}, c.value_currency"
+    )
+    values = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(value_sql, params)
+        for *keys, currency, amount in cursor.fetchall():
+            values[tuple(keys)].append({"currency": currency, "amount": amount})
+
+    result = []
+    for row in grouped:
+        key = _group_tuple(row, aliases)
+        result.append(
+            {
+                "group": _group_of(row, group_by),
+                "transfers": row["transfers"],
+                "quantity_ordered": row.get("quantity_ordered"),
+                "quantity_delivered": row["quantity_delivered"],
+                "values": sorted(values.get(key, []), key=lambda v: v["currency"]),
+            }
+        )
+    return result
+
+
+# --- Timeline ---------------------------------------------------------------------------------
+
+
+def _source_brief(source):
+    return {
+        "id": source.id,
+        "key": source.key,
+        "title": source.title,
+        "publisher": source.publisher,
+        "outlet": source.outlet,
+        "url": source.url,
+        "published_date": source.published_date_display,
+    }
+
+
+def _claim_brief(claim):
+    return {
+        "id": claim.id,
+        "key": claim.key,
+        "subject_type": claim.subject_type,
+        "speaker": claim.speaker.name if claim.speaker else None,
+        "speaker_actor": claim.speaker_actor.code if claim.speaker_actor else None,
+        "speaker_role": claim.speaker_role,
+        "attribution": claim.attribution,
+        "stance": claim.stance,
+        "assertion_field": claim.assertion_field,
+        "assertion_value": claim.assertion_value,
+        "quote": claim.quote,
+        "rank": claim.rank,
+    }
+
+
+_PRECISION_ORDER = {"year": 0, "month": 1, "day": 2}
+_TYPE_ORDER = {"order": 0, "delivery": 1, "claim": 2}
+
+
+def contract_timeline(*, contract):
+    """The deal's dated events, oldest first: the order, each delivery, each claim.
+
+    A claim is dated by when it was stated, else by its source's publication.
+    Each event carries its sources: a claim its own, the order and deliveries
+    those of the claims about them. Undated events come last.
+    """
+    claims = list(
+        Claim.objects.filter(
+            Q(contract=contract) | Q(transfer__contract=contract) | Q(delivery__transfer__contract=contract)
+        ).select_related("source", "speaker", "speaker_actor", "delivery", "transfer")
+    )
+    deliveries = list(
+        Delivery.objects.filter(transfer__contract=contract).select_related("transfer__system").order_by("date", "pk")
+    )
+    events = []
+    order_sources = {
+        c.source_id: c.source for c in claims if c.contract_id == contract.pk and c.assertion_field == "order_date"
+    }
+    if not order_sources:
+        order_sources = {c.source_id: c.source for c in claims if c.contract_id == contract.pk}
+    events.append(
+        {
+            "type": "order",
+            "_date": contract.order_date,
+            "date": contract.order_date_display,
+            "date_precision": contract.order_date_precision if contract.order_date else None,
+            "date_basis": "ordered",
+            "description": f"Order: {contract.title or contract.reference} ({contract.get_status_display()})",
+            "claim": None,
+            "sources": [_source_brief(s) for s in order_sources.values()],
+            "_pk": contract.pk,
+        }
+    )
+    for delivery in deliveries:
+        quantity = "unknown number of" if delivery.quantity is None else str(delivery.quantity)
+        sources = {c.source_id: c.source for c in claims if c.delivery_id == delivery.pk}
+        events.append(
+            {
+                "type": "delivery",
+                "_date": delivery.date,
+                "date": delivery.date_display,
+                "date_precision": delivery.date_precision,
+                "date_basis": "delivered",
+                "description": f"Delivery: {quantity} {delivery.transfer.system.designation}",
+                "claim": None,
+                "sources": [_source_brief(s) for s in sources.values()],
+                "_pk": delivery.pk,
+            }
+        )
+    for claim in claims:
+        if claim.stated_date:
+            date, precision, basis = claim.stated_date, claim.stated_date_precision, "stated"
+        else:
+            date, precision, basis = claim.source.published_date, claim.source.published_date_precision, "published"
+        events.append(
+            {
+                "type": "claim",
+                "_date": date,
+                "date": format_partial_date(date, precision),
+                "date_precision": precision if date else None,
+                "date_basis": basis,
+                "description": claim.summary,
+                "claim": _claim_brief(claim),
+                "sources": [_source_brief(claim.source)],
+                "_pk": claim.pk,
+            }
+        )
+
+    def sort_key(event):
+        date = event["_date"]
+        return (
+            date is None,
+            date or 0,
+            _PRECISION_ORDER.get(event["date_precision"] or "year", 0),
+            _TYPE_ORDER[event["type"]],
+            event["_pk"],
+        )
+
+    events.sort(key=sort_key)
+    for event in events:
+        del event["_date"], event["_pk"]
+    return events
