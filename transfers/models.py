@@ -231,6 +231,8 @@ class Contract(models.Model):
     value_is_estimate = models.BooleanField(default=False)
     sipri_deal_id = models.CharField(max_length=40, null=True, blank=True, unique=True)
     notes = models.TextField(blank=True)
+    # Set by imports: a hash of the values last imported, to notice later hand edits.
+    import_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = ContractManager()
     history = HistoricalRecords()
@@ -298,6 +300,13 @@ class Transfer(models.Model):
         null=True, blank=True, help_text="Empty when unknown.", validators=[MinValueValidator(0)]
     )
     quantity_ordered_is_estimate = models.BooleanField(default=False)
+    reported_delivered = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Total delivered as a register reports it, when the deliveries' own quantities are not known.",
+    )
+    reported_delivered_is_estimate = models.BooleanField(default=False)
     condition = models.CharField(max_length=24, choices=Condition.choices, default=Condition.NEW, db_index=True)
     licensed_production = models.BooleanField(default=False)
     tiv_per_unit = models.DecimalField(
@@ -336,6 +345,13 @@ class Transfer(models.Model):
                 condition=Q(quantity_ordered__isnull=True) | Q(quantity_ordered__gte=0),
                 name="transfer_quantity_not_negative",
                 violation_error_message="The quantity ordered cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_delivered__isnull=True)
+                | Q(quantity_ordered__isnull=True)
+                | Q(reported_delivered__lte=F("quantity_ordered")),
+                name="transfer_reported_delivered_not_above_ordered",
+                violation_error_message="The total delivered cannot exceed the quantity ordered.",
             ),
             models.CheckConstraint(
                 condition=(Q(tiv_per_unit__isnull=True) | Q(tiv_per_unit__gte=0))
@@ -377,11 +393,11 @@ class Transfer(models.Model):
 
     @property
     def quantity_delivered(self):
-        """Sum of known delivery quantities (None if no delivery has a known quantity)."""
+        """Sum of known delivery quantities; else the register's reported total; else None."""
         annotated = getattr(self, "delivered_total", "missing")
-        if annotated != "missing":
-            return annotated
-        return self.deliveries.aggregate(total=Sum("quantity"))["total"]
+        if annotated == "missing":
+            annotated = self.deliveries.aggregate(total=Sum("quantity"))["total"]
+        return self.reported_delivered if annotated is None else annotated
 
     @property
     def quantity_remaining(self):

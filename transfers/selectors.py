@@ -37,6 +37,15 @@ def _sum_subquery(queryset, field):
     )
 
 
+def delivered_quantity(transfer_ref="pk"):
+    """A transfer's delivered quantity: its deliveries' sum, else the register's reported total."""
+    return Coalesce(
+        _sum_subquery(Delivery.objects.filter(transfer=OuterRef(transfer_ref)), "quantity"),
+        F("reported_delivered"),
+        output_field=IntegerField(),
+    )
+
+
 def claims_behind_transfer():
     """Claims about a transfer, its contract or any of its deliveries."""
     return Claim.objects.filter(
@@ -75,7 +84,7 @@ def transfer_list():
         Transfer.objects.filter(contract__kind=Contract.Kind.ARMS)
         .select_related("contract__supplier", "contract__recipient", "system")
         .annotate(
-            delivered_total=_sum_subquery(Delivery.objects.filter(transfer=OuterRef("pk")), "quantity"),
+            delivered_total=delivered_quantity(),
             claim_count=_count_subquery(claims_behind_transfer()),
         )
         .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.only("id", "transfer_id", "date")))
@@ -183,7 +192,7 @@ def transfer_summary(*, transfers, group_by):
         aggregates = {
             "transfers": Count("pk"),
             "quantity_ordered": Sum("quantity_ordered"),
-            "quantity_delivered": Sum(_sum_subquery(Delivery.objects.filter(transfer=OuterRef("pk")), "quantity")),
+            "quantity_delivered": Sum(delivered_quantity()),
         }
         contract_path = "contract_id"
     aliases = list(columns)

@@ -17,8 +17,13 @@ COUNTRY_NAME_OVERRIDES = {
 }
 
 
+def country_display_name(country):
+    """The name researchers write for a pycountry country (Russia, Iran, South Korea)."""
+    return COUNTRY_NAME_OVERRIDES.get(country.alpha_3) or getattr(country, "common_name", None) or country.name
+
+
 def _country_names(country):
-    name = COUNTRY_NAME_OVERRIDES.get(country.alpha_3) or getattr(country, "common_name", None) or country.name
+    name = country_display_name(country)
     others = [country.name, getattr(country, "official_name", None), getattr(country, "common_name", None)]
     aliases = []
     for other in others:

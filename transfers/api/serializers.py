@@ -200,6 +200,8 @@ class TransferSerializer(BaseModelSerializer):
             "system",
             "quantity_ordered",
             "quantity_ordered_is_estimate",
+            "reported_delivered",
+            "reported_delivered_is_estimate",
             "quantity_delivered",
             "quantity_remaining",
             "delivery_years",

@@ -1,0 +1,240 @@
+"""import_sipri on sample files written for these tests: both formats, every quirk, bad rows."""
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from transfers.models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
+
+DATA = Path(__file__).parent / "data"
+LEGACY = DATA / "sipri-legacy-sample.csv"
+NEW = DATA / "sipri-by-delivery-year-sample.csv"
+MODELS = [Actor, WeaponSystem, Contract, Transfer, Delivery, Source, Claim]
+
+
+def state():
+    return {m.__name__: (m.objects.count(), m.history.count()) for m in MODELS}
+
+
+def run(path, *args):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_sipri", str(path), *args, stdout=out, stderr=err)
+        return 0, out.getvalue(), err.getvalue()
+    except CommandError as exc:
+        return 1, out.getvalue(), err.getvalue() + str(exc)
+
+
+@pytest.fixture
+def countries(db):
+    call_command("load_countries", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_legacy_import_maps_every_row(countries):
+    code, out, err = run(LEGACY)
+    # Bad rows make the command fail, after importing the good ones.
+    assert code == 1
+    assert "4 of 12 rows rejected" in err
+    assert "line 20: expected 16 columns, found 10" in err
+    assert "line 21: Year of order '19x5' is not a year" in err
+    assert "line 22: Number ordered -3 is negative" in err
+    assert "line 23: Number delivered 8 is above Number ordered 5" in err
+    assert "contracts: 8 created" in out
+    assert Contract.objects.count() == 8
+
+    tor = Transfer.objects.get(system__slug="tor-m1", contract__supplier__code="RUS")
+    assert (tor.quantity_ordered, tor.quantity_ordered_is_estimate) == (29, True)
+    assert tor.quantity_delivered == 29
+    assert tor.delivery_years == [2006, 2007]
+    assert tor.tiv_per_unit == Decimal("12.5") and tor.tiv_order == Decimal("362.5")
+    assert tor.comments.startswith("$700m deal")
+    assert tor.system.category == "air-defence"
+    assert tor.contract.order_date.year == 2005 and tor.contract.order_date_precision == "year"
+    assert tor.contract.status == "completed"
+    claim = Claim.objects.get(contract=tor.contract)
+    assert claim.source.kind == "register" and claim.source.published_date.isoformat() == "2026-03-03"
+    assert "29 (estimate) Tor-M1" in claim.summary
+
+    rafale = Transfer.objects.get(system__designation="Rafale-M")
+    assert rafale.quantity_ordered is None and not rafale.deliveries.exists()
+    assert rafale.contract.status == "signed"
+    assert rafale.system.category == "aircraft"
+
+    t55 = Transfer.objects.get(system__slug="t-55")
+    assert t55.condition == "second-hand" and t55.contract.order_date_is_estimate
+    assert t55.deliveries.get().quantity == 500
+    assert t55.system.category == "armoured-vehicles"
+    assert t55.contract.supplier.kind == "historical-state" and t55.contract.supplier.code == "SUN"
+
+    kornet = Transfer.objects.get(system__designation="9M133 Kornet")
+    assert kornet.contract.recipient.kind == "non-state" and kornet.contract.recipient.name == "Hezbollah (Lebanon)"
+    assert kornet.contract.supplier.kind == "unknown" and kornet.contract.supplier.code == "unknown-supplier"
+    assert kornet.system.category == "missiles"
+
+    hawk = Transfer.objects.get(system__designation="RQ-4 Global Hawk")
+    assert hawk.contract.recipient.kind == "organisation" and hawk.contract.recipient.name == "NATO"
+    assert hawk.licensed_production and hawk.condition == "second-hand-modernised"
+    assert hawk.comments == "Produced under licence in Italy, with Italian sensors"
+
+    meko = Transfer.objects.get(system__designation="MEKO-200")
+    assert meko.contract.recipient.code == "TUR" and meko.comments.startswith("Frégate")
+    assert meko.system.category == "ships"
+    # Two deals that share supplier, recipient, year and designation stay two deals.
+    assert Transfer.objects.filter(system__slug="9m338").count() == 2
+
+
+@pytest.mark.django_db
+def test_api_answers_like_sipri_after_import(countries):
+    run(LEGACY)
+    api = APIClient()
+    rows = api.get("/api/transfers/?supplier=RUS&recipient=IRN&system=tor-m1").json()["results"]
+    (row,) = rows
+    assert row["quantity_ordered"] == 29 and row["quantity_ordered_is_estimate"] is True
+    assert row["delivery_years"] == [2006, 2007] and row["quantity_delivered"] == 29
+    assert row["tiv_per_unit"] == "12.500"
+    assert "nuclear plant" in row["comments"]
+    assert row["claim_count"] == 1
+    assert api.get("/api/transfers/?source=sipri-legacy-2026-03-03").json()["count"] == 8
+
+
+@pytest.mark.django_db
+def test_reimport_changes_nothing(countries):
+    run(LEGACY)
+    before = state()
+    code, out, _ = run(LEGACY)
+    assert "contracts: 0 created, 0 updated, 8 unchanged" in out
+    assert state() == before
+
+
+@pytest.mark.django_db
+def test_strict_mode_writes_nothing(countries):
+    before = state()
+    code, out, err = run(LEGACY, "--strict")
+    assert code == 1 and "nothing was written" in err and "line 21" in err
+    assert state() == before
+
+
+@pytest.mark.django_db
+def test_dry_run_writes_nothing(countries):
+    before = state()
+    code, out, _ = run(NEW, "--dry-run")
+    assert "DRY RUN" in out and "contracts: 3 created" in out
+    assert state() == before
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_a_sipri_export_is_refused(countries, tmp_path):
+    before = state()
+    for content in [b"name,value\na,1\n", b"\x00\x01\x02binary", b""]:
+        path = tmp_path / "other.csv"
+        path.write_bytes(content)
+        code, _, err = run(path)
+        assert code == 1 and "not a SIPRI trade-register export" in err
+    code, _, err = run(tmp_path / "missing.csv")
+    assert code == 1 and "cannot read" in err
+    assert state() == before
+
+
+@pytest.mark.django_db
+def test_encodings_and_line_endings(countries, tmp_path):
+    text = LEGACY.read_bytes().decode("latin-1")
+    variants = {
+        "utf8-bom.csv": b"\xef\xbb\xbf" + text.encode("utf-8"),
+        "utf8-crlf.csv": text.replace("\n", "\r\n").encode("utf-8"),
+        "trailing-newline.csv": (text + "\n\n").encode("latin-1"),
+    }
+    for name, content in variants.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        code, out, err = run(path)
+        assert "rows read 12, deals 8, rejected 4" in out, name
+    assert Transfer.objects.get(system__designation="MEKO-200").comments.startswith("Frégate")
+    assert Contract.objects.count() == 8
+
+
+@pytest.mark.django_db
+def test_by_delivery_year_format(countries):
+    code, out, err = run(NEW)
+    assert code == 1
+    assert "line 17: Armament category 'Submarines'" in err
+    assert "line 18: Numbers delivered 'six' is not a whole number" in err
+    tor = Contract.objects.get(sipri_deal_id="31785")
+    line = tor.transfers.get()
+    assert line.quantity_ordered is None
+    assert [(d.date.year, d.quantity, d.quantity_is_estimate) for d in line.deliveries.order_by("date")] == [
+        (2006, 15, True),
+        (2007, 14, True),
+    ]
+    assert line.quantity_delivered == 29
+    assert line.tiv_per_unit == Decimal("12.5") and line.tiv_delivered == Decimal("362.5")
+    assert line.system.category == "air-defence"
+    f35 = Transfer.objects.get(system__slug="f-35a")
+    assert f35.licensed_production and f35.deliveries.get().date_is_estimate
+    mortar = Transfer.objects.get(contract__sipri_deal_id="55238")
+    assert mortar.condition == "second-hand" and mortar.contract.order_date_is_estimate
+    assert mortar.contract.supplier.code == "ALB" and mortar.contract.recipient.code == "BFA"
+
+
+@pytest.mark.django_db
+def test_newer_export_updates_in_place(countries, tmp_path):
+    run(NEW)
+    contract = Contract.objects.get(sipri_deal_id="31785")
+    history_before = contract.history.count()
+    newer = tmp_path / "newer.csv"
+    text = NEW.read_text().replace("Data generated: 12 Feb 2026", "Data generated: 1 Jun 2026")
+    text = text.replace(
+        "31785,Russia,Iran,Tor-M1,mobile SAM system,Air-defence systems,2005,No,14,Yes,2007",
+        "31785,Russia,Iran,Tor-M1,mobile SAM system,Air-defence systems,2005,No,13,Yes,2007",
+    )
+    newer.write_text(text)
+    code, out, _ = run(newer)
+    assert "contracts: 0 created, 1 updated, 2 unchanged" in out
+    assert Contract.objects.filter(sipri_deal_id="31785").count() == 1
+    line = Contract.objects.get(sipri_deal_id="31785").transfers.get()
+    assert line.quantity_delivered == 28
+    assert contract.history.count() == history_before + 1
+    # Both exports stand behind the deal, as two claims of two sources.
+    assert Claim.objects.filter(contract=contract).count() == 2
+
+
+@pytest.mark.django_db
+def test_hand_edits_are_not_overwritten(countries, tmp_path):
+    run(LEGACY)
+    tor = Transfer.objects.get(system__slug="tor-m1", contract__supplier__code="RUS")
+    tor.comments = "Checked against Rosoboronexport statement"
+    tor.save()
+    newer = tmp_path / "newer.csv"
+    text = LEGACY.read_bytes().decode("latin-1").replace("Data generated: 3 Mar 2026", "Data generated: 1 Jun 2026")
+    text = text.replace(
+        "Iran,Russia,2005,,29,?,Tor-M1,mobile surface-to-air missile system,29,?,2006; 2007,New,$700m",
+        "Iran,Russia,2005,,30,?,Tor-M1,mobile surface-to-air missile system,29,?,2006; 2007,New,$700m",
+    )
+    newer.write_bytes(text.encode("latin-1"))
+    code, out, _ = run(newer)
+    assert "1 kept (edited by hand since the last import)" in out
+    assert tor.contract.reference in out
+    tor.refresh_from_db()
+    assert tor.comments == "Checked against Rosoboronexport statement"
+    assert tor.quantity_ordered == 29
+    # The newer export's figure is kept beside it, as a claim of the newer source.
+    assert Claim.objects.filter(contract=tor.contract, summary__contains="30 (estimate)").exists()
+
+
+@pytest.mark.django_db
+def test_importing_twice_reuses_existing_actors_and_systems(countries):
+    call_command("loaddata", "seed", verbosity=0)
+    seed_tor = WeaponSystem.objects.get(slug="tor-m1")
+    run(LEGACY)
+    assert Transfer.objects.filter(system=seed_tor).count() == 2  # the seed's line and the imported one
+    assert Actor.objects.filter(code__iexact="rus").count() == 1
+
+
+def test_sample_files_are_ours():
+    # The shared real exports are never copied into the project.
+    for path in DATA.iterdir():
+        assert path.stat().st_size < 20_000, path

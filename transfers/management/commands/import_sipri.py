@@ -1,0 +1,97 @@
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from transfers.imports import ImportFileError, ImportRejected, sipri_import
+
+MAX_LISTED_ERRORS = 50
+
+
+class Progress:
+    """A bar on a terminal; a line every few seconds otherwise."""
+
+    def __init__(self, stream, interactive):
+        self.stream = stream
+        self.interactive = interactive
+        self.started = time.monotonic()
+        self.last_line = 0.0
+
+    def __call__(self, done, total):
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = done / elapsed
+        if self.interactive:
+            width = 30
+            filled = int(width * done / max(total, 1))
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} deals, {rate:,.0f}/s")
+            if done >= total:
+                self.stream.write("\n")
+            self.stream.flush()
+        elif done >= total or time.monotonic() - self.last_line >= 5:
+            self.last_line = time.monotonic()
+            self.stream.write(f"{done}/{total} deals written ({rate:,.0f}/s)\n")
+            self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a SIPRI Arms Transfers Database trade-register export (legacy 16-column or newer "
+        "17-column by-delivery-year format). Safe to run again: unchanged rows write nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--strict", action="store_true", help="Write nothing if any row is bad.")
+        parser.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")
+        parser.add_argument("--source-title", help="Title of the Source record that backs the imported figures.")
+
+    def handle(self, *args, file, strict, dry_run, source_title, **options):
+        interactive = self.stdout.isatty() if hasattr(self.stdout, "isatty") else sys.stdout.isatty()
+        progress = Progress(self.stdout, interactive) if options["verbosity"] > 0 else None
+        try:
+            report = sipri_import(
+                path=file, strict=strict, dry_run=dry_run, source_title=source_title, progress=progress
+            )
+        except ImportFileError as exc:
+            raise CommandError(f"{file}: not a SIPRI trade-register export: {exc}. Nothing was written.") from exc
+        except ImportRejected as exc:
+            self._errors(exc.report.rejected)
+            raise CommandError(
+                f"{len(exc.report.rejected)} of {exc.report.rows} rows rejected; --strict, so nothing was written."
+            ) from exc
+        self._summary(report)
+        if report.rejected:
+            self._errors(report.rejected)
+            raise CommandError(
+                f"{len(report.rejected)} of {report.rows} rows rejected (listed above); the valid rows were imported."
+            )
+
+    def _errors(self, errors):
+        for error in errors[:MAX_LISTED_ERRORS]:
+            self.stderr.write(f"  rejected {error}")
+        if len(errors) > MAX_LISTED_ERRORS:
+            self.stderr.write(f"  ... and {len(errors) - MAX_LISTED_ERRORS} more")
+
+    def _summary(self, report):
+        c, t, d = report.contracts, report.transfers, report.deliveries
+        rate = report.rows / report.seconds if report.seconds else 0
+        lines = [
+            f"{'DRY RUN, nothing written: ' if report.dry_run else ''}{report.path}: {report.format} format, "
+            f"{report.encoding}, data generated {report.generated or 'unknown'}",
+            f"  rows read {report.rows}, deals {report.deals}, rejected {len(report.rejected)}",
+            f"  contracts: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged, "
+            f"{c['kept']} kept (edited by hand since the last import)",
+            f"  transfers: {t['created']} created, {t['updated']} updated, {t['unchanged']} unchanged",
+            f"  deliveries: {d['created']} created, {d['deleted']} replaced",
+            f"  claims created: {report.claims_created} (source '{report.source_key}')",
+            f"  new actors: {len(report.actors_created)}, new weapon systems: {report.systems_created}",
+            f"  time: {report.seconds:.1f} s ({rate:,.0f} rows/s)",
+        ]
+        if report.actors_created and len(report.actors_created) <= 40:
+            lines.append("  actors created: " + ", ".join(report.actors_created))
+        if report.kept_references:
+            shown = ", ".join(report.kept_references[:20])
+            lines.append(
+                f"  kept hand edits (not overwritten): {shown}{' ...' if len(report.kept_references) > 20 else ''}"
+            )
+        self.stdout.write("\n".join(lines))

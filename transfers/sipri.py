@@ -1,0 +1,547 @@
+"""Reading SIPRI trade-register exports (both formats) into plain deal records.
+
+No database access here: `sipri_read` turns a file into `Deal`s and
+`RowError`s; `transfers.imports` writes them.
+"""
+
+import csv
+import datetime
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.utils.text import slugify
+
+from .dates import MIN_YEAR, max_sane_year
+
+LEGACY = "legacy"
+BY_DELIVERY_YEAR = "by-delivery-year"
+
+LEGACY_HEADER = [
+    "Recipient",
+    "Supplier",
+    "Year of order",
+    "",
+    "Number ordered",
+    "",
+    "Weapon designation",
+    "Weapon description",
+    "Number delivered",
+    "",
+    "Year(s) of delivery",
+    "status",
+    "Comments",
+    "SIPRI TIV per unit",
+    "SIPRI TIV for total order",
+    "SIPRI TIV of delivered weapons",
+]
+NEW_HEADER = [
+    "SIPRI AT Database ID",
+    "Supplier",
+    "Recipient",
+    "Designation",
+    "Description",
+    "Armament category",
+    "Order date",
+    "Order date is estimate",
+    "Numbers delivered",
+    "Numbers delivered is estimate",
+    "Delivery year",
+    "Delivery year is estimate",
+    "Status",
+    "SIPRI estimate",
+    "TIV deal unit",
+    "TIV delivery values",
+    "Local production",
+]
+
+CONDITIONS = {
+    "new": "new",
+    "second hand": "second-hand",
+    "second hand but modernized": "second-hand-modernised",
+    "second hand but modernised": "second-hand-modernised",
+}
+
+CATEGORIES = {
+    "aircraft": "aircraft",
+    "air-defence systems": "air-defence",
+    "air defence systems": "air-defence",
+    "anti-submarine warfare weapons": "anti-submarine",
+    "armoured vehicles": "armoured-vehicles",
+    "artillery": "artillery",
+    "engines": "engines",
+    "missiles": "missiles",
+    "naval weapons": "naval-weapons",
+    "other": "other",
+    "satellites": "satellites",
+    "sensors": "sensors",
+    "ships": "ships",
+}
+
+# --- Categories from descriptions (the legacy format has no category column) -------------
+#
+# SIPRI's descriptions name the kind of weapon. These rules, tried in order, map a
+# description to SIPRI's category; they reproduce the category column of the newer
+# export for every description in it (tests/test_sipri_real.py checks this).
+
+_ABBREVIATIONS = {
+    r"\bsam\b": "surface-to-air missile",
+    r"\babm\b": "anti-ballistic missile",
+    r"\basm\b": "air-to-surface missile",
+    r"\bfga\b": "fighter/ground-attack",
+    r"\buav\b": "drone",
+    r"\bugv\b": "unmanned ground vehicle",
+    r"\beo\b": "electro-optical",
+    r"\bad\b": "air-defence",
+    r"\bmcm ship\b": "minesweeper",
+    r"\bampibious\b": "amphibious",
+    r"\biinfantry\b": "infantry",
+}
+
+CATEGORY_RULES = [
+    ("artillery", [r"mortar turret", r"self-propelled gun turret"]),
+    ("other", [r"turret", r"air refuel"]),
+    ("armoured-vehicles", [r"tank destroyer"]),
+    ("missiles", [r"anti-radar"]),
+    (
+        "sensors",
+        [
+            r"radar",
+            r"sonar",
+            r"electro-optical",
+            r"reconnaissance system",
+            r"signals intelligence system",
+            r"air-search system",
+        ],
+    ),
+    ("engines", [r"\bengine\b", r"turbofan", r"turbojet", r"turboprop", r"gas turbine", r"nuclear reactor"]),
+    ("satellites", [r"satellite"]),
+    ("ships", [r"missile boat", r"torpedo boat", r"aircraft carrier"]),
+    ("missiles", [r"naval mine", r"torpedo", r"submarine-launched", r"one-way attack", r"loitering munition"]),
+    ("naval-weapons", [r"\bnaval\b", r"anti-submarine rocket launcher", r"anti-submarine mortar"]),
+    (
+        "air-defence",
+        [r"surface-to-air missile system", r"anti-aircraft", r"air-defence system", r"anti-ballistic missile system"],
+    ),
+    ("missiles", [r"missile\b(?! launcher)", r"guided", r"\bbomb\b"]),
+    ("aircraft", [r"aircraft", r"helicopter", r"\bdrone\b", r"airship"]),
+    (
+        "ships",
+        [
+            r"\bship\b",
+            r"\bboat\b",
+            r"\bcraft\b",
+            r"corvette",
+            r"frigate",
+            r"destroyer",
+            r"cruiser",
+            r"submarine",
+            r"minehunter",
+            r"minesweeper",
+            r"minelayer",
+            r"tanker",
+            r"\btug\b",
+            r"icebreaker",
+            r"gunboat",
+        ],
+    ),
+    ("armoured-vehicles", [r"\btank\b", r"armoured", r"vehicle", r"bridgelayer", r"chassis"]),
+    ("artillery", [r"\bgun\b", r"mortar", r"rocket launcher", r"missile launcher", r"coastal defence", r"howitzer"]),
+]
+_COMPILED_RULES = [(category, [re.compile(p) for p in patterns]) for category, patterns in CATEGORY_RULES]
+
+
+@functools.lru_cache(maxsize=4096)
+def category_from_description(description):
+    text = description.lower()
+    for pattern, replacement in _ABBREVIATIONS.items():
+        text = re.sub(pattern, replacement, text)
+    for category, patterns in _COMPILED_RULES:
+        if any(p.search(text) for p in patterns):
+            return category
+    return "other"
+
+
+# --- Records -------------------------------------------------------------------------------------
+
+
+class ImportFileError(Exception):
+    """The file is not a SIPRI export at all: nothing is written."""
+
+
+@dataclass
+class DeliveryYear:
+    year: int
+    quantity: int | None = None
+    quantity_is_estimate: bool = False
+    year_is_estimate: bool = False
+
+
+@dataclass
+class Deal:
+    line: int
+    reference: str
+    sipri_deal_id: str | None
+    supplier: str
+    recipient: str
+    designation: str
+    description: str
+    category: str
+    order_year: int
+    order_year_is_estimate: bool
+    quantity_ordered: int | None
+    quantity_ordered_is_estimate: bool
+    delivered_total: int | None
+    delivered_is_estimate: bool
+    deliveries: list[DeliveryYear] = field(default_factory=list)
+    condition: str = "new"
+    licensed_production: bool = False
+    tiv_per_unit: Decimal | None = None
+    tiv_order: Decimal | None = None
+    tiv_delivered: Decimal | None = None
+    comments: str = ""
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class Export:
+    format: str
+    encoding: str
+    generated: datetime.date | None
+    header_line: int
+    deals: list[Deal]
+    errors: list[RowError]
+    rows: int
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+def _decode(data):
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _clean_line(line):
+    # The newer export ends every line with a stray ';'.
+    return line.rstrip("\r\n").rstrip().removesuffix(";").rstrip()
+
+
+_GENERATED = re.compile(r"Data generated:\s*(\d{1,2} \w+ \d{4})")
+
+
+def _header_kind(cells):
+    names = [c.strip() for c in cells]
+    if names[: len(LEGACY_HEADER)] == LEGACY_HEADER:
+        return LEGACY
+    if names[: len(NEW_HEADER)] == NEW_HEADER:
+        return BY_DELIVERY_YEAR
+    return None
+
+
+class _Reject(Exception):
+    pass
+
+
+_YEAR = re.compile(r"\d{4}")
+
+
+@functools.lru_cache(maxsize=1)
+def _max_year(today):
+    return max_sane_year()
+
+
+def _year(text, what):
+    text = text.strip()
+    if not _YEAR.fullmatch(text):
+        raise _Reject(f"{what} {text!r} is not a year")
+    year = int(text)
+    upper = _max_year(datetime.date.today())
+    if not MIN_YEAR <= year <= upper:
+        raise _Reject(f"{what} {year} is outside {MIN_YEAR}-{upper}")
+    return year
+
+
+def _count(text, what):
+    text = text.strip()
+    if text == "":
+        return None
+    if not re.fullmatch(r"-?\d+", text):
+        raise _Reject(f"{what} {text!r} is not a whole number")
+    value = int(text)
+    if value < 0:
+        raise _Reject(f"{what} {value} is negative")
+    if value > 2_000_000_000:
+        raise _Reject(f"{what} {value} is implausibly large")
+    return value
+
+
+def _decimal(text, what):
+    text = text.strip()
+    if text == "":
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _Reject(f"{what} {text!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise _Reject(f"{what} {text!r} is negative or not finite")
+    if value >= Decimal("1e11"):
+        raise _Reject(f"{what} {text!r} is implausibly large")
+    return value.quantize(Decimal("0.001"))
+
+
+def _flag(text, what, yes=("?", "yes"), no=("", "no")):
+    value = text.strip().lower()
+    if value in yes:
+        return True
+    if value in no:
+        return False
+    raise _Reject(f"{what} {text!r} is not an uncertainty mark")
+
+
+def _condition(text):
+    value = CONDITIONS.get(text.strip().lower())
+    if value is None:
+        raise _Reject(f"status {text!r} is not New, Second hand or Second hand but modernized")
+    return value
+
+
+def _party(text, what):
+    value = text.strip()
+    if not value:
+        raise _Reject(f"{what} is empty")
+    return value
+
+
+def _stable_reference(*parts):
+    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
+    return f"sipri-l-{digest}"
+
+
+_LICENCE = re.compile(r"licen[cs]", re.IGNORECASE)
+
+
+def _legacy_deal(cells, line, occurrences):
+    if len(cells) != len(LEGACY_HEADER):
+        raise _Reject(f"expected {len(LEGACY_HEADER)} columns, found {len(cells)}")
+    recipient = _party(cells[0], "Recipient")
+    supplier = _party(cells[1], "Supplier")
+    if recipient == supplier:
+        raise _Reject("supplier and recipient are the same")
+    order_year = _year(cells[2], "Year of order")
+    designation = cells[6].strip()
+    if not designation:
+        raise _Reject("Weapon designation is empty")
+    ordered = _count(cells[4], "Number ordered")
+    delivered = _count(cells[8], "Number delivered")
+    if ordered is not None and delivered is not None and delivered > ordered:
+        raise _Reject(f"Number delivered {delivered} is above Number ordered {ordered}")
+    years = []
+    for part in [p for p in cells[10].split(";") if p.strip()]:
+        years.append(_year(part, "Year of delivery"))
+    delivered_estimate = _flag(cells[9], "Number delivered mark")
+    deliveries = [DeliveryYear(year=y) for y in sorted(set(years))]
+    if len(deliveries) == 1 and delivered is not None:
+        deliveries[0].quantity = delivered
+        deliveries[0].quantity_is_estimate = delivered_estimate
+    comments = cells[12].strip()
+    identity = (supplier, recipient, order_year, designation)
+    occurrences[identity] = occurrences.get(identity, 0) + 1
+    return Deal(
+        line=line,
+        reference=_stable_reference(*identity, occurrences[identity]),
+        sipri_deal_id=None,
+        supplier=supplier,
+        recipient=recipient,
+        designation=designation,
+        description=cells[7].strip(),
+        category=category_from_description(cells[7]),
+        order_year=order_year,
+        order_year_is_estimate=_flag(cells[3], "Year of order mark"),
+        quantity_ordered=ordered,
+        quantity_ordered_is_estimate=_flag(cells[5], "Number ordered mark"),
+        delivered_total=delivered,
+        delivered_is_estimate=delivered_estimate,
+        deliveries=deliveries,
+        condition=_condition(cells[11]),
+        licensed_production=bool(_LICENCE.search(comments)),
+        tiv_per_unit=_decimal(cells[13], "SIPRI TIV per unit"),
+        tiv_order=_decimal(cells[14], "SIPRI TIV for total order"),
+        tiv_delivered=_decimal(cells[15], "SIPRI TIV of delivered weapons"),
+        comments=comments,
+    )
+
+
+def _new_rows_to_deal(rows):
+    """Rows of one deal id (one per delivery year) into one Deal."""
+    line, cells = rows[0]
+    deal_id = cells[0].strip()
+    supplier = _party(cells[1], "Supplier")
+    recipient = _party(cells[2], "Recipient")
+    if recipient == supplier:
+        raise _Reject("supplier and recipient are the same")
+    category = CATEGORIES.get(cells[5].strip().lower())
+    if category is None:
+        raise _Reject(f"Armament category {cells[5]!r} is not one of SIPRI's categories")
+    deliveries = []
+    tiv_delivered = None
+    for row_line, row in rows:
+        if (row[1].strip(), row[2].strip(), row[3].strip()) != (supplier, recipient, cells[3].strip()):
+            raise _Reject(f"line {row_line} has deal id {deal_id} but other parties or designation")
+        if not row[10].strip():
+            continue
+        year = _year(row[10], "Delivery year")
+        quantity = _count(row[8], "Numbers delivered")
+        deliveries.append(
+            DeliveryYear(
+                year=year,
+                quantity=quantity,
+                quantity_is_estimate=_flag(row[9], "Numbers delivered is estimate", yes=("yes",), no=("no", "")),
+                year_is_estimate=_flag(row[11], "Delivery year is estimate", yes=("yes",), no=("no", "")),
+            )
+        )
+        value = _decimal(row[15], "TIV delivery values")
+        if value is not None:
+            tiv_delivered = (tiv_delivered or Decimal(0)) + value
+    if len({d.year for d in deliveries}) != len(deliveries):
+        raise _Reject(f"deal {deal_id} lists the same delivery year twice")
+    deliveries.sort(key=lambda d: d.year)
+    known = [d.quantity for d in deliveries if d.quantity is not None]
+    return Deal(
+        line=line,
+        reference=f"sipri-{deal_id}",
+        sipri_deal_id=deal_id,
+        supplier=supplier,
+        recipient=recipient,
+        designation=cells[3].strip(),
+        description=cells[4].strip(),
+        category=category,
+        order_year=_year(cells[6], "Order date"),
+        order_year_is_estimate=_flag(cells[7], "Order date is estimate", yes=("yes",), no=("no", "")),
+        quantity_ordered=None,
+        quantity_ordered_is_estimate=False,
+        delivered_total=sum(known) if known else None,
+        delivered_is_estimate=any(d.quantity_is_estimate for d in deliveries),
+        deliveries=deliveries,
+        condition=_condition(cells[12]),
+        licensed_production=_flag(cells[16], "Local production", yes=("yes",), no=("no", "")),
+        tiv_per_unit=_decimal(cells[14], "TIV deal unit"),
+        tiv_order=None,
+        tiv_delivered=tiv_delivered.quantize(Decimal("0.001")) if tiv_delivered is not None else None,
+        comments="",
+    )
+
+
+def sipri_read(path):
+    """Read a SIPRI export: detect format, encoding and preamble; parse every row.
+
+    Raises ImportFileError if the file is not a SIPRI trade-register export.
+    Bad rows become RowErrors with their line numbers; good rows become Deals.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
+    if b"\x00" in data[:4096]:
+        raise ImportFileError("this is a binary file, not a SIPRI CSV export")
+    text, encoding = _decode(data)
+    del data
+    lines = text.splitlines()
+    generated = None
+    header_index = None
+    kind = None
+    for index, raw in enumerate(lines[:60]):
+        line = _clean_line(raw)
+        match = _GENERATED.search(line)
+        if match:
+            try:
+                generated = datetime.datetime.strptime(match.group(1), "%d %b %Y").date()
+            except ValueError:
+                generated = None
+        cells = next(csv.reader([line]), [])
+        kind = _header_kind(cells)
+        if kind:
+            header_index = index
+            break
+    if header_index is None:
+        raise ImportFileError(
+            "no SIPRI trade-register header found in the first 60 lines (expected a line starting "
+            "'Recipient,Supplier,Year of order' or 'SIPRI AT Database ID,Supplier,Recipient')"
+        )
+
+    deals, errors, rows = [], [], 0
+    body = (_clean_line(raw) for raw in lines[header_index + 1 :])
+    numbered = ((header_index + 2 + offset, line) for offset, line in enumerate(body))
+    occurrences = {}
+    pending_id, pending = None, []
+
+    def flush():
+        if not pending:
+            return
+        try:
+            deals.append(_new_rows_to_deal(pending))
+        except _Reject as exc:
+            errors.append(RowError(pending[0][0], str(exc)))
+
+    for line_number, line in numbered:
+        if not line.strip():
+            continue
+        rows += 1
+        cells = next(csv.reader([line]))
+        if kind == LEGACY:
+            try:
+                deals.append(_legacy_deal(cells, line_number, occurrences))
+            except _Reject as exc:
+                errors.append(RowError(line_number, str(exc)))
+            continue
+        if len(cells) != len(NEW_HEADER):
+            errors.append(RowError(line_number, f"expected {len(NEW_HEADER)} columns, found {len(cells)}"))
+            continue
+        deal_id = cells[0].strip()
+        if not deal_id.isdigit():
+            errors.append(RowError(line_number, f"SIPRI AT Database ID {deal_id!r} is not a number"))
+            continue
+        if deal_id != pending_id:
+            flush()
+            pending_id, pending = deal_id, []
+        pending.append((line_number, cells))
+    flush()
+    if kind == BY_DELIVERY_YEAR:
+        # A deal's rows are consecutive; a deal id seen again later is an error, not a merge.
+        seen, kept = set(), []
+        for deal in deals:
+            if deal.sipri_deal_id in seen:
+                errors.append(RowError(deal.line, f"deal id {deal.sipri_deal_id} appears again after other deals"))
+                continue
+            seen.add(deal.sipri_deal_id)
+            kept.append(deal)
+        deals = kept
+    return Export(
+        format=kind,
+        encoding=encoding,
+        generated=generated,
+        header_line=header_index + 1,
+        deals=deals,
+        errors=errors,
+        rows=rows,
+    )
+
+
+def party_slug(name):
+    return slugify(name.replace("*", "")) or "unnamed"
