@@ -7,7 +7,7 @@ PORT ?= 8000
 # Local runs only: `make run` is for trying it out, with debug on.
 RUN_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test lint setup setup-dev migrate seed serve bench clean
+.PHONY: run test lint setup setup-dev migrate seed serve bench bench-import clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,11 @@ lint: setup-dev
 test: lint
 	scripts/run-tests
 
-bench: setup-dev
-	scripts/with-postgres $(PY) scripts/bench.py
+# Benchmarks print figures; they are not tests. They need ../shared/data/sipri/.
+bench: bench-import
+
+bench-import: setup
+	scripts/with-postgres $(PY) scripts/bench_import.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

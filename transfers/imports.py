@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import io
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -352,11 +353,11 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
         fingerprint = _fingerprint(c_values, t_values, d_values)
         contract = contracts.get(deal.reference)
         if contract is None:
-            contract = Contract(reference=deal.reference, import_fingerprint=fingerprint, **c_values)
-            transfer = Transfer(**t_values)
+            contract = _new_row(Contract, reference=deal.reference, import_fingerprint=fingerprint, **c_values)
+            transfer = _new_row(Transfer, **t_values)
             new_contracts.append(contract)
             new_transfers.append((contract, transfer))
-            new_deliveries += [(transfer, Delivery(**values)) for values in d_values]
+            new_deliveries += [(transfer, _new_row(Delivery, **values)) for values in d_values]
             claim_for.append((contract, deal))
             continue
         transfer = transfers.get(contract.pk)
@@ -405,14 +406,15 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
         for delivery in deleted:
             delivery._change_reason = reason
             delivery.delete()
-        new_deliveries += [(transfer, Delivery(**values)) for values in d_values]
+        new_deliveries += [(transfer, _new_row(Delivery, **values)) for values in d_values]
     for transfer, delivery in new_deliveries:
         delivery.transfer_id = transfer.pk
     _insert_with_history(Delivery, [d for _, d in new_deliveries], reason=reason)
     claims = [
-        Claim(
+        _new_row(
+            Claim,
             key=f"{source.key}-{contract.reference}"[:100],
-            source=source,
+            source_id=source.pk,
             contract_id=contract.pk,
             speaker_role="SIPRI Arms Transfers Database",
             attribution=Claim.Attribution.SOURCE,
@@ -457,6 +459,17 @@ def _insert_rows(model, columns, rows, *, returning=False):
             if returning:
                 ids += [row[0] for row in cursor.fetchall()]
     return ids
+
+
+def _new_row(model, **values):
+    """A new record as a plain namespace with the model's defaults: building full model
+    instances costs a third of a large import."""
+    row = types.SimpleNamespace(pk=None)
+    for model_field in model._meta.concrete_fields:
+        if not model_field.primary_key:
+            setattr(row, model_field.attname, model_field.get_default())
+    row.__dict__.update(values)
+    return row
 
 
 def _copy_text(value):
@@ -508,6 +521,7 @@ def _insert_with_history(model, objects, *, reason):
             ids = [row[0] for row in cursor.fetchall()]
         for obj, pk in zip(objects, ids, strict=True):
             obj.pk = pk
+            setattr(obj, model._meta.pk.attname, pk)
         _copy_rows(
             model,
             [model._meta.pk.column] + [f.column for f in fields],
@@ -528,14 +542,13 @@ def _insert_with_history(model, objects, *, reason):
         )
         for obj, pk in zip(objects, ids, strict=True):
             obj.pk = pk
+            setattr(obj, model._meta.pk.attname, pk)
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         _insert_rows(
             history,
             history_columns,
             [[getattr(o, f.attname) for f in tracked] + [now, reason, "+", None] for o in objects],
         )
-    for obj in objects:
-        obj._state.adding = False
 
 
 def sipri_import(

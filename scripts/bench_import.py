@@ -1,0 +1,55 @@
+#!/usr/bin/env python
+"""Benchmark import_sipri on the shared SIPRI exports: rows/s and peak memory.
+
+Run through `make bench-import` (a throwaway PostgreSQL) or with DATABASE_URL set.
+Each import runs in its own process so that its peak memory is its own.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data" / "sipri"
+FILES = [
+    ("legacy register, first import", SHARED / "trade-register-2026-05-18.csv"),
+    ("legacy register, unchanged re-import", SHARED / "trade-register-2026-05-18.csv"),
+    ("by-delivery-year export, first import", SHARED / "trade-register-by-delivery-year-2026-02-12.csv"),
+    ("by-delivery-year export, unchanged re-import", SHARED / "trade-register-by-delivery-year-2026-02-12.csv"),
+]
+
+
+def manage(*args):
+    env = {**os.environ, "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40)}
+    env.pop("DJANGO_DEBUG", None)  # query logging in debug mode would distort the figures
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    output = process.stdout.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        print(output)
+        raise SystemExit(f"manage.py {' '.join(args)} failed")
+    return output, usage.ru_maxrss / 1024
+
+
+def main():
+    if not all(path.exists() for _, path in FILES):
+        raise SystemExit(f"SIPRI exports not found under {SHARED}")
+    database = os.environ.get("DATABASE_URL", "sqlite (var/db.sqlite3)").split("@")[-1]
+    manage("flush", "--noinput")
+    manage("migrate", "--noinput")
+    manage("load_countries")
+    print(f"import_sipri benchmark on {database}")
+    print(f"{'run':46} {'rows':>7} {'seconds':>8} {'rows/s':>8} {'peak MB':>8}")
+    for label, path in FILES:
+        output, peak = manage("import_sipri", str(path), "--verbosity", "1")
+        rows = int(re.search(r"rows read (\d+)", output).group(1))
+        seconds = float(re.search(r"time: ([\d.]+) s", output).group(1))
+        print(f"{label:46} {rows:>7} {seconds:>8.1f} {rows / seconds:>8,.0f} {peak:>8.0f}")
+
+
+if __name__ == "__main__":
+    main()
