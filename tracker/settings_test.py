@@ -16,6 +16,14 @@ if not os.environ.get("DATABASE_URL"):
     DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "test.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# Tests make thousands of requests; throttling has its own tests.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "export": "100000/min"},
+}
+# The test client's login() gives axes no request; lockouts have their own test.
+AXES_ENABLED = False
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,17 +1,22 @@
-"""History for fixture loads.
+"""History for raw saves (fixture loads).
 
-django-simple-history skips raw saves (loaddata), but the design keeps the
-history of every change, fixtures included. A reload that changes nothing
-adds no entry, so loading a fixture twice leaves the history as it was.
+django-simple-history skips raw saves, but the design keeps the history of every
+change, fixtures included. Our loaddata records them itself once the whole
+fixture is in (so that history rows carried by the fixture count); this hook
+covers raw saves made any other way.
 """
+
+import contextvars
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from .history import history_record_raw_save
 
+raw_history_suspended = contextvars.ContextVar("raw_history_suspended", default=False)
+
 
 @receiver(post_save)
 def record_raw_save(sender, instance, created, raw=False, using=None, **kwargs):
-    if raw and sender._meta.app_label == "transfers" and hasattr(sender, "history"):
+    if raw and not raw_history_suspended.get() and sender._meta.app_label == "transfers" and hasattr(sender, "history"):
         history_record_raw_save(instance=instance, created=created, using=using)

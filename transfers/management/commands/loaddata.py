@@ -1,14 +1,20 @@
-"""loaddata that validates our records like the admin does before saving them.
+"""loaddata that validates our records like the admin does, and records their history.
 
 A fixture that breaks a rule fails with the record's natural key and the
 rule's message, and (as loaddata runs in one transaction) leaves the
-database as it was.
+database as it was. Once everything is loaded, each record whose values differ
+from its latest history entry gets a "fixture load" entry: a reload that
+changes nothing adds none, and a backup that carries its own history restores
+it without extra entries.
 """
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.core.management.commands import loaddata
 from django.db.models import CheckConstraint
+
+from transfers.history import history_record_raw_save
+from transfers.signals import raw_history_suspended
 
 
 def _label(instance):
@@ -20,9 +26,29 @@ def _label(instance):
 
 
 class Command(loaddata.Command):
+    def loaddata(self, fixture_labels):
+        self.loaded = []
+        token = raw_history_suspended.set(True)
+        try:
+            super().loaddata(fixture_labels)
+        finally:
+            raw_history_suspended.reset(token)
+        self._record_history()
+
+    def _record_history(self):
+        by_model = {}
+        for model, pk in self.loaded:
+            by_model.setdefault(model, []).append(pk)
+        for model, pks in by_model.items():
+            for start in range(0, len(pks), 1000):
+                for instance in model._default_manager.using(self.using).filter(pk__in=pks[start : start + 1000]):
+                    history_record_raw_save(instance=instance, created=False, using=self.using)
+
     def save_obj(self, obj):
         instance = obj.object
-        if instance._meta.app_label == "transfers":
+        # Our records (not their historical rows, whose references may point at deleted records).
+        tracked = instance._meta.app_label == "transfers" and hasattr(type(instance), "history")
+        if tracked:
             # References still unresolved are checked by loaddata itself at the end;
             # uniqueness is left to the database (an existing record is updated).
             deferred = [field.name for field in obj.deferred_fields]
@@ -44,4 +70,7 @@ class Command(loaddata.Command):
                     for field, texts in errors.items()
                 )
                 raise CommandError(f"Could not load {_label(instance)}: {messages}") from exc
-        return super().save_obj(obj)
+        saved = super().save_obj(obj)
+        if saved and tracked:
+            self.loaded.append((type(instance), instance.pk))
+        return saved
