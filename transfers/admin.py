@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from .dates import format_partial_date, parse_partial_date, validate_sane_date
+from .history import record_version
 from .models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 
 admin.site.site_header = "Arms-transfer tracker"
@@ -59,9 +60,42 @@ def export_as_csv(modeladmin, request, queryset):
     return response
 
 
+CONFLICT_MESSAGE = (
+    "Someone else saved this record after you opened it; your changes were not saved, so theirs are not "
+    "overwritten. Reload the page to see the current version, then make your changes again."
+)
+
+
 class BaseAdmin(SimpleHistoryAdmin):
     actions = [export_as_csv]
     list_per_page = 50
+
+    # Optimistic locking: the change form carries the record's version; a save
+    # based on an older version is refused with a form error.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if request.method == "POST" and request.POST.get("_version"):
+            extra_context["record_version"] = request.POST["_version"]
+        elif object_id and object_id.isdigit():
+            extra_context["record_version"] = record_version(model=self.model, pk=int(object_id))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        model = self.model
+
+        class VersionCheckedForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                submitted = self.data.get("_version")
+                if self.instance.pk and submitted:
+                    # Locks the row until the save commits: concurrent saves queue up here.
+                    current = record_version(model=model, pk=self.instance.pk, lock=True)
+                    if submitted != current:
+                        raise ValidationError(CONFLICT_MESSAGE, code="conflict")
+                return cleaned
+
+        return VersionCheckedForm
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in {"aliases", "other_names"}:

@@ -1,5 +1,7 @@
 """Change-history helpers shared by fixtures, imports, the admin and the API."""
 
+import hashlib
+
 from django.utils import timezone
 
 
@@ -94,3 +96,14 @@ def history_entries(*, instance):
         previous = record
     entries.reverse()
     return entries
+
+
+def record_version(*, model, pk, lock=False):
+    """A short hash of a record's current values: what optimistic locking compares."""
+    manager = model._default_manager.select_for_update() if lock else model._default_manager
+    instance = manager.filter(pk=pk).first()
+    if instance is None:
+        return None
+    values = history_tracked_values(instance=instance)
+    text = "|".join(f"{name}={values[name]!r}" for name in sorted(values))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]

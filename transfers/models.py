@@ -8,7 +8,7 @@ import secrets
 
 import pycountry
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Upper
@@ -293,7 +293,10 @@ class Transfer(models.Model):
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="transfers")
     line = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Line number within the contract; assigned when left empty."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(32767)],
+        help_text="Line number within the contract; assigned when left empty.",
     )
     system = models.ForeignKey(WeaponSystem, on_delete=models.PROTECT, related_name="transfers")
     quantity_ordered = models.PositiveIntegerField(
@@ -419,7 +422,9 @@ class Delivery(models.Model):
     """Some or all of a transfer's quantity, delivered at a date (at least a year)."""
 
     transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="deliveries")
-    line = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Assigned when left empty.")
+    line = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(32767)], help_text="Assigned when left empty."
+    )
     date = models.DateField(validators=[validate_sane_date])
     date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.YEAR)
     date_is_estimate = models.BooleanField(default=False)

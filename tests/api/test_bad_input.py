@@ -1,0 +1,167 @@
+"""Bad input on purpose: every case is a 4xx with a message, never a 500, and changes nothing."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from transfers.models import Actor, Contract, Transfer
+
+SCRIPT = "<script>alert('x')</script>'; DROP TABLE transfers_contract; --"
+
+
+def counts():
+    return (Contract.objects.count(), Transfer.objects.count(), Actor.objects.count())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body,content_type",
+    [
+        ("{", "application/json"),
+        ('{"reference": "x", "supplier": "RUS", "recipient": "IRN"', "application/json"),
+        ("[1, 2, 3]", "application/json"),
+        ('"just a string"', "application/json"),
+        ("null", "application/json"),
+        ('{"reference": ["a"], "supplier": {"code": "RUS"}, "recipient": 3.5, "status": 7}', "application/json"),
+        ('{"reference": "x", "supplier": "RUS", "recipient": "IRN", "value_amount": 1e999}', "application/json"),
+        ('{"reference": "x\\u0000y", "supplier": "RUS", "recipient": "IRN"}', "application/json"),
+        ("reference=x&supplier=RUS", "text/plain"),
+        (b"\xff\xfe\x00garbage", "application/json"),
+    ],
+)
+def test_malformed_bodies(editor_api, register, body, content_type):
+    before = counts()
+    response = editor_api.generic("POST", "/api/contracts/", body, content_type=content_type)
+    assert 400 <= response.status_code < 500, response.content
+    assert response.content
+    assert counts() == before
+
+
+@pytest.mark.django_db
+def test_oversized_body(editor_api, register):
+    before = counts()
+    payload = json.dumps({"reference": "big", "supplier": "RUS", "recipient": "IRN", "notes": "x" * 3_000_000})
+    response = editor_api.generic("POST", "/api/contracts/", payload, content_type="application/json")
+    assert response.status_code in (400, 413)
+    assert counts() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({"quantity_ordered": 2**63}, "quantity_ordered"),
+        ({"quantity_ordered": -(2**63)}, "quantity_ordered"),
+        ({"quantity_ordered": 1.5}, "quantity_ordered"),
+        ({"quantity_ordered": True}, "quantity_ordered"),
+        ({"tiv_per_unit": "1" * 40}, "tiv_per_unit"),
+        ({"tiv_per_unit": "NaN"}, "tiv_per_unit"),
+        ({"tiv_per_unit": "-Infinity"}, "tiv_per_unit"),
+        ({"system": ["tor-m1"]}, "system"),
+        ({"system": None}, "system"),
+        ({"contract": 10**30}, "contract"),
+        ({"line": 10**6}, "line"),
+        ({"condition": ""}, "condition"),
+    ],
+)
+def test_wrong_types_and_huge_numbers(editor_api, register, payload, field):
+    before = counts()
+    body = {"contract": "rafale", "system": "f-16c", "quantity_ordered": 4, **payload}
+    response = editor_api.post("/api/transfers/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert counts() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "date", ["0000", "1899-12", "99999", "2005-00", "2005-02-30", "2200", "-2005", "2005/12", 2005]
+)
+def test_dates_out_of_range_or_malformed(editor_api, register, date):
+    before = counts()
+    body = {"reference": "dated", "supplier": "RUS", "recipient": "IRN", "order_date": date}
+    response = editor_api.post("/api/contracts/", body, format="json")
+    assert response.status_code == 400
+    assert "order_date" in response.json()
+    assert counts() == before
+
+
+@pytest.mark.django_db
+def test_sql_and_html_are_stored_as_text_and_escaped(editor_api, register, admin_client):
+    body = {"reference": "odd-text", "supplier": "RUS", "recipient": "IRN", "title": SCRIPT, "notes": SCRIPT}
+    response = editor_api.post("/api/contracts/", body, format="json")
+    assert response.status_code == 201
+    contract = Contract.objects.get(reference="odd-text")
+    assert contract.title == SCRIPT and Contract.objects.count() > 1
+    admin_page = admin_client.get(reverse("admin:transfers_contract_change", args=[contract.pk]))
+    assert b"<script>alert" not in admin_page.content and b"&lt;script&gt;alert" in admin_page.content
+    listing = admin_client.get(reverse("admin:transfers_contract_changelist"))
+    assert b"<script>alert" not in listing.content
+    browsable = editor_api.get(f"/api/contracts/{contract.pk}/", HTTP_ACCEPT="text/html")
+    assert browsable.status_code == 200
+    assert b"<script>alert" not in browsable.content
+    search = editor_api.get("/api/contracts/", {"search": "'; DROP TABLE"})
+    assert search.status_code == 200 and search.json()["count"] == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "supplier=%FF%FE",
+        "search=%FF",
+        "search=%00",
+        "supplier=RUS%00",
+        "ordering=%00",
+        "ordered_from=%00",
+        "limit=%00&offset=%FF",
+        "limit=-1&offset=-5",
+        "limit=99999999999999999999999&offset=99999999999999999999999",
+        "group_by=%FF",
+        "category=" + "a" * 10000,
+        "confirmed=%00",
+    ],
+)
+def test_hostile_query_strings(api, register, query):
+    for path in ["/api/transfers/", "/api/transfers/summary/", "/api/claims/", "/api/actors/"]:
+        response = api.get(f"{path}?{query}")
+        assert response.status_code in (200, 400), (path, query, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/actors/99999999999999999999999999/",
+        "/api/transfers/99999999999999999999999999/",
+        "/api/contracts/%FF/",
+        "/api/contracts/no-such-reference/timeline/",
+        "/api/claims/0/history/",
+        "/api/systems/-1/",
+    ],
+)
+def test_unknown_records_are_404(api, register, path):
+    assert api.get(path).status_code == 404
+
+
+@pytest.mark.django_db
+def test_if_match_garbage_is_412(editor_api, register):
+    contract = Contract.objects.get(reference="tor")
+    response = editor_api.patch(
+        f"/api/contracts/{contract.pk}/",
+        {"status": "cancelled"},
+        format="json",
+        HTTP_IF_MATCH='"not-a-real-etag", W/"x"',
+    )
+    assert response.status_code == 412
+    contract.refresh_from_db()
+    assert contract.status == "delivering"
+
+
+@pytest.mark.django_db
+def test_put_with_missing_fields_is_400(editor_api, register):
+    contract = Contract.objects.get(reference="tor")
+    response = editor_api.put(f"/api/contracts/{contract.pk}/", {"status": "cancelled"}, format="json")
+    assert response.status_code == 400
+    assert {"reference", "supplier", "recipient"} <= set(response.json())
