@@ -8,3 +8,6 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("api/", include("transfers.api.urls")),
 ]
+
+handler404 = "transfers.api.exceptions.api_not_found"
+handler500 = "transfers.api.exceptions.api_server_error"

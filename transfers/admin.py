@@ -1,6 +1,7 @@
 """The editors' interface: every model, with history, search, filters and CSV export."""
 
 import csv
+import re
 
 from django import forms
 from django.contrib import admin
@@ -76,7 +77,7 @@ class BaseAdmin(SimpleHistoryAdmin):
         extra_context = dict(extra_context or {})
         if request.method == "POST" and request.POST.get("_version"):
             extra_context["record_version"] = request.POST["_version"]
-        elif object_id and object_id.isdigit():
+        elif object_id and re.fullmatch(r"[0-9]{1,18}", object_id):
             extra_context["record_version"] = record_version(model=self.model, pk=int(object_id))
         return super().change_view(request, object_id, form_url, extra_context)
 

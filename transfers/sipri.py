@@ -514,7 +514,7 @@ def sipri_read(path):
             errors.append(RowError(line_number, f"expected {len(NEW_HEADER)} columns, found {len(cells)}"))
             continue
         deal_id = cells[0].strip()
-        if not deal_id.isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", deal_id):
             errors.append(RowError(line_number, f"SIPRI AT Database ID {deal_id!r} is not a number"))
             continue
         if deal_id != pending_id:

@@ -17,3 +17,22 @@ def exception_handler(exc, context):
             {"non_field_errors": [f"Database constraint violated: {exc}"]}, status=status.HTTP_400_BAD_REQUEST
         )
     return drf_exception_handler(exc, context)
+
+
+def api_not_found(request, exception=None):
+    """A JSON 404 under /api/ (an HTML page elsewhere)."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
+
+
+def api_server_error(request):
+    from django.http import JsonResponse
+    from django.views.defaults import server_error
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return server_error(request)

@@ -1,5 +1,7 @@
 """Serializer fields shared by every resource."""
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type
@@ -7,6 +9,11 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from ..dates import format_partial_date, parse_partial_date, validate_sane_date
+
+
+def is_id(text):
+    """A numeric id as clients write it: ASCII digits that fit a bigint."""
+    return isinstance(text, str) and re.fullmatch(r"[0-9]{1,18}", text) is not None
 
 
 class NestedRelatedField(serializers.RelatedField):
@@ -31,8 +38,10 @@ class NestedRelatedField(serializers.RelatedField):
         queryset = self.get_queryset()
         if isinstance(data, bool) or not isinstance(data, (str, int)):
             self.fail("invalid", lookup=self.lookup)
-        if isinstance(data, int) or (isinstance(data, str) and data.isdigit()):
-            found = queryset.filter(pk=int(data)).first()
+        if isinstance(data, int) or is_id(data):
+            found = queryset.filter(pk=int(data)).first() if abs(int(data)) < 2**63 else None
+        elif self.lookup in ("id", "pk"):
+            found = None
         else:
             lookup = f"{self.lookup}__iexact" if self.case_insensitive else self.lookup
             found = queryset.filter(**{lookup: data.strip()}).first()

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from ..models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 from ..selectors import transfer_confirmed_q
+from .fields import is_id
 
 MAX_QUERY_YEAR = 9998
 
@@ -41,8 +42,8 @@ class RecordListField(forms.CharField):
         wanted = _split(value)
         if not wanted:
             raise forms.ValidationError("Give at least one value.")
-        ids = {int(v) for v in wanted if v.isdigit() and len(v) < 19}
-        names = [v for v in wanted if not (v.isdigit() and len(v) < 19)]
+        ids = {int(v) for v in wanted if is_id(v)}
+        names = [v for v in wanted if not is_id(v)]
         found_ids = set(self.model.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
         matched = {}
         if names and self.lookup == "id":
@@ -65,8 +66,12 @@ class RecordListField(forms.CharField):
             missing = []
         missing += [str(i) for i in ids - found_ids]
         if missing:
+            # Values go in params, never into the message itself: django-filter applies
+            # `message % params`, and a '%' typed by a client would break it.
             raise forms.ValidationError(
-                f"Unknown {self.model._meta.verbose_name} {self.lookup}: {', '.join(missing)}.", code="unknown"
+                "Unknown %(model)s %(lookup)s: %(values)s.",
+                code="unknown",
+                params={"model": self.model._meta.verbose_name, "lookup": self.lookup, "values": ", ".join(missing)},
             )
         return sorted(found_ids | set(matched.values()))
 
@@ -110,7 +115,9 @@ class ChoiceListField(forms.CharField):
         unknown = [v for v in wanted if v not in self.valid]
         if unknown or not wanted:
             raise forms.ValidationError(
-                f"Unknown value {', '.join(unknown) or value!r}; choose from: {', '.join(self.valid)}.", code="invalid"
+                "Unknown value %(values)s; choose from: %(choices)s.",
+                code="invalid",
+                params={"values": ", ".join(unknown) or repr(value), "choices": ", ".join(self.valid)},
             )
         return wanted
 

@@ -28,7 +28,7 @@ class SystemBriefSerializer(serializers.ModelSerializer):
 
 
 class ContractBriefSerializer(serializers.ModelSerializer):
-    order_date = PartialDateField(date_field="order_date", read_only=True)
+    order_date = PartialDateField(date_field="order_date", read_only=True, allow_null=True)
 
     class Meta:
         model = Contract
@@ -62,7 +62,7 @@ class DeliveryBriefSerializer(serializers.ModelSerializer):
 
 
 class SourceBriefSerializer(serializers.ModelSerializer):
-    published_date = PartialDateField(date_field="published_date", read_only=True)
+    published_date = PartialDateField(date_field="published_date", read_only=True, allow_null=True)
 
     class Meta:
         model = Source

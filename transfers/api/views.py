@@ -19,6 +19,7 @@ from ..history import history_entries
 from . import filters as api_filters
 from . import serializers as s
 from .csv import CSVRenderer, stream_queryset_as_csv
+from .fields import is_id
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
@@ -87,10 +88,24 @@ class TrackerViewSet(viewsets.ModelViewSet):
     alternate_lookup_case_insensitive = False
     csv_filename = "export"
 
+    def get_renderers(self):
+        # CSV is for lists (and the summary): rows, not single records or writes.
+        renderers = super().get_renderers()
+        if getattr(self, "action", None) not in {"list", "summary"}:
+            renderers = [r for r in renderers if not isinstance(r, CSVRenderer)]
+        return renderers
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON even when CSV was asked for: a client must be able to read why.
+        if response.status_code >= 400 and isinstance(getattr(request, "accepted_renderer", None), CSVRenderer):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
     def get_object(self):
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         queryset = self.filter_queryset(self.get_queryset()) if self.action != "history" else self.get_queryset()
-        if value.isdigit() and len(value) < 19:
+        if is_id(value):
             obj = queryset.filter(pk=int(value)).first()
         elif self.alternate_lookup:
             if self.alternate_lookup_case_insensitive:
