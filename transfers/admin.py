@@ -197,6 +197,7 @@ class ClaimInline(admin.StackedInline):
     model = Claim
     extra = 0
     show_change_link = True
+    classes = ["collapse"]
     autocomplete_fields = ["source", "speaker", "speaker_actor", "contract", "transfer", "delivery", "system", "actor"]
     fieldsets = [
         (None, {"fields": ["summary", "quote", ("stance", "attribution", "rank")]}),
