@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "tracker.db_router.ReadYourWritesMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -134,6 +135,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+
+# Scale-out: read replicas, e.g. DATABASE_REPLICA_URLS=postgres://r1/tracker,postgres://r2/tracker
+DATABASE_REPLICAS = []
+for index, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    alias = f"replica_{index}"
+    DATABASES[alias] = dj_database_url.parse(
+        url, conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")), conn_health_checks=True
+    )
+    DATABASES[alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(alias)
+DATABASE_ROUTERS = ["tracker.db_router.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

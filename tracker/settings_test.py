@@ -15,6 +15,8 @@ from .settings import DATABASES, VAR_DIR  # noqa: E402
 if not os.environ.get("DATABASE_URL"):
     DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "test.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A second alias on the same test database, for the read-replica router's tests.
+DATABASES["replica_test"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 
 # Tests make thousands of requests; throttling has its own tests.
 REST_FRAMEWORK = {

@@ -9,17 +9,15 @@ its own transaction, so a crash or Ctrl-C never leaves a half-written deal.
 
 import datetime
 import hashlib
-import io
 import time
-import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pycountry
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from .bulk import bulk_insert, new_row
 from .models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
 from .services import country_display_name
 from .sipri import BY_DELIVERY_YEAR, ImportFileError, RowError, party_slug, sipri_read  # noqa: F401
@@ -353,11 +351,11 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
         fingerprint = _fingerprint(c_values, t_values, d_values)
         contract = contracts.get(deal.reference)
         if contract is None:
-            contract = _new_row(Contract, reference=deal.reference, import_fingerprint=fingerprint, **c_values)
-            transfer = _new_row(Transfer, **t_values)
+            contract = new_row(Contract, reference=deal.reference, import_fingerprint=fingerprint, **c_values)
+            transfer = new_row(Transfer, **t_values)
             new_contracts.append(contract)
             new_transfers.append((contract, transfer))
-            new_deliveries += [(transfer, _new_row(Delivery, **values)) for values in d_values]
+            new_deliveries += [(transfer, new_row(Delivery, **values)) for values in d_values]
             claim_for.append((contract, deal))
             continue
         transfer = transfers.get(contract.pk)
@@ -385,10 +383,10 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
         if current_deliveries != d_values:
             replace_deliveries.append((transfer, d_values))
 
-    _insert_with_history(Contract, new_contracts, reason=reason)
+    bulk_insert(Contract, new_contracts, reason=reason)
     for contract, transfer in new_transfers:
         transfer.contract_id = contract.pk
-    _insert_with_history(Transfer, [t for _, t in new_transfers], reason=reason)
+    bulk_insert(Transfer, [t for _, t in new_transfers], reason=reason)
     if changed_contracts:
         bulk_update_with_history(
             changed_contracts,
@@ -406,12 +404,12 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
         for delivery in deleted:
             delivery._change_reason = reason
             delivery.delete()
-        new_deliveries += [(transfer, _new_row(Delivery, **values)) for values in d_values]
+        new_deliveries += [(transfer, new_row(Delivery, **values)) for values in d_values]
     for transfer, delivery in new_deliveries:
         delivery.transfer_id = transfer.pk
-    _insert_with_history(Delivery, [d for _, d in new_deliveries], reason=reason)
+    bulk_insert(Delivery, [d for _, d in new_deliveries], reason=reason)
     claims = [
-        _new_row(
+        new_row(
             Claim,
             key=f"{source.key}-{contract.reference}"[:100],
             source_id=source.pk,
@@ -427,128 +425,13 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
         )
         for contract, deal in claim_for
     ]
-    _insert_with_history(Claim, claims, reason=reason)
+    bulk_insert(Claim, claims, reason=reason)
     report.contracts["created"] += len(new_contracts)
     report.transfers["created"] += len(new_transfers)
     report.contracts["updated"] += len(changed_contracts)
     report.transfers["updated"] += len(changed_transfers)
     report.deliveries["created"] += len(new_deliveries)
     report.claims_created += len(claims)
-
-
-def _insert_rows(model, columns, rows, *, returning=False):
-    """Multi-row INSERT ... VALUES (RETURNING id): the import's hot path.
-
-    Django's bulk_create spends most of an import in per-value preparation; the
-    values here are already plain Python (int, str, bool, date, Decimal) that both
-    database drivers adapt, so they go to the cursor directly.
-    """
-    quote = connection.ops.quote_name
-    column_sql = ", ".join(quote(c) for c in columns)
-    per_chunk = max(1, 900 // max(len(columns), 1)) if connection.vendor == "sqlite" else 1000
-    ids = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_chunk):
-            chunk = rows[start : start + per_chunk]
-            row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-            values_sql = ", ".join([row_sql] * len(chunk))
-            sql = f"INSERT INTO {quote(model._meta.db_table)} ({column_sql}) VALUES {values_sql}"  # noqa: S608
-            if returning:
-                sql += f" RETURNING {quote(model._meta.pk.column)}"
-            cursor.execute(sql, [value for row in chunk for value in row])
-            if returning:
-                ids += [row[0] for row in cursor.fetchall()]
-    return ids
-
-
-def _new_row(model, **values):
-    """A new record as a plain namespace with the model's defaults: building full model
-    instances costs a third of a large import."""
-    row = types.SimpleNamespace(pk=None)
-    for model_field in model._meta.concrete_fields:
-        if not model_field.primary_key:
-            setattr(row, model_field.attname, model_field.get_default())
-    row.__dict__.update(values)
-    return row
-
-
-def _copy_text(value):
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return str(value)
-
-
-def _copy_rows(model, columns, rows):
-    """PostgreSQL COPY: several times faster than INSERT for the bulk of an import."""
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_copy_text(value) for value in row))
-        buffer.write("\n")
-    buffer.seek(0)
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.copy_expert(
-            f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN", buffer
-        )
-
-
-def _insert_with_history(model, objects, *, reason):
-    """Insert new records and their '+' history entries; sets each object's pk."""
-    if not objects:
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    history = model.history.model
-    tracked = list(history.tracked_fields)
-    history_columns = [f.column for f in tracked] + [
-        "history_date",
-        "history_change_reason",
-        "history_type",
-        "history_user_id",
-    ]
-    if connection.vendor == "postgresql":
-        # Take the ids from the sequence first, so that both tables can be COPYed.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [model._meta.db_table, model._meta.pk.column, len(objects)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-        for obj, pk in zip(objects, ids, strict=True):
-            obj.pk = pk
-            setattr(obj, model._meta.pk.attname, pk)
-        _copy_rows(
-            model,
-            [model._meta.pk.column] + [f.column for f in fields],
-            [[o.pk] + [getattr(o, f.attname) for f in fields] for o in objects],
-        )
-        now = timezone.now().isoformat()
-        _copy_rows(
-            history,
-            history_columns,
-            [[getattr(o, f.attname) for f in tracked] + [now, reason, "+", None] for o in objects],
-        )
-    else:
-        ids = _insert_rows(
-            model,
-            [f.column for f in fields],
-            [[getattr(o, f.attname) for f in fields] for o in objects],
-            returning=True,
-        )
-        for obj, pk in zip(objects, ids, strict=True):
-            obj.pk = pk
-            setattr(obj, model._meta.pk.attname, pk)
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        _insert_rows(
-            history,
-            history_columns,
-            [[getattr(o, f.attname) for f in tracked] + [now, reason, "+", None] for o in objects],
-        )
 
 
 def sipri_import(

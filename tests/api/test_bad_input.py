@@ -186,3 +186,22 @@ def test_related_ids_that_are_not_ids(editor_api, register, value):
     assert response.status_code == 400
     assert editor_api.get(f"/api/transfers/{value}/").status_code == 404
     assert counts() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"reference": "nul", "supplier": "R\u0000US", "recipient": "IRN"},
+        {"reference": "nul", "supplier": "RUS", "recipient": "IRN", "title": "a\u0000b"},
+        {"reference": "n\u0000l", "supplier": "RUS", "recipient": "IRN"},
+    ],
+)
+def test_nul_characters_are_refused(editor_api, register, payload):
+    """Found by schemathesis on PostgreSQL: a NUL in a related code was a 500."""
+    before = counts()
+    response = editor_api.generic("POST", "/api/contracts/", json.dumps(payload), content_type="application/json")
+    assert response.status_code == 400
+    assert editor_api.get("/api/actors/R%00US/").status_code == 404
+    assert editor_api.get("/api/claims/?source=a%00b").status_code == 400
+    assert counts() == before

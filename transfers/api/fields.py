@@ -36,7 +36,7 @@ class NestedRelatedField(serializers.RelatedField):
 
     def to_internal_value(self, data):
         queryset = self.get_queryset()
-        if isinstance(data, bool) or not isinstance(data, (str, int)):
+        if isinstance(data, bool) or not isinstance(data, (str, int)) or (isinstance(data, str) and "\x00" in data):
             self.fail("invalid", lookup=self.lookup)
         if isinstance(data, int) or is_id(data):
             found = queryset.filter(pk=int(data)).first() if abs(int(data)) < 2**63 else None

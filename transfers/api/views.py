@@ -107,7 +107,7 @@ class TrackerViewSet(viewsets.ModelViewSet):
         queryset = self.filter_queryset(self.get_queryset()) if self.action != "history" else self.get_queryset()
         if is_id(value):
             obj = queryset.filter(pk=int(value)).first()
-        elif self.alternate_lookup:
+        elif self.alternate_lookup and "\x00" not in value:
             if self.alternate_lookup_case_insensitive:
                 queryset = queryset.annotate(_lookup=Upper(self.alternate_lookup))
                 obj = queryset.filter(_lookup=value.upper()).first()

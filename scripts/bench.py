@@ -1,0 +1,373 @@
+#!/usr/bin/env python
+"""API benchmark against PostgreSQL: the real HTTP stack (gunicorn on loopback) vs the same query in raw SQL.
+
+    make bench                       # 1,000,000 generated transfers (+ the SIPRI register when present)
+    BENCH_TRANSFERS=100000 make bench
+
+Prints, per scenario: p50/p95 latency through HTTP, SQL queries per request, raw SQL
+p50 for the same page and count, and the ratio; then CSV export rows/s and the
+server's peak memory; then throughput under 16 concurrent clients.
+Figures, not assertions: this is not part of `make test`.
+"""
+
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "data" / "sipri" / "trade-register-2026-05-18.csv"
+TRANSFERS = int(os.environ.get("BENCH_TRANSFERS", "1000000"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
+LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "30"))
+LOAD_CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "16"))
+SERVER_ENV = {
+    "DJANGO_SECRET_KEY": "benchmark-only-secret-key-" + "x" * 40,
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DJANGO_SECURE_SSL_REDIRECT": "0",
+    "DJANGO_SESSION_COOKIE_SECURE": "0",
+    "DJANGO_CSRF_COOKIE_SECURE": "0",
+    "DJANGO_THROTTLE_ANON": "100000000/min",
+    "DJANGO_THROTTLE_USER": "100000000/min",
+    "DJANGO_THROTTLE_EXPORT": "100000000/min",
+}
+os.environ.update({k: v for k, v in SERVER_ENV.items() if k not in os.environ})
+os.environ.pop("DJANGO_DEBUG", None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import psycopg2  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from transfers.models import Actor, Transfer, WeaponSystem  # noqa: E402
+
+
+def percentile(values, p):
+    values = sorted(values)
+    index = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[index]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare():
+    call_command("migrate", verbosity=0)
+    have = Transfer.objects.filter(contract__reference__startswith="demo-").count()
+    if have < TRANSFERS:
+        print(f"generating {TRANSFERS - have:,} transfers ...", flush=True)
+        call_command("generate_demo_data", transfers=TRANSFERS - have, seed=1000 + have, verbosity=0)
+    if SHARED.exists() and not Transfer.objects.filter(contract__reference__startswith="sipri-").exists():
+        print("importing the SIPRI register ...", flush=True)
+        call_command("import_sipri", str(SHARED), verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE") if connection.vendor == "postgresql" else None
+
+
+def raw_connection():
+    settings = connection.settings_dict
+    return psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
+
+
+ROW_SQL = """
+SELECT t.id, t.line, t.quantity_ordered, t.quantity_ordered_is_estimate, t.reported_delivered, t.condition,
+       t.licensed_production, t.tiv_per_unit, t.tiv_order, t.tiv_delivered, t.comments,
+       c.id, c.reference, c.status, c.order_date, c.order_date_precision, c.value_amount, c.value_currency,
+       s.id, s.code, s.name, r.id, r.code, r.name, w.id, w.slug, w.designation, w.category,
+       (SELECT SUM(d.quantity) FROM transfers_delivery d WHERE d.transfer_id = t.id),
+       (SELECT array_agg(DISTINCT extract(year FROM d.date)) FROM transfers_delivery d WHERE d.transfer_id = t.id),
+       (SELECT COUNT(*) FROM transfers_claim cl WHERE cl.transfer_id = t.id OR cl.contract_id = t.contract_id
+            OR cl.delivery_id IN (SELECT d.id FROM transfers_delivery d WHERE d.transfer_id = t.id))
+FROM transfers_transfer t
+JOIN transfers_contract c ON c.id = t.contract_id
+JOIN transfers_actor s ON s.id = c.supplier_id
+JOIN transfers_actor r ON r.id = c.recipient_id
+JOIN transfers_weaponsystem w ON w.id = t.system_id
+WHERE c.kind = 'arms' {where}
+ORDER BY {order}
+LIMIT 50
+"""
+COUNT_SQL = """
+SELECT COUNT(*) FROM transfers_transfer t
+JOIN transfers_contract c ON c.id = t.contract_id
+JOIN transfers_actor s ON s.id = c.supplier_id
+JOIN transfers_actor r ON r.id = c.recipient_id
+JOIN transfers_weaponsystem w ON w.id = t.system_id
+WHERE c.kind = 'arms' {where}
+"""
+SUMMARY_SQL = """
+SELECT s.code, s.name, extract(year FROM c.order_date) AS y, COUNT(*), SUM(t.quantity_ordered),
+       SUM(COALESCE((SELECT SUM(d.quantity) FROM transfers_delivery d WHERE d.transfer_id = t.id), t.reported_delivered))
+FROM transfers_transfer t
+JOIN transfers_contract c ON c.id = t.contract_id
+JOIN transfers_actor s ON s.id = c.supplier_id
+JOIN transfers_actor r ON r.id = c.recipient_id
+JOIN transfers_weaponsystem w ON w.id = t.system_id
+WHERE c.kind = 'arms' {where}
+GROUP BY s.code, s.name, y ORDER BY s.code, s.name, y
+"""
+
+
+def scenarios():
+    usa = Actor.objects.get(code="USA")
+    rus = Actor.objects.get(code="RUS")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.recipient_id FROM transfers_contract c WHERE c.supplier_id = %s GROUP BY 1 ORDER BY COUNT(*) DESC "
+            "LIMIT 1",
+            [rus.pk],
+        )
+        partner = Actor.objects.get(pk=cursor.fetchone()[0])
+    system = WeaponSystem.objects.filter(slug__startswith="demo-").order_by("pk")[5]
+    word = system.designation
+    like = f"'%{word.upper()}%'"
+    return [
+        (
+            "list, no filter",
+            "/api/transfers/?limit=50",
+            ROW_SQL.format(where="", order="t.id"),
+            COUNT_SQL.format(where=""),
+        ),
+        (
+            f"supplier=RUS & recipient={partner.code}",
+            f"/api/transfers/?supplier=RUS&recipient={partner.code}",
+            ROW_SQL.format(where=f"AND c.supplier_id = {rus.pk} AND c.recipient_id = {partner.pk}", order="t.id"),
+            COUNT_SQL.format(where=f"AND c.supplier_id = {rus.pk} AND c.recipient_id = {partner.pk}"),
+        ),
+        (
+            "supplier=USA & category=aircraft & 1990-2010",
+            "/api/transfers/?supplier=USA&category=aircraft&ordered_from=1990&ordered_to=2010",
+            ROW_SQL.format(
+                where=f"AND c.supplier_id = {usa.pk} AND w.category = 'aircraft' AND c.order_date >= '1990-01-01' "
+                "AND c.order_date < '2011-01-01'",
+                order="t.id",
+            ),
+            COUNT_SQL.format(
+                where=f"AND c.supplier_id = {usa.pk} AND w.category = 'aircraft' AND c.order_date >= '1990-01-01' "
+                "AND c.order_date < '2011-01-01'"
+            ),
+        ),
+        (
+            f"search={word}",
+            f"/api/transfers/?search={urllib.parse.quote(word)}",
+            ROW_SQL.format(
+                where=f"AND (upper(w.designation) LIKE {like} OR upper(w.description) LIKE {like} OR "
+                f"upper(t.comments) LIKE {like} OR upper(s.name) LIKE {like} OR upper(r.name) LIKE {like})",
+                order="t.id",
+            ),
+            COUNT_SQL.format(
+                where=f"AND (upper(w.designation) LIKE {like} OR upper(w.description) LIKE {like} OR "
+                f"upper(t.comments) LIKE {like} OR upper(s.name) LIKE {like} OR upper(r.name) LIKE {like})"
+            ),
+        ),
+        (
+            "ordering=-order_date",
+            "/api/transfers/?ordering=-order_date",
+            ROW_SQL.format(where="", order="c.order_date DESC, t.id"),
+            COUNT_SQL.format(where=""),
+        ),
+        (
+            "summary supplier,order_year",
+            "/api/transfers/summary/?group_by=supplier,order_year",
+            SUMMARY_SQL.format(where=""),
+            None,
+        ),
+        (
+            "summary supplier,order_year, supplier=USA",
+            "/api/transfers/summary/?group_by=supplier,order_year&supplier=USA",
+            SUMMARY_SQL.format(where=f"AND c.supplier_id = {usa.pk}"),
+            None,
+        ),
+    ]
+
+
+def http_get(port, path, read=True):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    started = time.perf_counter()
+    conn.request("GET", path, headers={"Accept": "application/json"})
+    response = conn.getresponse()
+    size = 0
+    while True:
+        chunk = response.read(1 << 16)
+        if not chunk:
+            break
+        size += len(chunk)
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return response.status, elapsed, size
+
+
+def time_raw(cursor, sql, count_sql):
+    started = time.perf_counter()
+    cursor.execute(sql)
+    cursor.fetchall()
+    if count_sql:
+        cursor.execute(count_sql)
+        cursor.fetchone()
+    return time.perf_counter() - started
+
+
+def queries_per_request(path):
+    client = Client()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, HTTP_HOST="127.0.0.1")
+        if hasattr(response, "streaming_content"):
+            for _ in response.streaming_content:
+                pass
+    return len(queries)
+
+
+def worker_pids(master_pid):
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master_pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def peak_rss_mb(pids):
+    peaks = []
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except FileNotFoundError:
+            pass
+    return max(peaks) if peaks else 0.0
+
+
+def load_test(port, paths, seconds, clients):
+    stop = time.monotonic() + seconds
+    latencies, errors = [], []
+    lock = threading.Lock()
+
+    def run(index):
+        n = index
+        while time.monotonic() < stop:
+            path = paths[n % len(paths)]
+            n += 1
+            try:
+                status, elapsed, _ = http_get(port, path)
+            except Exception as exc:  # a refused or dropped connection is an error too
+                with lock:
+                    errors.append(str(exc))
+                continue
+            with lock:
+                latencies.append(elapsed)
+                if status != 200:
+                    errors.append(status)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    return len(latencies) / elapsed, percentile(latencies, 95) if latencies else 0, len(errors), len(latencies)
+
+
+def main():
+    if connection.vendor != "postgresql":
+        raise SystemExit("The benchmark runs on PostgreSQL: use `make bench` (or set DATABASE_URL).")
+    prepare()
+    total = Transfer.objects.filter(contract__kind="arms").count()
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "tracker.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "--timeout",
+            "600",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ},
+    )
+    try:
+        for _ in range(100):
+            try:
+                if http_get(port, "/api/")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        pids = worker_pids(server.pid)
+        cpu = os.cpu_count()
+        print(
+            f"\nBenchmark: {total:,} arms transfers on PostgreSQL, gunicorn 2 workers, {cpu} CPUs, {REPEAT} requests each"
+        )
+        print(f"{'scenario':46} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL p50':>8} {'ratio':>6}")
+        raw = raw_connection()
+        cursor = raw.cursor()
+        for name, path, sql, count_sql in scenarios():
+            for _ in range(3):
+                http_get(port, path)
+                time_raw(cursor, sql, count_sql)
+            api_times, raw_times = [], []
+            for _ in range(REPEAT):
+                status, elapsed, _ = http_get(port, path)
+                if status != 200:
+                    raise SystemExit(f"{path}: HTTP {status}")
+                api_times.append(elapsed)
+                raw_times.append(time_raw(cursor, sql, count_sql))
+            p50, p95, raw50 = (
+                percentile(api_times, 50) * 1000,
+                percentile(api_times, 95) * 1000,
+                percentile(raw_times, 50) * 1000,
+            )
+            print(f"{name:46} {p50:8.1f} {p95:8.1f} {queries_per_request(path):8d} {raw50:8.1f} {p50 / raw50:6.1f}")
+        raw.close()
+
+        before = peak_rss_mb(pids)
+        status, elapsed, size = http_get(port, "/api/transfers/?format=csv")
+        after = peak_rss_mb(worker_pids(server.pid))
+        print(
+            f"\nCSV export of all {total:,} rows: {elapsed:.1f} s, {total / elapsed:,.0f} rows/s, {size / 1e6:.0f} MB; "
+            f"worker peak RSS {after:.0f} MB (before: {before:.0f} MB)"
+        )
+        paths = [
+            "/api/transfers/",
+            "/api/transfers/?supplier=USA&category=aircraft&ordered_from=1990&ordered_to=2010",
+            "/api/transfers/?supplier=RUS",
+            "/api/contracts/?supplier=FRA",
+            "/api/claims/?stance=confirms",
+        ]
+        rate, p95, errors, done = load_test(port, paths, LOAD_SECONDS, LOAD_CLIENTS)
+        print(
+            f"Load: {LOAD_CLIENTS} clients x {LOAD_SECONDS} s against 2 workers: {rate:,.1f} requests/s, "
+            f"p95 {p95 * 1000:.0f} ms, {errors} errors of {done} requests"
+        )
+        print(json.dumps({"transfers": total}))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
