@@ -14,7 +14,6 @@ import http.client
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -120,7 +119,8 @@ WHERE c.kind = 'arms' {where}
 """
 SUMMARY_SQL = """
 SELECT s.code, s.name, extract(year FROM c.order_date) AS y, COUNT(*), SUM(t.quantity_ordered),
-       SUM(COALESCE((SELECT SUM(d.quantity) FROM transfers_delivery d WHERE d.transfer_id = t.id), t.reported_delivered))
+       SUM(COALESCE((SELECT SUM(d.quantity) FROM transfers_delivery d WHERE d.transfer_id = t.id),
+                    t.reported_delivered))
 FROM transfers_transfer t
 JOIN transfers_contract c ON c.id = t.contract_id
 JOIN transfers_actor s ON s.id = c.supplier_id
@@ -136,8 +136,8 @@ def scenarios():
     rus = Actor.objects.get(code="RUS")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.recipient_id FROM transfers_contract c WHERE c.supplier_id = %s GROUP BY 1 ORDER BY COUNT(*) DESC "
-            "LIMIT 1",
+            "SELECT c.recipient_id FROM transfers_contract c WHERE c.supplier_id = %s "
+            "GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1",
             [rus.pk],
         )
         partner = Actor.objects.get(pk=cursor.fetchone()[0])
@@ -320,7 +320,8 @@ def main():
         pids = worker_pids(server.pid)
         cpu = os.cpu_count()
         print(
-            f"\nBenchmark: {total:,} arms transfers on PostgreSQL, gunicorn 2 workers, {cpu} CPUs, {REPEAT} requests each"
+            f"\nBenchmark: {total:,} arms transfers on PostgreSQL, gunicorn 2 workers, {cpu} CPUs, "
+            f"{REPEAT} requests each"
         )
         print(f"{'scenario':46} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL p50':>8} {'ratio':>6}")
         raw = raw_connection()

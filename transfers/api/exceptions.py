@@ -5,17 +5,24 @@ from django.db import DataError, IntegrityError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
-    elif isinstance(exc, IntegrityError):
-        # A constraint the serializer could not foresee (e.g. a race): a 400, not a 500.
+    elif isinstance(exc, (IntegrityError, DataError)):
+        # A rule or limit the serializer could not foresee (e.g. a race): the database
+        # refused the client's data, so a 400, not a 500.
+        set_rollback()
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Response(
-            {"non_field_errors": [f"Database constraint violated: {exc}"]}, status=status.HTTP_400_BAD_REQUEST
+            {"non_field_errors": [f"The database refused the data: {first_line}"]}, status=status.HTTP_400_BAD_REQUEST
         )
+    elif isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
+        set_rollback()
+        return Response({"detail": "NUL characters are not allowed."}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
 
 
