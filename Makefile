@@ -42,8 +42,9 @@ lint: setup-dev
 test: lint
 	scripts/run-tests
 
-# Benchmarks print figures; they are not tests. They need ../shared/data/sipri/.
-bench: bench-import
+# Benchmarks print figures; they are not tests. BENCH_TRANSFERS (default 1,000,000) sets the size.
+bench: setup-dev
+	scripts/with-postgres $(PY) scripts/bench.py
 
 bench-import: setup
 	scripts/with-postgres $(PY) scripts/bench_import.py

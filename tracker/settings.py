@@ -230,6 +230,9 @@ REST_FRAMEWORK = {
     },
 }
 
+# Counting a whole unfiltered list of a million rows is slow; its count is cached this long.
+API_UNFILTERED_COUNT_CACHE_SECONDS = int(os.environ.get("DJANGO_UNFILTERED_COUNT_CACHE_SECONDS", "30"))
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Arms-transfer event tracker API",
     "DESCRIPTION": (

@@ -23,6 +23,8 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min", "export": "100000/min"},
 }
+# Exact counts everywhere in tests (the cache has its own test).
+API_UNFILTERED_COUNT_CACHE_SECONDS = 0
 # The test client's login() gives axes no request; lockouts have their own test.
 AXES_ENABLED = False
 

@@ -239,7 +239,11 @@ class Contract(models.Model):
 
     class Meta:
         ordering = ["-order_date", "reference"]
-        indexes = [models.Index(fields=["supplier", "recipient", "order_date"], name="contract_parties_date")]
+        indexes = [
+            models.Index(fields=["supplier", "recipient", "order_date"], name="contract_parties_date"),
+            models.Index(fields=["recipient", "order_date"], name="contract_recipient_date"),
+            models.Index(fields=["order_date", "id"], name="contract_order_date"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(supplier=F("recipient")),
@@ -440,7 +444,10 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["transfer", "date", "line"]
         verbose_name_plural = "deliveries"
-        indexes = [models.Index(fields=["date"], name="delivery_date")]
+        indexes = [
+            models.Index(fields=["date"], name="delivery_date"),
+            models.Index(fields=["transfer", "date"], name="delivery_transfer_date"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["transfer", "line"],

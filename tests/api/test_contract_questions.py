@@ -171,3 +171,19 @@ def test_pagination(api, seed):
     past = api.get("/api/actors/?offset=100000").json()
     assert past["results"] == [] and past["count"] == body["count"]
     assert api.get("/api/actors/?limit=abc").status_code == 200
+
+
+@pytest.mark.django_db
+def test_unfiltered_count_is_cached_briefly_filtered_counts_are_exact(api, seed, settings):
+    from django.core.cache import cache
+
+    from transfers.models import Actor
+
+    settings.API_UNFILTERED_COUNT_CACHE_SECONDS = 30
+    cache.clear()
+    first = api.get("/api/actors/").json()["count"]
+    Actor.objects.create(code="new-body", name="New body", kind="government-body")
+    assert api.get("/api/actors/").json()["count"] == first  # cached
+    assert api.get("/api/actors/?kind=government-body").json()["count"] == 4  # exact: 3 seed bodies + the new one
+    cache.clear()
+    assert api.get("/api/actors/").json()["count"] == first + 1

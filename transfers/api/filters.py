@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Upper
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import filters as drf_filters
 
 from ..models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 from ..selectors import transfer_confirmed_q
@@ -392,3 +393,28 @@ class ClaimFilterSet(BaseFilterSet):
             "stated_from",
             "stated_to",
         ]
+
+
+# --- Search ----------------------------------------------------------------------------------------------
+
+
+class TransferSearchFilter(drf_filters.SearchFilter):
+    """`search` on the trade register: system designation or description, comments, supplier or recipient name.
+
+    Written as a union of four index-friendly lookups (systems and actors are small
+    tables; comments have a trigram index on PostgreSQL) instead of one OR across
+    joined tables, which would scan every transfer. Every term must match.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        for term in self.get_search_terms(request):
+            systems = WeaponSystem.objects.filter(Q(designation__icontains=term) | Q(description__icontains=term))
+            actors = Actor.objects.filter(name__icontains=term)
+            base = Transfer.objects.order_by().values("pk")
+            matching = base.filter(system__in=systems.values("pk")).union(
+                base.filter(contract__supplier__in=actors.values("pk")),
+                base.filter(contract__recipient__in=actors.values("pk")),
+                base.filter(comments__icontains=term),
+            )
+            queryset = queryset.filter(pk__in=matching)
+        return queryset

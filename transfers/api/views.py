@@ -309,6 +309,7 @@ class TransferViewSet(TrackerViewSet):
 
     serializer_class = s.TransferSerializer
     filterset_class = api_filters.TransferFilterSet
+    filter_backends = [DjangoFilterBackend, api_filters.TransferSearchFilter, StrictOrderingFilter]
     search_fields = [
         "system__designation",
         "system__description",
