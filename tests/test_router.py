@@ -61,6 +61,13 @@ needs_postgres = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def close_replica_connection():
+    yield
+    # An open session would keep the test database from being dropped at the end.
+    connections["replica_test"].close()
+
+
 @needs_postgres
 @pytest.mark.django_db(databases=["default", "replica_test"], transaction=True)
 def test_the_replica_alias_reads_real_data(router):
