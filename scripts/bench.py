@@ -11,7 +11,6 @@ Figures, not assertions: this is not part of `make test`.
 """
 
 import http.client
-import json
 import os
 import socket
 import subprocess
@@ -28,6 +27,7 @@ TRANSFERS = int(os.environ.get("BENCH_TRANSFERS", "1000000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
 LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "30"))
 LOAD_CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "16"))
+PARTS = set(os.environ.get("BENCH_PARTS", "latency,csv,load").split(","))
 SERVER_ENV = {
     "DJANGO_SECRET_KEY": "benchmark-only-secret-key-" + "x" * 40,
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -98,8 +98,10 @@ SELECT t.id, t.line, t.quantity_ordered, t.quantity_ordered_is_estimate, t.repor
        s.id, s.code, s.name, r.id, r.code, r.name, w.id, w.slug, w.designation, w.category,
        (SELECT SUM(d.quantity) FROM transfers_delivery d WHERE d.transfer_id = t.id),
        (SELECT array_agg(DISTINCT extract(year FROM d.date)) FROM transfers_delivery d WHERE d.transfer_id = t.id),
-       (SELECT COUNT(*) FROM transfers_claim cl WHERE cl.transfer_id = t.id OR cl.contract_id = t.contract_id
-            OR cl.delivery_id IN (SELECT d.id FROM transfers_delivery d WHERE d.transfer_id = t.id))
+       (SELECT COUNT(*) FROM transfers_claim cl WHERE cl.transfer_id = t.id)
+       + (SELECT COUNT(*) FROM transfers_claim cl WHERE cl.contract_id = t.contract_id)
+       + (SELECT COUNT(*) FROM transfers_claim cl JOIN transfers_delivery d ON d.id = cl.delivery_id
+          WHERE d.transfer_id = t.id)
 FROM transfers_transfer t
 JOIN transfers_contract c ON c.id = t.contract_id
 JOIN transfers_actor s ON s.id = c.supplier_id
@@ -326,7 +328,7 @@ def main():
         print(f"{'scenario':46} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL p50':>8} {'ratio':>6}")
         raw = raw_connection()
         cursor = raw.cursor()
-        for name, path, sql, count_sql in scenarios():
+        for name, path, sql, count_sql in scenarios() if "latency" in PARTS else []:
             for _ in range(3):
                 http_get(port, path)
                 time_raw(cursor, sql, count_sql)
@@ -345,13 +347,14 @@ def main():
             print(f"{name:46} {p50:8.1f} {p95:8.1f} {queries_per_request(path):8d} {raw50:8.1f} {p50 / raw50:6.1f}")
         raw.close()
 
-        before = peak_rss_mb(pids)
-        status, elapsed, size = http_get(port, "/api/transfers/?format=csv")
-        after = peak_rss_mb(worker_pids(server.pid))
-        print(
-            f"\nCSV export of all {total:,} rows: {elapsed:.1f} s, {total / elapsed:,.0f} rows/s, {size / 1e6:.0f} MB; "
-            f"worker peak RSS {after:.0f} MB (before: {before:.0f} MB)"
-        )
+        if "csv" in PARTS:
+            before = peak_rss_mb(pids)
+            status, elapsed, size = http_get(port, "/api/transfers/?format=csv")
+            after = peak_rss_mb(worker_pids(server.pid))
+            print(
+                f"\nCSV export of all {total:,} rows: HTTP {status}, {elapsed:.1f} s, {total / elapsed:,.0f} rows/s, "
+                f"{size / 1e6:.0f} MB; worker peak RSS {after:.0f} MB (before the export: {before:.0f} MB)"
+            )
         paths = [
             "/api/transfers/",
             "/api/transfers/?supplier=USA&category=aircraft&ordered_from=1990&ordered_to=2010",
@@ -359,12 +362,13 @@ def main():
             "/api/contracts/?supplier=FRA",
             "/api/claims/?stance=confirms",
         ]
+        if "load" not in PARTS:
+            return
         rate, p95, errors, done = load_test(port, paths, LOAD_SECONDS, LOAD_CLIENTS)
         print(
             f"Load: {LOAD_CLIENTS} clients x {LOAD_SECONDS} s against 2 workers: {rate:,.1f} requests/s, "
             f"p95 {p95 * 1000:.0f} ms, {errors} errors of {done} requests"
         )
-        print(json.dumps({"transfers": total}))
     finally:
         server.terminate()
         server.wait(timeout=30)

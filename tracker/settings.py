@@ -136,6 +136,10 @@ DATABASES = {
     )
 }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("DJANGO_PG_JIT", False):
+    # JIT compilation costs more than it saves on short web queries over large tables.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+
 # Scale-out: read replicas, e.g. DATABASE_REPLICA_URLS=postgres://r1/tracker,postgres://r2/tracker
 DATABASE_REPLICAS = []
 for index, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
@@ -144,6 +148,8 @@ for index, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
         url, conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")), conn_health_checks=True
     )
     DATABASES[alias]["TEST"] = {"MIRROR": "default"}
+    if "OPTIONS" in DATABASES["default"]:
+        DATABASES[alias]["OPTIONS"] = dict(DATABASES["default"]["OPTIONS"])
     DATABASE_REPLICAS.append(alias)
 DATABASE_ROUTERS = ["tracker.db_router.PrimaryReplicaRouter"]
 

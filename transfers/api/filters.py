@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters as drf_filters
 
 from ..models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
-from ..selectors import transfer_confirmed_q
+from ..selectors import transfer_confirmed_q, transfer_has_claims_q
 from .fields import is_id
 
 MAX_QUERY_YEAR = 9998
@@ -306,9 +306,7 @@ class TransferFilterSet(BaseFilterSet):
         return qs
 
     def filter_source(self, qs, name, value):
-        from ..selectors import claims_behind_transfer
-
-        return qs.filter(Exists(claims_behind_transfer().filter(source_id__in=value)))
+        return qs.filter(transfer_has_claims_q(source_id__in=value))
 
     def filter_ranges(self, queryset):
         # Both bounds apply to the same delivery.
