@@ -136,8 +136,13 @@ class TrackerViewSet(viewsets.ModelViewSet):
                 serializer_class=self.get_serializer_class(),
                 context=self.get_serializer_context(),
                 filename=self.csv_filename,
+                rows=self.csv_rows(queryset),
             )
         return super().list(request, *args, **kwargs)
+
+    def csv_rows(self, queryset):
+        """Flat CSV rows without the serializer, where a resource has a faster path (None: use the serializer)."""
+        return None
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
@@ -333,6 +338,9 @@ class TransferViewSet(TrackerViewSet):
 
     def get_queryset(self):
         return selectors.transfer_list()
+
+    def csv_rows(self, queryset):
+        return selectors.transfer_register_rows(transfers=queryset)
 
     @extend_schema(parameters=[GROUP_BY], responses=s.SummaryRowSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)
