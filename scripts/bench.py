@@ -206,10 +206,10 @@ def scenarios():
     ]
 
 
-def http_get(port, path, read=True):
+def http_get(port, path, accept="application/json"):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     started = time.perf_counter()
-    conn.request("GET", path, headers={"Accept": "application/json"})
+    conn.request("GET", path, headers={"Accept": accept})
     response = conn.getresponse()
     size = 0
     while True:
@@ -349,7 +349,7 @@ def main():
 
         if "csv" in PARTS:
             before = peak_rss_mb(pids)
-            status, elapsed, size = http_get(port, "/api/transfers/?format=csv")
+            status, elapsed, size = http_get(port, "/api/transfers/?format=csv", accept="text/csv")
             after = peak_rss_mb(worker_pids(server.pid))
             print(
                 f"\nCSV export of all {total:,} rows: HTTP {status}, {elapsed:.1f} s, {total / elapsed:,.0f} rows/s, "

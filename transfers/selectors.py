@@ -84,13 +84,10 @@ def system_list():
 def contract_list():
     return Contract.objects.select_related("supplier", "recipient").annotate(
         transfer_count=_count_subquery(Transfer.objects.filter(contract=OuterRef("pk"))),
-        claim_count=_count_subquery(
-            Claim.objects.filter(
-                Q(contract=OuterRef("pk"))
-                | Q(transfer__contract=OuterRef("pk"))
-                | Q(delivery__transfer__contract=OuterRef("pk"))
-            )
-        ),
+        # Three index lookups, not one OR (which would scan every claim for each row).
+        claim_count=_count_subquery(Claim.objects.filter(contract=OuterRef("pk")))
+        + _count_subquery(Claim.objects.filter(transfer__contract=OuterRef("pk")))
+        + _count_subquery(Claim.objects.filter(delivery__transfer__contract=OuterRef("pk"))),
     )
 
 
