@@ -238,3 +238,16 @@ def test_sample_files_are_ours():
     # The shared real exports are never copied into the project.
     for path in DATA.iterdir():
         assert path.stat().st_size < 20_000, path
+
+
+@pytest.mark.django_db
+def test_summary_counts_register_totals_when_deliveries_have_no_numbers(countries):
+    run(LEGACY)
+    api = APIClient()
+    rows = api.get("/api/transfers/summary/?group_by=system&supplier=RUS").json()
+    by_system = {row["group"]["system"]["slug"]: row for row in rows}
+    # Tor-M1: two delivery years without per-year numbers; SIPRI's total of 29 counts.
+    assert by_system["tor-m1"]["quantity_delivered"] == 29
+    # 9M338: 750 (reported over two years) + 50 (one year, so on the delivery itself).
+    assert by_system["9m338"]["quantity_delivered"] == 800
+    assert by_system["9m338"]["transfers"] == 2 and by_system["9m338"]["quantity_ordered"] == 800

@@ -182,6 +182,33 @@ def _group_tuple(row, aliases):
     return tuple(row[alias] for alias in aliases)
 
 
+def _delivered_by_group(transfers, columns):
+    """Quantities delivered per group: the deliveries' known quantities, plus the register's
+    reported total for transfers whose deliveries have none. Two grouped queries, not a
+    subquery per transfer."""
+    aliases = list(columns)
+    totals = {}
+    grouped = transfers.values(**columns).annotate(total=Sum("deliveries__quantity")).order_by()
+    reported = (
+        transfers.filter(reported_delivered__isnull=False)
+        .exclude(Exists(Delivery.objects.filter(transfer=OuterRef("pk"), quantity__isnull=False)))
+        .values(**columns)
+        .annotate(total=Sum("reported_delivered"))
+        .order_by()
+    )
+    for rows in (grouped, reported):
+        for row in rows:
+            if row["total"] is not None:
+                key = _group_tuple(row, aliases)
+                totals[key] = totals.get(key, 0) + row["total"]
+    return totals
+
+
+def transfer_register_base():
+    """Arms transfers with nothing annotated: what aggregates start from."""
+    return Transfer.objects.filter(contract__kind=Contract.Kind.ARMS)
+
+
 def transfer_summary(*, transfers, group_by):
     """Aggregate filtered transfers by one or two keys.
 
@@ -191,21 +218,19 @@ def transfer_summary(*, transfers, group_by):
     ordered is not split by year (null).
     """
     by_delivery = "delivery_year" in group_by
-    base = transfers.order_by().values("pk")
+    transfers = transfers.order_by()
+    delivered_by_key = None
     if by_delivery:
-        rows_qs = Delivery.objects.filter(transfer__in=Subquery(base))
+        rows_qs = Delivery.objects.filter(transfer__in=transfers.values("pk"))
         columns = _group_columns(group_by, transfer_path="transfer__")
         aggregates = {"transfers": Count("transfer", distinct=True), "quantity_delivered": Sum("quantity")}
         contract_path = "transfer__contract_id"
     else:
-        rows_qs = Transfer.objects.filter(pk__in=Subquery(base))
+        rows_qs = transfers
         columns = _group_columns(group_by)
-        aggregates = {
-            "transfers": Count("pk"),
-            "quantity_ordered": Sum("quantity_ordered"),
-            "quantity_delivered": Sum(delivered_quantity()),
-        }
+        aggregates = {"transfers": Count("pk"), "quantity_ordered": Sum("quantity_ordered")}
         contract_path = "contract_id"
+        delivered_by_key = _delivered_by_group(transfers, columns)
     aliases = list(columns)
     grouped = rows_qs.values(**columns).annotate(**aggregates).order_by(*aliases)
 
@@ -232,7 +257,9 @@ def transfer_summary(*, transfers, group_by):
                 "group": _group_of(row, group_by),
                 "transfers": row["transfers"],
                 "quantity_ordered": row.get("quantity_ordered"),
-                "quantity_delivered": row["quantity_delivered"],
+                "quantity_delivered": (
+                    row["quantity_delivered"] if delivered_by_key is None else delivered_by_key.get(key)
+                ),
                 "values": sorted(values.get(key, []), key=lambda v: v["currency"]),
             }
         )

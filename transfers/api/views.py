@@ -353,7 +353,11 @@ class TransferViewSet(TrackerViewSet):
             raise ValidationError(
                 {"group_by": [f"Give one or two distinct keys of: {', '.join(selectors.SUMMARY_KEYS)}."]}
             )
-        transfers = self.filter_queryset(selectors.transfer_list())
+        # The list's filters and search, on a base without the row annotations (ordering is moot here).
+        transfers = selectors.transfer_register_base()
+        StrictOrderingFilter().get_ordering(request, transfers, self)  # an unknown ordering is still a 400
+        for backend in (DjangoFilterBackend, api_filters.TransferSearchFilter):
+            transfers = backend().filter_queryset(request, transfers, self)
         rows = selectors.transfer_summary(transfers=transfers, group_by=keys)
         return Response(s.SummaryRowSerializer(rows, many=True).data)
 
