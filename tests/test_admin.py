@@ -39,6 +39,9 @@ def test_contract_list_filters(admin_client, seed):
     assert b"rus-irn-2005-tor-m1" in response.content and b"rus-irn-s-300-talks" not in response.content
     response = admin_client.get(url, {"category": "air-defence"})
     assert b"rus-irn-bushehr-npp" not in response.content
+    transfers = admin_client.get(admin_url(Transfer, "changelist"), {"order_year": "2005"})
+    assert b"Tor-M1" in transfers.content and b"S-300" not in transfers.content
+    assert b"?order_year=2005" in admin_client.get(admin_url(Transfer, "changelist")).content
     rus = Actor.objects.get(code="RUS")
     response = admin_client.get(url, {"supplier__id__exact": rus.pk})
     assert response.status_code == 200 and b"rus-irn-2005-tor-m1" in response.content

@@ -106,14 +106,16 @@ class BaseAdmin(SimpleHistoryAdmin):
 
 
 class YearListFilter(admin.SimpleListFilter):
-    """Filter on the year of a date field."""
+    """Filter on the year of a date field; `years_of` names (model, field) to list the years from."""
 
     field = None
+    years_of = None
 
     def lookups(self, request, model_admin):
+        model, field = self.years_of or (model_admin.model, self.field)
         years = (
-            model_admin.model.objects.exclude(**{f"{self.field}__isnull": True})
-            .annotate(y=ExtractYear(self.field))
+            model.objects.exclude(**{f"{field}__isnull": True})
+            .annotate(y=ExtractYear(field))
             .values_list("y", flat=True)
             .distinct()
             .order_by("-y")
@@ -140,16 +142,7 @@ class TransferOrderYearFilter(YearListFilter):
     title = "order year"
     parameter_name = "order_year"
     field = "contract__order_date"
-
-    def lookups(self, request, model_admin):
-        years = (
-            Contract.objects.exclude(order_date__isnull=True)
-            .annotate(y=ExtractYear("order_date"))
-            .values_list("y", flat=True)
-            .distinct()
-            .order_by("-y")
-        )
-        return [(str(y), str(y)) for y in years]
+    years_of = (Contract, "order_date")
 
 
 class DeliveryYearFilter(YearListFilter):
