@@ -190,13 +190,17 @@ def test_newer_export_updates_in_place(countries, tmp_path):
     text = text.replace(
         "31785,Russia,Iran,Tor-M1,mobile SAM system,Air-defence systems,2005,No,14,Yes,2007",
         "31785,Russia,Iran,Tor-M1,mobile SAM system,Air-defence systems,2005,No,13,Yes,2007",
-    )
+    ).replace("31785,Russia,Iran,", "31785,Russia,Syria,")
     newer.write_text(text)
     code, out, _ = run(newer)
     assert "contracts: 0 created, 1 updated, 2 unchanged" in out
     assert Contract.objects.filter(sipri_deal_id="31785").count() == 1
     line = Contract.objects.get(sipri_deal_id="31785").transfers.get()
     assert line.quantity_delivered == 28
+    # The register follows the update: new recipient, new total.
+    rows = APIClient().get("/api/transfers/?recipient=SYR&category=air-defence").json()["results"]
+    assert [(row["id"], row["quantity_delivered"]) for row in rows] == [(line.pk, 28)]
+    assert not APIClient().get("/api/transfers/?recipient=IRN&system=tor-m1").json()["results"]
     assert contract.history.count() == history_before + 1
     # Both exports stand behind the deal, as two claims of two sources.
     assert Claim.objects.filter(contract=contract).count() == 2

@@ -7,4 +7,4 @@ class TransfersConfig(AppConfig):
     verbose_name = "Arms transfers"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import cache, signals  # noqa: F401

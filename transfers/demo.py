@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from .bulk import bulk_insert, new_row
+from .cache import transfer_cache_values
 from .models import Actor, Category, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
 from .services import actor_load_countries
 
@@ -232,6 +233,7 @@ def demo_data_generate(*, transfers: int, seed: int = 1, progress: Callable[[int
                         licensed_production="licence" in comment,
                         tiv_per_unit=round(rng.lognormvariate(0, 1.5), 3),
                         comments=comment,
+                        **transfer_cache_values(contract=contract, category=system.category, delivered_sum=None),
                     )
                     transfer._contract = contract
                     lines.append(transfer)
@@ -255,6 +257,7 @@ def demo_data_generate(*, transfers: int, seed: int = 1, progress: Callable[[int
                         )
                         delivery._transfer = transfer
                         deliveries.append(delivery)
+                    transfer.delivered_sum = quantity
                 claim = new_row(
                     Claim,
                     key=f"demo-{seed}-claim-{contract_index}",

@@ -2,6 +2,7 @@
 
 Django's JSON serializer cuts datetimes to milliseconds, so a dump and restore
 would shift every history timestamp. Registered as the "json" format in settings.
+Cached copies (Transfer.CACHED_FIELDS) are left out: a load recomputes them.
 """
 
 import datetime
@@ -19,9 +20,19 @@ class PreciseJSONEncoder(DjangoJSONEncoder):
 
 
 class Serializer(django_json.Serializer):
+    """Also leaves out cached copies (Transfer.CACHED_FIELDS): a load recomputes them."""
+
     def _init_options(self):
         super()._init_options()
         self.json_kwargs["cls"] = PreciseJSONEncoder
+
+    def handle_field(self, obj, field):
+        if field.name not in getattr(obj, "CACHED_FIELDS", ()):
+            super().handle_field(obj, field)
+
+    def handle_fk_field(self, obj, field):
+        if field.name not in getattr(obj, "CACHED_FIELDS", ()):
+            super().handle_fk_field(obj, field)
 
 
 Deserializer = django_json.Deserializer

@@ -18,6 +18,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .bulk import bulk_insert, new_row
+from .cache import transfer_cache_refresh, transfer_cache_values
 from .models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
 from .services import country_display_name
 from .sipri import BY_DELIVERY_YEAR, ImportFileError, RowError, party_slug, sipri_read  # noqa: F401
@@ -352,7 +353,16 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
         contract = contracts.get(deal.reference)
         if contract is None:
             contract = new_row(Contract, reference=deal.reference, import_fingerprint=fingerprint, **c_values)
-            transfer = new_row(Transfer, **t_values)
+            known = [d["quantity"] for d in d_values if d["quantity"] is not None]
+            transfer = new_row(
+                Transfer,
+                **t_values,
+                **transfer_cache_values(
+                    contract=contract,
+                    category=systems[deal.designation].category,
+                    delivered_sum=sum(known) if known else None,
+                ),
+            )
             new_contracts.append(contract)
             new_transfers.append((contract, transfer))
             new_deliveries += [(transfer, new_row(Delivery, **values)) for values in d_values]
@@ -408,6 +418,9 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
     for transfer, delivery in new_deliveries:
         delivery.transfer_id = transfer.pk
     bulk_insert(Delivery, [d for _, d in new_deliveries], reason=reason)
+    if changed_contracts:
+        # Bulk updates send no signals: bring the register's copies up to date.
+        transfer_cache_refresh(transfers=Transfer.objects.filter(contract__in=changed_contracts))
     claims = [
         new_row(
             Claim,

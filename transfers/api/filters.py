@@ -259,15 +259,16 @@ class ContractFilterSet(BaseFilterSet):
 
 
 class TransferFilterSet(BaseFilterSet):
-    supplier = actor_filter("contract__supplier_id")
-    recipient = actor_filter("contract__recipient_id")
+    # Parties, category and order date are the transfer's cached copies (see transfers.cache).
+    supplier = actor_filter("supplier_id")
+    recipient = actor_filter("recipient_id")
     system = RecordListFilter(field_name="system_id", model=WeaponSystem, lookup="slug")
-    category = ChoiceListFilter(field_name="system__category", choices=Category.choices)
+    category = ChoiceListFilter(field_name="category", choices=Category.choices)
     status = ChoiceListFilter(field_name="contract__status", choices=Contract.Status.choices)
     condition = ChoiceListFilter(field_name="condition", choices=Transfer.Condition.choices)
     contract = RecordListFilter(field_name="contract_id", model=Contract, lookup="reference")
-    ordered_from = YearFilter(field_name="contract__order_date", bound="from")
-    ordered_to = YearFilter(field_name="contract__order_date", bound="to")
+    ordered_from = YearFilter(field_name="order_date", bound="from")
+    ordered_to = YearFilter(field_name="order_date", bound="to")
     # Applied together in filter_ranges: both bounds hold for the same delivery.
     delivered_from = YearFilter(
         bound="from", method="filter_noop", help_text="Year (inclusive): transfers with a delivery in or after it."
@@ -410,8 +411,8 @@ class TransferSearchFilter(drf_filters.SearchFilter):
             actors = Actor.objects.filter(name__icontains=term)
             base = Transfer.objects.order_by().values("pk")
             matching = base.filter(system__in=systems.values("pk")).union(
-                base.filter(contract__supplier__in=actors.values("pk")),
-                base.filter(contract__recipient__in=actors.values("pk")),
+                base.filter(supplier__in=actors.values("pk")),
+                base.filter(recipient__in=actors.values("pk")),
                 base.filter(comments__icontains=term),
             )
             queryset = queryset.filter(pk__in=matching)
