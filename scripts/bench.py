@@ -96,7 +96,7 @@ SELECT t.id, t.line, t.quantity_ordered, t.quantity_ordered_is_estimate, t.repor
        t.licensed_production, t.tiv_per_unit, t.tiv_order, t.tiv_delivered, t.comments,
        c.id, c.reference, c.status, c.order_date, c.order_date_precision, c.value_amount, c.value_currency,
        s.id, s.code, s.name, r.id, r.code, r.name, w.id, w.slug, w.designation, w.category,
-       (SELECT SUM(d.quantity) FROM transfers_delivery d WHERE d.transfer_id = t.id),
+       COALESCE(t.delivered_sum, t.reported_delivered),
        (SELECT array_agg(DISTINCT extract(year FROM d.date)) FROM transfers_delivery d WHERE d.transfer_id = t.id),
        (SELECT COUNT(*) FROM transfers_claim cl WHERE cl.transfer_id = t.id)
        + (SELECT COUNT(*) FROM transfers_claim cl WHERE cl.contract_id = t.contract_id)
@@ -104,31 +104,30 @@ SELECT t.id, t.line, t.quantity_ordered, t.quantity_ordered_is_estimate, t.repor
           WHERE d.transfer_id = t.id)
 FROM transfers_transfer t
 JOIN transfers_contract c ON c.id = t.contract_id
-JOIN transfers_actor s ON s.id = c.supplier_id
-JOIN transfers_actor r ON r.id = c.recipient_id
+JOIN transfers_actor s ON s.id = t.supplier_id
+JOIN transfers_actor r ON r.id = t.recipient_id
 JOIN transfers_weaponsystem w ON w.id = t.system_id
-WHERE c.kind = 'arms' {where}
+WHERE t.is_arms {where}
 ORDER BY {order}
 LIMIT 50
 """
 COUNT_SQL = """
 SELECT COUNT(*) FROM transfers_transfer t
-JOIN transfers_contract c ON c.id = t.contract_id
-JOIN transfers_actor s ON s.id = c.supplier_id
-JOIN transfers_actor r ON r.id = c.recipient_id
+WHERE t.is_arms {where}
+"""
+JOINED_COUNT_SQL = """
+SELECT COUNT(*) FROM transfers_transfer t
+JOIN transfers_actor s ON s.id = t.supplier_id
+JOIN transfers_actor r ON r.id = t.recipient_id
 JOIN transfers_weaponsystem w ON w.id = t.system_id
-WHERE c.kind = 'arms' {where}
+WHERE t.is_arms {where}
 """
 SUMMARY_SQL = """
-SELECT s.code, s.name, extract(year FROM c.order_date) AS y, COUNT(*), SUM(t.quantity_ordered),
-       SUM(COALESCE((SELECT SUM(d.quantity) FROM transfers_delivery d WHERE d.transfer_id = t.id),
-                    t.reported_delivered))
+SELECT s.code, s.name, extract(year FROM t.order_date) AS y, COUNT(*), SUM(t.quantity_ordered),
+       SUM(COALESCE(t.delivered_sum, t.reported_delivered))
 FROM transfers_transfer t
-JOIN transfers_contract c ON c.id = t.contract_id
-JOIN transfers_actor s ON s.id = c.supplier_id
-JOIN transfers_actor r ON r.id = c.recipient_id
-JOIN transfers_weaponsystem w ON w.id = t.system_id
-WHERE c.kind = 'arms' {where}
+JOIN transfers_actor s ON s.id = t.supplier_id
+WHERE t.is_arms {where}
 GROUP BY s.code, s.name, y ORDER BY s.code, s.name, y
 """
 
@@ -156,20 +155,20 @@ def scenarios():
         (
             f"supplier=RUS & recipient={partner.code}",
             f"/api/transfers/?supplier=RUS&recipient={partner.code}",
-            ROW_SQL.format(where=f"AND c.supplier_id = {rus.pk} AND c.recipient_id = {partner.pk}", order="t.id"),
-            COUNT_SQL.format(where=f"AND c.supplier_id = {rus.pk} AND c.recipient_id = {partner.pk}"),
+            ROW_SQL.format(where=f"AND t.supplier_id = {rus.pk} AND t.recipient_id = {partner.pk}", order="t.id"),
+            COUNT_SQL.format(where=f"AND t.supplier_id = {rus.pk} AND t.recipient_id = {partner.pk}"),
         ),
         (
             "supplier=USA & category=aircraft & 1990-2010",
             "/api/transfers/?supplier=USA&category=aircraft&ordered_from=1990&ordered_to=2010",
             ROW_SQL.format(
-                where=f"AND c.supplier_id = {usa.pk} AND w.category = 'aircraft' AND c.order_date >= '1990-01-01' "
-                "AND c.order_date < '2011-01-01'",
+                where=f"AND t.supplier_id = {usa.pk} AND t.category = 'aircraft' AND t.order_date >= '1990-01-01' "
+                "AND t.order_date < '2011-01-01'",
                 order="t.id",
             ),
             COUNT_SQL.format(
-                where=f"AND c.supplier_id = {usa.pk} AND w.category = 'aircraft' AND c.order_date >= '1990-01-01' "
-                "AND c.order_date < '2011-01-01'"
+                where=f"AND t.supplier_id = {usa.pk} AND t.category = 'aircraft' AND t.order_date >= '1990-01-01' "
+                "AND t.order_date < '2011-01-01'"
             ),
         ),
         (
@@ -180,7 +179,7 @@ def scenarios():
                 f"upper(t.comments) LIKE {like} OR upper(s.name) LIKE {like} OR upper(r.name) LIKE {like})",
                 order="t.id",
             ),
-            COUNT_SQL.format(
+            JOINED_COUNT_SQL.format(
                 where=f"AND (upper(w.designation) LIKE {like} OR upper(w.description) LIKE {like} OR "
                 f"upper(t.comments) LIKE {like} OR upper(s.name) LIKE {like} OR upper(r.name) LIKE {like})"
             ),
@@ -188,7 +187,7 @@ def scenarios():
         (
             "ordering=-order_date",
             "/api/transfers/?ordering=-order_date",
-            ROW_SQL.format(where="", order="c.order_date DESC, t.id"),
+            ROW_SQL.format(where="", order="t.order_date DESC, t.id"),
             COUNT_SQL.format(where=""),
         ),
         (
@@ -200,7 +199,7 @@ def scenarios():
         (
             "summary supplier,order_year, supplier=USA",
             "/api/transfers/summary/?group_by=supplier,order_year&supplier=USA",
-            SUMMARY_SQL.format(where=f"AND c.supplier_id = {usa.pk}"),
+            SUMMARY_SQL.format(where=f"AND t.supplier_id = {usa.pk}"),
             None,
         ),
     ]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from transfers.models import Contract
 
@@ -58,16 +59,25 @@ def pick(page, field_id, text, option):
 @pytest.mark.django_db(transaction=True)
 def test_editor_adds_a_contract_in_the_admin(live_server, browser_page, django_user_model):
     page, errors = browser_page
+    try:
+        editor_adds_a_contract(page, errors, live_server.url, django_user_model)
+    finally:
+        # The ORM calls above ran under Playwright's event loop, in a context of their own:
+        # close that connection here, or it keeps the test database from being dropped.
+        connections.close_all()
+
+
+def editor_adds_a_contract(page, errors, url, django_user_model):
     call_command("loaddata", "seed", verbosity=0)
     django_user_model.objects.create_superuser("editor", "editor@example.org", "browser-pass-123")
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.goto(f"{url}/admin/login/?next=/admin/")
     page.fill("#id_username", "editor")
     page.fill("#id_password", "browser-pass-123")
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
 
-    page.goto(f"{live_server.url}/admin/transfers/contract/add/")
+    page.goto(f"{url}/admin/transfers/contract/add/")
     page.fill("#id_reference", "rus-irn-2010-browser-test")
     pick(page, "id_supplier", "Russ", "Russia (RUS)")
     pick(page, "id_recipient", "Ira", "Iran (IRN)")
@@ -83,7 +93,7 @@ def test_editor_adds_a_contract_in_the_admin(live_server, browser_page, django_u
     assert "rus-irn-2010-browser-test" in page.content()
 
     # Visible in the trade register over the API.
-    page.goto(f"{live_server.url}/api/transfers/?contract=rus-irn-2010-browser-test&format=json")
+    page.goto(f"{url}/api/transfers/?contract=rus-irn-2010-browser-test&format=json")
     rows = json.loads(page.inner_text("body"))["results"]
     assert len(rows) == 1
     assert rows[0]["quantity_ordered"] == 12 and rows[0]["delivery_years"] == [2011]
@@ -91,13 +101,13 @@ def test_editor_adds_a_contract_in_the_admin(live_server, browser_page, django_u
 
     # And in its history, with who made it.
     contract = Contract.objects.get(reference="rus-irn-2010-browser-test")
-    page.goto(f"{live_server.url}/admin/transfers/contract/{contract.pk}/history/")
+    page.goto(f"{url}/admin/transfers/contract/{contract.pk}/history/")
     history = page.inner_text("#content")
     assert "editor" in history and "Created" in history
 
     # A picture of the seed's deal, as an editor sees it.
     tor = Contract.objects.get(reference="rus-irn-2005-tor-m1")
-    page.goto(f"{live_server.url}/admin/transfers/contract/{tor.pk}/change/")
+    page.goto(f"{url}/admin/transfers/contract/{tor.pk}/change/")
     page.wait_for_selector("#contract_form")
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "tor-m1-contract-admin.png"

@@ -92,10 +92,11 @@ class RecordListFilter(filters.Filter):
         if not value:
             return qs
         if self.any_of:
-            condition = Q()
-            for name in self.any_of:
-                condition |= Q(**{f"{name}__in": value})
-            return qs.filter(condition)
+            # A union of one index lookup per path, not one OR across joins (which
+            # scans the whole table: at a million claims, seconds per request).
+            base = qs.model._default_manager.order_by().values("pk")
+            first, *rest = [base.filter(**{f"{name}__in": value}) for name in self.any_of]
+            return qs.filter(pk__in=first.union(*rest))
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
