@@ -50,7 +50,12 @@ class NestedRelatedField(serializers.RelatedField):
         return found
 
     def to_representation(self, value):
-        return self.brief(value, context=self.context).data
+        # One brief serializer per bound field, not one per row: building a
+        # serializer's fields costs more than rendering a whole row.
+        serializer = self.__dict__.get("_brief_serializer")
+        if serializer is None:
+            serializer = self._brief_serializer = self.brief(context=self.context)
+        return serializer.to_representation(value)
 
     def use_pk_only_optimization(self):
         return False
