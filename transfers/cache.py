@@ -1,13 +1,14 @@
 """The register's cached columns on Transfer: copies of its contract's parties, date and
-kind, its system's category, and its deliveries' total.
+kind, its system's category, and its deliveries' total; and each contract's number of lines.
 
 Saves through the ORM keep them current by the signals below. Bulk writers (imports,
 generated data) skip signals and call transfer_cache_refresh for what they touched,
 or write the values directly.
 """
 
-from django.db.models import Exists, OuterRef, Subquery, Sum
-from django.db.models.signals import post_delete, post_save
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from .models import Contract, Delivery, Transfer, WeaponSystem
@@ -23,6 +24,20 @@ def transfer_cache_refresh(*, transfers):
         order_date=Subquery(contract.values("order_date")[:1]),
         category=Subquery(WeaponSystem.objects.filter(pk=OuterRef("system_id")).values("category")[:1]),
         delivered_sum=delivered_sum_subquery(),
+    )
+
+
+def contract_line_count_refresh(*, contract_ids):
+    """Recount the lines of these contracts in one UPDATE."""
+    lines = (
+        Transfer.objects.filter(contract=OuterRef("pk"))
+        .order_by()
+        .values("contract")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Contract.objects.filter(pk__in=[pk for pk in contract_ids if pk is not None]).update(
+        line_count=Coalesce(Subquery(lines[:1]), 0, output_field=IntegerField())
     )
 
 
@@ -48,11 +63,27 @@ def transfer_cache_values(*, contract, category, delivered_sum):
     }
 
 
+@receiver(pre_save, sender=Transfer)
+def _transfer_saving(sender, instance, **kwargs):
+    # A line moved to another contract changes the line counts of both.
+    instance._stored_contract_id = (
+        Transfer.objects.filter(pk=instance.pk).values_list("contract_id", flat=True).first() if instance.pk else None
+    )
+
+
 @receiver(post_save, sender=Transfer)
-def _transfer_saved(sender, instance, **kwargs):
+def _transfer_saved(sender, instance, created, **kwargs):
     # Recomputed from the database after every save, so a save made from a stale
     # instance cannot leave stale copies behind.
     transfer_cache_refresh(transfers=Transfer.objects.filter(pk=instance.pk))
+    stored = getattr(instance, "_stored_contract_id", None)
+    if created or stored != instance.contract_id:
+        contract_line_count_refresh(contract_ids={instance.contract_id, stored})
+
+
+@receiver(post_delete, sender=Transfer)
+def _transfer_deleted(sender, instance, **kwargs):
+    contract_line_count_refresh(contract_ids={instance.contract_id})
 
 
 @receiver(post_save, sender=Contract)

@@ -236,6 +236,7 @@ def demo_data_generate(*, transfers: int, seed: int = 1, progress: Callable[[int
                         **transfer_cache_values(contract=contract, category=system.category, delivered_sum=None),
                     )
                     transfer._contract = contract
+                    contract.line_count += 1
                     lines.append(transfer)
                     made += 1
                     if status == "signed":

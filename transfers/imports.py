@@ -352,7 +352,9 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
         fingerprint = _fingerprint(c_values, t_values, d_values)
         contract = contracts.get(deal.reference)
         if contract is None:
-            contract = new_row(Contract, reference=deal.reference, import_fingerprint=fingerprint, **c_values)
+            contract = new_row(
+                Contract, reference=deal.reference, import_fingerprint=fingerprint, line_count=1, **c_values
+            )
             known = [d["quantity"] for d in d_values if d["quantity"] is not None]
             transfer = new_row(
                 Transfer,

@@ -233,9 +233,14 @@ class Contract(models.Model):
     notes = models.TextField(blank=True)
     # Set by imports: a hash of the values last imported, to notice later hand edits.
     import_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # The number of its lines, kept by transfers.cache: lets totals read contracts
+    # without checking each one against a million transfers.
+    line_count = models.PositiveIntegerField(default=0, editable=False)
+
+    CACHED_FIELDS = ("line_count",)
 
     objects = ContractManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=list(CACHED_FIELDS))
 
     class Meta:
         ordering = ["-order_date", "reference"]

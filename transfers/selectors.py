@@ -73,7 +73,6 @@ def system_list():
 
 def contract_list():
     return Contract.objects.select_related("supplier", "recipient").annotate(
-        transfer_count=_count_subquery(Transfer.objects.filter(contract=OuterRef("pk"))),
         # Three index lookups, not one OR (which would scan every claim for each row).
         claim_count=_count_subquery(Claim.objects.filter(contract=OuterRef("pk")))
         + _count_subquery(Claim.objects.filter(transfer__contract=OuterRef("pk")))
@@ -124,48 +123,72 @@ def transfer_confirmed_q():
 # --- Summary ----------------------------------------------------------------------------------
 
 SUMMARY_KEYS = ["supplier", "recipient", "system", "category", "order_year", "delivery_year"]
+# Keys that are the contract's own: every line of a contract falls in the same group.
+CONTRACT_SUMMARY_KEYS = {"supplier", "recipient", "order_year"}
 
 
-def _group_columns(keys, *, transfer_path=""):
-    """Group-by columns (alias -> expression) for rows that are transfers or, with
-    transfer_path="transfer__", deliveries."""
-    p = transfer_path
+def _group_columns(keys, *, path=""):
+    """Group-by columns (alias -> expression), on ids rather than names: grouping a million
+    rows hashes integers, and names are looked up once per group afterwards. `path` leads
+    from the rows (transfers, deliveries or contracts) to the transfer's or contract's columns."""
     columns = {}
     for key in keys:
-        if key == "supplier":
-            columns.update(supplier_code=F(f"{p}supplier__code"), supplier_name=F(f"{p}supplier__name"))
-        elif key == "recipient":
-            columns.update(recipient_code=F(f"{p}recipient__code"), recipient_name=F(f"{p}recipient__name"))
-        elif key == "system":
-            columns.update(system_slug=F(f"{p}system__slug"), system_designation=F(f"{p}system__designation"))
+        if key in ("supplier", "recipient", "system"):
+            columns[f"g_{key}"] = F(f"{path}{key}_id")
         elif key == "category":
-            columns["category"] = F(f"{p}category")
+            columns["g_category"] = F(f"{path}category")
         elif key == "order_year":
-            columns["order_year"] = ExtractYear(f"{p}order_date")
+            columns["g_order_year"] = ExtractYear(f"{path}order_date")
         elif key == "delivery_year":
-            columns["delivery_year"] = ExtractYear("date")
+            columns["g_delivery_year"] = ExtractYear("date")
     return columns
 
 
-def _group_of(row, keys):
+def _group_labels(rows, keys):
+    """Names for the ids in the groups: one query per kind of record."""
+    labels = {}
+    actor_keys = [k for k in keys if k in ("supplier", "recipient")]
+    if actor_keys:
+        ids = {row[f"g_{k}"] for row in rows for k in actor_keys}
+        labels["actor"] = {
+            pk: {"code": code, "name": name}
+            for pk, code, name in Actor.objects.filter(pk__in=ids).values_list("pk", "code", "name")
+        }
+    if "system" in keys:
+        ids = {row["g_system"] for row in rows}
+        labels["system"] = {
+            pk: {"slug": slug, "designation": designation}
+            for pk, slug, designation in WeaponSystem.objects.filter(pk__in=ids).values_list(
+                "pk", "slug", "designation"
+            )
+        }
+    return labels
+
+
+def _group_of(key_values, keys, labels):
     categories = dict(Category.choices)
     group = {}
-    for key in keys:
-        if key == "supplier":
-            group["supplier"] = {"code": row["supplier_code"], "name": row["supplier_name"]}
-        elif key == "recipient":
-            group["recipient"] = {"code": row["recipient_code"], "name": row["recipient_name"]}
+    for key, value in zip(keys, key_values, strict=True):
+        if key in ("supplier", "recipient"):
+            group[key] = labels["actor"].get(value, {"code": None, "name": None})
         elif key == "system":
-            group["system"] = {"slug": row["system_slug"], "designation": row["system_designation"]}
+            group[key] = labels["system"].get(value, {"slug": None, "designation": None})
         elif key == "category":
-            group["category"] = {"slug": row["category"], "name": categories.get(row["category"], row["category"])}
+            group[key] = {"slug": value, "name": categories.get(value, value)}
         else:
-            group[key] = row[key]
+            group[key] = value
     return group
 
 
-def _group_tuple(row, aliases):
-    return tuple(row[alias] for alias in aliases)
+def _sort_key(group, keys):
+    """Groups in order of code, slug or year; unknowns (no date) last."""
+    parts = []
+    for key in keys:
+        value = group[key]
+        if isinstance(value, dict):
+            value = value.get("code") or value.get("slug")
+        parts.append((value is None, 0 if value is None else value))
+    return parts
 
 
 def transfer_register_base():
@@ -173,19 +196,22 @@ def transfer_register_base():
     return Transfer.objects.filter(is_arms=True)
 
 
-def transfer_summary(*, transfers, group_by):
+def transfer_summary(*, transfers, group_by, contracts=None):
     """Aggregate filtered transfers by one or two keys.
 
     Counts transfers and sums quantities; values are summed per currency over the
     distinct contracts in each group (a deal with two lines counts once). Grouped
     by delivery year, quantities delivered are those of that year and the quantity
     ordered is not split by year (null).
+
+    `contracts`, when given, are the contracts of exactly these transfers, filtered
+    on the contract's own columns; with contract keys only, values are summed from
+    them directly instead of from a million (group, contract) pairs.
     """
-    by_delivery = "delivery_year" in group_by
     transfers = transfers.order_by()
-    if by_delivery:
+    if "delivery_year" in group_by:
         rows_qs = Delivery.objects.filter(transfer__in=transfers.values("pk"))
-        columns = _group_columns(group_by, transfer_path="transfer__")
+        columns = _group_columns(group_by, path="transfer__")
         aggregates = {"transfers": Count("transfer", distinct=True), "quantity_delivered": Sum("quantity")}
         contract_path = "transfer__contract_id"
     else:
@@ -198,35 +224,49 @@ def transfer_summary(*, transfers, group_by):
         }
         contract_path = "contract_id"
     aliases = list(columns)
-    grouped = rows_qs.values(**columns).annotate(**aggregates).order_by(*aliases)
+    grouped = list(rows_qs.values(**columns).annotate(**aggregates).order_by())
 
-    # Values: distinct (group, contract) pairs, summed per currency in SQL.
-    pairs = rows_qs.values(**columns, cid=F(contract_path)).distinct().order_by()
-    sql, params = pairs.query.sql_with_params()
-    quoted = [connection.ops.quote_name(alias) for alias in aliases]
-    value_sql = (
-        f"SELECT {', '.join('pairs.' + q for q in quoted)}, c.value_currency, SUM(c.value_amount) "  # noqa: S608
-        f"FROM ({sql}) pairs JOIN {Contract._meta.db_table} c ON c.id = pairs.cid "
-        f"WHERE c.value_amount IS NOT NULL GROUP BY {', '.join('pairs.' + q for q in quoted)}, c.value_currency"
-    )
     values = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(value_sql, params)
-        for *keys, currency, amount in cursor.fetchall():
-            values[tuple(keys)].append({"currency": currency, "amount": amount})
+    if contracts is not None and set(group_by) <= CONTRACT_SUMMARY_KEYS:
+        per_currency = (
+            contracts.filter(value_amount__isnull=False)
+            .values(**_group_columns(group_by), currency=F("value_currency"))
+            .annotate(amount=Sum("value_amount"))
+            .order_by()
+        )
+        for row in per_currency:
+            values[tuple(row[alias] for alias in aliases)].append(
+                {"currency": row["currency"], "amount": row["amount"]}
+            )
+    else:
+        # Distinct (group, contract) pairs, summed per currency in SQL.
+        pairs = rows_qs.values(**columns, cid=F(contract_path)).distinct().order_by()
+        sql, params = pairs.query.sql_with_params()
+        quoted = [connection.ops.quote_name(alias) for alias in aliases]
+        value_sql = (
+            f"SELECT {', '.join('pairs.' + q for q in quoted)}, c.value_currency, SUM(c.value_amount) "  # noqa: S608
+            f"FROM ({sql}) pairs JOIN {Contract._meta.db_table} c ON c.id = pairs.cid "
+            f"WHERE c.value_amount IS NOT NULL GROUP BY {', '.join('pairs.' + q for q in quoted)}, c.value_currency"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(value_sql, params)
+            for *keys, currency, amount in cursor.fetchall():
+                values[tuple(keys)].append({"currency": currency, "amount": amount})
 
+    labels = _group_labels(grouped, group_by)
     result = []
     for row in grouped:
-        key = _group_tuple(row, aliases)
+        key = tuple(row[alias] for alias in aliases)
         result.append(
             {
-                "group": _group_of(row, group_by),
+                "group": _group_of(key, group_by, labels),
                 "transfers": row["transfers"],
                 "quantity_ordered": row.get("quantity_ordered"),
                 "quantity_delivered": row["quantity_delivered"],
                 "values": sorted(values.get(key, []), key=lambda v: v["currency"]),
             }
         )
+    result.sort(key=lambda item: _sort_key(item["group"], group_by))
     return result
 
 

@@ -136,3 +136,51 @@ def test_history_does_not_record_the_copies(editor_api, register):
     line = Transfer.objects.get(system=system)
     assert line.category == "air-defence"
     assert line.history.count() == 1  # created; the copy changed without a history entry
+
+
+ALL_CONDITIONS = "condition=new,second-hand,second-hand-modernised"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group_by", ["supplier", "recipient,order_year", "supplier,order_year", "order_year"])
+@pytest.mark.parametrize("query", ["", "supplier=RUS,FRA", "ordered_from=2000", "status=delivering,signed"])
+def test_summary_values_from_contracts_equal_those_from_lines(api, editor_api, register, group_by, query):
+    # A contract with a value but no lines yet is not in the register, and adds nothing.
+    response = editor_api.post(
+        "/api/contracts/",
+        {
+            "reference": "lineless",
+            "supplier": "RUS",
+            "recipient": "IRN",
+            "order_date": "2005",
+            "value_amount": "5",
+            "value_currency": "USD",
+            "status": "delivering",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    # Contract-level filters read values from contracts; a filter on lines (here one that
+    # matches every line) reads them from the lines. Both must agree.
+    fast = summary(api, query, group_by)
+    slow = summary(api, f"{query}&{ALL_CONDITIONS}", group_by)
+    assert fast == slow
+    assert all(value["amount"] != "5.00" for row in fast for value in row["values"])
+
+
+@pytest.mark.django_db
+def test_contract_line_counts_follow_lines(api, editor_api, register):
+    def lines(reference):
+        return api.get(f"/api/contracts/{reference}/").json()["transfer_count"]
+
+    assert (lines("tor"), lines("f16")) == (2, 1)
+    line = Transfer.objects.get(system__slug="9m338")
+    editor_api.patch(f"/api/transfers/{line.pk}/", {"contract": "f16"}, format="json")
+    assert (lines("tor"), lines("f16")) == (1, 2)
+    new = editor_api.post(
+        "/api/transfers/", {"contract": "tor", "system": "9m338", "quantity_ordered": 3}, format="json"
+    )
+    assert new.status_code == 201, new.json()
+    assert lines("tor") == 2
+    editor_api.delete(f"/api/transfers/{new.json()['id']}/")
+    assert lines("tor") == 1

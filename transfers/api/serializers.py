@@ -151,7 +151,7 @@ class ContractSerializer(BaseModelSerializer):
     recipient = actor_field()
     order_date = PartialDateField(date_field="order_date", required=False, allow_null=True)
     order_date_precision = serializers.CharField(read_only=True)
-    transfer_count = serializers.IntegerField(read_only=True)
+    transfer_count = serializers.IntegerField(source="line_count", read_only=True)
     claim_count = serializers.IntegerField(read_only=True)
 
     class Meta:

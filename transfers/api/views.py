@@ -13,9 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from .. import selectors
 from ..history import history_entries
+from ..models import Contract
 from . import filters as api_filters
 from . import serializers as s
 from .csv import CSVRenderer, stream_queryset_as_csv
@@ -358,8 +360,22 @@ class TransferViewSet(TrackerViewSet):
         StrictOrderingFilter().get_ordering(request, transfers, self)  # an unknown ordering is still a 400
         for backend in (DjangoFilterBackend, api_filters.TransferSearchFilter):
             transfers = backend().filter_queryset(request, transfers, self)
-        rows = selectors.transfer_summary(transfers=transfers, group_by=keys)
+        rows = selectors.transfer_summary(transfers=transfers, group_by=keys, contracts=self.summary_contracts(request))
         return Response(s.SummaryRowSerializer(rows, many=True).data)
+
+    # Transfer filters that are the contract's own, with the same names and meaning on contracts.
+    CONTRACT_LEVEL_FILTERS = {"supplier", "recipient", "status", "ordered_from", "ordered_to"}
+
+    def summary_contracts(self, request):
+        """The contracts of exactly the filtered transfers, when every filter given is the
+        contract's own (then no line of a contract is in while another is out); else None."""
+        given = {name for name, value in request.query_params.items() if value != ""}
+        transfer_filters = set(api_filters.TransferFilterSet.base_filters) | {api_settings.SEARCH_PARAM}
+        if (given & transfer_filters) - self.CONTRACT_LEVEL_FILTERS:
+            return None
+        contracts = Contract.objects.filter(kind=Contract.Kind.ARMS, line_count__gt=0)
+        params = {name: request.query_params[name] for name in given & self.CONTRACT_LEVEL_FILTERS}
+        return api_filters.ContractFilterSet(params, queryset=contracts, request=request).qs
 
 
 class DeliveryViewSet(TrackerViewSet):
