@@ -184,3 +184,13 @@ def test_ordering(api, register):
     assert got[0] == "rafale" and got[-1] == "f-16c"
     got = [row["quantity_ordered"] for row in rows(api.get("/api/transfers/?ordering=quantity_ordered"))]
     assert got == sorted(got)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query,expected", [c for c in TRANSFER_CASES if c[0].startswith("search=")])
+def test_search_for_broad_terms_matches_the_same(api, register, monkeypatch, query, expected):
+    # Past a number of matching systems, search looks them up in a subquery instead of listing ids.
+    from transfers.api.filters import TransferSearchFilter
+
+    monkeypatch.setattr(TransferSearchFilter, "MAX_LISTED", 0)
+    assert {row["system"]["slug"] for row in rows(api.get(f"/api/transfers/?{query}"))} == expected

@@ -401,20 +401,29 @@ class ClaimFilterSet(BaseFilterSet):
 class TransferSearchFilter(drf_filters.SearchFilter):
     """`search` on the trade register: system designation or description, comments, supplier or recipient name.
 
-    Written as a union of four index-friendly lookups (systems and actors are small
-    tables; comments have a trigram index on PostgreSQL) instead of one OR across
-    joined tables, which would scan every transfer. Every term must match.
+    Systems and actors are small tables: their matches are looked up first, so that the
+    register is filtered on its own indexed columns (system, supplier, recipient, and a
+    trigram index on comments on PostgreSQL), which PostgreSQL combines as a bitmap OR
+    instead of scanning a million transfers. Every term must match.
     """
+
+    MAX_LISTED = 2000
 
     def filter_queryset(self, request, queryset, view):
         for term in self.get_search_terms(request):
-            systems = WeaponSystem.objects.filter(Q(designation__icontains=term) | Q(description__icontains=term))
-            actors = Actor.objects.filter(name__icontains=term)
-            base = Transfer.objects.order_by().values("pk")
-            matching = base.filter(system__in=systems.values("pk")).union(
-                base.filter(supplier__in=actors.values("pk")),
-                base.filter(recipient__in=actors.values("pk")),
-                base.filter(comments__icontains=term),
+            systems = list(
+                WeaponSystem.objects.filter(
+                    Q(designation__icontains=term) | Q(description__icontains=term)
+                ).values_list("pk", flat=True)
             )
-            queryset = queryset.filter(pk__in=matching)
+            actors = list(Actor.objects.filter(name__icontains=term).values_list("pk", flat=True))
+            if len(systems) > self.MAX_LISTED:
+                # A term this broad matches much of the register anyway: no need to list ids.
+                systems = WeaponSystem.objects.filter(Q(designation__icontains=term) | Q(description__icontains=term))
+            condition = Q(comments__icontains=term)
+            if systems:
+                condition |= Q(system_id__in=systems)
+            if actors:
+                condition |= Q(supplier_id__in=actors) | Q(recipient_id__in=actors)
+            queryset = queryset.filter(condition)
         return queryset
