@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import (
     Count,
     Exists,
@@ -89,7 +89,10 @@ def transfer_list():
             delivered_total=delivered_quantity(),
             claim_count=sum((_count_subquery(part) for part in claims_behind_transfer_parts()), start=Value(0)),
         )
-        .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.only("id", "transfer_id", "date")))
+        .prefetch_related(
+            # Unordered: the default ordering would join transfers and contracts to sort by them.
+            Prefetch("deliveries", queryset=Delivery.objects.only("id", "transfer_id", "date").order_by())
+        )
     )
 
 
@@ -435,32 +438,62 @@ def transfer_register_rows(*, transfers, chunk_size=5000):
     grouped queries per chunk, not from subqueries per row).
     """
     values = transfers.prefetch_related(None).values(*_REGISTER_VALUES.values(), "order_date")
+    using = values.db
     chunk = []
     for row in values.iterator(chunk_size=chunk_size):
         chunk.append(row)
         if len(chunk) >= chunk_size:
-            yield from _register_chunk(chunk)
+            yield from _register_chunk(chunk, using)
             chunk = []
     if chunk:
-        yield from _register_chunk(chunk)
+        yield from _register_chunk(chunk, using)
 
 
-def _register_chunk(chunk):
+def _chunk_query(using, sql, column, ids):
+    """Rows of `sql` for these ids, in plain SQL: one array parameter on PostgreSQL instead
+    of thousands of values that Django would prepare one by one."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        condition, params = f"{column} = ANY(%s)", [list(ids)]
+    else:
+        condition, params = f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(condition=condition), params)
+        return cursor.fetchall()
+
+
+def _register_chunk(chunk, using):
     ids = [row["id"] for row in chunk]
-    contract_ids = {row["contract_id"] for row in chunk}
+    contract_ids = list({row["contract_id"] for row in chunk})
+    delivery, claim = Delivery._meta.db_table, Claim._meta.db_table
     years = defaultdict(set)
-    for transfer_id, date in Delivery.objects.filter(transfer_id__in=ids).values_list("transfer_id", "date"):
-        years[transfer_id].add(date.year)
+    for transfer_id, date in _chunk_query(
+        using,
+        f"SELECT transfer_id, date FROM {delivery} WHERE {{condition}}",  # noqa: S608
+        "transfer_id",
+        ids,
+    ):
+        # Raw SQLite rows hold dates as text.
+        years[transfer_id].add(date.year if hasattr(date, "year") else int(date[:4]))
     # Claims about the transfer, its deliveries, or its contract (a claim has one subject).
     by_transfer = defaultdict(int)
-    for query, key in (
-        (Claim.objects.filter(transfer_id__in=ids), "transfer_id"),
-        (Claim.objects.filter(delivery__transfer_id__in=ids), "delivery__transfer_id"),
+    for sql, column in (
+        (f"SELECT transfer_id, COUNT(*) FROM {claim} WHERE {{condition}} GROUP BY transfer_id", "transfer_id"),  # noqa: S608
+        (
+            f"SELECT d.transfer_id, COUNT(*) FROM {claim} c JOIN {delivery} d ON d.id = c.delivery_id "  # noqa: S608
+            "WHERE {condition} GROUP BY d.transfer_id",
+            "d.transfer_id",
+        ),
     ):
-        for transfer_id, count in query.order_by().values_list(key).annotate(n=Count("*")):
+        for transfer_id, count in _chunk_query(using, sql, column, ids):
             by_transfer[transfer_id] += count
     by_contract = dict(
-        Claim.objects.filter(contract_id__in=contract_ids).order_by().values_list("contract_id").annotate(n=Count("*"))
+        _chunk_query(
+            using,
+            f"SELECT contract_id, COUNT(*) FROM {claim} WHERE {{condition}} GROUP BY contract_id",  # noqa: S608
+            "contract_id",
+            contract_ids,
+        )
     )
     for row in chunk:
         flat = {column: row[source] for column, source in _REGISTER_VALUES.items()}
@@ -472,5 +505,5 @@ def _register_chunk(chunk):
             flat["quantity_delivered"] = delivered
         ordered = flat["quantity_ordered"]
         flat["quantity_remaining"] = None if ordered is None else ordered - (delivered or 0)
-        flat["delivery_years"] = sorted(years.get(row["id"], ()))
+        flat["delivery_years"] = "; ".join(str(year) for year in sorted(years.get(row["id"], ())))
         yield flat
