@@ -62,8 +62,15 @@ class ResourceTests:
         return self.model.objects.count()
 
     def test_csv_equals_json(self, api, register):
-        json_rows = api.get(self.url, {"limit": 1000}).json()["results"]
-        for response in [api.get(self.url, {"format": "csv"}), api.get(self.url, HTTP_ACCEPT="text/csv")]:
+        self.assert_csv_equals_json(api, {})
+
+    def assert_csv_equals_json(self, api, query):
+        json_rows = api.get(self.url, {"limit": 1000, **query}).json()["results"]
+        assert json_rows
+        for response in [
+            api.get(self.url, {"format": "csv", **query}),
+            api.get(self.url, query, HTTP_ACCEPT="text/csv"),
+        ]:
             assert response.status_code == 200
             assert response["Content-Type"].startswith("text/csv")
             text = b"".join(response.streaming_content).decode("utf-8")
@@ -301,6 +308,13 @@ class TestTransfers(ResourceTests):
     resource = "transfers"
     model = Transfer
     list_queries = 3  # count, page, deliveries
+
+    # Chunks read by id range and by id list; filtered; not in id order.
+    @pytest.mark.parametrize("range_factor", [2, 0])
+    @pytest.mark.parametrize("query", [{"system": "tor-m1,rafale"}, {"ordering": "-order_date"}])
+    def test_filtered_csv_equals_json(self, api, register, query, range_factor, monkeypatch):
+        monkeypatch.setattr("transfers.selectors.CHUNK_RANGE_FACTOR", range_factor)
+        self.assert_csv_equals_json(api, query)
 
     def list_queryset_count(self):
         return Transfer.objects.filter(contract__kind="arms").count()
