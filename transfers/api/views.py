@@ -41,7 +41,9 @@ class StrictOrderingFilter(filters.OrderingFilter):
                     {self.ordering_param: [f"Unknown ordering '{name}'; choose from: {', '.join(mapping)}."]}
                 )
             ordering.append(("-" if descending else "") + mapping[name])
-        ordering.append("pk")  # a stable order for pagination
+        # A stable order for pagination; in the direction of the first key, so that an index
+        # on (key, id) read backwards serves a descending order without a sort.
+        ordering.append("-pk" if ordering[0].startswith("-") else "pk")
         return ordering
 
     def get_schema_operation_parameters(self, view):
