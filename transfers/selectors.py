@@ -1,5 +1,6 @@
 """Read-side queries (HackSoft style): the querysets the API and exports are built on."""
 
+import operator
 from collections import defaultdict
 
 from django.db import connection, connections
@@ -430,23 +431,46 @@ _REGISTER_VALUES = {
 }
 
 
-def transfer_register_rows(*, transfers, chunk_size=5000):
-    """The trade register as flat rows (the CSV columns of /api/transfers/), streamed.
+_REGISTER_BOOLEANS = {
+    "contract.value_is_estimate",
+    "quantity_ordered_is_estimate",
+    "reported_delivered_is_estimate",
+    "licensed_production",
+}
+# Columns computed per row, not read from the database.
+_REGISTER_COMPUTED = {"contract.order_date", "quantity_remaining", "delivery_years", "claim_count"}
 
-    Plain values instead of serializers: a million rows in seconds, in flat
-    memory (a server-side cursor; delivery years and claim counts come from a few
-    grouped queries per chunk, not from subqueries per row).
+
+def transfer_register_rows(*, transfers, columns, chunk_size=5000):
+    """The trade register as rows of values in the order of `columns` (the CSV columns
+    of /api/transfers/), streamed, in chunks (lists of rows).
+
+    Plain tuples instead of serializers: a million rows in seconds, in flat memory (a
+    server-side cursor; delivery years and claim counts come from a few grouped queries
+    per chunk, not from subqueries per row). Booleans are written true/false.
     """
-    values = transfers.prefetch_related(None).values(*_REGISTER_VALUES.values(), "order_date")
+    unknown = [c for c in columns if c not in _REGISTER_VALUES and c not in _REGISTER_COMPUTED]
+    if unknown:
+        raise ValueError(f"No register value for the columns {unknown}.")
+    names = list(_REGISTER_VALUES.values()) + ["order_date"]
+    position = {name: index for index, name in enumerate(names)}
+    plain = [position[_REGISTER_VALUES[c]] if c in _REGISTER_VALUES else position["id"] for c in columns]
+    layout = {
+        "pick": operator.itemgetter(*plain),
+        "at": {c: columns.index(c) for c in _REGISTER_COMPUTED},
+        "booleans": [i for i, c in enumerate(columns) if c in _REGISTER_BOOLEANS],
+        "source": position,
+    }
+    values = transfers.prefetch_related(None).values_list(*names)
     using = values.db
     chunk = []
     for row in values.iterator(chunk_size=chunk_size):
         chunk.append(row)
         if len(chunk) >= chunk_size:
-            yield from _register_chunk(chunk, using)
+            yield _register_chunk(chunk, using, layout)
             chunk = []
     if chunk:
-        yield from _register_chunk(chunk, using)
+        yield _register_chunk(chunk, using, layout)
 
 
 # An export chunk whose ids span less than this many times their number is read by range.
@@ -471,9 +495,11 @@ def _chunk_query(using, sql, column, ids):
         return cursor.fetchall()
 
 
-def _register_chunk(chunk, using):
-    ids = [row["id"] for row in chunk]
-    contract_ids = list({row["contract_id"] for row in chunk})
+def _register_chunk(chunk, using, layout):
+    source = layout["source"]
+    id_at, contract_at = source["id"], source["contract_id"]
+    ids = [row[id_at] for row in chunk]
+    contract_ids = list({row[contract_at] for row in chunk})
     delivery, claim = Delivery._meta.db_table, Claim._meta.db_table
     years = defaultdict(set)
     for transfer_id, date in _chunk_query(
@@ -504,15 +530,21 @@ def _register_chunk(chunk, using):
             contract_ids,
         )
     )
+    at, pick, booleans = layout["at"], layout["pick"], layout["booleans"]
+    date_at, precision_at = source["order_date"], source["contract__order_date_precision"]
+    delivered_at, ordered_at = source["delivered_total"], source["quantity_ordered"]
+    out_date, out_remaining = at["contract.order_date"], at["quantity_remaining"]
+    out_years, out_claims = at["delivery_years"], at["claim_count"]
+    rows = []
     for row in chunk:
-        flat = {column: row[source] for column, source in _REGISTER_VALUES.items()}
-        flat["contract.order_date"] = format_partial_date(row["order_date"], row["contract__order_date_precision"])
-        flat["claim_count"] = by_transfer.get(row["id"], 0) + by_contract.get(row["contract_id"], 0)
-        delivered = flat["quantity_delivered"]
-        if delivered is None:
-            delivered = flat["reported_delivered"]
-            flat["quantity_delivered"] = delivered
-        ordered = flat["quantity_ordered"]
-        flat["quantity_remaining"] = None if ordered is None else ordered - (delivered or 0)
-        flat["delivery_years"] = "; ".join(str(year) for year in sorted(years.get(row["id"], ())))
-        yield flat
+        out = list(pick(row))
+        transfer_id = row[id_at]
+        ordered = row[ordered_at]
+        out[out_date] = format_partial_date(row[date_at], row[precision_at])
+        out[out_remaining] = None if ordered is None else ordered - (row[delivered_at] or 0)
+        out[out_years] = "; ".join(str(year) for year in sorted(years.get(transfer_id, ())))
+        out[out_claims] = by_transfer.get(transfer_id, 0) + by_contract.get(row[contract_at], 0)
+        for index in booleans:
+            out[index] = "true" if out[index] else "false"
+        rows.append(out)
+    return rows

@@ -140,12 +140,13 @@ class TrackerViewSet(viewsets.ModelViewSet):
                 serializer_class=self.get_serializer_class(),
                 context=self.get_serializer_context(),
                 filename=self.csv_filename,
-                rows=self.csv_rows(queryset),
+                row_chunks=self.csv_row_chunks(queryset),
             )
         return super().list(request, *args, **kwargs)
 
-    def csv_rows(self, queryset):
-        """Flat CSV rows without the serializer, where a resource has a faster path (None: use the serializer)."""
+    def csv_row_chunks(self, queryset):
+        """Where a resource has a path faster than its serializer: a function of the CSV
+        columns that yields lists of rows (lists of values in column order). None: use the serializer."""
         return None
 
     def retrieve(self, request, *args, **kwargs):
@@ -343,8 +344,8 @@ class TransferViewSet(TrackerViewSet):
     def get_queryset(self):
         return selectors.transfer_list()
 
-    def csv_rows(self, queryset):
-        return selectors.transfer_register_rows(transfers=queryset)
+    def csv_row_chunks(self, queryset):
+        return lambda columns: selectors.transfer_register_rows(transfers=queryset, columns=columns)
 
     @extend_schema(parameters=[GROUP_BY], responses=s.SummaryRowSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)
