@@ -3,7 +3,7 @@
 import operator
 from collections import defaultdict
 
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import (
     Count,
     Exists,
@@ -131,10 +131,12 @@ SUMMARY_KEYS = ["supplier", "recipient", "system", "category", "order_year", "de
 CONTRACT_SUMMARY_KEYS = {"supplier", "recipient", "order_year"}
 
 
-def _group_columns(keys, *, path=""):
+def _group_columns(keys, *, path="", order_dates=False):
     """Group-by columns (alias -> expression), on ids rather than names: grouping a million
     rows hashes integers, and names are looked up once per group afterwards. `path` leads
-    from the rows (transfers, deliveries or contracts) to the transfer's or contract's columns."""
+    from the rows (transfers, deliveries or contracts) to the transfer's or contract's columns.
+    With order_dates, order_year groups by the date itself, to be folded into years after
+    (PostgreSQL's EXTRACT costs a third of the query over a million rows)."""
     columns = {}
     for key in keys:
         if key in ("supplier", "recipient", "system"):
@@ -142,7 +144,7 @@ def _group_columns(keys, *, path=""):
         elif key == "category":
             columns["g_category"] = F(f"{path}category")
         elif key == "order_year":
-            columns["g_order_year"] = ExtractYear(f"{path}order_date")
+            columns["g_order_year"] = F(f"{path}order_date") if order_dates else ExtractYear(f"{path}order_date")
         elif key == "delivery_year":
             columns["g_delivery_year"] = ExtractYear("date")
     return columns
@@ -195,6 +197,31 @@ def _sort_key(group, keys):
     return parts
 
 
+def _year_of(value):
+    if value is None:
+        return None
+    # Raw SQLite rows hold dates as text.
+    return value.year if hasattr(value, "year") else int(str(value)[:4])
+
+
+def _fold_order_dates(rows, aliases, measures, *, fold):
+    """Rows grouped by order date, regrouped by order year: measures summed (None: no value)."""
+    if not fold:
+        return list(rows)
+    folded = {}
+    for row in rows:
+        row["g_order_year"] = _year_of(row["g_order_year"])
+        key = tuple(row[alias] for alias in aliases)
+        into = folded.get(key)
+        if into is None:
+            folded[key] = row
+            continue
+        for measure in measures:
+            if row[measure] is not None:
+                into[measure] = row[measure] if into[measure] is None else into[measure] + row[measure]
+    return list(folded.values())
+
+
 def transfer_register_base():
     """Arms transfers with nothing annotated: what aggregates start from."""
     return Transfer.objects.filter(is_arms=True)
@@ -213,6 +240,8 @@ def transfer_summary(*, transfers, group_by, contracts=None):
     them directly instead of from a million (group, contract) pairs.
     """
     transfers = transfers.order_by()
+    # Additive measures only: a transfer counted per delivery date could count twice in a year.
+    order_dates = "order_year" in group_by and "delivery_year" not in group_by
     if "delivery_year" in group_by:
         rows_qs = Delivery.objects.filter(transfer__in=transfers.values("pk"))
         columns = _group_columns(group_by, path="transfer__")
@@ -220,7 +249,7 @@ def transfer_summary(*, transfers, group_by, contracts=None):
         contract_path = "transfer__contract_id"
     else:
         rows_qs = transfers
-        columns = _group_columns(group_by)
+        columns = _group_columns(group_by, order_dates=order_dates)
         aggregates = {
             "transfers": Count("pk"),
             "quantity_ordered": Sum("quantity_ordered"),
@@ -228,34 +257,41 @@ def transfer_summary(*, transfers, group_by, contracts=None):
         }
         contract_path = "contract_id"
     aliases = list(columns)
-    grouped = list(rows_qs.values(**columns).annotate(**aggregates).order_by())
+    grouped = _fold_order_dates(
+        rows_qs.values(**columns).annotate(**aggregates).order_by(), aliases, list(aggregates), fold=order_dates
+    )
 
-    values = defaultdict(list)
+    values = defaultdict(dict)  # group -> currency -> amount
+
+    def add_value(keys, currency, amount):
+        if order_dates:
+            keys = tuple(_year_of(k) if a == "g_order_year" else k for a, k in zip(aliases, keys, strict=True))
+        values[keys][currency] = values[keys].get(currency, 0) + amount
+
     if contracts is not None and set(group_by) <= CONTRACT_SUMMARY_KEYS:
         per_currency = (
             contracts.filter(value_amount__isnull=False)
-            .values(**_group_columns(group_by), currency=F("value_currency"))
+            .values(**_group_columns(group_by, order_dates=order_dates), currency=F("value_currency"))
             .annotate(amount=Sum("value_amount"))
             .order_by()
         )
         for row in per_currency:
-            values[tuple(row[alias] for alias in aliases)].append(
-                {"currency": row["currency"], "amount": row["amount"]}
-            )
+            add_value(tuple(row[alias] for alias in aliases), row["currency"], row["amount"])
     else:
         # Distinct (group, contract) pairs, summed per currency in SQL.
         pairs = rows_qs.values(**columns, cid=F(contract_path)).distinct().order_by()
         sql, params = pairs.query.sql_with_params()
-        quoted = [connection.ops.quote_name(alias) for alias in aliases]
+        db = connections[pairs.db]
+        quoted = [db.ops.quote_name(alias) for alias in aliases]
         value_sql = (
             f"SELECT {', '.join('pairs.' + q for q in quoted)}, c.value_currency, SUM(c.value_amount) "  # noqa: S608
             f"FROM ({sql}) pairs JOIN {Contract._meta.db_table} c ON c.id = pairs.cid "
             f"WHERE c.value_amount IS NOT NULL GROUP BY {', '.join('pairs.' + q for q in quoted)}, c.value_currency"
         )
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(value_sql, params)
             for *keys, currency, amount in cursor.fetchall():
-                values[tuple(keys)].append({"currency": currency, "amount": amount})
+                add_value(tuple(keys), currency, amount)
 
     labels = _group_labels(grouped, group_by)
     result = []
@@ -267,7 +303,9 @@ def transfer_summary(*, transfers, group_by, contracts=None):
                 "transfers": row["transfers"],
                 "quantity_ordered": row.get("quantity_ordered"),
                 "quantity_delivered": row["quantity_delivered"],
-                "values": sorted(values.get(key, []), key=lambda v: v["currency"]),
+                "values": [
+                    {"currency": currency, "amount": amount} for currency, amount in sorted(values.get(key, {}).items())
+                ],
             }
         )
     result.sort(key=lambda item: _sort_key(item["group"], group_by))
@@ -480,17 +518,17 @@ CHUNK_RANGE_FACTOR = 2
 def _chunk_query(using, sql, column, ids):
     """Rows of `sql` for these ids (and possibly others), in plain SQL: one array parameter
     on PostgreSQL instead of thousands of values that Django would prepare one by one."""
-    connection = connections[using]
+    db = connections[using]
     low, high = min(ids), max(ids)
     if high - low < CHUNK_RANGE_FACTOR * len(ids):
         # Dense ids (an export in id order): one walk along the index instead of a lookup
         # per id. Rows of ids outside the chunk come along and are never looked up.
         condition, params = f"{column} BETWEEN %s AND %s", [low, high]
-    elif connection.vendor == "postgresql":
+    elif db.vendor == "postgresql":
         condition, params = f"{column} = ANY(%s)", [list(ids)]
     else:
         condition, params = f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql.format(condition=condition), params)
         return cursor.fetchall()
 

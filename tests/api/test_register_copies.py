@@ -160,12 +160,37 @@ def test_summary_values_from_contracts_equal_those_from_lines(api, editor_api, r
         format="json",
     )
     assert response.status_code == 201, response.json()
+    # Another deal in the same year as the Tor-M1 deal, on another date: one group per year.
+    response = editor_api.post(
+        "/api/contracts/",
+        {
+            "reference": "same-year",
+            "supplier": "RUS",
+            "recipient": "IRN",
+            "order_date": "2005-03",
+            "value_amount": "100",
+            "value_currency": "USD",
+            "status": "delivering",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    editor_api.post(
+        "/api/transfers/", {"contract": "same-year", "system": "9m338", "quantity_ordered": 4}, format="json"
+    )
     # Contract-level filters read values from contracts; a filter on lines (here one that
     # matches every line) reads them from the lines. Both must agree.
     fast = summary(api, query, group_by)
     slow = summary(api, f"{query}&{ALL_CONDITIONS}", group_by)
     assert fast == slow
     assert all(value["amount"] != "5.00" for row in fast for value in row["values"])
+    if group_by == "supplier,order_year" and not query:
+        rus_2005 = [
+            row for row in fast if row["group"]["supplier"]["code"] == "RUS" and row["group"]["order_year"] == 2005
+        ]
+        assert len(rus_2005) == 1
+        assert rus_2005[0]["transfers"] == 3 and rus_2005[0]["quantity_ordered"] == 29 + 750 + 4
+        assert rus_2005[0]["values"] == [{"currency": "USD", "amount": "700000100.00"}]
 
 
 @pytest.mark.django_db
