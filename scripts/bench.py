@@ -131,6 +131,24 @@ WHERE t.is_arms {where}
 GROUP BY s.code, s.name, y ORDER BY s.code, s.name, y
 """
 
+CATEGORY_SUMMARY_SQL = """
+WITH lines AS (
+    SELECT t.category, extract(year FROM t.order_date) AS y, t.contract_id, t.quantity_ordered,
+           COALESCE(t.delivered_sum, t.reported_delivered) AS delivered
+    FROM transfers_transfer t WHERE t.is_arms AND t.category = 'aircraft'
+), totals AS (
+    SELECT category, y, COUNT(*) AS n, SUM(quantity_ordered) AS ordered, SUM(delivered) AS delivered
+    FROM lines GROUP BY category, y
+), vals AS (
+    SELECT p.category, p.y, c.value_currency, SUM(c.value_amount) AS amount
+    FROM (SELECT DISTINCT category, y, contract_id FROM lines) p
+    JOIN transfers_contract c ON c.id = p.contract_id
+    WHERE c.value_amount IS NOT NULL GROUP BY p.category, p.y, c.value_currency
+)
+SELECT totals.*, vals.value_currency, vals.amount FROM totals LEFT JOIN vals USING (category, y)
+ORDER BY totals.category, totals.y
+"""
+
 
 def scenarios():
     usa = Actor.objects.get(code="USA")
@@ -201,6 +219,19 @@ def scenarios():
             "/api/transfers/summary/?group_by=supplier,order_year&supplier=USA",
             SUMMARY_SQL.format(where=f"AND t.supplier_id = {usa.pk}"),
             None,
+        ),
+        (
+            # Filtered on lines and grouped by a line key: values come from (group, contract) pairs.
+            "summary category,order_year, category=aircraft",
+            "/api/transfers/summary/?group_by=category,order_year&category=aircraft",
+            CATEGORY_SUMMARY_SQL,
+            None,
+        ),
+        (
+            "ordering=supplier",
+            "/api/transfers/?ordering=supplier",
+            ROW_SQL.format(where="", order="s.code, t.id"),
+            COUNT_SQL.format(where=""),
         ),
     ]
 
