@@ -145,36 +145,16 @@ ALL_CONDITIONS = "condition=new,second-hand,second-hand-modernised"
 @pytest.mark.parametrize("group_by", ["supplier", "recipient,order_year", "supplier,order_year", "order_year"])
 @pytest.mark.parametrize("query", ["", "supplier=RUS,FRA", "ordered_from=2000", "status=delivering,signed"])
 def test_summary_values_from_contracts_equal_those_from_lines(api, editor_api, register, group_by, query):
+    def add_contract(reference, order_date, amount):
+        payload = {"reference": reference, "supplier": "RUS", "recipient": "IRN", "status": "delivering"}
+        payload.update(order_date=order_date, value_amount=amount, value_currency="USD")
+        response = editor_api.post("/api/contracts/", payload, format="json")
+        assert response.status_code == 201, response.json()
+
     # A contract with a value but no lines yet is not in the register, and adds nothing.
-    response = editor_api.post(
-        "/api/contracts/",
-        {
-            "reference": "lineless",
-            "supplier": "RUS",
-            "recipient": "IRN",
-            "order_date": "2005",
-            "value_amount": "5",
-            "value_currency": "USD",
-            "status": "delivering",
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
+    add_contract("lineless", "2005", "5")
     # Another deal in the same year as the Tor-M1 deal, on another date: one group per year.
-    response = editor_api.post(
-        "/api/contracts/",
-        {
-            "reference": "same-year",
-            "supplier": "RUS",
-            "recipient": "IRN",
-            "order_date": "2005-03",
-            "value_amount": "100",
-            "value_currency": "USD",
-            "status": "delivering",
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
+    add_contract("same-year", "2005-03", "100")
     editor_api.post(
         "/api/transfers/", {"contract": "same-year", "system": "9m338", "quantity_ordered": 4}, format="json"
     )
