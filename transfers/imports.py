@@ -333,13 +333,16 @@ def _source_for(export, *, title, reason):
 
 def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason, report):
     refs = [deal.reference for deal in deals]
-    contracts = {c.reference: c for c in Contract.objects.filter(reference__in=refs)}
-    transfers = {t.contract_id: t for t in Transfer.objects.filter(contract__in=contracts.values(), line=1)}
+    # Unordered lookups: the models' default orderings would join and sort for nothing.
+    contracts = {c.reference: c for c in Contract.objects.filter(reference__in=refs).order_by()}
+    transfers = {t.contract_id: t for t in Transfer.objects.filter(contract__in=contracts.values(), line=1).order_by()}
     deliveries = {}
     for delivery in Delivery.objects.filter(transfer__in=transfers.values()).order_by("line", "pk"):
         deliveries.setdefault(delivery.transfer_id, []).append(delivery)
     claimed = set(
-        Claim.objects.filter(source=source, contract__in=contracts.values()).values_list("contract_id", flat=True)
+        Claim.objects.filter(source=source, contract__in=contracts.values())
+        .order_by()
+        .values_list("contract_id", flat=True)
     )
 
     new_contracts, new_transfers, new_deliveries = [], [], []
