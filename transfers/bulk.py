@@ -125,3 +125,16 @@ def bulk_insert(model, objects, *, reason, history=True):
             columns,
             [[getattr(o, f.attname) for f in tracked] + [now, reason, "+", None] for o in objects],
         )
+
+
+def tables_analyze(*models):
+    """Refresh the planner's statistics after a bulk load: planned with the counts of
+    nearly empty tables, a query over the new rows can take minutes instead of
+    milliseconds (until autovacuum gets round to it)."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE " + ", ".join(quote(model._meta.db_table) for model in models))
+        else:
+            for model in models:
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from .bulk import bulk_insert, new_row
+from .bulk import bulk_insert, new_row, tables_analyze
 from .cache import transfer_cache_values
 from .models import Actor, Category, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
 from .services import actor_load_countries
@@ -286,5 +286,6 @@ def demo_data_generate(*, transfers: int, seed: int = 1, progress: Callable[[int
         counts["claims"] += len(claims)
         if progress:
             progress(made, transfers)
+    tables_analyze(Contract, Transfer, Delivery, Claim)
     counts["seconds"] = round(time.monotonic() - started, 1)
     return counts

@@ -17,7 +17,7 @@ import pycountry
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .bulk import bulk_insert, new_row
+from .bulk import bulk_insert, new_row, tables_analyze
 from .cache import transfer_cache_refresh, transfer_cache_values
 from .models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
 from .services import country_display_name
@@ -504,6 +504,8 @@ def sipri_import(
                 progress(min(start + BATCH_SIZE, total), total)
         if dry_run:
             transaction.set_rollback(True)
+        elif report.contracts["created"] or report.contracts["updated"]:
+            tables_analyze(Contract, Transfer, Delivery, Claim)
     report.seconds = time.monotonic() - started
     return report
 
