@@ -2,6 +2,7 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -63,6 +64,17 @@ class ResourceTests:
 
     def test_csv_equals_json(self, api, register):
         self.assert_csv_equals_json(api, {})
+
+    def test_list_rows_equal_details(self, api, register):
+        self.assert_list_rows_equal_details(api, {})
+
+    def assert_list_rows_equal_details(self, api, query):
+        # A list may be built another way than the detail (the register from value
+        # tuples); every row must still be exactly what the detail shows.
+        rows = api.get(self.url, {"limit": 1000, **query}).json()["results"]
+        assert rows
+        for row in rows:
+            assert row == api.get(f"{self.url}{row['id']}/").json()
 
     def assert_csv_equals_json(self, api, query):
         json_rows = api.get(self.url, {"limit": 1000, **query}).json()["results"]
@@ -315,6 +327,41 @@ class TestTransfers(ResourceTests):
     def test_filtered_csv_equals_json(self, api, register, query, range_factor, monkeypatch):
         monkeypatch.setattr("transfers.selectors.CHUNK_RANGE_FACTOR", range_factor)
         self.assert_csv_equals_json(api, query)
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            {"ordering": "supplier"},  # the page's ids first, then its rows
+            {"ordering": "-quantity_delivered"},
+            {"ordering": "-order_date"},
+            {"search": "tor"},
+            {"supplier": "RUS", "category": "missiles,aircraft"},
+        ],
+    )
+    def test_register_rows_equal_details(self, api, register, query):
+        # Values the small register lacks: no order date, a year's precision, TIV
+        # decimals, a reported total without deliveries, empty comments.
+        undated = Contract.objects.create(
+            reference="undated", supplier=register["actor"]["RUS"], recipient=register["actor"]["IND"]
+        )
+        Transfer.objects.create(
+            contract=undated,
+            system=register["system"]["tor-m1"],
+            quantity_ordered=8,
+            reported_delivered=5,
+            reported_delivered_is_estimate=True,
+            tiv_per_unit=Decimal("12.5"),
+            tiv_order=Decimal("100"),
+            tiv_delivered=Decimal("62.50"),
+        )
+        Contract.objects.filter(reference="f16").update(order_date_precision="year")
+        self.assert_list_rows_equal_details(api, query)
+        rows = api.get(self.url, {"limit": 1000, **query}).json()["results"]
+        if "search" not in query and "supplier" not in query:
+            undated_row = next(row for row in rows if row["contract"]["reference"] == "undated")
+            assert undated_row["contract"]["order_date"] is None
+            assert undated_row["tiv_per_unit"] == "12.500" and undated_row["quantity_delivered"] == 5
+            assert undated_row["quantity_remaining"] == 3 and undated_row["delivery_years"] == []
 
     def list_queryset_count(self):
         return Transfer.objects.filter(contract__kind="arms").count()

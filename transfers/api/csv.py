@@ -5,9 +5,9 @@ import io
 import json
 
 from django.http import StreamingHttpResponse
-from rest_framework import renderers, serializers
+from rest_framework import renderers
 
-from .fields import NestedRelatedField
+from .rows import serializer_leaves
 
 CHUNK_SIZE = 2000
 
@@ -19,19 +19,9 @@ class _Echo:
         return value
 
 
-def serializer_columns(serializer, prefix=""):
+def serializer_columns(serializer):
     """Flat column names of a serializer: nested objects become `supplier.code`, `supplier.name`."""
-    columns = []
-    for name, field in serializer.fields.items():
-        if getattr(field, "write_only", False):
-            continue
-        if isinstance(field, NestedRelatedField):
-            columns += serializer_columns(field.brief(), prefix=f"{prefix}{name}.")
-        elif isinstance(field, serializers.Serializer):
-            columns += serializer_columns(field, prefix=f"{prefix}{name}.")
-        else:
-            columns.append(prefix + name)
-    return columns
+    return [column for column, _ in serializer_leaves(serializer)]
 
 
 def flatten(data, prefix="", out=None):

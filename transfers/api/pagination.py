@@ -1,5 +1,8 @@
+import operator
+
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models.query import ModelIterable
 from rest_framework import pagination
 
 # Parameters that do not change which rows a list holds.
@@ -20,7 +23,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     the whole joined, annotated register.
     """
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, count_from=None):
+        # count_from: the same rows without the page's joins, which a count would keep.
+        self.count_from = count_from
         if not self._sorts_on_other_columns(queryset):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
@@ -34,7 +39,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         if self.count == 0 or self.offset > self.count:
             return []
         ids = list(queryset.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
-        rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+        # Model instances, or value tuples that start with the pk.
+        pk_of = operator.attrgetter("pk") if queryset._iterable_class is ModelIterable else operator.itemgetter(0)
+        rows = {pk_of(row): row for row in queryset.filter(pk__in=ids).order_by()}
         return [rows[pk] for pk in ids if pk in rows]
 
     @staticmethod
@@ -49,6 +56,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     max_limit = 1000
 
     def get_count(self, queryset):
+        if getattr(self, "count_from", None) is not None:
+            queryset = self.count_from
         request = getattr(self, "request", None)
         seconds = getattr(settings, "API_UNFILTERED_COUNT_CACHE_SECONDS", 30)
         if not seconds or request is None or set(request.query_params) - PAGE_PARAMETERS:
