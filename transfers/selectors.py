@@ -4,6 +4,7 @@ import functools
 import operator
 from collections import defaultdict
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
 from django.db.models import (
     Count,
@@ -17,7 +18,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Cast, Coalesce, ExtractYear
 
 from .dates import format_partial_date
 from .models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
@@ -536,8 +537,15 @@ def transfer_register_page(*, transfers, columns, paginate):
     page's delivery dates. Model instances and serializers cost three times the SQL.
     """
     names = [*_REGISTER_NAMES, "claim_count"]
+    transfers = transfers.prefetch_related(None)
+    if connections[transfers.db].vendor == "postgresql":
+        # The years in the page's query itself: one round trip fewer.
+        year = Cast(ExtractYear("date"), IntegerField())  # EXTRACT gives numeric
+        years = Delivery.objects.filter(transfer=OuterRef("pk")).values_list(year).distinct().order_by(year)
+        transfers = transfers.annotate(delivery_year_list=ArraySubquery(years))
+        names.append("delivery_year_list")
     layout = _register_layout(columns, names)
-    values = transfers.prefetch_related(None).values_list(*names)
+    values = transfers.values_list(*names)
     page = paginate(values)
     page = list(values) if page is None else page
     if not page:
@@ -573,14 +581,18 @@ def _register_chunk(chunk, using, layout, *, as_text):
     ids = [row[id_at] for row in chunk]
     delivery = Delivery._meta.db_table
     years = defaultdict(set)
-    for transfer_id, date in _chunk_query(
-        using,
-        f"SELECT transfer_id, date FROM {delivery} WHERE {{condition}}",  # noqa: S608
-        "transfer_id",
-        ids,
-    ):
-        # Raw SQLite rows hold dates as text.
-        years[transfer_id].add(date.year if hasattr(date, "year") else int(date[:4]))
+    if "delivery_year_list" in source:
+        years_at = source["delivery_year_list"]
+        years.update((row[id_at], row[years_at]) for row in chunk)
+    else:
+        for transfer_id, date in _chunk_query(
+            using,
+            f"SELECT transfer_id, date FROM {delivery} WHERE {{condition}}",  # noqa: S608
+            "transfer_id",
+            ids,
+        ):
+            # Raw SQLite rows hold dates as text.
+            years[transfer_id].add(date.year if hasattr(date, "year") else int(date[:4]))
     if "claim_count" in source:
         claim_at = source["claim_count"]
         by_transfer, by_contract = {row[id_at]: row[claim_at] for row in chunk}, {}

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -74,7 +75,9 @@ class ResourceTests:
         rows = api.get(self.url, {"limit": 1000, **query}).json()["results"]
         assert rows
         for row in rows:
-            assert row == api.get(f"{self.url}{row['id']}/").json()
+            # Compared as JSON text: 1988.0 equals 1988 in Python, not in JSON.
+            detail = api.get(f"{self.url}{row['id']}/").json()
+            assert json.dumps(row, sort_keys=True) == json.dumps(detail, sort_keys=True)
 
     def assert_csv_equals_json(self, api, query):
         json_rows = api.get(self.url, {"limit": 1000, **query}).json()["results"]
@@ -319,7 +322,22 @@ class TestContracts(ResourceTests):
 class TestTransfers(ResourceTests):
     resource = "transfers"
     model = Transfer
-    list_queries = 3  # count, page, deliveries
+
+    @property
+    def list_queries(self):
+        # count, page (with its delivery years on PostgreSQL), delivery years elsewhere
+        return 2 if connection.vendor == "postgresql" else 3
+
+    def test_actor_codes_cost_one_query_together(self, api, register):
+        with CaptureQueriesContext(connection) as plain:
+            api.get(self.url)
+        with CaptureQueriesContext(connection) as filtered:
+            response = api.get(self.url, {"supplier": "rus,usa", "recipient": "IRN"})
+        assert len(filtered) == len(plain) + 1
+        assert {row["system"]["slug"] for row in response.json()["results"]} == {"tor-m1", "9m338"}
+        response = api.get(self.url, {"supplier": "rus", "recipient": "IRN,xyz"})
+        assert response.status_code == 400
+        assert set(response.json()) == {"recipient"} and "xyz" in response.json()["recipient"][0]
 
     # Chunks read by id range and by id list; filtered; not in id order.
     @pytest.mark.parametrize("range_factor", [2, 0])

@@ -7,6 +7,7 @@ names the parameter.
 """
 
 import datetime
+from collections import defaultdict
 
 import django_filters as filters
 from django import forms
@@ -36,6 +37,9 @@ class RecordListField(forms.CharField):
         self.case_insensitive = case_insensitive
         super().__init__(**kwargs)
 
+    # Names already looked up with those of the form's other fields (see BaseFilterSet).
+    resolved = None
+
     def clean(self, value):
         value = super().clean(value)
         if not value:
@@ -46,25 +50,12 @@ class RecordListField(forms.CharField):
         ids = {int(v) for v in wanted if is_id(v)}
         names = [v for v in wanted if not is_id(v)]
         found_ids = set(self.model.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
-        matched = {}
         if names and self.lookup == "id":
-            missing = names
-        elif names:
-            if self.case_insensitive:
-                rows = (
-                    self.model.objects.annotate(_key=Upper(self.lookup))
-                    .filter(_key__in=[n.upper() for n in names])
-                    .values_list("_key", "pk")
-                )
-                matched = dict(rows)
-                missing = [n for n in names if n.upper() not in matched]
-            else:
-                matched = dict(
-                    self.model.objects.filter(**{f"{self.lookup}__in": names}).values_list(self.lookup, "pk")
-                )
-                missing = [n for n in names if n not in matched]
+            matched, missing = {}, names
         else:
-            missing = []
+            matched = self.resolved if self.resolved is not None else self.match(names) if names else {}
+            missing = [n for n in names if self.key(n) not in matched]
+            matched = {self.key(n): matched[self.key(n)] for n in names if self.key(n) in matched}
         missing += [str(i) for i in ids - found_ids]
         if missing:
             # Values go in params, never into the message itself: django-filter applies
@@ -75,6 +66,24 @@ class RecordListField(forms.CharField):
                 params={"model": self.model._meta.verbose_name, "lookup": self.lookup, "values": ", ".join(missing)},
             )
         return sorted(found_ids | set(matched.values()))
+
+    def key(self, name):
+        return name.upper() if self.case_insensitive else name
+
+    def match(self, names):
+        """{key: pk} of the records these names (codes, slugs...) name; missing ones left out."""
+        if self.case_insensitive:
+            records = self.model.objects.annotate(_key=Upper(self.lookup)).filter(_key__in=[n.upper() for n in names])
+            return dict(records.order_by().values_list("_key", "pk"))
+        return dict(
+            self.model.objects.filter(**{f"{self.lookup}__in": names}).order_by().values_list(self.lookup, "pk")
+        )
+
+    def names_in(self, value):
+        """The names in a raw parameter, before validation (which refuses NUL characters)."""
+        if not isinstance(value, str) or "\x00" in value:
+            return []
+        return [v for v in _split(value) if not is_id(v)]
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -192,6 +201,30 @@ def _delivery_between(first, last, transfer_ref="pk"):
 
 
 class BaseFilterSet(filters.FilterSet):
+    @property
+    def form(self):
+        form = super().form
+        if self.is_bound and not getattr(form, "_names_resolved", False):
+            form._names_resolved = True
+            self._resolve_names(form)
+        return form
+
+    @staticmethod
+    def _resolve_names(form):
+        """One query for the codes of all actor parameters (supplier=RUS&recipient=LBY),
+        not one per parameter."""
+        groups = defaultdict(list)
+        for name, field in form.fields.items():
+            if isinstance(field, RecordListField) and field.lookup != "id":
+                names = field.names_in(form.data.get(form.add_prefix(name)))
+                if names:
+                    groups[(field.model, field.lookup, field.case_insensitive)].append((field, names))
+        for members in groups.values():
+            if len(members) > 1:
+                matched = members[0][0].match(sorted({n for _, names in members for n in names}))
+                for field, _ in members:
+                    field.resolved = matched
+
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         return self.filter_ranges(queryset)

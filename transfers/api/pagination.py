@@ -23,9 +23,10 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     the whole joined, annotated register.
     """
 
-    def paginate_queryset(self, queryset, request, view=None, *, count_from=None):
-        # count_from: the same rows without the page's joins, which a count would keep.
-        self.count_from = count_from
+    def paginate_queryset(self, queryset, request, view=None, *, plain=None):
+        # plain: the same rows without the joins of the page's columns, which a count
+        # or a query for ids would keep (a values() queryset).
+        self.plain = plain
         if not self._sorts_on_other_columns(queryset):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
@@ -38,7 +39,9 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             self.display_page_controls = True
         if self.count == 0 or self.offset > self.count:
             return []
-        ids = list(queryset.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
+        ids = list(
+            (queryset if plain is None else plain).values_list("pk", flat=True)[self.offset : self.offset + self.limit]
+        )
         # Model instances, or value tuples that start with the pk.
         pk_of = operator.attrgetter("pk") if queryset._iterable_class is ModelIterable else operator.itemgetter(0)
         rows = {pk_of(row): row for row in queryset.filter(pk__in=ids).order_by()}
@@ -56,8 +59,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     max_limit = 1000
 
     def get_count(self, queryset):
-        if getattr(self, "count_from", None) is not None:
-            queryset = self.count_from
+        if getattr(self, "plain", None) is not None:
+            queryset = self.plain
         request = getattr(self, "request", None)
         seconds = getattr(settings, "API_UNFILTERED_COUNT_CACHE_SECONDS", 30)
         if not seconds or request is None or set(request.query_params) - PAGE_PARAMETERS:

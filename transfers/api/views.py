@@ -356,7 +356,7 @@ class TransferViewSet(TrackerViewSet):
         def paginate(rows):
             if self.paginator is None:
                 return None
-            return self.paginator.paginate_queryset(rows, request, view=self, count_from=transfers)
+            return self.paginator.paginate_queryset(rows, request, view=self, plain=transfers)
 
         rows = selectors.transfer_register_page(transfers=transfers, columns=shape.columns, paginate=paginate)
         data = shape.represent(rows)
