@@ -553,6 +553,39 @@ def transfer_register_page(*, transfers, columns, paginate):
     return _register_chunk(page, values.db, layout, as_text=False)
 
 
+def transfer_register_csv_select(*, transfers, columns):
+    """PostgreSQL: (sql, params) of one SELECT whose rows are the register's CSV rows as
+    transfer_register_rows writes them (true/false, `1999; 2000`, dates at their
+    precision), for COPY ... TO STDOUT: PostgreSQL writes the CSV, Python only forwards it.
+    """
+    names = [*_REGISTER_NAMES, "claim_count"]
+    _register_layout(columns, names)  # the same columns, or a ValueError
+    inner, params = transfers.prefetch_related(None).values_list(*names).query.sql_with_params()
+    delivery = Delivery._meta.db_table
+    computed = {
+        "contract.order_date": (
+            "CASE r.contract__order_date_precision WHEN 'year' THEN to_char(r.order_date, 'YYYY') "
+            "WHEN 'month' THEN to_char(r.order_date, 'YYYY-MM') ELSE to_char(r.order_date, 'YYYY-MM-DD') END"
+        ),
+        "quantity_remaining": "r.quantity_ordered - COALESCE(r.delivered_total, 0)",
+        "delivery_years": (
+            "(SELECT string_agg(y::text, '; ' ORDER BY y) FROM (SELECT DISTINCT "  # noqa: S608
+            f"EXTRACT(YEAR FROM d.date)::int AS y FROM {delivery} d WHERE d.transfer_id = r.id) AS years)"
+        ),
+        "claim_count": "r.claim_count",
+    }
+    select = []
+    for column in columns:
+        if column in computed:
+            select.append(computed[column])
+        elif column in _REGISTER_BOOLEANS:
+            select.append(f"CASE WHEN r.{_REGISTER_VALUES[column]} THEN 'true' ELSE 'false' END")
+        else:
+            # An empty string as the csv module writes it: nothing, not "".
+            select.append(f"NULLIF(r.{_REGISTER_VALUES[column]}::text, '')")
+    return f"SELECT {', '.join(select)} FROM ({inner}) AS r", params  # noqa: S608
+
+
 # An export chunk whose ids span less than this many times their number is read by range.
 CHUNK_RANGE_FACTOR = 2
 

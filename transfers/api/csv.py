@@ -3,7 +3,10 @@
 import csv
 import io
 import json
+import queue
+import threading
 
+from django.db import connections
 from django.http import StreamingHttpResponse
 from rest_framework import renderers
 
@@ -80,13 +83,99 @@ def csv_row_chunks(columns, row_chunks):
         yield buffer.getvalue()
 
 
-def stream_queryset_as_csv(*, queryset, serializer_class, context, filename, row_chunks=None):
+class _CopyStopped(Exception):
+    pass
+
+
+def copy_csv_pieces(*, columns, select, using, buffer_size=1 << 16):
+    """CSV text written by PostgreSQL (`COPY (select) TO STDOUT`), in pieces of about
+    buffer_size bytes, the header first; the same bytes as csv_row_chunks writes.
+
+    `select` is (sql, params). The COPY runs in a thread on this request's connection
+    (the request does nothing else with it meanwhile) and hands over pieces through a
+    small queue, so memory stays flat while the client reads.
+    """
+    header = io.StringIO()
+    csv.writer(header).writerow(columns)
+    database = connections[using]
+    database.ensure_connection()
+    raw = database.connection
+    with raw.cursor() as cursor:
+        sql = cursor.mogrify(f"COPY ({select[0]}) TO STDOUT WITH (FORMAT csv)", select[1]).decode()
+    pieces = queue.Queue(maxsize=8)
+    stop = threading.Event()
+    done = object()
+
+    class Sink:
+        def __init__(self):
+            self.parts, self.size = [], 0
+
+        def write(self, row):
+            if stop.is_set():
+                raise _CopyStopped
+            # One call per row, which ends in \n; the csv module ends rows in \r\n.
+            self.parts.append(row[:-1])
+            self.size += len(row) + 1
+            if self.size >= buffer_size:
+                self.flush()
+
+        def flush(self):
+            if self.parts:
+                pieces.put(b"\r\n".join(self.parts) + b"\r\n")
+                self.parts, self.size = [], 0
+
+    def copy():
+        try:
+            sink = Sink()
+            with raw.cursor() as cursor:
+                cursor.copy_expert(sql, sink)
+            sink.flush()
+            pieces.put(done)
+        except BaseException as exc:  # handed to the response, which raises it
+            pieces.put(exc)
+
+    thread = threading.Thread(target=copy, name="csv-copy", daemon=True)
+    thread.start()
+    finished = False
+    try:
+        yield header.getvalue().encode("utf-8")
+        while True:
+            piece = pieces.get()
+            if piece is done:
+                finished = True
+                return
+            if isinstance(piece, BaseException):
+                raise piece
+            yield piece
+    finally:
+        if not finished:
+            stop.set()
+            while thread.is_alive():
+                try:
+                    pieces.get(timeout=0.1)
+                except queue.Empty:
+                    pass
+            # A COPY broken off leaves the connection mid-protocol: drop it.
+            database.close()
+        thread.join()
+
+
+def stream_queryset_as_csv(*, queryset, serializer_class, context, filename, row_chunks=None, copy_select=None):
     """Every row of the queryset, serialized chunk by chunk: memory stays flat.
 
     `row_chunks`, when given, is a function of the columns (the serializer's) that
     yields lists of ready rows: a faster path than the serializer for very large lists.
+    `copy_select`, when given (PostgreSQL), is a function of the columns that returns
+    the (sql, params) of a SELECT of the finished CSV values, for COPY: faster still.
     """
     columns = serializer_columns(serializer_class(context=context))
+    if copy_select is not None:
+        response = StreamingHttpResponse(
+            copy_csv_pieces(columns=columns, select=copy_select(columns), using=queryset.db),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
 
     def records():
         chunk = []

@@ -3,7 +3,8 @@
 import hashlib
 import json
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 from django.db.models.functions import Upper
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -142,12 +143,18 @@ class TrackerViewSet(viewsets.ModelViewSet):
                 context=self.get_serializer_context(),
                 filename=self.csv_filename,
                 row_chunks=self.csv_row_chunks(queryset),
+                copy_select=self.csv_copy_select(queryset),
             )
         return super().list(request, *args, **kwargs)
 
     def csv_row_chunks(self, queryset):
         """Where a resource has a path faster than its serializer: a function of the CSV
         columns that yields lists of rows (lists of values in column order). None: use the serializer."""
+        return None
+
+    def csv_copy_select(self, queryset):
+        """On PostgreSQL, where a resource can have the database write its CSV: a function
+        of the CSV columns that returns a SELECT's (sql, params). None: not available."""
         return None
 
     def retrieve(self, request, *args, **kwargs):
@@ -370,6 +377,11 @@ class TransferViewSet(TrackerViewSet):
 
     def csv_row_chunks(self, queryset):
         return lambda columns: selectors.transfer_register_rows(transfers=queryset, columns=columns)
+
+    def csv_copy_select(self, queryset):
+        if connections[queryset.db].vendor != "postgresql" or not settings.API_CSV_COPY:
+            return None
+        return lambda columns: selectors.transfer_register_csv_select(transfers=queryset, columns=columns)
 
     @extend_schema(parameters=[GROUP_BY], responses=s.SummaryRowSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)
