@@ -134,18 +134,18 @@ GROUP BY s.code, s.name, y ORDER BY s.code, s.name, y
 CATEGORY_SUMMARY_SQL = """
 WITH lines AS (
     SELECT t.category, extract(year FROM t.order_date) AS y, t.contract_id, t.quantity_ordered,
-           COALESCE(t.delivered_sum, t.reported_delivered) AS delivered
+           COALESCE(t.delivered_sum, t.reported_delivered) AS delivered,
+           t.contract_value_currency AS currency, t.contract_value_amount AS amount
     FROM transfers_transfer t WHERE t.is_arms AND t.category = 'aircraft'
 ), totals AS (
     SELECT category, y, COUNT(*) AS n, SUM(quantity_ordered) AS ordered, SUM(delivered) AS delivered
     FROM lines GROUP BY category, y
 ), vals AS (
-    SELECT p.category, p.y, c.value_currency, SUM(c.value_amount) AS amount
-    FROM (SELECT DISTINCT category, y, contract_id FROM lines) p
-    JOIN transfers_contract c ON c.id = p.contract_id
-    WHERE c.value_amount IS NOT NULL GROUP BY p.category, p.y, c.value_currency
+    SELECT category, y, currency, SUM(amount) AS amount
+    FROM (SELECT DISTINCT category, y, contract_id, currency, amount FROM lines WHERE amount IS NOT NULL) p
+    GROUP BY category, y, currency
 )
-SELECT totals.*, vals.value_currency, vals.amount FROM totals LEFT JOIN vals USING (category, y)
+SELECT totals.*, vals.currency, vals.amount FROM totals LEFT JOIN vals USING (category, y)
 ORDER BY totals.category, totals.y
 """
 

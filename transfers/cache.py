@@ -1,5 +1,6 @@
-"""The register's cached columns on Transfer: copies of its contract's parties, date and
-kind, its system's category, and its deliveries' total; and each contract's number of lines.
+"""The register's cached columns on Transfer: copies of its contract's parties, date,
+kind and value, its system's category, and its deliveries' total; and each contract's
+number of lines.
 
 Saves through the ORM keep them current by the signals below. Bulk writers (imports,
 generated data) skip signals and call transfer_cache_refresh for what they touched,
@@ -22,6 +23,8 @@ def transfer_cache_refresh(*, transfers):
         supplier_id=Subquery(contract.values("supplier_id")[:1]),
         recipient_id=Subquery(contract.values("recipient_id")[:1]),
         order_date=Subquery(contract.values("order_date")[:1]),
+        contract_value_amount=Subquery(contract.values("value_amount")[:1]),
+        contract_value_currency=Subquery(contract.values("value_currency")[:1]),
         category=Subquery(WeaponSystem.objects.filter(pk=OuterRef("system_id")).values("category")[:1]),
         delivered_sum=delivered_sum_subquery(),
     )
@@ -58,6 +61,8 @@ def transfer_cache_values(*, contract, category, delivered_sum):
         "supplier_id": contract.supplier_id,
         "recipient_id": contract.recipient_id,
         "order_date": contract.order_date,
+        "contract_value_amount": contract.value_amount,
+        "contract_value_currency": contract.value_currency,
         "category": category,
         "delivered_sum": delivered_sum,
     }
@@ -93,6 +98,8 @@ def _contract_saved(sender, instance, **kwargs):
         supplier_id=instance.supplier_id,
         recipient_id=instance.recipient_id,
         order_date=instance.order_date,
+        contract_value_amount=instance.value_amount,
+        contract_value_currency=instance.value_currency,
     )
 
 

@@ -367,8 +367,21 @@ class Transfer(models.Model):
     delivered_sum = models.PositiveIntegerField(
         null=True, editable=False, help_text="Sum of the deliveries' known quantities."
     )
+    # The contract's value, for summaries by line (system, category): summed once per
+    # contract and group from this table alone, without joining a million contracts.
+    contract_value_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, editable=False)
+    contract_value_currency = models.CharField(max_length=3, blank=True, editable=False)
 
-    CACHED_FIELDS = ("is_arms", "supplier", "recipient", "order_date", "category", "delivered_sum")
+    CACHED_FIELDS = (
+        "is_arms",
+        "supplier",
+        "recipient",
+        "order_date",
+        "category",
+        "delivered_sum",
+        "contract_value_amount",
+        "contract_value_currency",
+    )
 
     objects = TransferManager()
     history = HistoricalRecords(excluded_fields=list(CACHED_FIELDS))

@@ -287,20 +287,27 @@ def transfer_summary(*, transfers, group_by, contracts=None):
         for row in per_currency:
             add_value(tuple(row[alias] for alias in aliases), row["currency"], row["amount"])
     else:
-        # Distinct (group, contract) pairs, summed per currency in SQL.
-        pairs = rows_qs.values(**columns, cid=F(contract_path)).distinct().order_by()
+        # Distinct (group, contract, value) rows, summed per currency in SQL: the value is
+        # copied on the transfer row, so no join to the contracts, and only lines of
+        # contracts with a value take part.
+        value = contract_path.removesuffix("contract_id") + "contract_value_"
+        pairs = (
+            rows_qs.filter(**{f"{value}amount__isnull": False})
+            .values(**columns, cid=F(contract_path), currency=F(f"{value}currency"), amount=F(f"{value}amount"))
+            .distinct()
+            .order_by()
+        )
         sql, params = pairs.query.sql_with_params()
         db = connections[pairs.db]
-        quoted = [db.ops.quote_name(alias) for alias in aliases]
+        keys = ", ".join("pairs." + db.ops.quote_name(alias) for alias in aliases)
         value_sql = (
-            f"SELECT {', '.join('pairs.' + q for q in quoted)}, c.value_currency, SUM(c.value_amount) "  # noqa: S608
-            f"FROM ({sql}) pairs JOIN {Contract._meta.db_table} c ON c.id = pairs.cid "
-            f"WHERE c.value_amount IS NOT NULL GROUP BY {', '.join('pairs.' + q for q in quoted)}, c.value_currency"
+            f"SELECT {keys}, pairs.currency, SUM(pairs.amount) FROM ({sql}) pairs "  # noqa: S608
+            f"GROUP BY {keys}, pairs.currency"
         )
         with db.cursor() as cursor:
             cursor.execute(value_sql, params)
-            for *keys, currency, amount in cursor.fetchall():
-                add_value(tuple(keys), currency, amount)
+            for *group, currency, amount in cursor.fetchall():
+                add_value(tuple(group), currency, amount)
 
     labels = _group_labels(grouped, group_by)
     result = []

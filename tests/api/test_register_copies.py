@@ -189,3 +189,24 @@ def test_contract_line_counts_follow_lines(api, editor_api, register):
     assert lines("tor") == 2
     editor_api.delete(f"/api/transfers/{new.json()['id']}/")
     assert lines("tor") == 1
+
+
+@pytest.mark.django_db
+def test_contract_value_edits_reach_summaries_by_line(api, editor_api, register):
+    def values(query, group_by):
+        return {json.dumps(row["group"], sort_keys=True): row["values"] for row in summary(api, query, group_by)}
+
+    aircraft = values("category=aircraft", "category")
+    assert list(aircraft.values()) == [
+        [{"currency": "EUR", "amount": "7870000000.00"}, {"currency": "USD", "amount": "2000000000.00"}]
+    ]
+    response = editor_api.patch("/api/contracts/f16/", {"value_amount": "2500000000", "value_currency": "eur"})
+    assert response.status_code == 200, response.json()
+    assert list(values("category=aircraft", "category").values()) == [[{"currency": "EUR", "amount": "10370000000.00"}]]
+    # A deal of two lines counts its value once per group, even read from its lines.
+    by_supplier = values(ALL_CONDITIONS, "supplier")
+    rus = next(v for k, v in by_supplier.items() if '"RUS"' in k)
+    assert rus == [{"currency": "USD", "amount": "700000000.00"}]
+    # ... and once in each group its lines fall in.
+    by_category = values("supplier=RUS", "category")
+    assert [v for k, v in sorted(by_category.items())] == [[{"currency": "USD", "amount": "700000000.00"}]] * 2

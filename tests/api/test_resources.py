@@ -312,6 +312,11 @@ class TestContracts(ResourceTests):
             ({"value_amount": "1e400"}, "value_amount"),
         ]
 
+    def test_currency_is_saved_as_clean_normalises_it(self, editor_api, register):
+        response = editor_api.patch(self.detail_url(register["contract"]["tor"]), {"value_currency": "eur"})
+        assert response.status_code == 200 and response.json()["value_currency"] == "EUR"
+        assert Contract.objects.get(reference="tor").value_currency == "EUR"
+
     def test_order_date_written_and_read_at_its_precision(self, editor_api, register):
         response = editor_api.post(self.url, self.create_payload(register), format="json")
         assert response.json()["order_date"] == "2007-12"

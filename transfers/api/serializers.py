@@ -90,6 +90,8 @@ class ModelValidationMixin:
             setattr(instance, name, value)
         try:
             instance.full_clean()
+            # What clean() normalised (a currency in capitals) is what gets saved.
+            attrs = {name: getattr(instance, name) if name in original else value for name, value in attrs.items()}
         except DjangoValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             raise serializers.ValidationError(
