@@ -201,6 +201,14 @@ def _delivery_between(first, last, transfer_ref="pk"):
 
 
 class BaseFilterSet(filters.FilterSet):
+    def get_form_class(self):
+        # Built once per FilterSet, not per request: no filter's form field depends on the
+        # request, and each form instance deep-copies its fields anyway.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     @property
     def form(self):
         form = super().form
