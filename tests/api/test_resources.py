@@ -69,6 +69,12 @@ class ResourceTests:
     def test_list_rows_equal_details(self, api, register):
         self.assert_list_rows_equal_details(api, {})
 
+    def test_browsable_list_and_pages_past_the_end(self, editor_api, register):
+        page = editor_api.get(self.url, {"limit": 2}, HTTP_ACCEPT="text/html")
+        assert page.status_code == 200 and b"&quot;count&quot;" in page.content
+        body = editor_api.get(self.url, {"offset": 10**6}).json()
+        assert body["results"] == [] and body["count"] == self.model_count()
+
     def assert_list_rows_equal_details(self, api, query):
         # A list may be built another way than the detail (the register from value
         # tuples); every row must still be exactly what the detail shows.
