@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -65,7 +66,7 @@ def test_copy_csv_is_byte_for_byte_the_python_csv(settings):
     generate(1500, seed=3)
     line = Transfer.objects.filter(contract__reference__startswith="demo-").order_by("pk").first()
     # What CSV must quote or escape, and values the generator does not make.
-    line.comments = 'He said "two, maybe three"\nthen left; Déjà vu ₽'
+    line.comments = 'He said "two, maybe three"\nthen left; it\'s 100% Déjà vu ₽'
     line.tiv_per_unit, line.licensed_production = Decimal("12.5"), True
     line.save()
     contract = line.contract
@@ -75,10 +76,18 @@ def test_copy_csv_is_byte_for_byte_the_python_csv(settings):
     other.order_date_precision = "year"
     other.save()
     client = APIClient()
-    for query in ["", "&supplier=USA&ordering=-order_date", "&search=a&ordering=supplier", "&category=aircraft"]:
+    queries = [
+        "",
+        "&supplier=USA&ordering=-order_date",
+        "&search=a&ordering=supplier",
+        "&category=aircraft&confirmed=true",
+        "&search=" + quote("three\"\nthen left; it's 100% Déjà"),  # quoted into the COPY statement
+    ]
+    for query in queries:
         path = f"/api/transfers/?format=csv{query}"
         copied = csv_bytes(client, path, settings, copy=True)
         assert copied == csv_bytes(client, path, settings, copy=False), query
+        assert copied.count(b"\r\n") > 1, query
     rows = list(
         csv.DictReader(io.StringIO(csv_bytes(client, "/api/transfers/?format=csv", settings, copy=True).decode()))
     )
