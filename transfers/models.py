@@ -631,6 +631,11 @@ class ClaimManager(models.Manager):
 CLAIM_SUBJECTS = ("contract", "transfer", "delivery", "system", "actor")
 
 
+def claim_subject_type(*subject_ids):
+    """The kind of record a claim is about, from its subject ids in CLAIM_SUBJECTS order."""
+    return next((field for field, pk in zip(CLAIM_SUBJECTS, subject_ids, strict=True) if pk is not None), None)
+
+
 def _exactly_one_subject():
     options = Q()
     for chosen in CLAIM_SUBJECTS:
@@ -772,10 +777,7 @@ class Claim(models.Model):
 
     @property
     def subject_type(self):
-        for field in CLAIM_SUBJECTS:
-            if getattr(self, f"{field}_id") is not None:
-                return field
-        return None
+        return claim_subject_type(*(getattr(self, f"{field}_id") for field in CLAIM_SUBJECTS))
 
     @property
     def stated_date_display(self):

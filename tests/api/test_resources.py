@@ -66,6 +66,14 @@ class ResourceTests:
     def test_csv_equals_json(self, api, register):
         self.assert_csv_equals_json(api, {})
 
+    def test_csv_is_written_from_value_tuples(self, api, register, monkeypatch):
+        # Not through the serializer, row by row: that path must not be taken.
+        def refuse(*args, **kwargs):
+            raise AssertionError("CSV written through the serializer")
+
+        monkeypatch.setattr("transfers.api.csv.csv_rows", refuse)
+        self.assert_csv_equals_json(api, {})
+
     def test_list_rows_equal_details(self, api, register):
         self.assert_list_rows_equal_details(api, {})
 

@@ -5,8 +5,12 @@ shape, its nesting and its conversions still come from the serializer, so the li
 and the detail view cannot drift apart (a test compares them row by row).
 """
 
+import json
+
+from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
 
+from ..dates import format_partial_date
 from .fields import NestedRelatedField, PartialDateField
 
 # Fields whose representation of an already typed value (int, str, bool, a formatted
@@ -81,3 +85,118 @@ class RowShape:
                 value = row[index]
                 out[key] = extra(value) if extra is not None and value is not None else value
         return out
+
+
+# --- Any list as CSV from value tuples ------------------------------------------------------------
+
+
+def _walk(model, attrs):
+    """The model reached through relation attributes, or None when one is not a relation."""
+    for attr in attrs:
+        try:
+            field = model._meta.get_field(attr)
+        except FieldDoesNotExist:
+            return None
+        if not (field.is_relation and field.many_to_one):
+            return None
+        model = field.related_model
+    return model
+
+
+def _value_leaves(serializer, model, path, annotations, computed):
+    """(column, [value paths], convert) for each leaf, or None when a leaf is not read
+    from columns (a property, a reverse relation) and has no `computed` entry."""
+    leaves = []
+    for name, field in serializer.fields.items():
+        if getattr(field, "write_only", False):
+            continue
+        attrs = field.source_attrs
+        if isinstance(field, (NestedRelatedField, serializers.Serializer)):
+            child = field.brief() if isinstance(field, NestedRelatedField) else field
+            related = _walk(model, attrs)
+            if related is None:
+                return None
+            nested = _value_leaves(child, related, f"{path}{'__'.join(attrs)}__", set(), {})
+            if nested is None:
+                return None
+            leaves += [(f"{name}.{column}", paths, convert) for column, paths, convert in nested]
+            continue
+        if isinstance(field, PartialDateField):
+            paths = [path + field.date_field, path + field.precision_field]
+            leaves.append((name, paths, lambda date, precision: format_partial_date(date, precision)))
+            continue
+        if not path and name in computed:
+            paths, function = computed[name]
+            leaves.append((name, list(paths), function))
+            continue
+        # A related record shown as its id: the column holds the id already.
+        plain = isinstance(field, (_AS_IS, serializers.PrimaryKeyRelatedField))
+        convert = None if plain else field.to_representation
+        if not path and len(attrs) == 1 and attrs[0] in annotations:
+            leaves.append((name, [attrs[0]], convert))
+            continue
+        owner = _walk(model, attrs[:-1])
+        try:
+            target = owner and owner._meta.get_field(attrs[-1])
+        except FieldDoesNotExist:
+            target = None
+        if target is None or not target.concrete or target.many_to_many:
+            return None
+        leaves.append((name, [path + "__".join(attrs)], convert))
+    return leaves
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, list):
+        if all(not isinstance(item, (dict, list)) for item in value):
+            return "; ".join("" if item is None else str(item) for item in value)
+        return json.dumps(value, default=str)
+    return value
+
+
+def queryset_csv_row_chunks(*, queryset, serializer, computed=None, chunk_size=2000):
+    """The CSV rows of a list from value tuples: one query (joins, no per-row work),
+    values converted as the serializer converts them. None when the serializer shows
+    something that is not a column (a property) and `computed` does not say how to
+    make it: {name: (value paths, function of their values)}.
+
+    The same cells as flattening the serializer's output (the tests compare them for
+    every resource), at several times the speed.
+    """
+    leaves = _value_leaves(serializer, queryset.model, "", set(queryset.query.annotations), computed or {})
+    if leaves is None:
+        return None
+    paths = list(dict.fromkeys(p for _, leaf_paths, _ in leaves for p in leaf_paths))
+    position = {p: i for i, p in enumerate(paths)}
+    plan = [([position[p] for p in leaf_paths], convert) for _, leaf_paths, convert in leaves]
+    values = queryset.prefetch_related(None).values_list(*paths)
+
+    def row_of(raw):
+        out = []
+        for at, convert in plan:
+            if len(at) == 1:
+                value = raw[at[0]]
+                if convert is not None and value is not None:
+                    value = convert(value)
+            else:
+                value = convert(*(raw[i] for i in at))
+            out.append(_csv_cell(value))
+        return out
+
+    def chunks(columns):
+        if columns != [column for column, _, _ in leaves]:
+            raise ValueError("The CSV columns are not the serializer's.")
+        chunk = []
+        for raw in values.iterator(chunk_size=chunk_size):
+            chunk.append(row_of(raw))
+            if len(chunk) >= chunk_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    return chunks

@@ -18,12 +18,12 @@ from rest_framework.settings import api_settings
 
 from .. import selectors
 from ..history import history_entries
-from ..models import Contract
+from ..models import CLAIM_SUBJECTS, Contract, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
 from .csv import CSVRenderer, stream_queryset_as_csv
 from .fields import is_id
-from .rows import RowShape
+from .rows import RowShape, queryset_csv_row_chunks
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
@@ -147,10 +147,14 @@ class TrackerViewSet(viewsets.ModelViewSet):
             )
         return super().list(request, *args, **kwargs)
 
+    # Values the serializer shows that are not columns, for CSV from value tuples:
+    # {name: (value paths, function of their values)}.
+    csv_computed = None
+
     def csv_row_chunks(self, queryset):
-        """Where a resource has a path faster than its serializer: a function of the CSV
-        columns that yields lists of rows (lists of values in column order). None: use the serializer."""
-        return None
+        """A function of the CSV columns that yields lists of rows (lists of values in
+        column order), faster than the serializer; None: use the serializer."""
+        return queryset_csv_row_chunks(queryset=queryset, serializer=self.get_serializer(), computed=self.csv_computed)
 
     def csv_copy_select(self, queryset):
         """On PostgreSQL, where a resource can have the database write its CSV: a function
@@ -456,6 +460,7 @@ class ClaimViewSet(TrackerViewSet):
     default_ordering = ("pk",)
     alternate_lookup = "key"
     csv_filename = "claims"
+    csv_computed = {"subject_type": (CLAIM_SUBJECTS, claim_subject_type)}
 
     def get_queryset(self):
         return selectors.claim_list()
