@@ -142,10 +142,14 @@ def test_resource_filters(api, register, resource, query, key, expected):
 
 
 @pytest.mark.django_db
-def test_claim_filter_by_transfer_includes_its_deliveries(api, register):
+@pytest.mark.parametrize("listed", [2000, 0])  # the matching ids read first; or as a subquery
+def test_claim_filter_by_transfer_includes_its_deliveries(api, register, listed, monkeypatch):
+    monkeypatch.setattr("transfers.api.filters.RecordListFilter.MAX_LISTED", listed)
     tor_line = register["contract"]["tor"].transfers.get(system__slug="tor-m1")
     got = {row["key"] for row in rows(api.get(f"/api/claims/?transfer={tor_line.pk}"))}
     assert got == {"confirm"}
+    actor = {row["key"] for row in rows(api.get("/api/claims/?actor=RUS,hezbollah"))}
+    assert actor == {"confirm", "deny"}
 
 
 @pytest.mark.django_db
