@@ -727,6 +727,11 @@ class Claim(models.Model):
 
     class Meta:
         ordering = ["stated_date", "pk"]
+        indexes = [
+            # A source's claims in id order (a list page): the SIPRI import's claims come
+            # after a million others, and walking the primary key to them took 130 ms.
+            models.Index(fields=["source", "id"], name="claim_source_id"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=_exactly_one_subject(),

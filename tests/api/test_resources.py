@@ -77,6 +77,14 @@ class ResourceTests:
     def test_list_rows_equal_details(self, api, register):
         self.assert_list_rows_equal_details(api, {})
 
+    def test_list_is_read_from_value_tuples(self, api, register, monkeypatch):
+        # Not from model instances rendered by the serializer (rows equal details: above).
+        def refuse(*args, **kwargs):
+            raise AssertionError("list rendered through the serializer")
+
+        monkeypatch.setattr("rest_framework.serializers.ListSerializer.to_representation", refuse)
+        assert api.get(self.url).json()["results"]
+
     def test_browsable_list_and_pages_past_the_end(self, editor_api, register):
         page = editor_api.get(self.url, {"limit": 2}, HTTP_ACCEPT="text/html")
         assert page.status_code == 200 and b"&quot;count&quot;" in page.content
@@ -485,7 +493,11 @@ class TestSources(ResourceTests):
 class TestClaims(ResourceTests):
     resource = "claims"
     model = Claim
-    list_queries = 2
+
+    @property
+    def list_queries(self):
+        # count, ids, page; on PostgreSQL between a SET and a RESET of the join planning
+        return 5 if connection.vendor == "postgresql" else 3
 
     def create_payload(self, register):
         return {

@@ -23,11 +23,12 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     the whole joined, annotated register.
     """
 
-    def paginate_queryset(self, queryset, request, view=None, *, plain=None):
+    def paginate_queryset(self, queryset, request, view=None, *, plain=None, ids_first=False):
         # plain: the same rows without the joins of the page's columns, which a count
-        # or a query for ids would keep (a values() queryset).
+        # or a query for ids would keep (a values() queryset). ids_first: read the page
+        # in two steps even when it is sorted on its own columns.
         self.plain = plain
-        if not self._sorts_on_other_columns(queryset):
+        if not ids_first and not self._sorts_on_other_columns(queryset):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         self.limit = self.get_limit(request)

@@ -44,13 +44,19 @@ class RowShape:
     """The columns of a serializer, flat, and how to nest a row of their values back
     into the serializer's representation. A related record whose `id` is null is null."""
 
-    def __init__(self, serializer):
+    def __init__(self, columns, convert=None):
+        """`convert`: {column index: function} for values not yet as the serializer shows them."""
+        self.columns = columns
+        self._plan = self._nest(list(enumerate(columns)), convert or {})
+
+    @classmethod
+    def of(cls, serializer):
+        """For rows of typed values (ints, strings, Decimals...) in the serializer's columns."""
         leaves = serializer_leaves(serializer)
-        self.columns = [column for column, _ in leaves]
         convert = {
             index: field.to_representation for index, (_, field) in enumerate(leaves) if not isinstance(field, _AS_IS)
         }
-        self._plan = self._nest(list(enumerate(self.columns)), convert)
+        return cls([column for column, _ in leaves], convert)
 
     @classmethod
     def _nest(cls, indexed, convert):
@@ -158,41 +164,65 @@ def _csv_cell(value):
     return value
 
 
-def queryset_csv_row_chunks(*, queryset, serializer, computed=None, chunk_size=2000):
-    """The CSV rows of a list from value tuples: one query (joins, no per-row work),
-    values converted as the serializer converts them. None when the serializer shows
-    something that is not a column (a property) and `computed` does not say how to
-    make it: {name: (value paths, function of their values)}.
+class ValueShape:
+    """A serializer's representation read from value tuples of one query: the value
+    paths to select (joins instead of related instances) and how each leaf is made
+    from them, converted as the serializer converts it."""
 
-    The same cells as flattening the serializer's output (the tests compare them for
-    every resource), at several times the speed.
-    """
-    leaves = _value_leaves(serializer, queryset.model, "", set(queryset.query.annotations), computed or {})
-    if leaves is None:
-        return None
-    paths = list(dict.fromkeys(p for _, leaf_paths, _ in leaves for p in leaf_paths))
-    position = {p: i for i, p in enumerate(paths)}
-    plan = [([position[p] for p in leaf_paths], convert) for _, leaf_paths, convert in leaves]
-    values = queryset.prefetch_related(None).values_list(*paths)
+    def __init__(self, leaves):
+        self.columns = [column for column, _, _ in leaves]
+        # The pk first: pages ordered on other tables find their rows by it.
+        self.paths = list(dict.fromkeys(["pk"] + [p for _, leaf_paths, _ in leaves for p in leaf_paths]))
+        position = {p: i for i, p in enumerate(self.paths)}
+        self._plan = [([position[p] for p in leaf_paths], convert) for _, leaf_paths, convert in leaves]
+        self._nesting = RowShape(self.columns)
 
-    def row_of(raw):
+    @classmethod
+    def of(cls, serializer, queryset, computed=None):
+        """None when the serializer shows something that is not a column (a property)
+        and `computed` does not say how to make it: {name: (value paths, function)}."""
+        leaves = _value_leaves(serializer, queryset.model, "", set(queryset.query.annotations), computed or {})
+        return None if leaves is None else cls(leaves)
+
+    def values(self, raw):
+        """The leaves' values, in column order, from one value tuple."""
         out = []
-        for at, convert in plan:
+        for at, convert in self._plan:
             if len(at) == 1:
                 value = raw[at[0]]
                 if convert is not None and value is not None:
                     value = convert(value)
             else:
                 value = convert(*(raw[i] for i in at))
-            out.append(_csv_cell(value))
+            out.append(value)
         return out
 
+    def represent(self, raws):
+        return self._nesting.represent([self.values(raw) for raw in raws])
+
+    def values_of(self, queryset):
+        return queryset.prefetch_related(None).values_list(*self.paths)
+
+
+def queryset_csv_row_chunks(*, queryset, serializer, computed=None, chunk_size=2000):
+    """The CSV rows of a list from value tuples: one query (joins, no per-row work),
+    values converted as the serializer converts them. None when ValueShape cannot
+    read the serializer's fields.
+
+    The same cells as flattening the serializer's output (the tests compare them for
+    every resource), at several times the speed.
+    """
+    shape = ValueShape.of(serializer, queryset, computed)
+    if shape is None:
+        return None
+    values = shape.values_of(queryset)
+
     def chunks(columns):
-        if columns != [column for column, _, _ in leaves]:
+        if columns != shape.columns:
             raise ValueError("The CSV columns are not the serializer's.")
         chunk = []
         for raw in values.iterator(chunk_size=chunk_size):
-            chunk.append(row_of(raw))
+            chunk.append([_csv_cell(value) for value in shape.values(raw)])
             if len(chunk) >= chunk_size:
                 yield chunk
                 chunk = []
