@@ -129,6 +129,9 @@ OTHER_CASES = [
     ("claims", "attribution=anonymous,source", "key", {"anon", "register"}),
     ("claims", "rank=deprecated", "key", {"deny"}),
     ("claims", "stated_from=2007", "key", {"confirm"}),
+    ("claims", "search=sergei", "key", {"confirm"}),  # the speaker's name
+    ("claims", "search=fifty jets", "key", {"anon"}),  # every term, in the summary
+    ("claims", "search=ordered 36", "key", {"register"}),
 ]
 
 
@@ -200,13 +203,30 @@ def test_ordering(api, register):
         ("-status", lambda row: (row["contract"]["status"], row["id"])),
     ],
 )
-def test_pages_ordered_on_other_tables_are_whole_and_in_order(api, register, ordering, key):
+@pytest.mark.parametrize("few", [10_000, 0])  # few matches sorted as an expression, or by the index
+def test_pages_ordered_on_other_tables_are_whole_and_in_order(api, register, ordering, key, few, monkeypatch):
+    monkeypatch.setattr("transfers.api.pagination.LimitOffsetPagination.FEW", few)
     # Read in two steps (ids, then rows): every page in order, no row lost or repeated.
     expected = sorted(rows(api.get("/api/transfers/?limit=1000")), key=key, reverse=ordering.startswith("-"))
     pages = [rows(api.get(f"/api/transfers/?ordering={ordering}&limit=3&offset={offset}")) for offset in (0, 3)]
     got = [row["id"] for page in pages for row in page]
     assert got == [row["id"] for row in expected]
     assert pages[0][0] == rows(api.get(f"/api/transfers/?ordering={ordering}&limit=1"))[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("few", [10_000, 0])
+@pytest.mark.parametrize("ordering", ["", "-id", "stated_date", "-stance"])
+def test_claim_pages_read_ids_first_are_whole_and_in_order(api, register, ordering, few, monkeypatch):
+    monkeypatch.setattr("transfers.api.pagination.LimitOffsetPagination.FEW", few)
+    whole = [row["key"] for row in rows(api.get(f"/api/claims/?ordering={ordering}&limit=1000"))]
+    assert len(whole) == 4
+    pages = [rows(api.get(f"/api/claims/?ordering={ordering}&limit=3&offset={offset}")) for offset in (0, 3)]
+    assert [row["key"] for page in pages for row in page] == whole
+    if ordering == "-id":
+        assert whole == [row["key"] for row in sorted(rows(api.get("/api/claims/")), key=lambda r: -r["id"])]
+    searched = rows(api.get(f"/api/claims/?ordering={ordering}&search=delivered"))
+    assert [row["key"] for row in searched] == ["confirm"]
 
 
 @pytest.mark.django_db

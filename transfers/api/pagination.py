@@ -2,6 +2,7 @@ import operator
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import F
 from django.db.models.query import ModelIterable
 from rest_framework import pagination
 
@@ -40,13 +41,19 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             self.display_page_controls = True
         if self.count == 0 or self.offset > self.count:
             return []
-        ids = list(
-            (queryset if plain is None else plain).values_list("pk", flat=True)[self.offset : self.offset + self.limit]
-        )
+        ids_query = queryset if plain is None else plain
+        if self.count <= self.FEW:
+            ids_query = ids_query.order_by(*(_unindexed_pk(term) for term in ids_query.query.order_by))
+        ids = list(ids_query.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
         # Model instances, or value tuples that start with the pk.
         pk_of = operator.attrgetter("pk") if queryset._iterable_class is ModelIterable else operator.itemgetter(0)
         rows = {pk_of(row): row for row in queryset.filter(pk__in=ids).order_by()}
         return [rows[pk] for pk in ids if pk in rows]
+
+    # Few matching rows are sorted (a bitmap scan, then a top-N sort), not found by walking
+    # the primary key in order: PostgreSQL takes a selective text search for a broad one
+    # and walked all 830k claims to find 23 (560 ms).
+    FEW = 10_000
 
     @staticmethod
     def _sorts_on_other_columns(queryset):
@@ -72,3 +79,11 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             count = super().get_count(queryset)
             cache.set(key, count, seconds)
         return count
+
+
+def _unindexed_pk(term):
+    """An ordering on the pk as an expression no index serves (pk + 0), same order."""
+    if isinstance(term, str) and term.lstrip("-") in ("pk", "id"):
+        expression = F("pk") + 0
+        return expression.desc() if term.startswith("-") else expression.asc()
+    return term

@@ -484,6 +484,7 @@ class ClaimViewSet(TrackerViewSet):
 
     serializer_class = s.ClaimSerializer
     filterset_class = api_filters.ClaimFilterSet
+    filter_backends = [DjangoFilterBackend, api_filters.ClaimSearchFilter, StrictOrderingFilter]
     search_fields = ["summary", "quote", "speaker__name", "speaker_role"]
     ordering_map = {"id": "pk", "stated_date": "stated_date", "stance": "stance", "rank": "rank"}
     default_ordering = ("pk",)
