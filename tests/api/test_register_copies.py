@@ -38,6 +38,8 @@ def test_contract_edits_move_its_lines_in_the_register(api, editor_api, register
     assert systems(api, "supplier=FRA&recipient=IRN") == {"tor-m1", "9m338"}
     assert systems(api, "ordered_from=1999&ordered_to=1999") == {"tor-m1", "9m338"}
     assert systems(api, "search=france") == {"rafale", "tor-m1", "9m338"}
+    deliveries = api.get("/api/deliveries/?supplier=FRA&recipient=irn").json()
+    assert sorted(row["quantity"] for row in deliveries["results"]) == [14, 15, 750]
     groups = {
         (row["group"]["supplier"]["code"], row["group"]["order_year"]): row["transfers"]
         for row in summary(api, "", "supplier,order_year")

@@ -368,8 +368,9 @@ class TransferFilterSet(BaseFilterSet):
 class DeliveryFilterSet(BaseFilterSet):
     transfer = RecordListFilter(field_name="transfer_id", model=Transfer, lookup="id")
     contract = RecordListFilter(field_name="transfer__contract_id", model=Contract, lookup="reference")
-    supplier = actor_filter("transfer__contract__supplier_id")
-    recipient = actor_filter("transfer__contract__recipient_id")
+    # The transfer's copies of its contract's parties: one join fewer.
+    supplier = actor_filter("transfer__supplier_id")
+    recipient = actor_filter("transfer__recipient_id")
     system = RecordListFilter(field_name="transfer__system_id", model=WeaponSystem, lookup="slug")
     delivered_from = YearFilter(field_name="date", bound="from")
     delivered_to = YearFilter(field_name="date", bound="to")
