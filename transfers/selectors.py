@@ -155,7 +155,7 @@ def _group_columns(keys, *, path="", order_dates=False):
         elif key == "order_year":
             columns["g_order_year"] = F(f"{path}order_date") if order_dates else ExtractYear(f"{path}order_date")
         elif key == "delivery_year":
-            columns["g_delivery_year"] = ExtractYear("date")
+            columns["g_delivery_year"] = ExtractYear(f"{path}deliveries__date")
     return columns
 
 
@@ -252,10 +252,12 @@ def transfer_summary(*, transfers, group_by, contracts=None):
     # Additive measures only: a transfer counted per delivery date could count twice in a year.
     order_dates = "order_year" in group_by and "delivery_year" not in group_by
     if "delivery_year" in group_by:
-        rows_qs = Delivery.objects.filter(transfer__in=transfers.values("pk"))
-        columns = _group_columns(group_by, path="transfer__")
-        aggregates = {"transfers": Count("transfer", distinct=True), "quantity_delivered": Sum("quantity")}
-        contract_path = "transfer__contract_id"
+        # The filtered transfers joined to their deliveries (not deliveries of transfers
+        # IN (the filtered ones): a semi-join PostgreSQL hashed a million ids for).
+        # Transfers without deliveries come out with no year and are dropped below.
+        rows_qs = transfers
+        columns = _group_columns(group_by)
+        aggregates = {"transfers": Count("pk", distinct=True), "quantity_delivered": Sum("deliveries__quantity")}
     else:
         rows_qs = transfers
         columns = _group_columns(group_by, order_dates=order_dates)
@@ -264,15 +266,18 @@ def transfer_summary(*, transfers, group_by, contracts=None):
             "quantity_ordered": Sum("quantity_ordered"),
             "quantity_delivered": Sum(delivered_quantity()),
         }
-        contract_path = "contract_id"
     aliases = list(columns)
     grouped = _fold_order_dates(
         rows_qs.values(**columns).annotate(**aggregates).order_by(), aliases, list(aggregates), fold=order_dates
     )
+    if "delivery_year" in group_by:
+        grouped = [row for row in grouped if row["g_delivery_year"] is not None]
 
     values = defaultdict(dict)  # group -> currency -> amount
 
     def add_value(keys, currency, amount):
+        if "g_delivery_year" in aliases and keys[aliases.index("g_delivery_year")] is None:
+            return  # a transfer with no deliveries has no delivery year
         if order_dates:
             keys = tuple(_year_of(k) if a == "g_order_year" else k for a, k in zip(aliases, keys, strict=True))
         values[keys][currency] = values[keys].get(currency, 0) + amount
@@ -290,10 +295,10 @@ def transfer_summary(*, transfers, group_by, contracts=None):
         # Distinct (group, contract, value) rows, summed per currency in SQL: the value is
         # copied on the transfer row, so no join to the contracts, and only lines of
         # contracts with a value take part.
-        value = contract_path.removesuffix("contract_id") + "contract_value_"
+        value = "contract_value_"
         pairs = (
             rows_qs.filter(**{f"{value}amount__isnull": False})
-            .values(**columns, cid=F(contract_path), currency=F(f"{value}currency"), amount=F(f"{value}amount"))
+            .values(**columns, cid=F("contract_id"), currency=F(f"{value}currency"), amount=F(f"{value}amount"))
             .distinct()
             .order_by()
         )

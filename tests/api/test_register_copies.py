@@ -212,3 +212,33 @@ def test_contract_value_edits_reach_summaries_by_line(api, editor_api, register)
     # ... and once in each group its lines fall in.
     by_category = values("supplier=RUS", "category")
     assert [v for k, v in sorted(by_category.items())] == [[{"currency": "USD", "amount": "700000000.00"}]] * 2
+
+
+@pytest.mark.django_db
+def test_summary_by_delivery_year_counts_each_transfer_once_a_year(api, register):
+    import datetime
+
+    from transfers.models import Delivery
+
+    extra = Transfer.objects.create(
+        contract=register["contract"]["f16"], system=register["system"]["f-16c"], quantity_ordered=10
+    )
+    Delivery.objects.create(transfer=extra, date=datetime.date(2010, 1, 1), quantity=4)
+    Delivery.objects.create(transfer=extra, date=datetime.date(2010, 6, 1), quantity=5)
+    rows = summary(api, "", "supplier,delivery_year")
+    got = {
+        (row["group"]["supplier"]["code"], row["group"]["delivery_year"]): (
+            row["transfers"],
+            row["quantity_delivered"],
+            row["values"],
+        )
+        for row in rows
+    }
+    usd = lambda amount: [{"currency": "USD", "amount": amount}]  # noqa: E731
+    assert got == {
+        ("RUS", 2006): (1, 15, usd("700000000.00")),
+        ("RUS", 2007): (2, 764, usd("700000000.00")),  # two lines of one deal: its value once
+        ("USA", 1998): (1, 50, usd("2000000000.00")),
+        ("USA", 2010): (1, 9, usd("2000000000.00")),  # two deliveries in a year: one transfer
+    }  # the Rafale deal has no deliveries yet: no year, no row
+    assert [row["group"]["delivery_year"] for row in summary(api, "supplier=USA", "delivery_year")] == [1998, 2010]
