@@ -10,7 +10,7 @@ from django.db import connections
 from django.http import StreamingHttpResponse
 from rest_framework import renderers
 
-from .rows import serializer_leaves
+from .rows import ValueShape, serializer_leaves
 
 CHUNK_SIZE = 2000
 
@@ -34,13 +34,17 @@ def flatten(data, prefix="", out=None):
         if isinstance(value, dict):
             flatten(value, f"{name}.", out)
         elif isinstance(value, list):
-            if all(not isinstance(item, (dict, list)) for item in value):
-                out[name] = "; ".join("" if item is None else str(item) for item in value)
-            else:
-                out[name] = json.dumps(value, default=str)
+            out[name] = _list_text(value)
         else:
             out[name] = value
     return out
+
+
+def _list_text(value):
+    """A list in one cell: `1999; 2000`, or JSON when it holds objects."""
+    if all(not isinstance(item, (dict, list)) for item in value):
+        return "; ".join("" if item is None else str(item) for item in value)
+    return json.dumps(value, default=str)
 
 
 def _cell(value):
@@ -48,6 +52,8 @@ def _cell(value):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):
+        return _list_text(value)
     return value
 
 
@@ -158,6 +164,34 @@ def copy_csv_pieces(*, columns, select, using, buffer_size=1 << 16):
             # A COPY broken off leaves the connection mid-protocol: drop it.
             database.close()
         thread.join()
+
+
+def queryset_csv_row_chunks(*, queryset, serializer, computed=None, chunk_size=2000):
+    """The CSV rows of a list from value tuples: one query (joins, no per-row work),
+    values converted as the serializer converts them. None when ValueShape cannot
+    read the serializer's fields.
+
+    The same cells as flattening the serializer's output (the tests compare them for
+    every resource), at several times the speed.
+    """
+    shape = ValueShape.of(serializer, queryset, computed)
+    if shape is None:
+        return None
+    values = shape.values_of(queryset)
+
+    def chunks(columns):
+        if columns != shape.columns:
+            raise ValueError("The CSV columns are not the serializer's.")
+        chunk = []
+        for raw in values.iterator(chunk_size=chunk_size):
+            chunk.append([_cell(value) for value in shape.values(raw)])
+            if len(chunk) >= chunk_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    return chunks
 
 
 def stream_queryset_as_csv(*, queryset, serializer_class, context, filename, row_chunks=None, copy_select=None):

@@ -5,8 +5,6 @@ shape, its nesting and its conversions still come from the serializer, so the li
 and the detail view cannot drift apart (a test compares them row by row).
 """
 
-import json
-
 from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
 
@@ -93,7 +91,7 @@ class RowShape:
         return out
 
 
-# --- Any list as CSV from value tuples ------------------------------------------------------------
+# --- Any list from value tuples (pages and CSV) ---------------------------------------------------
 
 
 def _walk(model, attrs):
@@ -152,18 +150,6 @@ def _value_leaves(serializer, model, path, annotations, computed):
     return leaves
 
 
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, list):
-        if all(not isinstance(item, (dict, list)) for item in value):
-            return "; ".join("" if item is None else str(item) for item in value)
-        return json.dumps(value, default=str)
-    return value
-
-
 class ValueShape:
     """A serializer's representation read from value tuples of one query: the value
     paths to select (joins instead of related instances) and how each leaf is made
@@ -202,31 +188,3 @@ class ValueShape:
 
     def values_of(self, queryset):
         return queryset.prefetch_related(None).values_list(*self.paths)
-
-
-def queryset_csv_row_chunks(*, queryset, serializer, computed=None, chunk_size=2000):
-    """The CSV rows of a list from value tuples: one query (joins, no per-row work),
-    values converted as the serializer converts them. None when ValueShape cannot
-    read the serializer's fields.
-
-    The same cells as flattening the serializer's output (the tests compare them for
-    every resource), at several times the speed.
-    """
-    shape = ValueShape.of(serializer, queryset, computed)
-    if shape is None:
-        return None
-    values = shape.values_of(queryset)
-
-    def chunks(columns):
-        if columns != shape.columns:
-            raise ValueError("The CSV columns are not the serializer's.")
-        chunk = []
-        for raw in values.iterator(chunk_size=chunk_size):
-            chunk.append([_csv_cell(value) for value in shape.values(raw)])
-            if len(chunk) >= chunk_size:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
-    return chunks

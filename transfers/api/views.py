@@ -21,9 +21,9 @@ from ..history import history_entries
 from ..models import CLAIM_SUBJECTS, Contract, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
-from .csv import CSVRenderer, stream_queryset_as_csv
+from .csv import CSVRenderer, queryset_csv_row_chunks, stream_queryset_as_csv
 from .fields import is_id
-from .rows import RowShape, ValueShape, queryset_csv_row_chunks
+from .rows import RowShape, ValueShape
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
