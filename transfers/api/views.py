@@ -167,7 +167,8 @@ class TrackerViewSet(viewsets.ModelViewSet):
             shapes = type(self)._value_shapes = {}
         key = frozenset(queryset.query.annotations)
         if key not in shapes:
-            shapes[key] = ValueShape.of(self.get_serializer(), queryset, self.computed_fields)
+            # A serializer without this request: the shape outlives it.
+            shapes[key] = ValueShape.of(self.get_serializer_class()(), queryset, self.computed_fields)
         return shapes[key]
 
     # Read list pages in two steps: the ids from a narrow query, then their rows.
