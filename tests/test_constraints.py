@@ -135,3 +135,20 @@ def test_named_constraints_carry_their_message(world, name, build):
     with pytest.raises(ValidationError) as excinfo:
         constraint.validate(type(instance), instance)
     assert excinfo.value.messages == [constraint.violation_error_message]
+
+
+def test_deliveries_above_the_quantity_ordered_are_refused_by_the_database(world):
+    # Paths that skip clean() (an import, a script, a raw fixture load) are held too.
+    transfer = world["transfer"]
+    Delivery.objects.create(transfer=transfer, date=datetime.date(2007, 1, 1), quantity=9)
+    with pytest.raises(IntegrityError, match="delivery_total_not_above_ordered"), transaction.atomic():
+        Delivery.objects.create(transfer=transfer, date=datetime.date(2008, 1, 1), quantity=2)
+    with pytest.raises(IntegrityError, match="transfer_ordered_not_below_delivered"), transaction.atomic():
+        Transfer.objects.filter(pk=transfer.pk).update(quantity_ordered=8)
+    delivery = Delivery.objects.create(transfer=transfer, date=datetime.date(2008, 1, 1), quantity=1)
+    with pytest.raises(IntegrityError, match="delivery_total_not_above_ordered"), transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(quantity=2)
+    # Unknown quantities are not counted, and an unknown order caps nothing.
+    Delivery.objects.create(transfer=transfer, date=datetime.date(2009, 1, 1))
+    Transfer.objects.filter(pk=transfer.pk).update(quantity_ordered=None)
+    Delivery.objects.create(transfer=transfer, date=datetime.date(2010, 1, 1), quantity=50)

@@ -9,8 +9,8 @@ import secrets
 import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
-from django.db.models import F, Q, Sum
+from django.db import models, router, transaction
+from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import Upper
 from simple_history.models import HistoricalRecords
 
@@ -35,6 +35,32 @@ def validate_currency(value):
 def validate_language(value):
     if value and pycountry.languages.get(alpha_2=value.lower()) is None:
         raise ValidationError("%(value)s is not an ISO 639-1 language code.", params={"value": value})
+
+
+# Rules the database enforces with triggers (migration 0011), not constraints: name: (field, message).
+DATABASE_TRIGGERS = {
+    "delivery_total_not_above_ordered": ("quantity", "The deliveries would add up to more than the quantity ordered."),
+    "transfer_ordered_not_below_delivered": (
+        "quantity_ordered",
+        "The quantity ordered cannot be below the quantity already delivered.",
+    ),
+}
+
+
+def save_with_next_line(instance, parent_field, save):
+    """Save `instance` with the next free line number under its parent (a contract's
+    transfers, a transfer's deliveries). The parent row is locked until the insert
+    commits, so two requests adding lines at the same moment get 1 and 2, not a
+    duplicate key (on SQLite, writes are serialised anyway)."""
+    model = type(instance)
+    parent = model._meta.get_field(parent_field).related_model
+    parent_id = getattr(instance, f"{parent_field}_id")
+    with transaction.atomic(using=router.db_for_write(model)):
+        # FOR NO KEY UPDATE: conflicts with itself, not with the key-share locks of foreign keys.
+        parent._base_manager.select_for_update(no_key=True).filter(pk=parent_id).exists()
+        last = model._base_manager.filter(**{f"{parent_field}_id": parent_id}).aggregate(m=Max("line"))["m"]
+        instance.line = (last or 0) + 1
+        save()
 
 
 # --- Actors and people ------------------------------------------------------
@@ -441,9 +467,9 @@ class Transfer(models.Model):
     def save(self, *args, **kwargs):
         # Line numbers make the natural key; editors should not have to type them.
         if self.line is None and self.contract_id:
-            last = Transfer.objects.filter(contract_id=self.contract_id).aggregate(m=models.Max("line"))["m"]
-            self.line = (last or 0) + 1
-        super().save(*args, **kwargs)
+            save_with_next_line(self, "contract", lambda: super(Transfer, self).save(*args, **kwargs))
+        else:
+            super().save(*args, **kwargs)
 
     def clean(self):
         if self.pk and self.quantity_ordered is not None:
@@ -537,9 +563,9 @@ class Delivery(models.Model):
 
     def save(self, *args, **kwargs):
         if self.line is None and self.transfer_id:
-            last = Delivery.objects.filter(transfer_id=self.transfer_id).aggregate(m=models.Max("line"))["m"]
-            self.line = (last or 0) + 1
-        super().save(*args, **kwargs)
+            save_with_next_line(self, "transfer", lambda: super(Delivery, self).save(*args, **kwargs))
+        else:
+            super().save(*args, **kwargs)
 
     def clean(self):
         # The ordered quantity caps the sum of all deliveries of the transfer.

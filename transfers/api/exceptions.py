@@ -16,14 +16,38 @@ def exception_handler(exc, context):
         # A rule or limit the serializer could not foresee (e.g. a race): the database
         # refused the client's data, so a 400, not a 500.
         set_rollback()
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return Response(
-            {"non_field_errors": [f"The database refused the data: {first_line}"]}, status=status.HTTP_400_BAD_REQUEST
-        )
+        return Response(database_refusal(exc), status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
         set_rollback()
         return Response({"detail": "NUL characters are not allowed."}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
+
+
+def _database_rules():
+    """{constraint or trigger name: (field, message)} for every named rule the database enforces."""
+    from django.apps import apps
+
+    from ..models import DATABASE_TRIGGERS
+
+    rules = dict(DATABASE_TRIGGERS)
+    for model in apps.get_app_config("transfers").get_models():
+        for constraint in model._meta.constraints:
+            fields = getattr(constraint, "fields", ()) or ()
+            field = fields[-1] if fields else "non_field_errors"
+            rules[constraint.name] = (field, str(constraint.violation_error_message))
+    return rules
+
+
+def database_refusal(exc):
+    """A 400 body for a write the database refused: the rule's field and message when the
+    error names one of our rules, else the database's first line."""
+    text = str(exc)
+    for name, (field, message) in _database_rules().items():
+        if name in text:
+            detail = text.split(f"{name}: ", 1)[1].splitlines()[0] if f"{name}: " in text else message
+            return {field: [detail[:1].upper() + detail[1:]]}
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    return {"non_field_errors": [f"The database refused the data: {first_line}"]}
 
 
 def api_not_found(request, exception=None):
