@@ -64,7 +64,11 @@ def test_security_headers(client):
 @pytest.fixture
 def low_rates(monkeypatch):
     cache.clear()
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "5/min", "user": "8/min", "export": "2/min"})
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"anon": "5/min", "user": "8/min", "export": "2/min", "export_user": "4/min"},
+    )
     yield
     cache.clear()
 
@@ -80,11 +84,33 @@ def test_anonymous_and_authenticated_clients_are_throttled(admin_client, low_rat
 
 
 @pytest.mark.django_db
-def test_csv_export_has_its_own_stricter_limit(admin_client, low_rates):
-    codes = [admin_client.get("/api/actors/?format=csv").status_code for _ in range(3)]
+def test_csv_export_has_its_own_stricter_limit_and_signed_in_users_a_higher_one(admin_client, low_rates):
+    anonymous = Client()
+    codes = [anonymous.get("/api/actors/?format=csv").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+    # A signed-in analyst has a limit of their own, not the anonymous one.
+    codes = [admin_client.get("/api/actors/?format=csv").status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 200, 429]
     # Page requests still go through.
     assert admin_client.get("/api/actors/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_forged_x_forwarded_for_does_not_lift_the_limit(low_rates):
+    client = Client()
+    codes = [client.get("/api/actors/", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code for i in range(7)]
+    assert codes == [200] * 5 + [429, 429]
+
+
+@pytest.mark.django_db
+def test_behind_one_trusted_proxy_the_address_it_saw_counts(low_rates, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    client = Client()
+    # The client prepends what it likes; our proxy appends the address it saw.
+    codes = [client.get("/api/actors/", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}, 203.0.113.7").status_code for i in range(6)]
+    assert codes == [200] * 5 + [429]
+    # Another real client, behind the same proxy, has its own count.
+    assert client.get("/api/actors/", HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 200
 
 
 @pytest.mark.django_db

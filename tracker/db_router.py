@@ -14,6 +14,10 @@ from django.db import connections
 
 _use_primary = contextvars.ContextVar("use_primary", default=False)
 PRIMARY_ONLY_APPS = {"sessions", "auth", "authtoken", "axes", "admin", "contenttypes"}
+# Django's database cache (rate-limit counters, cached counts): on the primary, shared by
+# every worker and host; its writes are bookkeeping, not the request's data, so they do
+# not move the request's reads off the replicas.
+CACHE_APP = "django_cache"
 
 
 def replicas():
@@ -25,6 +29,7 @@ class PrimaryReplicaRouter:
         available = replicas()
         if (
             not available
+            or model._meta.app_label == CACHE_APP
             or _use_primary.get()
             or model._meta.app_label in PRIMARY_ONLY_APPS
             or connections["default"].in_atomic_block
@@ -33,7 +38,8 @@ class PrimaryReplicaRouter:
         return random.choice(available)
 
     def db_for_write(self, model, **hints):
-        _use_primary.set(True)
+        if model._meta.app_label != CACHE_APP:
+            _use_primary.set(True)
         return "default"
 
     def allow_relation(self, obj1, obj2, **hints):

@@ -23,6 +23,11 @@ def env_bool(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_rate(name, default):
+    value = os.environ.get(name, default).strip()
+    return None if value.lower() in {"off", "none", "0"} else value
+
+
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -153,6 +158,22 @@ for index, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
     DATABASE_REPLICAS.append(alias)
 DATABASE_ROUTERS = ["tracker.db_router.PrimaryReplicaRouter"]
 
+# The cache holds the API's rate-limit counters and briefly cached counts, so it must be
+# shared by every worker and host: Redis when REDIS_URL is set, else a table in the
+# database (created by `migrate`), which needs no other service.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tracker_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
@@ -223,18 +244,26 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "transfers.api.exceptions.exception_handler",
-    # Abuse limits, per client (per process cache: see README, Scaling).
+    # Abuse limits, per client address (anonymous) or user, counted in the shared cache.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "transfers.api.throttling.AnonRateThrottle",
+        "transfers.api.throttling.UserRateThrottle",
         "transfers.api.throttling.ExportRateThrottle",
     ],
+    # "off" lifts a limit (local runs); see README, Configuration.
     "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("DJANGO_THROTTLE_ANON", "120/min"),
-        "user": os.environ.get("DJANGO_THROTTLE_USER", "600/min"),
-        "export": os.environ.get("DJANGO_THROTTLE_EXPORT", "20/hour"),
+        "anon": env_rate("DJANGO_THROTTLE_ANON", "120/min"),
+        "user": env_rate("DJANGO_THROTTLE_USER", "600/min"),
+        "export": env_rate("DJANGO_THROTTLE_EXPORT", "20/hour"),
+        "export_user": env_rate("DJANGO_THROTTLE_EXPORT_USER", "600/hour"),
     },
 }
+
+# How many proxies we run in front of the app (nginx, a load balancer). 0: the client's
+# address is the connection's, and X-Forwarded-For is ignored, since any client can send
+# one. N: the address the N-th proxy from us saw, which a client cannot forge.
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "transfers.api.throttling.client_ip"
 
 # Counting a whole unfiltered list of a million rows is slow; its count is cached this long.
 API_UNFILTERED_COUNT_CACHE_SECONDS = int(os.environ.get("DJANGO_UNFILTERED_COUNT_CACHE_SECONDS", "30"))
