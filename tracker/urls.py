@@ -9,5 +9,7 @@ urlpatterns = [
     path("api/", include("transfers.api.urls")),
 ]
 
+handler400 = "transfers.api.exceptions.api_bad_request"
+handler403 = "transfers.api.exceptions.api_permission_denied"
 handler404 = "transfers.api.exceptions.api_not_found"
 handler500 = "transfers.api.exceptions.api_server_error"

@@ -40,6 +40,36 @@ def history_record_raw_save(*, instance, created, using=None, reason="fixture lo
 
 _TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 
+# Through which channel a change came, read from the reason every writer records: the
+# admin and the API by the request (history_reason_from_request), fixture loads and
+# imports by their own reasons. Older entries without a reason: "other".
+REQUEST_REASONS = {"/admin/": "admin", "/api/": "API"}
+CHANNELS = {
+    "admin": "admin",
+    "API": "api",
+    "fixture load": "fixture",
+    "SIPRI import": "import",
+    "ISO 3166-1 countries": "import",
+    "demo data": "import",
+}
+CHANNEL_CHOICES = ["admin", "api", "fixture", "import", "other"]
+
+
+def history_channel(reason):
+    for prefix, channel in CHANNELS.items():
+        if reason and reason.startswith(prefix):
+            return channel
+    return "other"
+
+
+def history_reason_from_request(request):
+    """The default reason of a change made by this request: its channel."""
+    path = getattr(request, "path", "") or ""
+    for prefix, reason in REQUEST_REASONS.items():
+        if path.startswith(prefix):
+            return reason
+    return None
+
 
 def _plain(value):
     if value is None or isinstance(value, (bool, int, float, str, list, dict)):
@@ -62,8 +92,9 @@ def _related_names(records, fields):
     return names
 
 
-def history_entries(*, instance):
-    """The record's history, newest first, each entry with its field changes."""
+def history_entries(*, instance, with_users=True):
+    """The record's history, newest first, each entry with its field changes and channel.
+    Without with_users, who made each change is left out (anonymous readers)."""
     records = list(instance.history.select_related("history_user").order_by("history_date", "history_id"))
     entries = []
     previous = None
@@ -88,7 +119,8 @@ def history_entries(*, instance):
                 "history_id": record.history_id,
                 "date": record.history_date,
                 "type": _TYPES.get(record.history_type, record.history_type),
-                "user": record.history_user.get_username() if record.history_user else None,
+                "user": record.history_user.get_username() if with_users and record.history_user else None,
+                "channel": history_channel(record.history_change_reason),
                 "reason": record.history_change_reason,
                 "changes": changes,
             }

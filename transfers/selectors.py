@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, ExtractYear
 
+from .api.csv import csv_safe_sql
 from .dates import format_partial_date
 from .models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 
@@ -107,7 +108,10 @@ def _transfer_list():
 
 
 def delivery_list():
-    return Delivery.objects.select_related("transfer__contract", "transfer__system")
+    # The parties through the transfer's copies of its contract's (transfers.cache).
+    return Delivery.objects.select_related(
+        "transfer__contract", "transfer__system", "transfer__supplier", "transfer__recipient"
+    )
 
 
 def source_list():
@@ -593,8 +597,9 @@ def transfer_register_csv_select(*, transfers, columns):
         elif column in _REGISTER_BOOLEANS:
             select.append(f"CASE WHEN r.{_REGISTER_VALUES[column]} THEN 'true' ELSE 'false' END")
         else:
-            # An empty string as the csv module writes it: nothing, not "".
-            select.append(f"NULLIF(r.{_REGISTER_VALUES[column]}::text, '')")
+            # An empty string as the csv module writes it: nothing, not "". Text that a
+            # spreadsheet would run as a formula, escaped as the Python path escapes it.
+            select.append(csv_safe_sql(f"NULLIF(r.{_REGISTER_VALUES[column]}::text, '')"))
     return f"SELECT {', '.join(select)} FROM ({inner}) AS r", params  # noqa: S608
 
 

@@ -10,8 +10,10 @@ import contextvars
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
 
-from .history import history_record_raw_save
+from .history import history_reason_from_request, history_record_raw_save
 
 raw_history_suspended = contextvars.ContextVar("raw_history_suspended", default=False)
 
@@ -20,3 +22,12 @@ raw_history_suspended = contextvars.ContextVar("raw_history_suspended", default=
 def record_raw_save(sender, instance, created, raw=False, using=None, **kwargs):
     if raw and not raw_history_suspended.get() and sender._meta.app_label == "transfers" and hasattr(sender, "history"):
         history_record_raw_save(instance=instance, created=created, using=using)
+
+
+@receiver(pre_create_historical_record)
+def record_channel(sender, history_instance, **kwargs):
+    # A change made through the admin or the API says so (imports and fixtures give
+    # their own reasons), so the history can name its channel without naming the editor.
+    if not history_instance.history_change_reason:
+        request = getattr(HistoricalRecords.context, "request", None)
+        history_instance.history_change_reason = history_reason_from_request(request)

@@ -170,7 +170,7 @@ def test_pagination(api, seed):
     assert len(api.get("/api/actors/?limit=5000").json()["results"]) == min(1000, body["count"])
     past = api.get("/api/actors/?offset=100000").json()
     assert past["results"] == [] and past["count"] == body["count"]
-    assert api.get("/api/actors/?limit=abc").status_code == 200
+    assert api.get("/api/actors/?limit=abc").json() == {"limit": ["Give a whole number of at least 1; got 'abc'."]}
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import queue
+import re
 import threading
 
 from django.db import connections
@@ -40,6 +41,33 @@ def flatten(data, prefix="", out=None):
     return out
 
 
+# --- Formula injection (OWASP "CSV Injection") ---
+# A spreadsheet runs a cell that starts with one of these as a formula: such text cells
+# are written with a leading apostrophe, which shows as text and runs nothing. Numbers
+# (a negative remaining quantity) are left as they are. The COPY path's SQL is built from
+# the same two definitions (csv_safe_sql).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER_PATTERN = r"-?[0-9]+(\.[0-9]+)?"
+_NUMBER = re.compile(NUMBER_PATTERN)
+
+
+def csv_safe(value):
+    """The value as a CSV cell that a spreadsheet will not run."""
+    if value.__class__ is str and value[:1] in FORMULA_STARTS and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_safe_sql(expression):
+    """SQL for csv_safe(expression), a text expression (PostgreSQL)."""
+    starts = ", ".join("E'" + start.encode("unicode_escape").decode() + "'" for start in FORMULA_STARTS)
+    quote = "''''"  # a SQL literal of one apostrophe
+    return (
+        f"CASE WHEN left({expression}, 1) IN ({starts}) AND {expression} !~ '^{NUMBER_PATTERN}$' "
+        f"THEN {quote} || {expression} ELSE {expression} END"
+    )
+
+
 def _list_text(value):
     """A list in one cell: `1999; 2000`, or JSON when it holds objects."""
     if all(not isinstance(item, (dict, list)) for item in value):
@@ -64,7 +92,7 @@ def csv_rows(columns, records, *, buffer_size=1 << 16):
     pieces, size = [writer.writerow(columns)], 0
     for record in records:
         row = flatten(record)
-        line = writer.writerow([_cell(row.get(column)) for column in columns])
+        line = writer.writerow([csv_safe(_cell(row.get(column))) for column in columns])
         pieces.append(line)
         size += len(line)
         if size >= buffer_size:
@@ -81,7 +109,7 @@ def csv_row_chunks(columns, row_chunks):
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for rows in row_chunks:
-        writer.writerows(rows)
+        writer.writerows([[csv_safe(value) for value in row] for row in rows])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -259,3 +287,21 @@ class CSVRenderer(renderers.BaseRenderer):
                 if column not in columns:
                     columns.append(column)
         return "".join(csv_rows(columns, rows)).encode("utf-8")
+
+
+# --- The summary as CSV -----------------------------------------------------------------------------
+
+
+def summary_csv_records(rows):
+    """The summary's rows for CSV: `values` ([{currency, amount}]) spread into one column
+    per currency present in the answer (`value_EUR`, `value_USD`, in that order), each a
+    plain number a spreadsheet can sum, empty where a group has no value in it. Every row
+    holds every column, so the header is the same whichever group comes first."""
+    currencies = sorted({value["currency"] for row in rows for value in row["values"]})
+    records = []
+    for row in rows:
+        amounts = {value["currency"]: value["amount"] for value in row["values"]}
+        record = {key: value for key, value in row.items() if key != "values"}
+        record.update((f"value_{currency}", amounts.get(currency)) for currency in currencies)
+        records.append(record)
+    return records

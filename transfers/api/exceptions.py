@@ -1,5 +1,6 @@
 """API error handling: every error is a JSON body, never an HTML 500 page."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from rest_framework import exceptions, status
@@ -50,12 +51,41 @@ def database_refusal(exc):
     return {"non_field_errors": [f"The database refused the data: {first_line}"]}
 
 
+def _under_api(request):
+    return request.path.startswith("/api/")
+
+
+def api_bad_request(request, exception=None):
+    """Under /api/, a JSON 400 with the reason; a body over the size limit is a 413."""
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+    from django.http import JsonResponse
+    from django.views.defaults import bad_request
+
+    if not _under_api(request):
+        return bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse({"detail": f"The request body is larger than the limit of {limit:,} bytes."}, status=413)
+    if isinstance(exception, TooManyFieldsSent):
+        return JsonResponse({"detail": "Too many fields in the request."}, status=400)
+    return JsonResponse({"detail": "Bad request."}, status=400)
+
+
+def api_permission_denied(request, exception=None):
+    from django.http import JsonResponse
+    from django.views.defaults import permission_denied
+
+    if _under_api(request):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+    return permission_denied(request, exception)
+
+
 def api_not_found(request, exception=None):
     """A JSON 404 under /api/ (an HTML page elsewhere)."""
     from django.http import JsonResponse
     from django.views.defaults import page_not_found
 
-    if request.path.startswith("/api/"):
+    if _under_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
 
@@ -64,6 +94,6 @@ def api_server_error(request):
     from django.http import JsonResponse
     from django.views.defaults import server_error
 
-    if request.path.startswith("/api/"):
+    if _under_api(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return server_error(request)

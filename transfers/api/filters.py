@@ -7,11 +7,13 @@ names the parameter.
 """
 
 import datetime
+import string
 from collections import defaultdict
 
 import django_filters as filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db import NotSupportedError
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import Upper
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -26,6 +28,14 @@ MAX_QUERY_YEAR = 9998
 
 def _split(value):
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _document(filter_, schema_type):
+    """The filter's help text as its description in the OpenAPI schema: a type given to
+    the class by extend_schema_field would otherwise leave it out."""
+    help_text = filter_.extra.get("help_text")
+    if help_text:
+        extend_schema_field({"type": schema_type, "description": str(help_text)})(filter_)
 
 
 class RecordListField(forms.CharField):
@@ -97,6 +107,7 @@ class RecordListFilter(filters.Filter):
         kwargs.setdefault("help_text", f"{model._meta.verbose_name} {lookup}(s) or ids, comma-separated (any of).")
         self.any_of = any_of  # several paths: a record matches through any of them
         super().__init__(*args, model=model, lookup=lookup, case_insensitive=case_insensitive, **kwargs)
+        _document(self, "string")
 
     def filter(self, qs, value):
         if not value:
@@ -147,6 +158,7 @@ class ChoiceListFilter(filters.Filter):
     def __init__(self, *args, choices, **kwargs):
         kwargs.setdefault("help_text", "One of: " + ", ".join(v for v, _ in choices) + " (comma-separated: any of).")
         super().__init__(*args, choices=choices, **kwargs)
+        _document(self, "string")
 
     def filter(self, qs, value):
         if not value:
@@ -164,6 +176,7 @@ class YearFilter(filters.NumberFilter):
         self.bound = bound
         kwargs.setdefault("help_text", f"Year (inclusive), {'from' if bound == 'from' else 'up to'}.")
         super().__init__(*args, min_value=1, max_value=MAX_QUERY_YEAR, **kwargs)
+        _document(self, "integer")
 
     def filter(self, qs, value):
         if value is None:
@@ -257,14 +270,35 @@ class ActorFilterSet(BaseFilterSet):
         help_text="Actors that appear in this role in an arms contract.",
     )
     parent = actor_filter("parent_id")
+    supplied_to = actor_filter(
+        "supplied_to",
+        method="filter_supplied_to",
+        help_text="Actor code(s) or ids, comma-separated (any of): actors that supplied arms to one of them "
+        "(the supplier of an arms contract with that recipient; non-arms contracts do not count).",
+    )
+    received_from = actor_filter(
+        "received_from",
+        method="filter_received_from",
+        help_text="Actor code(s) or ids, comma-separated (any of): actors that received arms from one of them "
+        "(the recipient of an arms contract with that supplier; non-arms contracts do not count).",
+    )
 
     class Meta:
         model = Actor
-        fields = ["kind", "role", "parent"]
+        fields = ["kind", "role", "parent", "supplied_to", "received_from"]
 
     def filter_role(self, qs, name, value):
         role_field = "supplier" if value == "supplier" else "recipient"
         contracts = Contract.objects.filter(kind=Contract.Kind.ARMS, **{role_field: OuterRef("pk")})
+        return qs.filter(Exists(contracts))
+
+    # The contracts' (supplier, recipient, order date) index answers both.
+    def filter_supplied_to(self, qs, name, value):
+        contracts = Contract.objects.filter(kind=Contract.Kind.ARMS, supplier=OuterRef("pk"), recipient_id__in=value)
+        return qs.filter(Exists(contracts))
+
+    def filter_received_from(self, qs, name, value):
+        contracts = Contract.objects.filter(kind=Contract.Kind.ARMS, recipient=OuterRef("pk"), supplier_id__in=value)
         return qs.filter(Exists(contracts))
 
 
@@ -372,12 +406,23 @@ class DeliveryFilterSet(BaseFilterSet):
     supplier = actor_filter("transfer__supplier_id")
     recipient = actor_filter("transfer__recipient_id")
     system = RecordListFilter(field_name="transfer__system_id", model=WeaponSystem, lookup="slug")
+    # The transfer's copy of its system's category, as on the register.
+    category = ChoiceListFilter(field_name="transfer__category", choices=Category.choices)
     delivered_from = YearFilter(field_name="date", bound="from")
     delivered_to = YearFilter(field_name="date", bound="to")
 
     class Meta:
         model = Delivery
-        fields = ["transfer", "contract", "supplier", "recipient", "system", "delivered_from", "delivered_to"]
+        fields = [
+            "transfer",
+            "contract",
+            "supplier",
+            "recipient",
+            "system",
+            "category",
+            "delivered_from",
+            "delivered_to",
+        ]
 
 
 class SourceFilterSet(BaseFilterSet):
@@ -473,6 +518,75 @@ class TransferSearchFilter(drf_filters.SearchFilter):
             if actors:
                 condition |= Q(supplier_id__in=actors) | Q(recipient_id__in=actors)
             queryset = queryset.filter(condition)
+        return queryset
+
+
+# Escaped in search terms; `_` is not special in either dialect.
+_REGEX_PUNCTUATION = frozenset(string.punctuation) - {"_"}
+
+
+def word_prefix_regex(term):
+    """A regular expression for `term` at the start of a word, written the same for
+    PostgreSQL (`~*`) and Python's `re` (SQLite's REGEXP): ASCII punctuation is escaped
+    (a backslash before a character that is not a letter or digit is that character in
+    both dialects), everything else stands for itself. `\\W` is a character that is not
+    a letter, digit or underscore in both."""
+    literal = "".join(f"\\{char}" if char in _REGEX_PUNCTUATION else char for char in term)
+    return rf"(^|\W){literal}"
+
+
+class AnyElementMatches(Func):
+    """True when an element of a JSON list (a column) matches a regular expression,
+    ignoring case: each element as text, not the list's JSON (in which SQLite keeps
+    `Côte` as `C\\u00f4te`). Not a list: no element."""
+
+    output_field = BooleanField()
+    arity = 2
+
+    # The column twice, then the pattern. A column that is not a list has no elements.
+    POSTGRESQL = (
+        "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({column}) = 'array' "
+        "THEN {column} ELSE '[]'::jsonb END) AS element(value) WHERE element.value ~* {pattern})"
+    )
+    SQLITE = (
+        "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_type({column}) = 'array' THEN {column} ELSE '[]' END) "
+        "AS element WHERE element.value REGEXP '(?i)' || {pattern})"
+    )
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError("Matching JSON list elements is implemented for PostgreSQL and SQLite.")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self._sql(compiler, self.POSTGRESQL)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self._sql(compiler, self.SQLITE)
+
+    def _sql(self, compiler, template):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        pattern, pattern_params = compiler.compile(self.source_expressions[1])
+        sql = template.format(column=column, pattern=pattern)
+        return sql, (*column_params, *column_params, *pattern_params)
+
+
+class ActorSearchFilter(drf_filters.SearchFilter):
+    """`search` on actors: each word starts a word of the name or of an alias (`Russ`
+    finds Russia and Russian Federation, `federation` the latter, `Tor` not Territory),
+    or is the code itself (`irn`), ignoring case. Every word must match."""
+
+    search_description = (
+        "Words, each the start of a word of the actor's name or of an alias, or its code (any case). "
+        "Every word must match."
+    )
+
+    def filter_queryset(self, request, queryset, view):
+        for term in self.get_search_terms(request):
+            if not term:
+                continue
+            pattern = word_prefix_regex(term)
+            queryset = queryset.filter(
+                Q(code__iexact=term) | Q(name__iregex=pattern) | AnyElementMatches(F("aliases"), Value(pattern))
+            )
         return queryset
 
 

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db.models import F
 from django.db.models.query import ModelIterable
 from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
 
 # Parameters that do not change which rows a list holds.
 PAGE_PARAMETERS = {"limit", "offset", "ordering", "format"}
@@ -65,6 +66,26 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     default_limit = 50
     max_limit = 1000
+
+    def get_limit(self, request):
+        # Above the maximum is capped (a client asking for everything gets the largest page).
+        limit = self._whole_number(request, self.limit_query_param, minimum=1)
+        return self.default_limit if limit is None else min(limit, self.max_limit)
+
+    def get_offset(self, request):
+        offset = self._whole_number(request, self.offset_query_param, minimum=0)
+        return 0 if offset is None else offset
+
+    @staticmethod
+    def _whole_number(request, name, *, minimum):
+        """The parameter as an integer >= minimum; None when absent or empty; else a 400."""
+        raw = request.query_params.get(name, "").strip()
+        if raw == "":
+            return None
+        if not raw.isascii() or not raw.isdigit() or int(raw[:18]) < minimum:
+            raise ValidationError({name: [f"Give a whole number of at least {minimum}; got {raw[:40]!r}."]})
+        # Past any table's size (and Python's limit on digits converted) is as good as huge.
+        return int(raw[:18])
 
     def get_count(self, queryset):
         if getattr(self, "plain", None) is not None:

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from ..history import CHANNEL_CHOICES
 from ..models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 from .fields import NestedRelatedField, PartialDateField
 
@@ -219,6 +220,12 @@ class TransferSerializer(BaseModelSerializer):
 
 class DeliverySerializer(BaseModelSerializer):
     transfer = NestedRelatedField(brief=TransferBriefSerializer, lookup="id", queryset=Transfer.objects.all())
+    # What the register shows of the delivery's transfer, so that a delivery row (and the
+    # CSV) answers "what did Russia deliver in 2006": the parties are the transfer's
+    # copies of its contract's (see transfers.cache), one join fewer.
+    supplier = ActorBriefSerializer(source="transfer.supplier", read_only=True)
+    recipient = ActorBriefSerializer(source="transfer.recipient", read_only=True)
+    system = SystemBriefSerializer(source="transfer.system", read_only=True)
     date = PartialDateField(date_field="date")
     date_precision = serializers.CharField(read_only=True)
 
@@ -228,6 +235,9 @@ class DeliverySerializer(BaseModelSerializer):
             "id",
             "transfer",
             "line",
+            "supplier",
+            "recipient",
+            "system",
             "date",
             "date_precision",
             "date_is_estimate",
@@ -332,7 +342,10 @@ class HistoryEntrySerializer(serializers.Serializer):
     history_id = serializers.IntegerField()
     date = serializers.DateTimeField()
     type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
-    user = serializers.CharField(allow_null=True)
+    user = serializers.CharField(
+        allow_null=True, help_text="Who made the change; only for signed-in users who may view the record."
+    )
+    channel = serializers.ChoiceField(choices=CHANNEL_CHOICES, help_text="Through which channel the change came.")
     reason = serializers.CharField(allow_null=True)
     changes = HistoryChangeSerializer(many=True)
 

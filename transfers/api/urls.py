@@ -1,8 +1,9 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .exceptions import api_not_found
 
 router = DefaultRouter()
 router.register("actors", views.ActorViewSet, basename="actor")
@@ -18,4 +19,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("", include(router.urls)),
+    # Anything else under /api/ is a JSON 404, also with DEBUG on (Django's debug page
+    # would answer 24 KB of HTML). Paths without the slash are redirected here first.
+    re_path(r"^.*/$", api_not_found),
 ]

@@ -6,6 +6,7 @@ import json
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models.functions import Upper
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -21,7 +22,7 @@ from ..history import history_entries
 from ..models import CLAIM_SUBJECTS, Contract, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
-from .csv import CSVRenderer, queryset_csv_row_chunks, stream_queryset_as_csv
+from .csv import CSVRenderer, queryset_csv_row_chunks, stream_queryset_as_csv, summary_csv_records
 from .fields import is_id
 from .rows import RowShape, ValueShape
 
@@ -30,14 +31,16 @@ class StrictOrderingFilter(filters.OrderingFilter):
     """`ordering=-order_date,id`; public names map to ORM paths; unknown names are a 400."""
 
     def get_ordering(self, request, queryset, view):
-        params = request.query_params.get(self.ordering_param)
+        params = request.query_params.get(self.ordering_param) or ""
         mapping = view.ordering_map
-        if not params:
+        terms = [t.strip() for t in params.split(",") if t.strip()]
+        # Empty terms ("ordering=," or "ordering= , ") say nothing: the default order.
+        if not terms:
             return list(view.default_ordering)
         ordering = []
-        for term in [t.strip() for t in params.split(",") if t.strip()]:
+        for term in terms:
             descending = term.startswith("-")
-            name = term.lstrip("-")
+            name = term.removeprefix("-")
             if name not in mapping:
                 raise ValidationError(
                     {self.ordering_param: [f"Unknown ordering '{name}'; choose from: {', '.join(mapping)}."]}
@@ -100,6 +103,36 @@ class TrackerViewSet(viewsets.ModelViewSet):
         if getattr(self, "action", None) not in {"list", "summary"}:
             renderers = [r for r in renderers if not isinstance(r, CSVRenderer)]
         return renderers
+
+    # Query parameters besides a resource's filters: on every request, and on lists.
+    REQUEST_PARAMETERS = {"format"}
+    LIST_PARAMETERS = {"limit", "offset", "ordering", "search"}
+    # Actions that take more: {action: parameters}.
+    action_parameters = {}
+
+    def accepted_query_parameters(self):
+        names = set(self.REQUEST_PARAMETERS) | set(self.action_parameters.get(self.action, ()))
+        if self.action in ("list", "summary"):
+            names |= self.LIST_PARAMETERS | set(getattr(self, "filterset_class", None).base_filters)
+        return names
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A misspelt filter (?suplier=RUS) would otherwise be ignored and return everything.
+        accepted = self.accepted_query_parameters()
+        unknown = [name for name in request.query_params if name not in accepted]
+        if unknown:
+            listed = ", ".join(sorted(accepted))
+            raise ValidationError({name[:60]: [f"Unknown parameter; this URL accepts: {listed}."] for name in unknown})
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force=force)
+        except Http404 as exc:
+            # An unknown ?format= is the client's mistake, not a missing page.
+            offered = ", ".join(renderer.format for renderer in self.get_renderers())
+            requested = str(request.query_params.get("format", ""))[:40]
+            raise ValidationError({"format": [f"Unknown format {requested!r}; choose from: {offered}."]}) from exc
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Errors are JSON even when CSV was asked for: a client must be able to read why.
@@ -206,7 +239,11 @@ class TrackerViewSet(viewsets.ModelViewSet):
     # --- writes: validated like the admin, conditional on If-Match ---
 
     def _refetched(self, instance):
-        return self.get_queryset().get(pk=instance.pk)
+        # Another request may have deleted it in the meantime: that is a 404, not a 500.
+        refetched = self.get_queryset().filter(pk=instance.pk).first()
+        if refetched is None:
+            raise NotFound("This record was deleted by another request.")
+        return refetched
 
     def _check_if_match(self, instance):
         header = self.request.headers.get("If-Match")
@@ -226,8 +263,10 @@ class TrackerViewSet(viewsets.ModelViewSet):
 
     def _locked_object(self):
         instance = self.get_object()
-        # Lock the row so the If-Match check and the write see the same version.
-        type(instance).objects.select_for_update().filter(pk=instance.pk).exists()
+        # Lock the row so the If-Match check and the write see the same version. A
+        # request that waited for the lock while another deleted the row finds nothing.
+        if not type(instance).objects.select_for_update().filter(pk=instance.pk).exists():
+            raise NotFound("This record was deleted by another request.")
         return self._refetched(instance)
 
     def create(self, request, *args, **kwargs):
@@ -276,7 +315,11 @@ class TrackerViewSet(viewsets.ModelViewSet):
     def history(self, request, *args, **kwargs):
         """Every change of this record: who, when, and the values before and after."""
         instance = self.get_object()
-        return Response(s.HistoryEntrySerializer(history_entries(instance=instance), many=True).data)
+        # Editors' names are not public: in this field they can endanger researchers.
+        opts = type(instance)._meta
+        with_users = request.user.is_authenticated and request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+        entries = history_entries(instance=instance, with_users=with_users)
+        return Response(s.HistoryEntrySerializer(entries, many=True).data)
 
 
 class ActorViewSet(TrackerViewSet):
@@ -285,6 +328,7 @@ class ActorViewSet(TrackerViewSet):
     queryset = selectors.actor_list()
     serializer_class = s.ActorSerializer
     filterset_class = api_filters.ActorFilterSet
+    filter_backends = [DjangoFilterBackend, api_filters.ActorSearchFilter, StrictOrderingFilter]
     search_fields = ["code", "name", "aliases"]
     ordering_map = {"id": "pk", "code": "code", "name": "name", "kind": "kind"}
     default_ordering = ("name", "pk")
@@ -389,6 +433,7 @@ class TransferViewSet(TrackerViewSet):
     }
     default_ordering = ("pk",)
     csv_filename = "transfers"
+    action_parameters = {"summary": {"group_by"}}
 
     def get_queryset(self):
         return selectors.transfer_list()
@@ -434,7 +479,11 @@ class TransferViewSet(TrackerViewSet):
         for backend in (DjangoFilterBackend, api_filters.TransferSearchFilter):
             transfers = backend().filter_queryset(request, transfers, self)
         rows = selectors.transfer_summary(transfers=transfers, group_by=keys, contracts=self.summary_contracts(request))
-        return Response(s.SummaryRowSerializer(rows, many=True).data)
+        data = s.SummaryRowSerializer(rows, many=True).data
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            # One column per currency (value_USD...), numbers a spreadsheet can sum.
+            data = summary_csv_records(data)
+        return Response(data)
 
     # Transfer filters that are the contract's own, with the same names and meaning on contracts.
     CONTRACT_LEVEL_FILTERS = {"supplier", "recipient", "status", "ordered_from", "ordered_to"}

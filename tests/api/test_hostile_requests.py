@@ -1,0 +1,129 @@
+"""Requests that used to answer 500, HTML or a silently wrong 200; each answers a clear 4xx."""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+LISTS = [
+    "/api/actors/",
+    "/api/people/",
+    "/api/systems/",
+    "/api/contracts/",
+    "/api/transfers/",
+    "/api/deliveries/",
+    "/api/sources/",
+    "/api/claims/",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ordering", [",", ",,,", " , ", "-,", ", ,id"])
+def test_empty_ordering_terms_never_500(seed, ordering):
+    for path in [*LISTS, "/api/transfers/summary/"]:
+        response = APIClient().get(path, {"ordering": ordering})
+        assert response.status_code in (200, 400), (path, ordering, response.content[:200])
+        if response.status_code == 400:
+            assert "ordering" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 1000 + "]" * 1000,
+        '{"a":' * 10000 + "1" + "}" * 10000,
+        "[" * 100_000,
+        json.dumps({"notes": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}),
+    ],
+)
+def test_deeply_nested_json_is_a_400(editor_api, seed, body):
+    response = editor_api.generic("POST", "/api/contracts/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested" in response.json()["detail"] or "JSON parse error" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_is_a_json_413(editor_api, seed):
+    body = b'{"reference": "big", "notes": "' + b"x" * 10_000_000 + b'"}'
+    response = editor_api.generic("POST", "/api/contracts/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "larger than the limit of 2,621,440 bytes" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query,parameter",
+    [
+        ("limit=abc", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=0", "limit"),
+        ("limit=1.5", "limit"),
+        ("limit=1e3", "limit"),
+        ("offset=-1", "offset"),
+        ("offset=abc", "offset"),
+        ("offset=%D9%A3", "offset"),  # an Arabic-Indic digit is still not ours
+    ],
+)
+def test_bad_pagination_is_a_400_naming_the_parameter(seed, query, parameter):
+    for path in LISTS:
+        response = APIClient().get(f"{path}?{query}")
+        assert response.status_code == 400, (path, query)
+        assert parameter in response.json(), response.json()
+
+
+@pytest.mark.django_db
+def test_a_limit_above_the_maximum_is_capped(seed):
+    body = APIClient().get("/api/actors/", {"limit": "1000000"}).json()
+    assert body["count"] == len(body["results"]) and body["count"] > 0
+    assert APIClient().get("/api/actors/", {"limit": "9" * 5000, "offset": "9" * 5000}).json()["results"] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path,parameter",
+    [
+        ("/api/transfers/?suplier=RUS", "suplier"),
+        ("/api/transfers/summary/?group_by=supplier&recipent=IRN", "recipent"),
+        ("/api/contracts/?supplier=RUS&page=2", "page"),
+        ("/api/claims/?assertion_fieldx=value", "assertion_fieldx"),
+        ("/api/actors/RUS/?expand=all", "expand"),
+        ("/api/contracts/rus-irn-2005-tor-m1/timeline/?since=2006", "since"),
+    ],
+)
+def test_unknown_query_parameters_are_a_400_listing_the_accepted_ones(seed, path, parameter):
+    response = APIClient().get(path)
+    assert response.status_code == 400, response.content[:300]
+    message = response.json()[parameter][0]
+    assert "accepts" in message and "format" in message
+
+
+@pytest.mark.django_db
+def test_documented_parameters_still_work(seed):
+    api = APIClient()
+    assert (
+        api.get("/api/transfers/", {"supplier": "rus", "limit": 5, "offset": 0, "ordering": "-order_date"}).status_code
+        == 200
+    )
+    assert (
+        api.get("/api/transfers/summary/", {"group_by": "supplier", "supplier": "RUS", "search": "Tor"}).status_code
+        == 200
+    )
+    assert api.get("/api/actors/RUS/", {"format": "json"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_unknown_format_names_the_formats_offered(seed):
+    response = APIClient().get("/api/transfers/", {"format": "xlsx"})
+    assert response.status_code == 400
+    assert response.json()["format"] == ["Unknown format 'xlsx'; choose from: json, api, csv."]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/contracts/999/timeline/", "/api/nothing/", "/api/contracts/1/timeline/x/"])
+def test_not_found_under_the_api_is_json_even_with_debug_on(seed, settings, path):
+    settings.DEBUG = True
+    response = APIClient().get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json") and len(response.content) < 100
