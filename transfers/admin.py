@@ -1,16 +1,31 @@
-"""The editors' interface: every model, with history, search, filters and CSV export."""
+"""The editors' interface: every model, with history, search, filters and CSV export.
+
+Laid out for the work and a 1400 px window: models in the order of the work (deals,
+then sources and claims, then the reference lists), dates at their precision, money
+with its currency and thousands separators, a deal's claims as a compact table.
+"""
 
 import csv
+import datetime
 import re
+from decimal import Decimal
+from types import MethodType
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Sum
-from django.db.models.functions import ExtractYear
-from django.http import HttpResponse
+from django.db import IntegrityError, models
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce, ExtractYear
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
+from .api.csv import csv_safe
+from .api.exceptions import database_refusal
 from .dates import format_partial_date, parse_partial_date, validate_sane_date
 from .history import record_version
 from .models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
@@ -18,6 +33,37 @@ from .models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, 
 admin.site.site_header = "Arms-transfer tracker"
 admin.site.site_title = "Arms-transfer tracker"
 admin.site.index_title = "Records"
+# "View site": the site's home page (today it leads to the API; a public reading room later).
+admin.site.site_url = "/"
+
+
+# --- The menu, in the order of the work --------------------------------------------
+
+# Deals first, then what they rest on (sources, claims), then the reference lists.
+WORK_ORDER = [Contract, Transfer, Delivery, Source, Claim, Actor, Person, WeaponSystem]
+# Apps after the records: users and tokens, then the login-lockout tables (django-axes),
+# folded away in a last group; they stay reachable at their own URLs.
+APP_ORDER = {"transfers": 0, "auth": 1, "authtoken": 2, "axes": 3}
+LOCKOUT_APP = "axes"
+LOCKOUT_GROUP_NAME = "Login lockouts"
+
+
+def app_list_in_order_of_work(site, request, app_label=None):
+    """AdminSite.get_app_list, with the records in the order of the work and the lockouts last."""
+    app_list = admin.AdminSite.get_app_list(site, request, app_label)
+    rank = {model: index for index, model in enumerate(WORK_ORDER)}
+    for app in app_list:
+        if app["app_label"] == Contract._meta.app_label:
+            app["models"].sort(key=lambda entry: rank.get(entry["model"], len(rank)))
+        if app["app_label"] == LOCKOUT_APP:
+            app["name"] = LOCKOUT_GROUP_NAME
+            app["collapsed"] = True
+    app_list.sort(key=lambda app: APP_ORDER.get(app["app_label"], len(APP_ORDER) - 1))
+    return app_list
+
+
+# The project uses Django's default site (settings and urls name no other), so it is set up here.
+admin.site.get_app_list = MethodType(app_list_in_order_of_work, admin.site)
 
 
 # --- Shared pieces ------------------------------------------------------------------
@@ -39,6 +85,117 @@ class LinesField(forms.CharField):
         return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
+def partial_date_fields(model):
+    """{date field: its precision field} for the model's dates kept with a precision."""
+    names = {field.name for field in model._meta.concrete_fields}
+    return {
+        field.name: f"{field.name}_precision"
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.DateField) and f"{field.name}_precision" in names
+    }
+
+
+class PartialDateField(forms.CharField):
+    """A date typed at its precision, `2005`, `2005-12` or `2005-12-16`: cleans to (date, precision)."""
+
+    widget = forms.TextInput(attrs={"size": 10, "class": "vPartialDate", "placeholder": "YYYY-MM-DD"})
+    default_help_text = "YYYY, YYYY-MM or YYYY-MM-DD"
+
+    def __init__(self, *, precision_field, **kwargs):
+        self.precision_field = precision_field
+        kwargs.setdefault("help_text", self.default_help_text)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        try:
+            return parse_partial_date(text)
+        except ValueError:
+            raise ValidationError(
+                "“%(text)s” is not a date: type YYYY, YYYY-MM or YYYY-MM-DD.",
+                code="invalid",
+                params={"text": text},
+            ) from None
+
+
+def format_amount(amount, currency="", is_estimate=False):
+    """Money as a researcher reads it: `USD 700,000,000`, cents only when there are any."""
+    if amount is None:
+        return None
+    number = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    text = f"{currency} {number}" if currency else number
+    return f"{text} (est.)" if is_estimate else text
+
+
+class AmountInput(forms.TextInput):
+    """Shows a stored amount with thousands separators: 700,000,000."""
+
+    def format_value(self, value):
+        if isinstance(value, (Decimal, int)):
+            return format_amount(Decimal(value))
+        return super().format_value(value)
+
+
+class AmountField(forms.DecimalField):
+    """An amount typed with or without thousands separators (700,000,000 or 700 000 000)."""
+
+    widget = AmountInput(attrs={"size": 16, "inputmode": "decimal", "class": "vAmount"})
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[,_'\s\u00a0\u202f]", "", value)
+        return super().to_python(value)
+
+
+class TrackerModelForm(forms.ModelForm):
+    """A record's form: dates with a precision typed and shown as `2005-12`, not 01/12/2005."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            value = self.initial.get(name)
+            if isinstance(field, PartialDateField) and isinstance(value, datetime.date):
+                self.initial[name] = format_partial_date(value, getattr(self.instance, field.precision_field))
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            if isinstance(field, PartialDateField) and isinstance(cleaned.get(name), tuple):
+                date, precision = cleaned[name]
+                cleaned[name] = date
+                setattr(self.instance, field.precision_field, precision)
+        return cleaned
+
+
+class TrackerFieldsMixin:
+    """Form fields for the domain, shared by the model admins and their inlines."""
+
+    form = TrackerModelForm
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        partial = partial_date_fields(db_field.model)
+        if db_field.name in partial.values():
+            return None  # the precision is what the editor types in the date itself
+        label = capfirst(db_field.verbose_name)
+        if db_field.name in partial:
+            return PartialDateField(precision_field=partial[db_field.name], required=not db_field.blank, label=label)
+        if db_field.name in {"aliases", "other_names"}:
+            return LinesField(required=False, help_text=db_field.help_text, label=label)
+        if db_field.name == "value_amount":
+            return db_field.formfield(form_class=AmountField, label="Amount")
+        if db_field.name == "value_currency":
+            return db_field.formfield(
+                label="Value",
+                widget=forms.TextInput(attrs={"size": 4, "class": "vCurrency", "placeholder": "USD"}),
+                help_text="ISO 4217",
+            )
+        if isinstance(db_field, models.DateField) and not isinstance(db_field, models.DateTimeField):
+            kwargs["widget"] = AdminDateWidget(format="%Y-%m-%d")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.action(description="Export selected rows as CSV")
 def export_as_csv(modeladmin, request, queryset):
     opts = modeladmin.model._meta
@@ -56,7 +213,7 @@ def export_as_csv(modeladmin, request, queryset):
                 value = value.natural_key()[0] if len(value.natural_key()) == 1 else str(value)
             elif isinstance(value, list):
                 value = "; ".join(value)
-            row.append("" if value is None else value)
+            row.append("" if value is None else csv_safe(value))
         writer.writerow(row)
     return response
 
@@ -67,7 +224,7 @@ CONFLICT_MESSAGE = (
 )
 
 
-class BaseAdmin(SimpleHistoryAdmin):
+class BaseAdmin(TrackerFieldsMixin, SimpleHistoryAdmin):
     actions = [export_as_csv]
     list_per_page = 50
 
@@ -80,6 +237,17 @@ class BaseAdmin(SimpleHistoryAdmin):
         elif object_id and re.fullmatch(r"[0-9]{1,18}", object_id):
             extra_context["record_version"] = record_version(model=self.model, pk=int(object_id))
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A rule the database enforces that validation could not see coming (another
+        # editor's delivery saved a moment earlier): a message, not a 500. The whole
+        # save was rolled back.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError as exc:
+            reasons = "; ".join(text for texts in database_refusal(exc).values() for text in texts)
+            self.message_user(request, f"Nothing was saved: {reasons}", level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -98,11 +266,41 @@ class BaseAdmin(SimpleHistoryAdmin):
 
         return VersionCheckedForm
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name in {"aliases", "other_names"}:
-            kwargs.pop("widget", None)
-            return LinesField(required=False, help_text=db_field.help_text, label=db_field.verbose_name.capitalize())
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+def delivered_figures(transfer):
+    """(delivered, remaining) as a researcher reads them, from the model's own figures.
+
+    `quantity_delivered` is the sum of the deliveries' known quantities, else the
+    register's reported total; what that leaves unknown is said so, never "None".
+    """
+    if transfer is None or not transfer.pk:
+        return "—", "—"
+    count = getattr(transfer, "deliveries_count", None)
+    unknown = getattr(transfer, "deliveries_unknown", None)
+    if count is None or unknown is None:
+        counts = transfer.deliveries.aggregate(count=Count("pk"), unknown=Count("pk", filter=Q(quantity__isnull=True)))
+        count, unknown = counts["count"], counts["unknown"]
+    delivered = transfer.quantity_delivered
+    ordered = transfer.quantity_ordered
+    if delivered is None:
+        if count:
+            noun = "delivery" if count == 1 else "deliveries"
+            return f"unknown ({count}\u00a0{noun})", "unknown"
+        return "— (none recorded)", "unknown" if ordered is None else str(transfer.quantity_remaining)
+    if unknown and count > unknown:
+        # Summed over the deliveries whose quantity is known; the others add to it.
+        remaining = "unknown" if ordered is None else f"at most {ordered - delivered}"
+        return f"at least {delivered}", remaining
+    return str(delivered), "unknown" if ordered is None else str(transfer.quantity_remaining)
+
+
+def annotate_delivered(queryset):
+    """What delivered_figures reads, in the list's own query: one join, three aggregates."""
+    return queryset.annotate(
+        delivered_total=Sum("deliveries__quantity"),
+        deliveries_count=Count("deliveries"),
+        deliveries_unknown=Count("deliveries", filter=Q(deliveries__quantity__isnull=True)),
+    )
 
 
 class YearListFilter(admin.SimpleListFilter):
@@ -186,7 +384,66 @@ class WeaponSystemAdmin(BaseAdmin):
 # --- Sources and claims ------------------------------------------------------------------
 
 
-class ClaimInline(admin.StackedInline):
+def source_label(source):
+    """Where a claim was read: the outlet, and the wire or publisher behind it."""
+    label = source.outlet or source.publisher or source.get_kind_display()
+    if source.outlet and source.publisher and source.publisher != source.outlet:
+        label = f"{source.outlet} ({source.publisher})"
+    return label
+
+
+def claim_speaker(claim):
+    """(who, detail): the person, else the role as stated, else the actor; then role and affiliation."""
+    actor = claim.speaker_actor.name if claim.speaker_actor else ""
+    if claim.speaker:
+        return claim.speaker.name, ", ".join(part for part in [claim.speaker_role, actor] if part)
+    if claim.speaker_role:
+        return claim.speaker_role, actor
+    if actor:
+        return actor, ""
+    return "the source itself", ""
+
+
+_MONEY_ASSERTION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+([A-Za-z]{3})\s*$")
+
+
+def claim_assertion(claim):
+    """A structured assertion as text: `quantity ordered = 29`, `value = USD 700,000,000`."""
+    if not claim.assertion_field:
+        return ""
+    value = claim.assertion_value
+    money = _MONEY_ASSERTION.match(value) if claim.assertion_field == Claim.AssertionField.VALUE else None
+    if money:
+        value = format_amount(Decimal(money.group(1)), money.group(2).upper())
+    return f"{claim.get_assertion_field_display()} = {value}"
+
+
+def claim_subject(claim):
+    """What a claim is about, in words: `deal rus-irn-2005-tor-m1`, `line 1 of ...`, `delivery 2007-01-16 of ...`."""
+    if claim.contract_id:
+        return f"about deal {claim.contract.reference}"
+    if claim.transfer_id:
+        return f"about line {claim.transfer.line} of {claim.transfer.contract.reference} ({claim.transfer.system})"
+    if claim.delivery_id:
+        transfer = claim.delivery.transfer
+        return f"about delivery {claim.delivery.date_display} of {transfer.contract.reference} #{transfer.line}"
+    if claim.system_id:
+        return f"about system {claim.system}"
+    if claim.actor_id:
+        return f"about {claim.actor}"
+    return ""
+
+
+def claim_date(claim):
+    """(date, basis): the date stated, else the source's publication date."""
+    if claim.stated_date:
+        return claim.stated_date_display, "stated"
+    if claim.source.published_date:
+        return claim.source.published_date_display, "published"
+    return None, ""
+
+
+class ClaimInline(TrackerFieldsMixin, admin.StackedInline):
     model = Claim
     extra = 0
     show_change_link = True
@@ -194,10 +451,7 @@ class ClaimInline(admin.StackedInline):
     autocomplete_fields = ["source", "speaker", "speaker_actor", "contract", "transfer", "delivery", "system", "actor"]
     fieldsets = [
         (None, {"fields": ["summary", "quote", ("stance", "attribution", "rank")]}),
-        (
-            "Who says it",
-            {"fields": [("speaker", "speaker_actor", "speaker_role"), ("stated_date", "stated_date_precision")]},
-        ),
+        ("Who says it", {"fields": [("speaker", "speaker_actor", "speaker_role"), "stated_date"]}),
         ("Structured assertion", {"fields": [("assertion_field", "assertion_value"), "deprecation_reason"]}),
         ("About", {"fields": [("contract", "transfer", "delivery", "system", "actor")]}),
     ]
@@ -205,15 +459,6 @@ class ClaimInline(admin.StackedInline):
 
 class ClaimOnSourceInline(ClaimInline):
     fk_name = "source"
-    fieldsets = ClaimInline.fieldsets
-
-
-class ClaimOnContractInline(ClaimInline):
-    fk_name = "contract"
-    fieldsets = [
-        *ClaimInline.fieldsets[:3],
-        ("Source", {"fields": ["source"]}),
-    ]
 
 
 @admin.register(Source)
@@ -236,10 +481,60 @@ class SourceAdmin(BaseAdmin):
         return obj.n_claims
 
 
+def deal_claim_ids(contract_ids):
+    """Ids of the claims about these deals, their lines and their deliveries.
+
+    A union of one index lookup per path, not one OR across joins (at a million
+    claims the OR scans them all); read first, as they are usually few.
+    """
+    base = Claim.objects.order_by().values_list("pk", flat=True)
+    first, *rest = [
+        base.filter(contract__in=contract_ids),
+        base.filter(transfer__contract__in=contract_ids),
+        base.filter(delivery__transfer__contract__in=contract_ids),
+    ]
+    return first.union(*rest)
+
+
+class DealFilter(admin.SimpleListFilter):
+    """Claims about one deal: the contract, its lines and its deliveries (`?deal=<contract id>`).
+
+    Shown only when chosen, from a deal's page; there are too many deals to list.
+    """
+
+    title = "deal"
+    parameter_name = "deal"
+    MAX_LISTED = 2000
+
+    @staticmethod
+    def is_id(value):
+        return re.fullmatch(r"[0-9]{1,18}", value) is not None
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        if value and self.is_id(value):
+            contract = Contract.objects.filter(pk=int(value)).only("reference").first()
+            if contract:
+                return [(value, contract.reference)]
+        return [(value, f"no deal {value}")] if value else []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not self.is_id(value):
+            return queryset.none()
+        union = deal_claim_ids([int(value)])
+        ids = list(union[: self.MAX_LISTED + 1])
+        return queryset.filter(pk__in=ids if len(ids) <= self.MAX_LISTED else union)
+
+
 @admin.register(Claim)
 class ClaimAdmin(BaseAdmin):
-    list_display = ["short_summary", "subject_display", "speaker_display", "stance", "attribution", "stated", "rank"]
-    list_filter = ["stance", "attribution", "rank", ("source", admin.RelatedOnlyFieldListFilter)]
+    # The source first: it is what a researcher scans a list of claims by.
+    list_display = ["source_display", "stated", "speaker_display", "stance_display", "summary_display"]
+    list_display_links = ["summary_display"]
+    list_filter = ["stance", "attribution", "rank", ("source", admin.RelatedOnlyFieldListFilter), DealFilter]
     search_fields = ["summary", "quote", "speaker__name", "speaker_role", "source__title", "key"]
     autocomplete_fields = ["source", "speaker", "speaker_actor", "contract", "transfer", "delivery", "system", "actor"]
     list_select_related = [
@@ -249,16 +544,13 @@ class ClaimAdmin(BaseAdmin):
         "contract",
         "transfer__contract",
         "transfer__system",
-        "delivery",
+        "delivery__transfer__contract",
         "system",
         "actor",
     ]
     fieldsets = [
         (None, {"fields": ["source", "summary", "quote", ("stance", "attribution", "rank"), "key"]}),
-        (
-            "Who says it",
-            {"fields": [("speaker", "speaker_actor", "speaker_role"), ("stated_date", "stated_date_precision")]},
-        ),
+        ("Who says it", {"fields": [("speaker", "speaker_actor", "speaker_role"), "stated_date"]}),
         ("Structured assertion", {"fields": [("assertion_field", "assertion_value"), "deprecation_reason"]}),
         (
             "About (exactly one)",
@@ -266,17 +558,33 @@ class ClaimAdmin(BaseAdmin):
         ),
     ]
 
+    @admin.display(description="source", ordering="source__published_date")
+    def source_display(self, obj):
+        source = obj.source
+        title = source.title if len(source.title) <= 60 else source.title[:57] + "..."
+        return format_html(
+            '<span title="{}">{}</span><div class="quiet">{}{}</div>',
+            source.title,
+            source_label(source),
+            f"{source.published_date_display}: " if source.published_date else "",
+            title,
+        )
+
     @admin.display(description="summary")
-    def short_summary(self, obj):
-        return obj.summary if len(obj.summary) <= 80 else obj.summary[:77] + "..."
+    def summary_display(self, obj):
+        summary = obj.summary if len(obj.summary) <= 120 else obj.summary[:117] + "..."
+        return format_html('{}<div class="quiet">{}</div>', summary, claim_subject(obj))
 
-    @admin.display(description="about")
-    def subject_display(self, obj):
-        return f"{obj.subject_type}: {obj.subject}" if obj.subject_type else "-"
-
-    @admin.display(description="who")
+    @admin.display(description="who", ordering="speaker__name")
     def speaker_display(self, obj):
-        return obj.speaker or obj.speaker_role or obj.speaker_actor or "(source)"
+        who, detail = claim_speaker(obj)
+        detail = f"{detail} · {obj.get_attribution_display()}" if detail else obj.get_attribution_display()
+        return format_html('{}<div class="quiet">{}</div>', who, detail)
+
+    @admin.display(description="stance", ordering="stance")
+    def stance_display(self, obj):
+        rank = obj.get_rank_display() if obj.rank != Claim.Rank.NORMAL else ""
+        return format_html('{}<div class="quiet">{}</div>', obj.get_stance_display(), rank)
 
     @admin.display(description="stated", ordering="stated_date")
     def stated(self, obj):
@@ -286,16 +594,21 @@ class ClaimAdmin(BaseAdmin):
 # --- Deals -----------------------------------------------------------------------------------
 
 
-class TransferInlineForm(forms.ModelForm):
+class TransferInlineForm(TrackerModelForm):
     """A transfer line, with an optional first delivery typed on the same row."""
 
     new_delivery_date = forms.CharField(
         required=False,
-        label="add a delivery: date",
+        label="date",
         help_text="YYYY, YYYY-MM or YYYY-MM-DD",
-        widget=forms.TextInput(attrs={"size": 10}),
+        widget=forms.TextInput(attrs={"size": 10, "placeholder": "YYYY-MM-DD"}),
     )
-    new_delivery_quantity = forms.IntegerField(required=False, min_value=0, label="quantity")
+    new_delivery_quantity = forms.IntegerField(
+        required=False,
+        min_value=0,
+        label="quantity",
+        widget=forms.NumberInput(attrs={"class": "vQuantity", "placeholder": "quantity"}),
+    )
 
     class Meta:
         model = Transfer
@@ -308,6 +621,8 @@ class TransferInlineForm(forms.ModelForm):
             "licensed_production",
             "comments",
         ]
+        labels = {"quantity_ordered_is_estimate": "estimate", "licensed_production": "licensed production"}
+        widgets = {"comments": forms.Textarea(attrs={"rows": 2, "cols": 24})}
 
     def clean(self):
         cleaned = super().clean()
@@ -338,39 +653,60 @@ class TransferInlineForm(forms.ModelForm):
         return cleaned
 
 
-class TransferInline(admin.TabularInline):
+class Column:
+    """A column of a grouped tabular inline: a heading over one fieldset line of fields."""
+
+    def __init__(self, label, *, required=False, help_text=""):
+        self.label, self.required, self.help_text = label, required, help_text
+
+
+class TransferInline(TrackerFieldsMixin, admin.TabularInline):
+    """A deal's lines, one compact row each: the figures that belong together share a cell."""
+
     model = Transfer
     form = TransferInlineForm
+    template = "admin/edit_inline/tabular_grouped.html"
     extra = 1
     show_change_link = True
     autocomplete_fields = ["system"]
-    fields = [
-        "line",
-        "system",
-        "quantity_ordered",
-        "quantity_ordered_is_estimate",
-        "condition",
-        "licensed_production",
-        "delivered",
-        "remaining",
-        "new_delivery_date",
-        "new_delivery_quantity",
-        "comments",
+    # One fieldset line per cell, under these headings.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "line",
+                    "system",
+                    ("quantity_ordered", "quantity_ordered_is_estimate"),
+                    ("condition", "licensed_production"),
+                    ("delivered", "remaining"),
+                    ("new_delivery_date", "new_delivery_quantity"),
+                    "comments",
+                ]
+            },
+        )
+    ]
+    columns = [
+        Column("Line", help_text="Line number within the contract; assigned when left empty."),
+        Column("System", required=True),
+        Column("Ordered", help_text="Quantity ordered; empty when unknown."),
+        Column("Condition"),
+        Column("Delivered", help_text="Known from the deliveries recorded (or the register's total)."),
+        Column("Add a delivery", help_text="Date as YYYY, YYYY-MM or YYYY-MM-DD, and the quantity if known."),
+        Column("Comments"),
     ]
     readonly_fields = ["delivered", "remaining"]
 
     def get_queryset(self, request):
-        return (
-            super().get_queryset(request).select_related("system").annotate(delivered_total=Sum("deliveries__quantity"))
-        )
+        return annotate_delivered(super().get_queryset(request).select_related("system"))
 
     @admin.display(description="delivered")
     def delivered(self, obj):
-        return obj.quantity_delivered if obj.pk else "-"
+        return delivered_figures(obj)[0]
 
     @admin.display(description="remaining")
     def remaining(self, obj):
-        return obj.quantity_remaining if obj.pk else "-"
+        return delivered_figures(obj)[1]
 
 
 class CategoryFilter(admin.SimpleListFilter):
@@ -388,9 +724,57 @@ class CategoryFilter(admin.SimpleListFilter):
         return queryset
 
 
+# A deal page lists at most this many claims; the claims list has them all.
+DEAL_CLAIMS_SHOWN = 200
+
+
+def deal_claim_rows(contract):
+    """(rows, count): the claims about a deal, its lines and its deliveries, oldest first.
+
+    A claim is dated by when it was stated, else by its source's publication (as the
+    API's timeline dates it); each row holds what the deal page's table shows.
+    """
+    union = deal_claim_ids([contract.pk])
+    ids = list(union[: DealFilter.MAX_LISTED + 1])
+    count = len(ids) if len(ids) <= DealFilter.MAX_LISTED else Claim.objects.filter(pk__in=union).count()
+    claims = (
+        Claim.objects.filter(pk__in=ids if len(ids) <= DealFilter.MAX_LISTED else union)
+        .select_related("source", "speaker", "speaker_actor", "transfer__system", "delivery__transfer")
+        .order_by(Coalesce("stated_date", "source__published_date").asc(nulls_last=True), "pk")
+    )
+    rows = []
+    for claim in claims[:DEAL_CLAIMS_SHOWN]:
+        who, who_detail = claim_speaker(claim)
+        date, date_basis = claim_date(claim)
+        about = ""
+        if claim.transfer_id:
+            about = f"line {claim.transfer.line}: {claim.transfer.system}"
+        elif claim.delivery_id:
+            about = f"delivery {claim.delivery.date_display} (line {claim.delivery.transfer.line})"
+        rows.append(
+            {
+                "who": who,
+                "who_detail": who_detail,
+                "attribution": claim.get_attribution_display(),
+                "stance": claim.get_stance_display(),
+                "summary": claim.summary,
+                "assertion": claim_assertion(claim),
+                "about": about,
+                "rank": claim.get_rank_display() if claim.rank != Claim.Rank.NORMAL else "",
+                "source": source_label(claim.source),
+                "source_title": claim.source.title,
+                "source_url": reverse("admin:transfers_source_change", args=[claim.source_id]),
+                "date": date,
+                "date_basis": date_basis,
+                "change_url": reverse("admin:transfers_claim_change", args=[claim.pk]),
+            }
+        )
+    return rows, count
+
+
 @admin.register(Contract)
 class ContractAdmin(BaseAdmin):
-    list_display = ["reference", "supplier", "recipient", "ordered", "status", "kind", "value", "transfer_count"]
+    list_display = ["reference", "supplier", "recipient", "ordered", "status", "arms", "value", "transfer_count"]
     list_filter = [
         "status",
         "kind",
@@ -409,16 +793,51 @@ class ContractAdmin(BaseAdmin):
     ]
     autocomplete_fields = ["supplier", "recipient"]
     list_select_related = ["supplier", "recipient"]
-    inlines = [TransferInline, ClaimOnContractInline]
+    # The claims are not an inline: the page lists them as a compact table, each
+    # linked to its own page (templates/admin/transfers/contract/change_form.html).
+    inlines = [TransferInline]
     fieldsets = [
         (None, {"fields": ["reference", "title", "kind", ("supplier", "recipient"), "status"]}),
-        ("Order", {"fields": [("order_date", "order_date_precision", "order_date_is_estimate")]}),
-        ("Value", {"fields": [("value_amount", "value_currency", "value_is_estimate")]}),
+        (
+            "Order and value",
+            {
+                "fields": [
+                    ("order_date", "order_date_is_estimate"),
+                    ("value_currency", "value_amount", "value_is_estimate"),
+                ]
+            },
+        ),
         ("More", {"fields": ["sipri_deal_id", "notes"]}),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_transfers=Count("transfers", distinct=True))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in {"order_date_is_estimate", "value_is_estimate"}:
+            field.label = "estimate"
+        elif db_field.name == "sipri_deal_id":
+            field.label = "SIPRI deal id"
+        return field
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        contract = None
+        if object_id and re.fullmatch(r"[0-9]{1,18}", object_id):
+            contract = self.get_object(request, object_id)
+        if contract is not None:
+            rows, count = deal_claim_rows(contract)
+            claims_url = reverse("admin:transfers_claim_changelist")
+            extra_context.update(
+                deal_claims=rows,
+                deal_claim_count=count,
+                deal_claims_url=f"{claims_url}?{DealFilter.parameter_name}={contract.pk}",
+                add_deal_claim_url=f"{reverse('admin:transfers_claim_add')}?contract={contract.pk}",
+                can_add_claim=request.user.has_perm("transfers.add_claim"),
+                can_change_claim=request.user.has_perm("transfers.change_claim"),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="ordered", ordering="order_date")
     def ordered(self, obj):
@@ -426,9 +845,11 @@ class ContractAdmin(BaseAdmin):
 
     @admin.display(description="value", ordering="value_amount")
     def value(self, obj):
-        if obj.value_amount is None:
-            return "-"
-        return f"{obj.value_currency} {obj.value_amount:,.0f}{' (est.)' if obj.value_is_estimate else ''}"
+        return format_amount(obj.value_amount, obj.value_currency, obj.value_is_estimate) or "-"
+
+    @admin.display(description="arms", ordering="kind", boolean=True)
+    def arms(self, obj):
+        return obj.kind == Contract.Kind.ARMS
 
     @admin.display(description="lines", ordering="n_transfers")
     def transfer_count(self, obj):
@@ -464,22 +885,40 @@ class DeliveryInlineFormSet(forms.BaseInlineFormSet):
             raise ValidationError(f"Delivered total {total} exceeds the {ordered} ordered.")
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(TrackerFieldsMixin, admin.TabularInline):
     model = Delivery
     formset = DeliveryInlineFormSet
+    template = "admin/edit_inline/tabular_grouped.html"
     extra = 1
-    fields = ["line", "date", "date_precision", "date_is_estimate", "quantity", "quantity_is_estimate", "notes"]
+    fieldsets = [
+        (None, {"fields": ["line", ("date", "date_is_estimate"), ("quantity", "quantity_is_estimate"), "notes"]}),
+    ]
+    columns = [
+        Column("Line", help_text="Assigned when left empty."),
+        Column("Date", required=True, help_text=PartialDateField.default_help_text),
+        Column("Quantity", help_text="Empty when unknown."),
+        Column("Notes"),
+    ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in {"date_is_estimate", "quantity_is_estimate"}:
+            field.label = "estimate"
+        elif db_field.name == "notes":
+            field.widget = forms.Textarea(attrs={"rows": 2, "cols": 40})
+        elif db_field.name == "quantity":
+            field.widget.attrs.update({"class": "vQuantity"})
+        return field
 
 
 @admin.register(Transfer)
 class TransferAdmin(BaseAdmin):
     list_display = [
-        "__str__",
-        "supplier",
-        "recipient",
+        "line_display",
+        "contract_supplier",
+        "contract_recipient",
         "system",
-        "category",
-        "quantity_ordered",
+        "ordered",
         "delivered",
         "remaining",
         "status",
@@ -503,22 +942,54 @@ class TransferAdmin(BaseAdmin):
     autocomplete_fields = ["contract", "system"]
     list_select_related = ["contract__supplier", "contract__recipient", "system"]
     readonly_fields = ["delivered", "remaining"]
+    fieldsets = [
+        (None, {"fields": [("contract", "line"), "system", ("condition", "licensed_production")]}),
+        (
+            "Quantities",
+            {
+                "fields": [
+                    ("quantity_ordered", "quantity_ordered_is_estimate"),
+                    ("reported_delivered", "reported_delivered_is_estimate"),
+                    ("delivered", "remaining"),
+                ]
+            },
+        ),
+        (
+            "SIPRI trend-indicator values (millions, not money)",
+            {"fields": [("tiv_per_unit", "tiv_order", "tiv_delivered")]},
+        ),
+        (None, {"fields": ["comments"]}),
+    ]
     inlines = [DeliveryInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(delivered_total=Sum("deliveries__quantity"))
+        return annotate_delivered(super().get_queryset(request))
 
-    @admin.display(ordering="contract__supplier__name")
-    def supplier(self, obj):
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name.endswith("_is_estimate"):
+            field.label = "estimate"
+        elif db_field.name == "comments":
+            field.widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
+        return field
+
+    @admin.display(description="transfer", ordering="contract__reference")
+    def line_display(self, obj):
+        return f"{obj.contract.reference} #{obj.line}"
+
+    @admin.display(description="supplier", ordering="contract__supplier__name")
+    def contract_supplier(self, obj):
         return obj.contract.supplier
 
-    @admin.display(ordering="contract__recipient__name")
-    def recipient(self, obj):
+    @admin.display(description="recipient", ordering="contract__recipient__name")
+    def contract_recipient(self, obj):
         return obj.contract.recipient
 
-    @admin.display(ordering="system__category")
-    def category(self, obj):
-        return obj.system.get_category_display()
+    @admin.display(description="ordered", ordering="quantity_ordered")
+    def ordered(self, obj):
+        if obj.quantity_ordered is None:
+            return "unknown"
+        return f"{obj.quantity_ordered}{' (est.)' if obj.quantity_ordered_is_estimate else ''}"
 
     @admin.display(description="status", ordering="contract__status")
     def status(self, obj):
@@ -526,11 +997,11 @@ class TransferAdmin(BaseAdmin):
 
     @admin.display(description="delivered")
     def delivered(self, obj):
-        return obj.quantity_delivered
+        return delivered_figures(obj)[0]
 
     @admin.display(description="remaining")
     def remaining(self, obj):
-        return obj.quantity_remaining
+        return delivered_figures(obj)[1]
 
 
 @admin.register(Delivery)
