@@ -4,8 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Local runs only: `make run` is for trying it out, with debug on.
-RUN_ENV := DJANGO_DEBUG=1
+# Local runs read .env (debug on, a generated secret key, no rate limits), written once
+# by scripts/local-env and read by manage.py; production uses the real environment.
 
 .PHONY: run test lint setup setup-dev migrate seed serve bench bench-import clean
 
@@ -19,20 +19,24 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed
-setup-dev: $(VENV)/.installed-dev
+.env:
+	$(PYTHON) scripts/local-env $@
+
+setup: $(VENV)/.installed .env
+setup-dev: $(VENV)/.installed-dev .env
 
 migrate: setup
-	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput
 
+# The seed goes into an empty database only: a restart never puts it back over edits.
 seed: migrate
-	$(RUN_ENV) $(PY) manage.py load_countries
-	$(RUN_ENV) $(PY) manage.py loaddata seed
-	$(RUN_ENV) $(PY) manage.py ensure_admin
+	$(PY) manage.py loaddata --if-empty seed
+	$(PY) manage.py load_countries
+	$(PY) manage.py ensure_admin
 
 run: seed
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/, API: http://$(HOST):$(PORT)/api/)"
-	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .
@@ -50,4 +54,4 @@ bench-import: setup
 	scripts/with-postgres $(PY) scripts/bench_import.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache  # .env is kept: it holds your local secret key

@@ -37,9 +37,10 @@ SERVER_ENV = {
     "DJANGO_THROTTLE_ANON": "100000000/min",
     "DJANGO_THROTTLE_USER": "100000000/min",
     "DJANGO_THROTTLE_EXPORT": "100000000/min",
+    "DJANGO_THROTTLE_EXPORT_USER": "100000000/min",
 }
 os.environ.update({k: v for k, v in SERVER_ENV.items() if k not in os.environ})
-os.environ.pop("DJANGO_DEBUG", None)
+os.environ["DJANGO_DEBUG"] = "0"  # over a local .env
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
 import django  # noqa: E402

@@ -23,7 +23,8 @@ def manage(*args, **env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**clean, **env},
+        # Not the checkout's local .env (debug on): production has none.
+        env={**clean, "DJANGO_ENV_FILE": "", **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -38,7 +39,7 @@ def test_check_deploy_is_clean_with_production_settings():
 
 @pytest.mark.parametrize(
     "key",
-    ["", "   ", "django-insecure-development-only-key-do-not-use-in-production"],
+    ["", "   ", "django-insecure-development-only-key-do-not-use-in-production", "short-secret-123", "a" * 60],
 )
 def test_production_refuses_to_start_without_a_real_secret_key(key):
     result = manage("check", **{**PRODUCTION_ENV, "DJANGO_SECRET_KEY": key})

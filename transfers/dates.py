@@ -46,7 +46,9 @@ def format_partial_date(value, precision):
     return value.isoformat()
 
 
-_PARTIAL = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
+# What a date at its precision may look like, here and in the API's schema (one pattern).
+PARTIAL_DATE_PATTERN = r"^\s*([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?\s*$"
+_PARTIAL = re.compile(PARTIAL_DATE_PATTERN)
 
 
 def parse_partial_date(text):

@@ -127,3 +127,31 @@ def test_not_found_under_the_api_is_json_even_with_debug_on(seed, settings, path
     response = APIClient().get(path)
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json") and len(response.content) < 100
+
+
+@pytest.mark.django_db
+def test_a_repeated_parameter_is_a_400_not_its_last_value(seed):
+    # Found by schemathesis: delivered_from=x&delivered_from= answered every delivery.
+    response = APIClient().get("/api/deliveries/?delivered_from=abc&delivered_from=")
+    assert response.status_code == 400
+    assert "more than once" in response.json()["delivered_from"][0]
+    assert APIClient().get("/api/transfers/?supplier=RUS,IRN").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "change",
+    [{"notes": 0}, {"title": 1.5}, {"notes": ["a"]}, {"order_date": "2007/1/1"}, {"order_date": 2007}],
+)
+def test_writes_take_the_types_the_schema_says(editor_api, seed, change):
+    body = {"reference": "typed", "supplier": "RUS", "recipient": "IRN", **change}
+    response = editor_api.post("/api/contracts/", body, format="json")
+    assert response.status_code == 400 and set(change) <= set(response.json()), response.content
+
+
+@pytest.mark.django_db
+def test_a_form_encoded_write_is_a_415(editor_api, seed):
+    response = editor_api.generic(
+        "POST", "/api/contracts/", b"reference=x&supplier=RUS&recipient=IRN", content_type="multipart/form-data"
+    )
+    assert response.status_code == 415

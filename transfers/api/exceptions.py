@@ -80,6 +80,15 @@ def api_permission_denied(request, exception=None):
     return permission_denied(request, exception)
 
 
+def csrf_failure(request, reason=""):
+    from django.http import JsonResponse
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    if _under_api(request):
+        return JsonResponse({"detail": f"CSRF check failed: {reason}"}, status=403)
+    return django_csrf_failure(request, reason)
+
+
 def api_not_found(request, exception=None):
     """A JSON 404 under /api/ (an HTML page elsewhere)."""
     from django.http import JsonResponse

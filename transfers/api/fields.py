@@ -8,7 +8,7 @@ from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
-from ..dates import format_partial_date, parse_partial_date, validate_sane_date
+from ..dates import PARTIAL_DATE_PATTERN, format_partial_date, parse_partial_date, validate_sane_date
 
 
 def is_id(text):
@@ -78,6 +78,28 @@ class NestedRelatedFieldExtension(OpenApiSerializerFieldExtension):
         return component.ref if component else build_basic_type(OpenApiTypes.OBJECT)
 
 
+class TextOnlyMixin:
+    """Text fields take JSON strings only: DRF would store `0` or `1.5` as "0" and "1.5",
+    which the schema (type: string) says are not accepted."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(TextOnlyMixin, serializers.CharField):
+    pass
+
+
+class StrictSlugField(TextOnlyMixin, serializers.SlugField):
+    pass
+
+
+class StrictURLField(TextOnlyMixin, serializers.URLField):
+    pass
+
+
 class PartialDateField(serializers.Field):
     """A date at its precision: reads `2005-12`, writes `2005`, `2005-12` or `2005-12-16`.
 
@@ -121,7 +143,7 @@ class PartialDateFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         schema = build_basic_type(OpenApiTypes.STR)
-        schema["pattern"] = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+        schema["pattern"] = PARTIAL_DATE_PATTERN
         schema["description"] = "A date at its precision: YYYY, YYYY-MM or YYYY-MM-DD."
         if self.target.allow_null:
             schema["nullable"] = True

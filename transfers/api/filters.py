@@ -30,12 +30,12 @@ def _split(value):
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _document(filter_, schema_type):
-    """The filter's help text as its description in the OpenAPI schema: a type given to
-    the class by extend_schema_field would otherwise leave it out."""
+def _document(filter_, schema_type, **bounds):
+    """The filter's help text as its description in the OpenAPI schema (a type given to
+    the class by extend_schema_field would otherwise leave it out), and its bounds."""
     help_text = filter_.extra.get("help_text")
-    if help_text:
-        extend_schema_field({"type": schema_type, "description": str(help_text)})(filter_)
+    if help_text or bounds:
+        extend_schema_field({"type": schema_type, "description": str(help_text or ""), **bounds})(filter_)
 
 
 class RecordListField(forms.CharField):
@@ -176,7 +176,7 @@ class YearFilter(filters.NumberFilter):
         self.bound = bound
         kwargs.setdefault("help_text", f"Year (inclusive), {'from' if bound == 'from' else 'up to'}.")
         super().__init__(*args, min_value=1, max_value=MAX_QUERY_YEAR, **kwargs)
-        _document(self, "integer")
+        _document(self, "integer", minimum=1, maximum=MAX_QUERY_YEAR)
 
     def filter(self, qs, value):
         if value is None:

@@ -76,6 +76,18 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         offset = self._whole_number(request, self.offset_query_param, minimum=0)
         return 0 if offset is None else offset
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.limit_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = (
+                    f"Rows per page, {self.default_limit} by default; above {self.max_limit} is {self.max_limit}."
+                )
+            elif parameter["name"] == self.offset_query_param:
+                parameter["schema"]["minimum"] = 0
+        return parameters
+
     @staticmethod
     def _whole_number(request, name, *, minimum):
         """The parameter as an integer >= minimum; None when absent or empty; else a 400."""

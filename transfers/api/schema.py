@@ -1,6 +1,7 @@
 """OpenAPI schema: every operation also documents the errors it can answer with."""
 
 from drf_spectacular.openapi import AutoSchema
+from rest_framework.permissions import SAFE_METHODS
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -12,20 +13,29 @@ DESCRIPTIONS = {
     "400": "Invalid input or filter: the body names each offending field or parameter.",
     "401": "Authentication credentials were not provided or are invalid.",
     "403": "Not allowed: anonymous clients and users without the model permission cannot write.",
-    "404": "No such record (or an unknown format).",
+    "404": "No such record.",
     "406": "The Accept header asks for a format this endpoint does not offer.",
     "412": "The If-Match ETag is stale: the record changed since it was read; nothing was changed.",
+    "413": "The request body is larger than the server accepts.",
     "415": "Unsupported request media type.",
     "429": "Too many requests: see the Retry-After header.",
 }
 
 
 class TrackerAutoSchema(AutoSchema):
+    def get_auth(self):
+        # Anyone may read (DjangoModelPermissionsOrAnonReadOnly, which drf-spectacular
+        # does not know): reads need no credentials; writes need a session or a token.
+        auths = super().get_auth()
+        if self.method in SAFE_METHODS and {} not in auths:
+            auths.append({})
+        return auths
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = ["400", "401", "403", "404", "406", "429"]
         if self.method in ("POST", "PUT", "PATCH"):
-            codes.append("415")
+            codes += ["413", "415"]
         if self.method in ("PUT", "PATCH", "DELETE"):
             codes.append("412")
         for code in codes:

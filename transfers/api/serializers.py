@@ -1,11 +1,12 @@
 """Serializers: each lists exactly what it renders; views prefetch exactly that."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from rest_framework import serializers
 
 from ..history import CHANNEL_CHOICES
 from ..models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
-from .fields import NestedRelatedField, PartialDateField
+from .fields import NestedRelatedField, PartialDateField, StrictCharField, StrictSlugField, StrictURLField
 
 # --- Brief representations of related records ----------------------------------------
 
@@ -106,7 +107,13 @@ class ModelValidationMixin:
 
 
 class BaseModelSerializer(ModelValidationMixin, serializers.ModelSerializer):
-    pass
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
+        models.URLField: StrictURLField,
+    }
 
 
 # --- Resources -------------------------------------------------------------------------------
@@ -114,7 +121,7 @@ class BaseModelSerializer(ModelValidationMixin, serializers.ModelSerializer):
 
 class ActorSerializer(BaseModelSerializer):
     parent = actor_field(required=False, allow_null=True)
-    aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+    aliases = serializers.ListField(child=StrictCharField(max_length=200), required=False)
 
     class Meta:
         model = Actor
@@ -132,7 +139,7 @@ class PersonSerializer(BaseModelSerializer):
 class WeaponSystemSerializer(BaseModelSerializer):
     producer = actor_field(required=False, allow_null=True)
     origin = actor_field(required=False, allow_null=True)
-    other_names = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+    other_names = serializers.ListField(child=StrictCharField(max_length=200), required=False)
 
     class Meta:
         model = WeaponSystem

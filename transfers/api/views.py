@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -117,6 +117,9 @@ class TrackerViewSet(viewsets.ModelViewSet):
         return names
 
     def initial(self, request, *args, **kwargs):
+        # A method the URL does not take is a 405 before anything about its parameters.
+        if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
+            raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         # A misspelt filter (?suplier=RUS) would otherwise be ignored and return everything.
         accepted = self.accepted_query_parameters()
@@ -124,6 +127,13 @@ class TrackerViewSet(viewsets.ModelViewSet):
         if unknown:
             listed = ", ".join(sorted(accepted))
             raise ValidationError({name[:60]: [f"Unknown parameter; this URL accepts: {listed}."] for name in unknown})
+        # Only the last of a repeated parameter would count, silently: several values are
+        # written comma-separated (supplier=RUS,FRA).
+        repeated = [name for name, values in request.query_params.lists() if len(values) > 1]
+        if repeated:
+            raise ValidationError(
+                {name: ["Given more than once; give it once (several values comma-separated)."] for name in repeated}
+            )
 
     def perform_content_negotiation(self, request, force=False):
         try:

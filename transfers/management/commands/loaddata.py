@@ -8,6 +8,7 @@ changes nothing adds none, and a backup that carries its own history restores
 it without extra entries.
 """
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.core.management.commands import loaddata
@@ -26,6 +27,34 @@ def _label(instance):
 
 
 class Command(loaddata.Command):
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help=(
+                "Load only into a database that holds no records of ours yet; otherwise do nothing. "
+                "`make run` seeds this way, so a restart never puts the seed back over editors' changes."
+            ),
+        )
+
+    def handle(self, *fixture_labels, **options):
+        if options.get("if_empty"):
+            using = options.get("database") or "default"
+            held = [
+                str(model._meta.verbose_name_plural)
+                for model in apps.get_app_config("transfers").get_models()
+                if model._default_manager.using(using).exists()
+            ]
+            if held:
+                self.stdout.write(
+                    f"Not loading {', '.join(fixture_labels)}: the database already holds {', '.join(held[:3])}"
+                    f"{' and more' if len(held) > 3 else ''}, and their edits are kept. "
+                    "To load it anyway (over any edits): manage.py loaddata " + " ".join(fixture_labels)
+                )
+                return
+        return super().handle(*fixture_labels, **options)
+
     def loaddata(self, fixture_labels):
         self.loaded = []
         token = raw_history_suspended.set(True)
