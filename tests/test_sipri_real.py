@@ -10,7 +10,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from transfers.models import Actor, Contract, Delivery, Transfer
-from transfers.sipri import category_from_description
+from transfers.sipri.parser import category_from_description
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "sipri"
 LEGACY = SHARED / "trade-register-2026-05-18.csv"

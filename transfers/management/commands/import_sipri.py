@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from transfers.imports import ImportFileError, ImportRejected, sipri_import
+from transfers.sipri.importer import ImportFileError, ImportRejected, sipri_import
 
 MAX_LISTED_ERRORS = 50
 

@@ -17,11 +17,11 @@ import pycountry
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .bulk import bulk_insert, new_row, tables_analyze
-from .cache import transfer_cache_refresh, transfer_cache_values
-from .models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
-from .services import country_display_name
-from .sipri import BY_DELIVERY_YEAR, ImportFileError, RowError, party_slug, sipri_read  # noqa: F401
+from ..bulk import bulk_insert, new_row, tables_analyze
+from ..cache import transfer_cache_refresh, transfer_cache_values
+from ..models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
+from ..services import country_display_name
+from .parser import BY_DELIVERY_YEAR, ImportFileError, RowError, party_slug, sipri_read  # noqa: F401
 
 BATCH_SIZE = 1000
 

@@ -1,7 +1,7 @@
 """Reading SIPRI trade-register exports (both formats) into plain deal records.
 
 No database access here: `sipri_read` turns a file into `Deal`s and
-`RowError`s; `transfers.imports` writes them.
+`RowError`s; `transfers.sipri.importer` writes them.
 """
 
 import csv
@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.text import slugify
 
-from .dates import MIN_YEAR, max_sane_year
+from ..dates import MIN_YEAR, max_sane_year
 
 LEGACY = "legacy"
 BY_DELIVERY_YEAR = "by-delivery-year"
