@@ -180,6 +180,9 @@ class TrackerViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         if getattr(request.accepted_renderer, "format", None) == "csv":
+            if self.paginator is not None:
+                # An export holds every row, but a malformed limit or offset is still a 400.
+                self.paginator.get_limit(request), self.paginator.get_offset(request)
             return stream_queryset_as_csv(
                 queryset=queryset,
                 serializer_class=self.get_serializer_class(),
