@@ -46,6 +46,14 @@ def format_partial_date(value, precision):
     return value.isoformat()
 
 
+def format_partial_date_sql(value, precision):
+    """format_partial_date in PostgreSQL's SQL, for two column expressions."""
+    return (
+        f"CASE {precision} WHEN '{Precision.YEAR}' THEN to_char({value}, 'YYYY') "
+        f"WHEN '{Precision.MONTH}' THEN to_char({value}, 'YYYY-MM') ELSE to_char({value}, 'YYYY-MM-DD') END"
+    )
+
+
 # What a date at its precision may look like, here and in the API's schema (one pattern).
 PARTIAL_DATE_PATTERN = r"^\s*([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?\s*$"
 _PARTIAL = re.compile(PARTIAL_DATE_PATTERN)

@@ -1,26 +1,26 @@
 """Read-side queries (HackSoft style): the querysets the API and exports are built on."""
 
 import functools
-import operator
 from collections import defaultdict
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
 from django.db.models import (
+    Aggregate,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     Subquery,
     Sum,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce, ExtractYear
 
-from .api.csv import csv_safe_sql
 from .dates import format_partial_date
 from .models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 
@@ -91,18 +91,35 @@ def transfer_list():
     return _transfer_list().all()
 
 
+class _GroupConcat(Aggregate):
+    function = "GROUP_CONCAT"
+    allow_distinct = True
+    output_field = TextField()
+
+
+def delivery_years(vendor):
+    """The distinct years of a transfer's deliveries, in the row's own query: an array on
+    PostgreSQL, comma-separated text on SQLite (api.fields.YearListField reads both)."""
+    years = Delivery.objects.filter(transfer=OuterRef("pk")).order_by()
+    if vendor == "postgresql":
+        return ArraySubquery(years.annotate(year=ExtractYear("date")).values("year").distinct().order_by("year"))
+    # '' rather than NULL for none, as PostgreSQL gives an empty array (a serializer shows NULL as null).
+    concatenated = years.values("transfer").annotate(years=_GroupConcat(ExtractYear("date"), distinct=True))
+    return Coalesce(Subquery(concatenated.values("years")[:1]), Value(""), output_field=TextField())
+
+
 @functools.cache
 def _transfer_list():
+    delivered = delivered_quantity()
     return (
         Transfer.objects.filter(is_arms=True)
-        .select_related("contract__supplier", "contract__recipient", "system")
+        # The parties are the transfer's copies of its contract's (transfers.cache): one join fewer.
+        .select_related("contract", "supplier", "recipient", "system")
         .annotate(
-            delivered_total=delivered_quantity(),
+            delivered_total=delivered,
+            remaining=ExpressionWrapper(F("quantity_ordered") - Coalesce(delivered, 0), output_field=IntegerField()),
+            delivery_year_list=delivery_years(connections["default"].vendor),
             claim_count=sum((_count_subquery(part) for part in claims_behind_transfer_parts()), start=Value(0)),
-        )
-        .prefetch_related(
-            # Unordered: the default ordering would join transfers and contracts to sort by them.
-            Prefetch("deliveries", queryset=Delivery.objects.only("id", "transfer_id", "date").order_by())
         )
     )
 
@@ -456,241 +473,3 @@ def contract_timeline(*, contract):
     for event in events:
         del event["_date"], event["_pk"]
     return events
-
-
-# --- The register as flat rows (CSV) ---------------------------------------------------------------
-
-_REGISTER_VALUES = {
-    "id": "id",
-    "contract.id": "contract_id",
-    "contract.reference": "contract__reference",
-    "contract.status": "contract__status",
-    "contract.order_date_precision": "contract__order_date_precision",
-    "contract.value_amount": "contract__value_amount",
-    "contract.value_currency": "contract__value_currency",
-    "contract.value_is_estimate": "contract__value_is_estimate",
-    "line": "line",
-    "supplier.id": "supplier_id",
-    "supplier.code": "supplier__code",
-    "supplier.name": "supplier__name",
-    "recipient.id": "recipient_id",
-    "recipient.code": "recipient__code",
-    "recipient.name": "recipient__name",
-    "system.id": "system_id",
-    "system.slug": "system__slug",
-    "system.designation": "system__designation",
-    "system.category": "category",
-    "quantity_ordered": "quantity_ordered",
-    "quantity_ordered_is_estimate": "quantity_ordered_is_estimate",
-    "reported_delivered": "reported_delivered",
-    "reported_delivered_is_estimate": "reported_delivered_is_estimate",
-    "quantity_delivered": "delivered_total",
-    "condition": "condition",
-    "licensed_production": "licensed_production",
-    "tiv_per_unit": "tiv_per_unit",
-    "tiv_order": "tiv_order",
-    "tiv_delivered": "tiv_delivered",
-    "comments": "comments",
-}
-
-
-_REGISTER_BOOLEANS = {
-    "contract.value_is_estimate",
-    "quantity_ordered_is_estimate",
-    "reported_delivered_is_estimate",
-    "licensed_production",
-}
-# Columns computed per row, not read from the database.
-_REGISTER_COMPUTED = {"contract.order_date", "quantity_remaining", "delivery_years", "claim_count"}
-
-
-def _register_layout(columns, names):
-    unknown = [c for c in columns if c not in _REGISTER_VALUES and c not in _REGISTER_COMPUTED]
-    if unknown:
-        raise ValueError(f"No register value for the columns {unknown}.")
-    position = {name: index for index, name in enumerate(names)}
-    plain = [position[_REGISTER_VALUES[c]] if c in _REGISTER_VALUES else position["id"] for c in columns]
-    return {
-        "pick": operator.itemgetter(*plain),
-        "at": {c: columns.index(c) for c in _REGISTER_COMPUTED},
-        "booleans": [i for i, c in enumerate(columns) if c in _REGISTER_BOOLEANS],
-        "source": position,
-    }
-
-
-_REGISTER_NAMES = [*_REGISTER_VALUES.values(), "order_date"]
-
-
-def transfer_register_rows(*, transfers, columns, chunk_size=5000):
-    """The trade register as rows of values in the order of `columns` (the CSV columns
-    of /api/transfers/), streamed, in chunks (lists of rows).
-
-    Plain tuples instead of serializers: a million rows in seconds, in flat memory (a
-    server-side cursor; delivery years and claim counts come from a few grouped queries
-    per chunk, not from subqueries per row). Booleans are written true/false and
-    delivery years as `1999; 2000`.
-    """
-    layout = _register_layout(columns, _REGISTER_NAMES)
-    values = transfers.prefetch_related(None).values_list(*_REGISTER_NAMES)
-    using = values.db
-    chunk = []
-    for row in values.iterator(chunk_size=chunk_size):
-        chunk.append(row)
-        if len(chunk) >= chunk_size:
-            yield _register_chunk(chunk, using, layout, as_text=True)
-            chunk = []
-    if chunk:
-        yield _register_chunk(chunk, using, layout, as_text=True)
-
-
-def transfer_register_page(*, transfers, columns, paginate):
-    """One page of the register as rows of values in the order of `columns`, typed as
-    JSON has them (booleans, a list of delivery years); the same values as the CSV.
-
-    `paginate` takes the rows' queryset (value tuples, the id first) and returns the
-    page's tuples, or None for no pagination. Two queries: the page, with its claim
-    counts as subqueries (50 rows: cheaper than three grouped queries), then the
-    page's delivery dates. Model instances and serializers cost three times the SQL.
-    """
-    names = [*_REGISTER_NAMES, "claim_count"]
-    transfers = transfers.prefetch_related(None)
-    if connections[transfers.db].vendor == "postgresql":
-        # The years in the page's query itself: one round trip fewer.
-        # Dates, not distinct years: sorting and EXTRACT per row cost more in SQL than here.
-        dates = Delivery.objects.filter(transfer=OuterRef("pk")).order_by().values_list("date")
-        transfers = transfers.annotate(delivery_dates=ArraySubquery(dates))
-        names.append("delivery_dates")
-    layout = _register_layout(columns, names)
-    values = transfers.values_list(*names)
-    page = paginate(values)
-    page = list(values) if page is None else page
-    if not page:
-        return []
-    return _register_chunk(page, values.db, layout, as_text=False)
-
-
-def transfer_register_csv_select(*, transfers, columns):
-    """PostgreSQL: (sql, params) of one SELECT whose rows are the register's CSV rows as
-    transfer_register_rows writes them (true/false, `1999; 2000`, dates at their
-    precision), for COPY ... TO STDOUT: PostgreSQL writes the CSV, Python only forwards it.
-    """
-    names = [*_REGISTER_NAMES, "claim_count"]
-    _register_layout(columns, names)  # the same columns, or a ValueError
-    inner, params = transfers.prefetch_related(None).values_list(*names).query.sql_with_params()
-    delivery = Delivery._meta.db_table
-    computed = {
-        "contract.order_date": (
-            "CASE r.contract__order_date_precision WHEN 'year' THEN to_char(r.order_date, 'YYYY') "
-            "WHEN 'month' THEN to_char(r.order_date, 'YYYY-MM') ELSE to_char(r.order_date, 'YYYY-MM-DD') END"
-        ),
-        "quantity_remaining": "r.quantity_ordered - COALESCE(r.delivered_total, 0)",
-        "delivery_years": (
-            "(SELECT string_agg(y::text, '; ' ORDER BY y) FROM (SELECT DISTINCT "  # noqa: S608
-            f"EXTRACT(YEAR FROM d.date)::int AS y FROM {delivery} d WHERE d.transfer_id = r.id) AS years)"
-        ),
-        "claim_count": "r.claim_count",
-    }
-    select = []
-    for column in columns:
-        if column in computed:
-            select.append(computed[column])
-        elif column in _REGISTER_BOOLEANS:
-            select.append(f"CASE WHEN r.{_REGISTER_VALUES[column]} THEN 'true' ELSE 'false' END")
-        else:
-            # An empty string as the csv module writes it: nothing, not "". Text that a
-            # spreadsheet would run as a formula, escaped as the Python path escapes it.
-            select.append(csv_safe_sql(f"NULLIF(r.{_REGISTER_VALUES[column]}::text, '')"))
-    return f"SELECT {', '.join(select)} FROM ({inner}) AS r", params  # noqa: S608
-
-
-# An export chunk whose ids span less than this many times their number is read by range.
-CHUNK_RANGE_FACTOR = 2
-
-
-def _chunk_query(using, sql, column, ids):
-    """Rows of `sql` for these ids (and possibly others), in plain SQL: one array parameter
-    on PostgreSQL instead of thousands of values that Django would prepare one by one."""
-    db = connections[using]
-    low, high = min(ids), max(ids)
-    if high - low < CHUNK_RANGE_FACTOR * len(ids):
-        # Dense ids (an export in id order): one walk along the index instead of a lookup
-        # per id. Rows of ids outside the chunk come along and are never looked up.
-        condition, params = f"{column} BETWEEN %s AND %s", [low, high]
-    elif db.vendor == "postgresql":
-        condition, params = f"{column} = ANY(%s)", [list(ids)]
-    else:
-        condition, params = f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
-    with db.cursor() as cursor:
-        cursor.execute(sql.format(condition=condition), params)
-        return cursor.fetchall()
-
-
-def _register_chunk(chunk, using, layout, *, as_text):
-    source = layout["source"]
-    id_at, contract_at = source["id"], source["contract_id"]
-    ids = [row[id_at] for row in chunk]
-    delivery = Delivery._meta.db_table
-    years = defaultdict(set)
-    if "delivery_dates" in source:
-        dates_at = source["delivery_dates"]
-        years.update((row[id_at], {date.year for date in row[dates_at]}) for row in chunk)
-    else:
-        for transfer_id, date in _chunk_query(
-            using,
-            f"SELECT transfer_id, date FROM {delivery} WHERE {{condition}}",  # noqa: S608
-            "transfer_id",
-            ids,
-        ):
-            # Raw SQLite rows hold dates as text.
-            years[transfer_id].add(date.year if hasattr(date, "year") else int(date[:4]))
-    if "claim_count" in source:
-        claim_at = source["claim_count"]
-        by_transfer, by_contract = {row[id_at]: row[claim_at] for row in chunk}, {}
-    else:
-        by_transfer, by_contract = _register_claim_counts(chunk, using, id_at, contract_at, ids)
-    at, pick, booleans = layout["at"], layout["pick"], layout["booleans"]
-    date_at, precision_at = source["order_date"], source["contract__order_date_precision"]
-    delivered_at, ordered_at = source["delivered_total"], source["quantity_ordered"]
-    out_date, out_remaining = at["contract.order_date"], at["quantity_remaining"]
-    out_years, out_claims = at["delivery_years"], at["claim_count"]
-    rows = []
-    for row in chunk:
-        out = list(pick(row))
-        transfer_id = row[id_at]
-        ordered = row[ordered_at]
-        out[out_date] = format_partial_date(row[date_at], row[precision_at])
-        out[out_remaining] = None if ordered is None else ordered - (row[delivered_at] or 0)
-        delivered = sorted(years.get(transfer_id, ()))
-        out[out_years] = "; ".join(str(year) for year in delivered) if as_text else delivered
-        out[out_claims] = by_transfer.get(transfer_id, 0) + by_contract.get(row[contract_at], 0)
-        if as_text:
-            for index in booleans:
-                out[index] = "true" if out[index] else "false"
-        rows.append(out)
-    return rows
-
-
-def _register_claim_counts(chunk, using, id_at, contract_at, ids):
-    """Claims behind each row, by transfer and by contract: about the transfer, its
-    deliveries, or its contract (a claim has one subject)."""
-    delivery, claim = Delivery._meta.db_table, Claim._meta.db_table
-    by_transfer = defaultdict(int)
-    for sql, column in (
-        (f"SELECT transfer_id, COUNT(*) FROM {claim} WHERE {{condition}} GROUP BY transfer_id", "transfer_id"),  # noqa: S608
-        (
-            f"SELECT d.transfer_id, COUNT(*) FROM {claim} c JOIN {delivery} d ON d.id = c.delivery_id "  # noqa: S608
-            "WHERE {condition} GROUP BY d.transfer_id",
-            "d.transfer_id",
-        ),
-    ):
-        for transfer_id, count in _chunk_query(using, sql, column, ids):
-            by_transfer[transfer_id] += count
-    by_contract = dict(
-        _chunk_query(
-            using,
-            f"SELECT contract_id, COUNT(*) FROM {claim} WHERE {{condition}} GROUP BY contract_id",  # noqa: S608
-            "contract_id",
-            list({row[contract_at] for row in chunk}),
-        )
-    )
-    return by_transfer, by_contract

@@ -8,9 +8,12 @@ import re
 import threading
 
 from django.db import connections
+from django.db.models import F
 from django.http import StreamingHttpResponse
-from rest_framework import renderers
+from rest_framework import renderers, serializers
 
+from ..dates import format_partial_date_sql
+from .fields import PartialDateField, YearListField
 from .rows import ValueShape, serializer_leaves
 
 CHUNK_SIZE = 2000
@@ -305,3 +308,44 @@ def summary_csv_records(rows):
         record.update((f"value_{currency}", amounts.get(currency)) for currency in currencies)
         records.append(record)
     return records
+
+
+# --- The database-written CSV, generated from a list's value shape ---------------------------------------
+
+
+def _cell_sql(field, values):
+    """PostgreSQL text for one CSV cell, as _cell and csv_safe write it in Python; None
+    when this field's cell cannot be written in SQL (then the Python path writes the CSV)."""
+    if field is None:  # computed in Python
+        return None
+    if isinstance(field, PartialDateField):
+        return format_partial_date_sql(*values)
+    (value,) = values
+    if isinstance(field, YearListField):
+        return f"NULLIF(array_to_string({value}, '; '), '')"
+    if isinstance(field, serializers.BooleanField):
+        return f"CASE WHEN {value} THEN 'true' WHEN NOT {value} THEN 'false' END"
+    if isinstance(field, serializers.DateField) and not isinstance(field, serializers.DateTimeField):
+        return f"{value}::text"  # ISO, as the serializer writes a date
+    if isinstance(field, (serializers.IntegerField, serializers.DecimalField, serializers.PrimaryKeyRelatedField)):
+        # PostgreSQL's numeric text keeps the column's scale, as the serializer quantizes it.
+        return f"{value}::text"
+    if isinstance(field, (serializers.CharField, serializers.ChoiceField)):
+        # An empty string as the csv module writes it: nothing, not "".
+        return csv_safe_sql(f"NULLIF({value}::text, '')")
+    return None
+
+
+def copy_select(*, shape, queryset):
+    """(sql, params) of one SELECT whose rows are the CSV rows of `shape` over `queryset`,
+    cell for cell what the Python path writes, for COPY ... TO STDOUT (PostgreSQL); None
+    when a column cannot be written in SQL."""
+    aliases = [f"v{index}" for index in range(len(shape.paths))]
+    cells = [_cell_sql(field, [f"r.{aliases[i]}" for i in positions]) for positions, field in shape.leaves]
+    if None in cells:
+        return None
+    inner = queryset.prefetch_related(None).annotate(
+        **{alias: F(path) for alias, path in zip(aliases, shape.paths, strict=True)}
+    )
+    sql, params = inner.values_list(*aliases).query.sql_with_params()
+    return f"SELECT {', '.join(cells)} FROM ({sql}) AS r", params  # noqa: S608

@@ -100,6 +100,24 @@ class StrictURLField(TextOnlyMixin, serializers.URLField):
     pass
 
 
+class YearListField(serializers.ListField):
+    """Distinct years, ascending: read from a list (PostgreSQL's array) or from
+    comma-separated text (SQLite's GROUP_CONCAT)."""
+
+    # Values read as tuples still need this field's conversion (see api.rows).
+    converts_values = True
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.IntegerField(), read_only=True, **kwargs)
+
+    def to_representation(self, data):
+        if data is None:
+            return []
+        if isinstance(data, str):
+            data = [int(part) for part in data.split(",") if part.strip()]
+        return sorted({int(year) for year in data})
+
+
 class PartialDateField(serializers.Field):
     """A date at its precision: reads `2005-12`, writes `2005`, `2005-12` or `2005-12-16`.
 

@@ -1,8 +1,10 @@
 """A serializer's representation built from rows of plain values instead of model instances.
 
-For lists that a selector can read as value tuples (the trade register): the row's
-shape, its nesting and its conversions still come from the serializer, so the list
-and the detail view cannot drift apart (a test compares them row by row).
+Every resource's list pages and CSV are read as value tuples of one query: the value
+paths, the nesting and the conversions all come from the resource's serializer (the
+one declaration of what a row shows), so lists, CSV and details cannot drift apart
+(tests compare them row by row), and the database-written CSV is generated from the
+same leaves (api.csv.copy_select).
 """
 
 from django.core.exceptions import FieldDoesNotExist
@@ -38,42 +40,31 @@ def serializer_leaves(serializer, prefix=""):
     return leaves
 
 
-class RowShape:
-    """The columns of a serializer, flat, and how to nest a row of their values back
-    into the serializer's representation. A related record whose `id` is null is null."""
+class _Nesting:
+    """How to nest a flat row of values (columns such as `supplier.code`) back into the
+    serializer's representation. A related record whose `id` is null is null."""
 
-    def __init__(self, columns, convert=None):
-        """`convert`: {column index: function} for values not yet as the serializer shows them."""
-        self.columns = columns
-        self._plan = self._nest(list(enumerate(columns)), convert or {})
+    def __init__(self, columns):
+        self._plan = self._nest(list(enumerate(columns)))
 
     @classmethod
-    def of(cls, serializer):
-        """For rows of typed values (ints, strings, Decimals...) in the serializer's columns."""
-        leaves = serializer_leaves(serializer)
-        convert = {
-            index: field.to_representation for index, (_, field) in enumerate(leaves) if not isinstance(field, _AS_IS)
-        }
-        return cls([column for column, _ in leaves], convert)
-
-    @classmethod
-    def _nest(cls, indexed, convert):
-        """[(key, index, convert)] for values, [(key, id index, sub-plan)] for related records."""
+    def _nest(cls, indexed):
+        """[(key, index)] for values, [(key, id index, sub-plan)] for related records."""
         plan, groups = [], {}
         for index, column in indexed:
             head, _, rest = column.partition(".")
             if not rest:
-                plan.append((head, index, convert.get(index)))
+                plan.append((head, index, None))
             else:
                 if head not in groups:
                     groups[head] = []
                     plan.append((head, None, groups[head]))
                 groups[head].append((index, rest))
         return [
-            (key, index, convert_or_sub)
+            (key, index, None)
             if index is not None
-            else (key, dict((c, i) for i, c in groups[key]).get("id"), cls._nest(groups[key], convert))
-            for key, index, convert_or_sub in plan
+            else (key, dict((c, i) for i, c in groups[key]).get("id"), cls._nest(groups[key]))
+            for key, index, _ in plan
         ]
 
     def represent(self, rows):
@@ -82,13 +73,17 @@ class RowShape:
     @classmethod
     def _represent(cls, row, plan):
         out = {}
-        for key, index, extra in plan:
-            if isinstance(extra, list):
-                out[key] = None if index is not None and row[index] is None else cls._represent(row, extra)
+        for key, index, sub in plan:
+            if sub is not None:
+                out[key] = None if index is not None and row[index] is None else cls._represent(row, sub)
             else:
-                value = row[index]
-                out[key] = extra(value) if extra is not None and value is not None else value
+                out[key] = row[index]
         return out
+
+
+def _as_is(field):
+    """Whether the field shows an already typed value as it is (no conversion)."""
+    return isinstance(field, _AS_IS) and not getattr(field, "converts_values", False)
 
 
 # --- Any list from value tuples (pages and CSV) ---------------------------------------------------
@@ -123,21 +118,21 @@ def _value_leaves(serializer, model, path, annotations, computed):
             nested = _value_leaves(child, related, f"{path}{'__'.join(attrs)}__", set(), {})
             if nested is None:
                 return None
-            leaves += [(f"{name}.{column}", paths, convert) for column, paths, convert in nested]
+            leaves += [(f"{name}.{column}", *rest) for column, *rest in nested]
             continue
         if isinstance(field, PartialDateField):
             paths = [path + field.date_field, path + field.precision_field]
-            leaves.append((name, paths, lambda date, precision: format_partial_date(date, precision)))
+            leaves.append((name, paths, lambda date, precision: format_partial_date(date, precision), field))
             continue
         if not path and name in computed:
             paths, function = computed[name]
-            leaves.append((name, list(paths), function))
+            leaves.append((name, list(paths), function, None))
             continue
         # A related record shown as its id: the column holds the id already.
-        plain = isinstance(field, (_AS_IS, serializers.PrimaryKeyRelatedField))
+        plain = _as_is(field) or isinstance(field, serializers.PrimaryKeyRelatedField)
         convert = None if plain else field.to_representation
         if not path and len(attrs) == 1 and attrs[0] in annotations:
-            leaves.append((name, [attrs[0]], convert))
+            leaves.append((name, [attrs[0]], convert, field))
             continue
         owner = _walk(model, attrs[:-1])
         try:
@@ -146,7 +141,7 @@ def _value_leaves(serializer, model, path, annotations, computed):
             target = None
         if target is None or not target.concrete or target.many_to_many:
             return None
-        leaves.append((name, [path + "__".join(attrs)], convert))
+        leaves.append((name, [path + "__".join(attrs)], convert, field))
     return leaves
 
 
@@ -156,12 +151,18 @@ class ValueShape:
     from them, converted as the serializer converts it."""
 
     def __init__(self, leaves):
-        self.columns = [column for column, _, _ in leaves]
+        self.columns = [column for column, _, _, _ in leaves]
         # The pk first: pages ordered on other tables find their rows by it.
-        self.paths = list(dict.fromkeys(["pk"] + [p for _, leaf_paths, _ in leaves for p in leaf_paths]))
+        self.paths = list(dict.fromkeys(["pk"] + [p for _, leaf_paths, _, _ in leaves for p in leaf_paths]))
         position = {p: i for i, p in enumerate(self.paths)}
-        self._plan = [([position[p] for p in leaf_paths], convert) for _, leaf_paths, convert in leaves]
-        self._nesting = RowShape(self.columns)
+        # A field that converts values (converts_values) converts a null too ([] for no years).
+        self._plan = [
+            ([position[p] for p in leaf_paths], convert, getattr(field, "converts_values", False))
+            for _, leaf_paths, convert, field in leaves
+        ]
+        # (value positions, serializer field or None when computed), for the database-written CSV.
+        self.leaves = [([position[p] for p in leaf_paths], field) for _, leaf_paths, _, field in leaves]
+        self._nesting = _Nesting(self.columns)
 
     @classmethod
     def of(cls, serializer, queryset, computed=None):
@@ -173,10 +174,10 @@ class ValueShape:
     def values(self, raw):
         """The leaves' values, in column order, from one value tuple."""
         out = []
-        for at, convert in self._plan:
+        for at, convert, converts_null in self._plan:
             if len(at) == 1:
                 value = raw[at[0]]
-                if convert is not None and value is not None:
+                if convert is not None and (value is not None or converts_null):
                     value = convert(value)
             else:
                 value = convert(*(raw[i] for i in at))

@@ -6,7 +6,14 @@ from rest_framework import serializers
 
 from ..history import CHANNEL_CHOICES
 from ..models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
-from .fields import NestedRelatedField, PartialDateField, StrictCharField, StrictSlugField, StrictURLField
+from .fields import (
+    NestedRelatedField,
+    PartialDateField,
+    StrictCharField,
+    StrictSlugField,
+    StrictURLField,
+    YearListField,
+)
 
 # --- Brief representations of related records ----------------------------------------
 
@@ -191,12 +198,14 @@ class TransferSerializer(BaseModelSerializer):
     """One line of the trade register."""
 
     contract = NestedRelatedField(brief=ContractBriefSerializer, lookup="reference", queryset=Contract.objects.all())
-    supplier = ActorBriefSerializer(source="contract.supplier", read_only=True)
-    recipient = ActorBriefSerializer(source="contract.recipient", read_only=True)
+    # The register's own columns (selectors.transfer_list): the parties as copied from the
+    # contract (transfers.cache), and values computed in the row's query.
+    supplier = ActorBriefSerializer(read_only=True)
+    recipient = ActorBriefSerializer(read_only=True)
     system = NestedRelatedField(brief=SystemBriefSerializer, lookup="slug", queryset=WeaponSystem.objects.all())
-    quantity_delivered = serializers.IntegerField(read_only=True, allow_null=True)
-    quantity_remaining = serializers.IntegerField(read_only=True, allow_null=True)
-    delivery_years = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    quantity_delivered = serializers.IntegerField(source="delivered_total", read_only=True, allow_null=True)
+    quantity_remaining = serializers.IntegerField(source="remaining", read_only=True, allow_null=True)
+    delivery_years = YearListField(source="delivery_year_list")
     claim_count = serializers.IntegerField(read_only=True)
 
     class Meta:

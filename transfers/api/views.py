@@ -22,9 +22,9 @@ from ..history import history_entries
 from ..models import CLAIM_SUBJECTS, Contract, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
-from .csv import CSVRenderer, queryset_csv_row_chunks, stream_queryset_as_csv, summary_csv_records
+from .csv import CSVRenderer, copy_select, queryset_csv_row_chunks, stream_queryset_as_csv, summary_csv_records
 from .fields import is_id
-from .rows import RowShape, ValueShape
+from .rows import ValueShape
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
@@ -240,9 +240,22 @@ class TrackerViewSet(viewsets.ModelViewSet):
         )
 
     def csv_copy_select(self, queryset):
-        """On PostgreSQL, where a resource can have the database write its CSV: a function
-        of the CSV columns that returns a SELECT's (sql, params). None: not available."""
-        return None
+        """On PostgreSQL, a function of the CSV columns that returns the (sql, params) of
+        a SELECT of the finished CSV cells, for the database to write (COPY): generated
+        from the same value shape as the Python path. None: the Python path."""
+        if connections[queryset.db].vendor != "postgresql" or not settings.API_CSV_COPY:
+            return None
+        shape = self.value_shape(queryset)
+        select = None if shape is None else copy_select(shape=shape, queryset=queryset)
+        if select is None:
+            return None
+
+        def columns_select(columns):
+            if columns != shape.columns:
+                raise ValueError("The CSV columns are not the serializer's.")
+            return select
+
+        return columns_select
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
@@ -450,30 +463,6 @@ class TransferViewSet(TrackerViewSet):
 
     def get_queryset(self):
         return selectors.transfer_list()
-
-    def list_rows(self, queryset):
-        # The register's own reader: delivery years and claim counts come with the page.
-        shape = self.row_shape()
-        rows = selectors.transfer_register_page(
-            transfers=queryset,
-            columns=shape.columns,
-            paginate=lambda values: self.paginate_values(values, plain=queryset),
-        )
-        return shape.represent(rows)
-
-    @classmethod
-    def row_shape(cls):
-        if "_row_shape" not in cls.__dict__:
-            cls._row_shape = RowShape.of(cls.serializer_class())
-        return cls._row_shape
-
-    def csv_row_chunks(self, queryset):
-        return lambda columns: selectors.transfer_register_rows(transfers=queryset, columns=columns)
-
-    def csv_copy_select(self, queryset):
-        if connections[queryset.db].vendor != "postgresql" or not settings.API_CSV_COPY:
-            return None
-        return lambda columns: selectors.transfer_register_csv_select(transfers=queryset, columns=columns)
 
     @extend_schema(parameters=[GROUP_BY], responses=s.SummaryRowSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)
