@@ -47,4 +47,6 @@ def test_dump_flush_load_reproduces_the_api(tmp_path, django_user_model):
     after = snapshot(anonymous)
     assert after == before
     # The history came back as it was: no extra "fixture load" entries.
-    assert before["history-rafale"][0]["user"] == "restorer"
+    assert before["history-rafale"][0]["user"] is None  # not shown to anonymous readers
+    history = api.get(f"/api/contracts/{Contract.objects.get(reference='rafale').pk}/history/").json()
+    assert history[0]["user"] == "restorer" and history[0]["channel"] == "api"

@@ -1,10 +1,14 @@
-"""The register's cached columns on Transfer: copies of its contract's parties, date,
-kind and value, its system's category, and its deliveries' total; and each contract's
-number of lines.
+"""The register's cached columns on Transfer, generated from one declaration.
 
-Saves through the ORM keep them current by the signals below. Bulk writers (imports,
-generated data) skip signals and call transfer_cache_refresh for what they touched,
-or write the values directly.
+Transfer.COPIES declares each copied column (the contract's parties, date, kind and
+value, the system's category); from it come:
+- the update of a contract's or system's lines after it is saved (signals below);
+- transfer_cache_refresh: every copy recomputed in SQL, for bulk writers (imports,
+  generated data) and after a line's own save;
+- transfer_cache_values: the copies of a new line from records in hand, for bulk inserts;
+- transfer_cache_stale: the lines whose copies differ from a recomputation (a check).
+The deliveries' total (delivered_sum) and each contract's line count are kept by the
+saves and deletes of deliveries and lines.
 """
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Sum
@@ -12,22 +16,72 @@ from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from .models import Contract, Delivery, Transfer, WeaponSystem
+from .models import Contract, Delivery, Transfer
+
+
+def _related(copy):
+    return Transfer._meta.get_field(copy.via).related_model
+
+
+def _attname(model, name):
+    return model._meta.get_field(name).attname
+
+
+def _copy_value(copy, record):
+    value = getattr(record, _attname(_related(copy), copy.source))
+    return value == copy.equals if copy.equals is not None else value
+
+
+def _copy_expression(copy):
+    model = _related(copy)
+    records = model._base_manager.filter(pk=OuterRef(_attname(Transfer, copy.via)))
+    if copy.equals is not None:
+        return Exists(records.filter(**{copy.source: copy.equals}))
+    return Subquery(records.values(_attname(model, copy.source))[:1])
+
+
+def _copies_of(model):
+    return [copy for copy in Transfer.COPIES if _related(copy) is model]
+
+
+def delivered_sum_subquery():
+    return Subquery(
+        Delivery.objects.filter(transfer=OuterRef("pk"))
+        .order_by()
+        .values("transfer")
+        .annotate(total=Sum("quantity"))
+        .values("total")[:1]
+    )
+
+
+def _recomputed():
+    return {
+        **{_attname(Transfer, copy.field): _copy_expression(copy) for copy in Transfer.COPIES},
+        "delivered_sum": delivered_sum_subquery(),
+    }
 
 
 def transfer_cache_refresh(*, transfers):
     """Recompute every cached column of these transfers (a queryset) in one UPDATE."""
-    contract = Contract.objects.filter(pk=OuterRef("contract_id"))
-    return transfers.order_by().update(
-        is_arms=Exists(contract.filter(kind=Contract.Kind.ARMS)),
-        supplier_id=Subquery(contract.values("supplier_id")[:1]),
-        recipient_id=Subquery(contract.values("recipient_id")[:1]),
-        order_date=Subquery(contract.values("order_date")[:1]),
-        contract_value_amount=Subquery(contract.values("value_amount")[:1]),
-        contract_value_currency=Subquery(contract.values("value_currency")[:1]),
-        category=Subquery(WeaponSystem.objects.filter(pk=OuterRef("system_id")).values("category")[:1]),
-        delivered_sum=delivered_sum_subquery(),
-    )
+    return transfers.order_by().update(**_recomputed())
+
+
+def transfer_cache_values(*, contract, category, delivered_sum):
+    """The cached columns of a new transfer, for bulk writers that hold its contract and
+    know its system's category."""
+    records = {"contract": contract, "system": Transfer._meta.get_field("system").related_model(category=category)}
+    values = {_attname(Transfer, copy.field): _copy_value(copy, records[copy.via]) for copy in Transfer.COPIES}
+    return {**values, "delivered_sum": delivered_sum}
+
+
+def transfer_cache_stale(*, transfers):
+    """The ids of the transfers (of a queryset) whose cached columns differ from what a
+    recomputation gives: empty when the copies are right."""
+    recomputed = _recomputed()
+    names = list(recomputed)
+    rows = transfers.order_by().annotate(**{f"expected_{name}": value for name, value in recomputed.items()})
+    values = rows.values_list("pk", *names, *(f"expected_{name}" for name in names))
+    return [row[0] for row in values.iterator() if row[1 : 1 + len(names)] != row[1 + len(names) :]]
 
 
 def contract_line_count_refresh(*, contract_ids):
@@ -42,30 +96,6 @@ def contract_line_count_refresh(*, contract_ids):
     return Contract.objects.filter(pk__in=[pk for pk in contract_ids if pk is not None]).update(
         line_count=Coalesce(Subquery(lines[:1]), 0, output_field=IntegerField())
     )
-
-
-def delivered_sum_subquery(transfer_ref="pk"):
-    return Subquery(
-        Delivery.objects.filter(transfer=OuterRef(transfer_ref))
-        .order_by()
-        .values("transfer")
-        .annotate(total=Sum("quantity"))
-        .values("total")[:1]
-    )
-
-
-def transfer_cache_values(*, contract, category, delivered_sum):
-    """The cached columns of a new transfer, for bulk writers that know them already."""
-    return {
-        "is_arms": contract.kind == Contract.Kind.ARMS,
-        "supplier_id": contract.supplier_id,
-        "recipient_id": contract.recipient_id,
-        "order_date": contract.order_date,
-        "contract_value_amount": contract.value_amount,
-        "contract_value_currency": contract.value_currency,
-        "category": category,
-        "delivered_sum": delivered_sum,
-    }
 
 
 @receiver(pre_save, sender=Transfer)
@@ -91,23 +121,15 @@ def _transfer_deleted(sender, instance, **kwargs):
     contract_line_count_refresh(contract_ids={instance.contract_id})
 
 
-@receiver(post_save, sender=Contract)
-def _contract_saved(sender, instance, **kwargs):
-    Transfer.objects.filter(contract_id=instance.pk).update(
-        is_arms=instance.kind == Contract.Kind.ARMS,
-        supplier_id=instance.supplier_id,
-        recipient_id=instance.recipient_id,
-        order_date=instance.order_date,
-        contract_value_amount=instance.value_amount,
-        contract_value_currency=instance.value_currency,
-    )
+def _copied_record_saved(sender, instance, **kwargs):
+    # A contract's or system's lines take its new values; lines already holding them are skipped.
+    values = {_attname(Transfer, copy.field): _copy_value(copy, instance) for copy in _copies_of(sender)}
+    via = {_attname(Transfer, copy.via) for copy in _copies_of(sender)}.pop()
+    Transfer.objects.filter(**{via: instance.pk}).exclude(**values).update(**values)
 
 
-@receiver(post_save, sender=WeaponSystem)
-def _system_saved(sender, instance, **kwargs):
-    Transfer.objects.filter(system_id=instance.pk).exclude(category=instance.category).update(
-        category=instance.category
-    )
+for _model in {_related(copy) for copy in Transfer.COPIES}:
+    post_save.connect(_copied_record_saved, sender=_model, dispatch_uid=f"transfer-copies-{_model._meta.label}")
 
 
 @receiver(post_save, sender=Delivery)

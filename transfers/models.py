@@ -326,6 +326,14 @@ def cached_actor():
     )
 
 
+class CachedCopy:
+    """A column of Transfer that copies a value of the record one of its foreign keys
+    points to (`via`): that record's `source`, or whether it `equals` a value."""
+
+    def __init__(self, field, *, via, source, equals=None):
+        self.field, self.via, self.source, self.equals = field, via, source, equals
+
+
 class TransferManager(models.Manager):
     def get_by_natural_key(self, contract_reference, line):
         return self.get(contract__reference=contract_reference, line=line)
@@ -398,16 +406,20 @@ class Transfer(models.Model):
     contract_value_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, editable=False)
     contract_value_currency = models.CharField(max_length=3, blank=True, editable=False)
 
-    CACHED_FIELDS = (
-        "is_arms",
-        "supplier",
-        "recipient",
-        "order_date",
-        "category",
-        "delivered_sum",
-        "contract_value_amount",
-        "contract_value_currency",
+    # The one declaration of what each copy copies: transfers.cache generates from it the
+    # updates after a save of the contract or system, the bulk refresh that imports and
+    # generated data use, and the consistency check.
+    COPIES = (
+        CachedCopy("is_arms", via="contract", source="kind", equals=Contract.Kind.ARMS),
+        CachedCopy("supplier", via="contract", source="supplier"),
+        CachedCopy("recipient", via="contract", source="recipient"),
+        CachedCopy("order_date", via="contract", source="order_date"),
+        CachedCopy("contract_value_amount", via="contract", source="value_amount"),
+        CachedCopy("contract_value_currency", via="contract", source="value_currency"),
+        CachedCopy("category", via="system", source="category"),
     )
+    # ... and the deliveries' total (delivered_sum), kept by the deliveries' saves.
+    CACHED_FIELDS = (*(copy.field for copy in COPIES), "delivered_sum")
 
     objects = TransferManager()
     history = HistoricalRecords(excluded_fields=list(CACHED_FIELDS))
