@@ -161,7 +161,8 @@ class PartialDateFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         schema = build_basic_type(OpenApiTypes.STR)
-        schema["pattern"] = PARTIAL_DATE_PATTERN
+        # Empty text clears a date that may be empty, as null does.
+        schema["pattern"] = f"^$|{PARTIAL_DATE_PATTERN}" if self.target.allow_null else PARTIAL_DATE_PATTERN
         schema["description"] = "A date at its precision: YYYY, YYYY-MM or YYYY-MM-DD."
         if self.target.allow_null:
             schema["nullable"] = True

@@ -307,11 +307,13 @@ class TrackerViewSet(viewsets.ModelViewSet):
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             instance = self._locked_object()
-            failed = self._check_if_match(instance)
-            if failed:
-                return failed
+            stale = self._check_if_match(instance)
+            # A malformed body is a 400 whatever the precondition; a valid one on a stale
+            # version is a 412.
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
+            if stale:
+                return stale
             serializer.save()
         data = self.get_serializer(self._refetched(instance)).data
         return Response(data, headers={"ETag": representation_etag(data)})
