@@ -930,6 +930,7 @@ class TransferAdmin(BaseAdmin):
         TransferOrderYearFilter,
         ("contract__supplier", admin.RelatedOnlyFieldListFilter),
         ("contract__recipient", admin.RelatedOnlyFieldListFilter),
+        "published_inconsistency",
     ]
     search_fields = [
         "contract__reference",
@@ -941,7 +942,7 @@ class TransferAdmin(BaseAdmin):
     ]
     autocomplete_fields = ["contract", "system"]
     list_select_related = ["contract__supplier", "contract__recipient", "system"]
-    readonly_fields = ["delivered", "remaining"]
+    readonly_fields = ["delivered", "remaining", "published_inconsistency"]
     fieldsets = [
         (None, {"fields": [("contract", "line"), "system", ("condition", "licensed_production")]}),
         (
@@ -951,6 +952,7 @@ class TransferAdmin(BaseAdmin):
                     ("quantity_ordered", "quantity_ordered_is_estimate"),
                     ("reported_delivered", "reported_delivered_is_estimate"),
                     ("delivered", "remaining"),
+                    "published_inconsistency",
                 ]
             },
         ),

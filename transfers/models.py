@@ -326,6 +326,18 @@ def cached_actor():
     )
 
 
+class PublishedInconsistency(models.TextChoices):
+    """Figures a register published that hand entry would refuse: kept as published, flagged."""
+
+    DELIVERED_ABOVE_ORDERED = "delivered-above-ordered", "more delivered than ordered, as published"
+
+
+def _excess(total, ordered):
+    if total is None or ordered is None:
+        return 0
+    return max(total - ordered, 0)
+
+
 class CachedCopy:
     """A column of Transfer that copies a value of the record one of its foreign keys
     points to (`via`): that record's `source`, or whether it `equals` a value."""
@@ -388,6 +400,16 @@ class Transfer(models.Model):
         validators=[MinValueValidator(0)],
     )
     comments = models.TextField(blank=True)
+    # Set by imports only: the register published these figures although they break a
+    # rule editors are held to; the database exempts the flagged rule (migration 0013).
+    published_inconsistency = models.CharField(
+        max_length=30,
+        choices=PublishedInconsistency.choices,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Figures kept as the register published them, although they break a rule of hand entry.",
+    )
 
     # Copies of the contract's parties, date and kind, the system's category and the
     # deliveries' total, kept current by transfers.cache (signals, and the bulk writers
@@ -454,7 +476,8 @@ class Transfer(models.Model):
             models.CheckConstraint(
                 condition=Q(reported_delivered__isnull=True)
                 | Q(quantity_ordered__isnull=True)
-                | Q(reported_delivered__lte=F("quantity_ordered")),
+                | Q(reported_delivered__lte=F("quantity_ordered"))
+                | Q(published_inconsistency=PublishedInconsistency.DELIVERED_ABOVE_ORDERED),
                 name="transfer_reported_delivered_not_above_ordered",
                 violation_error_message="The total delivered cannot exceed the quantity ordered.",
             ),
@@ -484,17 +507,32 @@ class Transfer(models.Model):
             super().save(*args, **kwargs)
 
     def clean(self):
-        if self.pk and self.quantity_ordered is not None:
-            delivered = self.deliveries.aggregate(total=Sum("quantity"))["total"]
-            if delivered is not None and delivered > self.quantity_ordered:
-                raise ValidationError(
-                    {
-                        "quantity_ordered": (
-                            f"{delivered} are already recorded as delivered; "
-                            f"the quantity ordered cannot be {self.quantity_ordered}."
-                        )
-                    }
-                )
+        if self.quantity_ordered is None:
+            return
+        delivered = self.deliveries.aggregate(total=Sum("quantity"))["total"] if self.pk else None
+        stored = self._stored_if_published_inconsistent()
+        allowed = _excess(delivered, stored["quantity_ordered"]) if stored else 0
+        if _excess(delivered, self.quantity_ordered) > allowed:
+            raise ValidationError(
+                {
+                    "quantity_ordered": (
+                        f"{delivered} are already recorded as delivered; "
+                        f"the quantity ordered cannot be {self.quantity_ordered}."
+                    )
+                }
+            )
+        if stored and _excess(self.reported_delivered, self.quantity_ordered) > _excess(
+            stored["reported_delivered"], stored["quantity_ordered"]
+        ):
+            # The database's constraint lets a flagged row through; an edit may not widen the gap.
+            raise ValidationError({"reported_delivered": "The total delivered cannot exceed the quantity ordered."})
+
+    def _stored_if_published_inconsistent(self):
+        """The stored figures of a transfer a register published with more delivered than
+        ordered: hand edits may keep them, or narrow the gap, never widen it. None otherwise."""
+        if self.published_inconsistency != PublishedInconsistency.DELIVERED_ABOVE_ORDERED or not self.pk:
+            return None
+        return Transfer._base_manager.filter(pk=self.pk).values("quantity_ordered", "reported_delivered").first()
 
     @property
     def quantity_delivered(self):
@@ -590,10 +628,20 @@ class Delivery(models.Model):
             Delivery.objects.filter(transfer_id=self.transfer_id).exclude(pk=self.pk).aggregate(t=Sum("quantity"))["t"]
             or 0
         )
-        if others + self.quantity > ordered:
+        if others + self.quantity > ordered and not self._keeps_published_figures():
             raise ValidationError(
                 {"quantity": (f"Delivered total {others + self.quantity} would exceed the {ordered} ordered.")}
             )
+
+    def _keeps_published_figures(self):
+        """An edit of a delivery of a transfer a register published with more delivered
+        than ordered, that does not raise its quantity (hand entry adds nothing above the order)."""
+        if self.transfer.published_inconsistency != PublishedInconsistency.DELIVERED_ABOVE_ORDERED or not self.pk:
+            return False
+        stored = Delivery._base_manager.filter(pk=self.pk, transfer_id=self.transfer_id).values_list(
+            "quantity", flat=True
+        )
+        return any(old is not None and self.quantity <= old for old in stored)
 
     @property
     def date_display(self):

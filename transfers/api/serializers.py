@@ -230,6 +230,7 @@ class TransferSerializer(BaseModelSerializer):
             "tiv_order",
             "tiv_delivered",
             "comments",
+            "published_inconsistency",
             "claim_count",
         ]
 
