@@ -21,7 +21,13 @@ def exception_handler(exc, context):
     elif isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
         set_rollback()
         return Response({"detail": "NUL characters are not allowed."}, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    etag = getattr(exc, "etag", None)
+    if response is not None and etag:
+        # A stale If-Match: the current version, to read again or to retry with.
+        response.data["etag"] = etag
+        response["ETag"] = etag
+    return response
 
 
 def _database_rules():
