@@ -162,3 +162,32 @@ def test_csv_exports_refuse_bad_pagination_too(seed):
     # Found by schemathesis: ?format=csv&limit=-82900 answered 200 (an export ignores paging).
     response = APIClient().get("/api/people/", {"format": "csv", "limit": "-5"})
     assert response.status_code == 400 and "limit" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        (
+            '{"reference": "u1", "supplier": "RUS", "recipient": "IRN", "value_amount": 1e-400}',
+            "value_amount",
+        ),
+        (
+            '{"reference": "u2", "supplier": "RUS", "recipient": "IRN", "value_amount": 1e999}',
+            "value_amount",
+        ),
+        ('{"contract": "rus-irn-2005-tor-m1", "system": "tor-m1", "quantity_ordered": 1e-400}', "quantity_ordered"),
+        ('{"contract": "rus-irn-2005-tor-m1", "system": "tor-m1", "tiv_per_unit": 1e-400}', "tiv_per_unit"),
+    ],
+)
+def test_numbers_that_underflow_or_overflow_are_refused_not_rounded(editor_api, seed, body, field):
+    path = "/api/contracts/" if '"reference"' in body else "/api/transfers/"
+    response = editor_api.generic("POST", path, body, content_type="application/json")
+    assert response.status_code == 400 and field in response.json(), response.content
+
+
+@pytest.mark.django_db
+def test_plain_decimals_still_work(editor_api, seed):
+    body = '{"reference": "d1", "supplier": "RUS", "recipient": "IRN", "value_amount": 1.5e6, "value_currency": "usd"}'
+    response = editor_api.generic("POST", "/api/contracts/", body, content_type="application/json")
+    assert response.status_code == 201 and response.json()["value_amount"] == "1500000.00"

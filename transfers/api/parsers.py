@@ -1,7 +1,12 @@
 """Request body parsers: DRF's, with limits a hostile body cannot turn into a 500."""
 
+import codecs
+from decimal import Decimal
+
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import get_encoding
+from rest_framework.utils import json
 
 # No record of ours nests deeper than a few levels; a body that does is not one of them.
 MAX_DEPTH = 32
@@ -22,11 +27,16 @@ def _depth_exceeds(data, limit):
 
 class JSONParser(parsers.JSONParser):
     """JSON, at most MAX_DEPTH levels deep (Python's decoder recurses, and a deeper body
-    exhausted the stack: a 500)."""
+    exhausted the stack: a 500). Numbers with a fraction or exponent are read as exact
+    decimals, not floats: `1e-400` would become 0.0 and be stored as 0, `1e999`
+    infinity; as decimals the fields refuse them."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            data = super().parse(stream, media_type, parser_context)
+            decoded = codecs.getreader(get_encoding(parser_context or {}))(stream)
+            data = json.load(decoded, parse_constant=json.strict_constant, parse_float=Decimal)
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from exc
         except RecursionError as exc:
             raise ParseError(f"JSON parse error: nested more than {MAX_DEPTH} levels deep.") from exc
         if _depth_exceeds(data, MAX_DEPTH):
