@@ -63,12 +63,18 @@ def save_with_next_line(instance, parent_field, save):
         save()
 
 
+class NaturalKeyManager(models.Manager):
+    """Finds a record by its natural key: these lookups, in the order natural_key() gives them."""
+
+    def __init__(self, *lookups):
+        super().__init__()
+        self.lookups = lookups
+
+    def get_by_natural_key(self, *key):
+        return self.get(**dict(zip(self.lookups, key, strict=True)))
+
+
 # --- Actors and people ------------------------------------------------------
-
-
-class ActorManager(models.Manager):
-    def get_by_natural_key(self, code):
-        return self.get(code=code)
 
 
 class Actor(models.Model):
@@ -108,7 +114,7 @@ class Actor(models.Model):
     )
     notes = models.TextField(blank=True)
 
-    objects = ActorManager()
+    objects = NaturalKeyManager("code")
     history = HistoricalRecords()
 
     class Meta:
@@ -133,11 +139,6 @@ class Actor(models.Model):
         return (self.code,)
 
 
-class PersonManager(models.Manager):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
-
-
 class Person(models.Model):
     """A named speaker, with the actor they speak for."""
 
@@ -147,7 +148,7 @@ class Person(models.Model):
     title = models.CharField(max_length=200, blank=True, help_text="Position, e.g. 'Defence Minister'.")
     notes = models.TextField(blank=True)
 
-    objects = PersonManager()
+    objects = NaturalKeyManager("slug")
     history = HistoricalRecords()
 
     class Meta:
@@ -181,11 +182,6 @@ class Category(models.TextChoices):
     OTHER = "other", "other"
 
 
-class WeaponSystemManager(models.Manager):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
-
-
 class WeaponSystem(models.Model):
     """A weapon system or model, e.g. the Tor-M1 mobile surface-to-air missile system."""
 
@@ -202,7 +198,7 @@ class WeaponSystem(models.Model):
     other_names = models.JSONField(default=list, blank=True, help_text="Reporting names and variants, one per line.")
     capability_notes = models.TextField(blank=True)
 
-    objects = WeaponSystemManager()
+    objects = NaturalKeyManager("slug")
     history = HistoricalRecords()
 
     class Meta:
@@ -217,11 +213,6 @@ class WeaponSystem(models.Model):
 
 
 # --- Deals -------------------------------------------------------------------------
-
-
-class ContractManager(models.Manager):
-    def get_by_natural_key(self, reference):
-        return self.get(reference=reference)
 
 
 class Contract(models.Model):
@@ -265,7 +256,7 @@ class Contract(models.Model):
 
     CACHED_FIELDS = ("line_count",)
 
-    objects = ContractManager()
+    objects = NaturalKeyManager("reference")
     history = HistoricalRecords(excluded_fields=list(CACHED_FIELDS))
 
     class Meta:
@@ -344,11 +335,6 @@ class CachedCopy:
 
     def __init__(self, field, *, via, source, equals=None):
         self.field, self.via, self.source, self.equals = field, via, source, equals
-
-
-class TransferManager(models.Manager):
-    def get_by_natural_key(self, contract_reference, line):
-        return self.get(contract__reference=contract_reference, line=line)
 
 
 class Transfer(models.Model):
@@ -443,7 +429,7 @@ class Transfer(models.Model):
     # ... and the deliveries' total (delivered_sum), kept by the deliveries' saves.
     CACHED_FIELDS = (*(copy.field for copy in COPIES), "delivered_sum")
 
-    objects = TransferManager()
+    objects = NaturalKeyManager("contract__reference", "line")
     history = HistoricalRecords(excluded_fields=list(CACHED_FIELDS))
 
     class Meta:
@@ -553,11 +539,6 @@ class Transfer(models.Model):
         return sorted({d.date.year for d in self.deliveries.all()})
 
 
-class DeliveryManager(models.Manager):
-    def get_by_natural_key(self, contract_reference, transfer_line, line):
-        return self.get(transfer__contract__reference=contract_reference, transfer__line=transfer_line, line=line)
-
-
 class Delivery(models.Model):
     """Some or all of a transfer's quantity, delivered at a date (at least a year)."""
 
@@ -574,7 +555,7 @@ class Delivery(models.Model):
     quantity_is_estimate = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
 
-    objects = DeliveryManager()
+    objects = NaturalKeyManager("transfer__contract__reference", "transfer__line", "line")
     history = HistoricalRecords()
 
     class Meta:
@@ -651,11 +632,6 @@ class Delivery(models.Model):
 # --- Sources and claims ----------------------------------------------------------
 
 
-class SourceManager(models.Manager):
-    def get_by_natural_key(self, key):
-        return self.get(key=key)
-
-
 class Source(models.Model):
     """A document: a news report, an official statement, a register or dataset."""
 
@@ -678,7 +654,7 @@ class Source(models.Model):
     language = models.CharField(max_length=8, blank=True, default="en", validators=[validate_language])
     notes = models.TextField(blank=True)
 
-    objects = SourceManager()
+    objects = NaturalKeyManager("key")
     history = HistoricalRecords()
 
     class Meta:
@@ -707,11 +683,6 @@ class Source(models.Model):
     @property
     def published_date_display(self):
         return format_partial_date(self.published_date, self.published_date_precision)
-
-
-class ClaimManager(models.Manager):
-    def get_by_natural_key(self, key):
-        return self.get(key=key)
 
 
 CLAIM_SUBJECTS = ("contract", "transfer", "delivery", "system", "actor")
@@ -808,7 +779,7 @@ class Claim(models.Model):
     rank = models.CharField(max_length=10, choices=Rank.choices, default=Rank.NORMAL)
     deprecation_reason = models.CharField(max_length=300, blank=True)
 
-    objects = ClaimManager()
+    objects = NaturalKeyManager("key")
     history = HistoricalRecords()
 
     class Meta:
