@@ -13,7 +13,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Q,
     Subquery,
     Sum,
     TextField,
@@ -397,10 +396,16 @@ def contract_timeline(*, contract):
     Each event carries its sources: a claim its own, the order and deliveries
     those of the claims about them. Undated events come last.
     """
+    # The claims about the deal, its lines or its deliveries: a union of three index
+    # lookups (one OR across the three joins scanned every claim: 540 ms at 160,000).
+    about = Claim.objects.order_by().values_list("pk", flat=True)
+    first, *rest = [
+        about.filter(**{path: contract}) for path in ("contract", "transfer__contract", "delivery__transfer__contract")
+    ]
     claims = list(
-        Claim.objects.filter(
-            Q(contract=contract) | Q(transfer__contract=contract) | Q(delivery__transfer__contract=contract)
-        ).select_related("source", "speaker", "speaker_actor", "delivery", "transfer")
+        Claim.objects.filter(pk__in=first.union(*rest)).select_related(
+            "source", "speaker", "speaker_actor", "delivery", "transfer"
+        )
     )
     deliveries = list(
         Delivery.objects.filter(transfer__contract=contract).select_related("transfer__system").order_by("date", "pk")
