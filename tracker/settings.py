@@ -151,7 +151,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     # JIT compilation costs more than it saves on short web queries over large tables.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
-# Scale-out: read replicas, e.g. DATABASE_REPLICA_URLS=postgres://r1/tracker,postgres://r2/tracker
+# Scale-out: read replicas (hot standbys), e.g. DATABASE_REPLICA_URLS=postgres://r1/tracker,postgres://r2/tracker
 DATABASE_REPLICAS = []
 for index, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
     alias = f"replica_{index}"
@@ -159,9 +159,21 @@ for index, url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
         url, conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")), conn_health_checks=True
     )
     DATABASES[alias]["TEST"] = {"MIRROR": "default"}
-    if "OPTIONS" in DATABASES["default"]:
-        DATABASES[alias]["OPTIONS"] = dict(DATABASES["default"]["OPTIONS"])
+    if DATABASES[alias]["ENGINE"] == "django.db.backends.postgresql":
+        # The primary's session options; a replica that does not answer within 2 seconds is
+        # skipped (its reads go to the primary), not waited for. The URL's own options win.
+        DATABASES[alias]["OPTIONS"] = {
+            "connect_timeout": 2,
+            **DATABASES["default"].get("OPTIONS", {}),
+            **DATABASES[alias].get("OPTIONS", {}),
+        }
     DATABASE_REPLICAS.append(alias)
+# A replica further behind than this, not streaming, or unreachable is skipped: its reads go to
+# the primary (tracker/db_router.py). Each process measures each replica at most every
+# DATABASE_REPLICA_CHECK_SECONDS, and retries an unreachable one after five times that.
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DJANGO_REPLICA_MAX_LAG_SECONDS", "5"))
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DJANGO_REPLICA_CHECK_SECONDS", "2"))
+DATABASE_REPLICA_RETRY_SECONDS = 5 * DATABASE_REPLICA_CHECK_SECONDS
 DATABASE_ROUTERS = ["tracker.db_router.PrimaryReplicaRouter"]
 
 # The cache holds the API's rate-limit counters and briefly cached counts, so it must be

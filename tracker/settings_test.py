@@ -6,6 +6,8 @@ SQLite.
 
 import os
 
+import dj_database_url
+
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 
@@ -17,6 +19,12 @@ if not os.environ.get("DATABASE_URL"):
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # A second alias on the same test database, for the read-replica router's tests.
 DATABASES["replica_test"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+# A real hot standby of the test server (`WITH_REPLICA=1 scripts/with-postgres`, as `make test`
+# runs it): streaming replication copies the test database to it, and the mirror reads it
+# by the same name (tests/test_replica.py). Only those tests route reads to it.
+if os.environ.get("STANDBY_URL") and os.environ.get("DATABASE_URL"):
+    DATABASES["standby"] = dj_database_url.parse(os.environ["STANDBY_URL"], conn_max_age=0, conn_health_checks=True)
+    DATABASES["standby"]["TEST"] = {"MIRROR": "default"}
 
 # Tests make thousands of requests; throttling has its own tests.
 REST_FRAMEWORK = {
