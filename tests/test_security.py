@@ -140,3 +140,13 @@ def test_anonymous_cannot_write_anything(client, seed):
         response = getattr(client, method)(url, data="{}", content_type="application/json")
         assert response.status_code in (401, 403), (method, url)
     assert Contract.objects.filter(pk=contract.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_bad_token_is_a_401_with_a_challenge(client):
+    response = client.get("/api/actors/", HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    # Without credentials a write is a 401 too, with the same challenge.
+    response = client.post("/api/actors/", data="{}", content_type="application/json")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
