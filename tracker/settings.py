@@ -294,6 +294,9 @@ AXES_CLIENT_IP_CALLABLE = "transfers.api.throttling.client_ip"
 
 # Counting a whole unfiltered list of a million rows is slow; its count is cached this long.
 API_UNFILTERED_COUNT_CACHE_SECONDS = int(os.environ.get("DJANGO_UNFILTERED_COUNT_CACHE_SECONDS", "30"))
+# The reading room's charts and tables (summaries of the register) are kept in the shared cache
+# this long: a summary by delivery year reads every delivery. 0: computed on every request.
+READING_CACHE_SECONDS = int(os.environ.get("DJANGO_READING_CACHE_SECONDS", "60"))
 # On PostgreSQL the trade register's CSV is written by the database (COPY): about twice
 # as fast as writing it in Python. Off: the Python path, which SQLite always uses.
 API_CSV_COPY = env_bool("DJANGO_CSV_COPY", True)

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/", include("transfers.api.urls")),
+    # The reading room: public pages at the root (the register at /), after the API and admin.
+    path("", include("transfers.reading.urls")),
 ]
 
 handler400 = "transfers.api.exceptions.api_bad_request"

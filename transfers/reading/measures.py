@@ -1,0 +1,50 @@
+"""What a chart or a top-N table counts: one of the summary's measures.
+
+The pages draw whatever measure they are given from the summary selector's rows
+(`selectors.transfer_summary`). A measure the summary does not return yet (SIPRI's
+trend-indicator value) is simply not offered; once the summary's rows carry its key,
+it is offered first, and becomes the default, with no change to the pages.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str  # the key in the summary's rows, and the pages' ?measure= value
+    label: str  # a column header
+    unit: str  # what a chart's axis counts
+    by_delivery_year: bool  # meaningful when grouped by delivery year (the deliveries of that year)
+
+    def of(self, row):
+        return row.get(self.key)
+
+
+MEASURES = [
+    # Not in the summary yet: offered as soon as its rows carry it.
+    Measure("tiv_delivered", "TIV delivered (millions)", "SIPRI TIV of deliveries (millions)", True),
+    Measure("quantity_delivered", "Number delivered", "Numbers delivered", True),
+    Measure("quantity_ordered", "Number ordered", "Numbers ordered", False),
+    Measure("transfers", "Deal lines", "Deal lines (transfers)", True),
+]
+BY_KEY = {m.key: m for m in MEASURES}
+
+
+def available(rows, *, by_delivery_year=False):
+    """The measures these summary rows carry (all of them when there are no rows)."""
+    measures = [m for m in MEASURES if not by_delivery_year or m.by_delivery_year]
+    if rows:
+        measures = [m for m in measures if m.key in rows[0]]
+    else:
+        measures = [m for m in measures if m.key != "tiv_delivered"]
+    return measures
+
+
+def choose(requested, rows, *, by_delivery_year=False):
+    """The requested measure when the rows carry it, else the first they carry (TIV when
+    there, else numbers delivered)."""
+    offered = available(rows, by_delivery_year=by_delivery_year)
+    for measure in offered:
+        if measure.key == requested:
+            return measure, offered
+    return offered[0], offered

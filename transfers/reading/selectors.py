@@ -1,0 +1,311 @@
+"""The reading room's reads: the API's parameters, list machinery and summary, composed for pages.
+
+Nothing here defines a filter or a query rule of its own. The register's parameters
+are validated by the API's own code (`TransferViewSet`'s accepted parameters,
+`TransferFilterSet`, the ordering filter, the paginator), so a bad one gets the
+message the API gives; rows are read by the API's value-tuple machinery
+(`ValueListMixin.list_rows`), so a page holds exactly the rows of the matching
+`/api/transfers/` URL; aggregates come from `selectors.transfer_summary`.
+
+Aggregates over a large register take time (a summary by delivery year reads every
+delivery): pages keep them in the shared cache for READING_CACHE_SECONDS, like the
+API's count of the whole register.
+"""
+
+import hashlib
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.functions import Upper
+from django.http import QueryDict
+from django.urls import NoReverseMatch, reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters as drf_filters
+from rest_framework.exceptions import ValidationError
+
+from .. import selectors
+from ..api import views as api_views
+from ..api.filters import ActorSearchFilter, ClaimFilterSet, StrictOrderingFilter
+from ..api.mixins import StrictParametersMixin
+from ..models import Actor, Contract, Delivery, Source, Transfer, WeaponSystem
+from . import figures
+
+PAGE_PARAMETERS = ("limit", "offset", "ordering")
+
+
+def urlencoded(pairs):
+    """A query string as people write it: commas (lists of codes) left as they are."""
+    return urlencode(list(pairs), safe=",")
+
+
+def query(params):
+    """A request-like object for parameters a page makes itself (an actor's `supplier=RUS`)."""
+    data = QueryDict(mutable=True)
+    for name, value in params.items():
+        data[name] = value
+    return SimpleNamespace(query_params=data)
+
+
+def cached(key, compute):
+    """compute(), kept in the shared cache for READING_CACHE_SECONDS (0: not kept)."""
+    seconds = settings.READING_CACHE_SECONDS
+    if not seconds:
+        return compute()
+    full_key = "reading:" + hashlib.sha256(key.encode()).hexdigest()
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, seconds)
+    return value
+
+
+class Register:
+    """The trade register as `/api/transfers/` reads it, for one request's parameters.
+
+    `extra`: parameters the page takes besides the API's (a chart's measure).
+    """
+
+    api_class = api_views.TransferViewSet
+
+    def __init__(self, request, *, extra=()):
+        self.request = request
+        self.params = request.query_params
+        # The API's own view, for its parameters, filters, paginator and value-tuple rows.
+        self.api = self.api_class(request=request, action="list", format_kwarg=None, args=(), kwargs={})
+        self.extra = set(extra)
+        self._filterset = None
+        self._errors = None
+
+    # --- parameters ---
+
+    def accepted(self):
+        """The list's parameters as the API takes them (its formats aside), and the page's own."""
+        return (self.api.accepted_query_parameters() - set(StrictParametersMixin.REQUEST_PARAMETERS)) | self.extra
+
+    def filter_names(self):
+        """The parameters that select rows: the FilterSet's filters and search, in the API's order."""
+        return [*self.api.filterset_class.base_filters, *self.search_parameters()]
+
+    def search_parameters(self):
+        return [backend.search_param for backend in self.api.filter_backends if hasattr(backend, "search_param")]
+
+    @property
+    def filterset(self):
+        if self._filterset is None:
+            self._filterset = self.api.filterset_class(
+                data=self.params, queryset=selectors.transfer_register_base(), request=self.request
+            )
+        return self._filterset
+
+    @property
+    def errors(self):
+        """{parameter: [message]}: what the API would answer with a 400, with its words."""
+        if self._errors is None:
+            self._errors = self._validate()
+        return self._errors
+
+    def add_errors(self, errors):
+        """The page's own parameters' errors, beside the API's."""
+        self._errors = {**self.errors, **errors}
+
+    def _validate(self):
+        errors = {}
+        accepted = self.accepted()
+        listed = ", ".join(sorted(accepted))
+        for name, values in self.params.lists():
+            if name not in accepted:
+                errors[name[:60]] = [f"Unknown parameter; this URL accepts: {listed}."]
+            elif len(values) > 1:
+                errors[name] = ["Given more than once; give it once (several values comma-separated)."]
+        if errors:
+            return errors
+        if not self.filterset.is_valid():
+            errors.update({name: list(messages) for name, messages in self.filterset.errors.items()})
+        for check in (self._check_search, self._check_ordering, self._check_page):
+            try:
+                check()
+            except ValidationError as exc:
+                detail = exc.detail if isinstance(exc.detail, dict) else {self.search_parameters()[0]: exc.detail}
+                errors.update({name: [str(m) for m in messages] for name, messages in detail.items()})
+        return errors
+
+    def _check_search(self):
+        for backend in self.api.filter_backends:
+            if hasattr(backend, "search_param"):
+                backend().get_search_terms(self.request)
+
+    def _check_ordering(self):
+        StrictOrderingFilter().get_ordering(self.request, None, self.api)
+
+    def _check_page(self):
+        self.api.paginator.get_limit(self.request)
+        self.api.paginator.get_offset(self.request)
+
+    def given(self):
+        """The row-selecting parameters given, in the API's order: [(name, value)]."""
+        return [(name, self.params[name]) for name in self.filter_names() if self.params.get(name)]
+
+    # --- rows ---
+
+    def filtered(self, queryset, *, ordered):
+        """queryset under the API list's filter backends, in their order (the FilterSet
+        validated once here); `ordered=False` leaves the order alone, as the summary does."""
+        if not self.filterset.is_valid():
+            raise ValidationError(self.filterset.errors)
+        for backend in self.api.filter_backends:
+            if issubclass(backend, DjangoFilterBackend):
+                queryset = self.filterset.filter_queryset(queryset)
+            elif issubclass(backend, StrictOrderingFilter):
+                if ordered:
+                    queryset = backend().filter_queryset(self.request, queryset, self.api)
+            else:
+                queryset = backend().filter_queryset(self.request, queryset, self.api)
+        return queryset
+
+    def page(self):
+        """This page's rows (the API's representation), the count, limit and offset."""
+        rows = self.api.list_rows(self.filtered(selectors.transfer_list(), ordered=True))
+        paginator = self.api.paginator
+        return {"rows": rows, "count": paginator.count, "limit": paginator.limit, "offset": paginator.offset}
+
+    # --- aggregates ---
+
+    def summary(self, group_by):
+        """selectors.transfer_summary of these rows, as /api/transfers/summary/ computes it."""
+        key = f"summary:{','.join(group_by)}:" + "&".join(f"{n}={v}" for n, v in sorted(self.given()))
+
+        def compute():
+            transfers = self.filtered(selectors.transfer_register_base(), ordered=False)
+            contracts = self.api.summary_contracts(self.request)
+            return selectors.transfer_summary(transfers=transfers, group_by=group_by, contracts=contracts)
+
+        return cached(key, compute)
+
+
+# --- A deal ---------------------------------------------------------------------------------------
+
+
+def deal(reference):
+    """The contract with this reference (or id), with its parties; None when there is none."""
+    contracts = Contract.objects.select_related("supplier", "recipient")
+    found = contracts.filter(reference=reference).first()
+    if found is None and reference.isdigit() and len(reference) <= 18:
+        found = contracts.filter(pk=int(reference)).first()
+    return found
+
+
+def deal_lines(contract):
+    """The deal's lines with their systems and delivered totals (selectors' definition)."""
+    return list(
+        Transfer.objects.filter(contract=contract)
+        .select_related("system")
+        .annotate(delivered_total=selectors.delivered_quantity())
+        .order_by("line")
+    )
+
+
+def deal_deliveries(contract):
+    return list(
+        Delivery.objects.filter(transfer__contract=contract)
+        .select_related("transfer__system")
+        .order_by("date", "transfer__line", "line")
+    )
+
+
+def deal_claims(contract):
+    """The claims about the deal, its lines and its deliveries, as /api/claims/?contract= lists them."""
+    claims = ClaimFilterSet(data={"contract": contract.reference}, queryset=selectors.claim_list()).qs
+    return list(claims.order_by("stated_date", "pk"))
+
+
+def deal_timeline(contract):
+    return selectors.contract_timeline(contract=contract)
+
+
+def deal_evidence(contract, lines, deliveries, claims):
+    """The evidence for each field of the deal: its value on record and every claim about it.
+
+    HOOK: the evidence service (transfers/evidence.py, behind
+    /api/contracts/{id}/evidence/: typed, normalised assertions, `disputed` per field) is
+    being built. Until it lands, the claims that assert a value are grouped by field
+    here, compared as written (reading.figures.claims_by_field). When it lands, return
+    its per-field evidence from here in the same shape ([{label, about, record,
+    columns: [{value, on_record, claims}], disputed}]) and the page follows.
+    """
+    return figures.claims_by_field(contract, lines, deliveries, claims)
+
+
+def evidence_api_links(contract):
+    """The deal's evidence in the API, once the endpoint exists."""
+    try:
+        url = reverse("contract-evidence", kwargs={"pk": contract.reference})
+    except NoReverseMatch:
+        return []
+    return [("Its evidence per field", url)]
+
+
+# --- An actor ---------------------------------------------------------------------------------------
+
+
+def actor(code):
+    """The actor with this code, in any case (as /api/actors/{code}/ finds it)."""
+    return selectors.actor_list().annotate(_code=Upper("code")).filter(_code=code.upper()).first()
+
+
+ROLES = {"supplier": "recipient", "recipient": "supplier"}
+
+
+def actor_role(actor, role):
+    """What the register holds of an actor in one role: per year and category, per
+    partner, per system (summaries of the register filtered on `role=code`)."""
+    register = Register(query({role: actor.code}))
+    return {
+        "register": register,
+        "years": register.summary(["delivery_year", "category"]),
+        "partners": register.summary([ROLES[role]]),
+        "systems": register.summary(["system"]),
+    }
+
+
+# --- Search ---------------------------------------------------------------------------------------------
+
+SEARCH_LIMIT = 10
+
+
+def search(request, *, limit=SEARCH_LIMIT):
+    """Actors, systems, deals and sources matching `search`, as the API's searches match
+    them (deals on their reference and title here; the API also searches notes and the
+    parties' names). Each list holds at most limit + 1 records (more: there are more)."""
+    actors = ActorSearchFilter().filter_queryset(request, Actor.objects.order_by("name"), api_views.ActorViewSet)
+    systems = drf_filters.SearchFilter().filter_queryset(
+        request, WeaponSystem.objects.order_by("designation"), api_views.WeaponSystemViewSet
+    )
+    sources = drf_filters.SearchFilter().filter_queryset(
+        request, Source.objects.order_by("-published_date", "pk"), api_views.SourceViewSet
+    )
+    deals_view = SimpleNamespace(search_fields=["reference", "title"])
+    deals = drf_filters.SearchFilter().filter_queryset(
+        request, Contract.objects.select_related("supplier", "recipient").order_by(), deals_view
+    )
+    found = {
+        "actors": list(actors[: limit + 1]),
+        "systems": list(systems[: limit + 1]),
+        "deals": list(deals[: limit + 1]),
+        "sources": list(sources[: limit + 1]),
+    }
+    # Deals of the systems found (the register's system index, latest first), when the
+    # words name a system rather than a deal.
+    if found["systems"] and len(found["deals"]) <= limit:
+        system_ids = [s.pk for s in found["systems"][:limit]]
+        seen = {d.pk for d in found["deals"]}
+        lines = (
+            Transfer.objects.filter(is_arms=True, system_id__in=system_ids)
+            .exclude(contract_id__in=seen)
+            .order_by("-order_date", "-pk")
+            .values_list("contract_id", flat=True)[: limit + 1]
+        )
+        more = Contract.objects.select_related("supplier", "recipient").filter(pk__in=list(lines))
+        found["deals"] += sorted(more, key=lambda c: (c.order_date is not None, c.order_date or 0, c.pk), reverse=True)
+    return found
