@@ -131,11 +131,15 @@ def history_entries(*, instance, with_users=True):
 
 
 def record_version(*, model, pk, lock=False):
-    """A short hash of a record's current values: what optimistic locking compares."""
+    """A short hash of a record's current values: what optimistic locking compares, in
+    the admin (a hidden form field) and the API (the ETag). None: no such record."""
     manager = model._default_manager.select_for_update() if lock else model._default_manager
     instance = manager.filter(pk=pk).first()
-    if instance is None:
-        return None
+    return None if instance is None else record_version_of(instance=instance)
+
+
+def record_version_of(*, instance):
+    """record_version of a record already read."""
     values = history_tracked_values(instance=instance)
     text = "|".join(f"{name}={values[name]!r}" for name in sorted(values))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]

@@ -7,9 +7,6 @@
 - HistoryMixin: /<resource>/{id}/history/.
 """
 
-import hashlib
-import json
-
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import ProtectedError
@@ -23,16 +20,17 @@ from rest_framework.exceptions import APIException, MethodNotAllowed, NotFound, 
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from ..history import history_entries
+from ..history import history_entries, record_version_of
 from . import serializers as s
 from .csv import CSVRenderer, copy_select, queryset_csv_row_chunks, stream_queryset_as_csv
 from .fields import is_id
 from .rows import ValueShape
 
 
-def representation_etag(data):
-    payload = json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
-    return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+def record_etag(instance):
+    """The record's version (history.record_version, which the admin's optimistic lock
+    compares too) as an ETag: it changes when any of the record's own values does."""
+    return f'"{record_version_of(instance=instance)}"'
 
 
 def _if_match_values(header):
@@ -232,9 +230,8 @@ class ValueListMixin:
 
 class ConditionalWriteMixin:
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        response["ETag"] = representation_etag(response.data)
-        return response
+        instance = self.get_object()
+        return Response(self.get_serializer(instance).data, headers={"ETag": record_etag(instance)})
 
     # --- writes: validated like the admin, conditional on If-Match ---
 
@@ -250,7 +247,7 @@ class ConditionalWriteMixin:
         header = self.request.headers.get("If-Match")
         if not header:
             return None
-        current = representation_etag(self.get_serializer(instance).data)
+        current = record_etag(instance)
         if "*" not in _if_match_values(header) and current not in _if_match_values(header):
             return PreconditionFailed(etag=current)
         return None
@@ -268,8 +265,9 @@ class ConditionalWriteMixin:
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             instance = serializer.save()
-        data = self.get_serializer(self._refetched(instance)).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": representation_etag(data)})
+        instance = self._refetched(instance)
+        data = self.get_serializer(instance).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": record_etag(instance)})
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -283,8 +281,9 @@ class ConditionalWriteMixin:
             if stale:
                 raise stale
             serializer.save()
-        data = self.get_serializer(self._refetched(instance)).data
-        return Response(data, headers={"ETag": representation_etag(data)})
+        instance = self._refetched(instance)
+        data = self.get_serializer(instance).data
+        return Response(data, headers={"ETag": record_etag(instance)})
 
     def destroy(self, request, *args, **kwargs):
         with transaction.atomic():
