@@ -5,7 +5,17 @@ from django.db import models
 from rest_framework import serializers
 
 from ..history import CHANNEL_CHOICES
-from ..models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
+from ..models import (
+    Actor,
+    Claim,
+    Contract,
+    Delivery,
+    Person,
+    PublishedInconsistency,
+    Source,
+    Transfer,
+    WeaponSystem,
+)
 from .fields import (
     NestedRelatedField,
     PartialDateField,
@@ -207,6 +217,10 @@ class TransferSerializer(BaseModelSerializer):
     quantity_remaining = serializers.IntegerField(source="remaining", read_only=True, allow_null=True)
     delivery_years = YearListField(source="delivery_year_list")
     claim_count = serializers.IntegerField(read_only=True)
+    # Empty when the figures keep the rules; the schema must say so (found by schemathesis).
+    published_inconsistency = serializers.ChoiceField(
+        choices=PublishedInconsistency.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Transfer
