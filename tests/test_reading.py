@@ -540,3 +540,18 @@ def test_query_strings_of_pages_match_the_api_names():
 
     names = Register(query({})).accepted()
     assert names == {*TransferFilterSet.base_filters, "search", "ordering", "limit", "offset"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group_by", [["delivery_year", "category"], ["supplier", "recipient"], ["system"]])
+def test_a_summary_of_some_measures_is_the_same_figures_for_fewer_queries(seed, group_by):
+    add_deals(6)
+    transfers = selectors.transfer_register_base()
+    with CaptureQueriesContext(connection) as everything:
+        full = selectors.transfer_summary(transfers=transfers, group_by=group_by)
+    with CaptureQueriesContext(connection) as some:
+        lean = selectors.transfer_summary(transfers=transfers, group_by=group_by, measures=["quantity_delivered"])
+    assert lean == [{"group": row["group"], "quantity_delivered": row["quantity_delivered"]} for row in full]
+    assert len(some) < len(everything)  # no values query
+    with pytest.raises(ValueError):
+        selectors.transfer_summary(transfers=transfers, group_by=group_by, measures=["price"])

@@ -261,7 +261,11 @@ def transfer_register_base():
     return Transfer.objects.filter(is_arms=True)
 
 
-def transfer_summary(*, transfers, group_by, contracts=None):
+# What a summary can compute, in the order of its rows' keys.
+SUMMARY_MEASURES = ("transfers", "quantity_ordered", "quantity_delivered", "values")
+
+
+def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
     """Aggregate filtered transfers by one or two keys.
 
     Counts transfers and sums quantities; values are summed per currency over the
@@ -272,7 +276,15 @@ def transfer_summary(*, transfers, group_by, contracts=None):
     `contracts`, when given, are the contracts of exactly these transfers, filtered
     on the contract's own columns; with contract keys only, values are summed from
     them directly instead of from a million (group, contract) pairs.
+
+    `measures`: which of SUMMARY_MEASURES to compute (all by default); the rows carry
+    only those. A chart of one figure skips the rest: the values (a second query over
+    every (group, contract) pair) and, by delivery year, the distinct count of transfers
+    (a sort of every delivery) cost several times the sum itself.
     """
+    wanted = set(SUMMARY_MEASURES if measures is None else measures)
+    if not wanted or wanted - set(SUMMARY_MEASURES):
+        raise ValueError(f"measures: some of {', '.join(SUMMARY_MEASURES)}")
     transfers = transfers.order_by()
     # Additive measures only: a transfer counted per delivery date could count twice in a year.
     order_dates = "order_year" in group_by and "delivery_year" not in group_by
@@ -291,6 +303,8 @@ def transfer_summary(*, transfers, group_by, contracts=None):
             "quantity_ordered": Sum("quantity_ordered"),
             "quantity_delivered": Sum(delivered_quantity()),
         }
+    # At least one aggregate, so that the groups are read even for values alone.
+    aggregates = {name: value for name, value in aggregates.items() if name in wanted} or {"_rows": Count("pk")}
     aliases = list(columns)
     grouped = _fold_order_dates(
         rows_qs.values(**columns).annotate(**aggregates).order_by(), aliases, list(aggregates), fold=order_dates
@@ -307,7 +321,7 @@ def transfer_summary(*, transfers, group_by, contracts=None):
             keys = tuple(_year_of(k) if a == "g_order_year" else k for a, k in zip(aliases, keys, strict=True))
         values[keys][currency] = values[keys].get(currency, 0) + amount
 
-    if contracts is not None and set(group_by) <= CONTRACT_SUMMARY_KEYS:
+    if "values" in wanted and contracts is not None and set(group_by) <= CONTRACT_SUMMARY_KEYS:
         per_currency = (
             contracts.filter(value_amount__isnull=False)
             .values(**_group_columns(group_by, order_dates=order_dates), currency=F("value_currency"))
@@ -316,7 +330,7 @@ def transfer_summary(*, transfers, group_by, contracts=None):
         )
         for row in per_currency:
             add_value(tuple(row[alias] for alias in aliases), row["currency"], row["amount"])
-    else:
+    elif "values" in wanted:
         # Distinct (group, contract, value) rows, summed per currency in SQL: the value is
         # copied on the transfer row, so no join to the contracts, and only lines of
         # contracts with a value take part.
@@ -343,17 +357,15 @@ def transfer_summary(*, transfers, group_by, contracts=None):
     result = []
     for row in grouped:
         key = tuple(row[alias] for alias in aliases)
-        result.append(
-            {
-                "group": _group_of(key, group_by, labels),
-                "transfers": row["transfers"],
-                "quantity_ordered": row.get("quantity_ordered"),
-                "quantity_delivered": row["quantity_delivered"],
-                "values": [
-                    {"currency": currency, "amount": amount} for currency, amount in sorted(values.get(key, {}).items())
-                ],
-            }
-        )
+        item = {"group": _group_of(key, group_by, labels)}
+        for name in ("transfers", "quantity_ordered", "quantity_delivered"):
+            if name in wanted:
+                item[name] = row.get(name)
+        if "values" in wanted:
+            item["values"] = [
+                {"currency": currency, "amount": amount} for currency, amount in sorted(values.get(key, {}).items())
+            ]
+        result.append(item)
     result.sort(key=lambda item: _sort_key(item["group"], group_by))
     return result
 

@@ -20,15 +20,15 @@ def category_series(slug):
 
 def years_by_category(rows, measure):
     """Summary rows grouped by delivery_year and category -> YearBars stacked by category.
-    A group with rows (transfers) but no number (deliveries of unknown size) is unknown."""
+    A group without a number (its deliveries are of unknown size) is marked unknown."""
     slugs = sorted({row["group"]["category"]["slug"] for row in rows}, key=lambda s: CATEGORY_ORDER.get(s, 99))
     bars = YearBars(series=[category_series(slug) for slug in slugs])
     for row in rows:
         year, slug = row["group"]["delivery_year"], row["group"]["category"]["slug"]
         value = measure.of(row)
         if value is None:
-            if row.get("transfers"):
-                bars.unknown.setdefault(year, {})[slug] = row["transfers"]
+            # A group by delivery year exists only where deliveries do: these have no number.
+            bars.unknown.setdefault(year, {})[slug] = row.get("transfers") or 1
             continue
         bars.values.setdefault(year, {})[slug] = value
     return bars

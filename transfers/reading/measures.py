@@ -8,6 +8,8 @@ it is offered first, and becomes the default, with no change to the pages.
 
 from dataclasses import dataclass
 
+from .. import selectors
+
 
 @dataclass(frozen=True)
 class Measure:
@@ -48,3 +50,14 @@ def choose(requested, rows, *, by_delivery_year=False):
         if measure.key == requested:
             return measure, offered
     return offered[0], offered
+
+
+def computed(*keys):
+    """Of these measures, those the summary computes (ask for no more: each costs)."""
+    return tuple(key for key in keys if key in selectors.SUMMARY_MEASURES)
+
+
+# What a chart by year draws: the first the summary has. What tables of parties and
+# systems show: every measure and the count of deal lines.
+YEAR_CHART = computed("tiv_delivered", "quantity_delivered")
+TABLES = computed(*(m.key for m in MEASURES))

@@ -30,7 +30,7 @@ from ..api import views as api_views
 from ..api.filters import ActorSearchFilter, ClaimFilterSet, StrictOrderingFilter
 from ..api.mixins import StrictParametersMixin
 from ..models import Actor, Contract, Delivery, Source, Transfer, WeaponSystem
-from . import figures
+from . import figures, measures
 
 PAGE_PARAMETERS = ("limit", "offset", "ordering")
 
@@ -172,14 +172,19 @@ class Register:
 
     # --- aggregates ---
 
-    def summary(self, group_by):
-        """selectors.transfer_summary of these rows, as /api/transfers/summary/ computes it."""
-        key = f"summary:{','.join(group_by)}:" + "&".join(f"{n}={v}" for n, v in sorted(self.given()))
+    def summary(self, group_by, *, measures):
+        """selectors.transfer_summary of these rows, as /api/transfers/summary/ computes it,
+        of these measures only."""
+        key = f"summary:{','.join(group_by)}:{','.join(sorted(measures))}:" + "&".join(
+            f"{n}={v}" for n, v in sorted(self.given())
+        )
 
         def compute():
             transfers = self.filtered(selectors.transfer_register_base(), ordered=False)
-            contracts = self.api.summary_contracts(self.request)
-            return selectors.transfer_summary(transfers=transfers, group_by=group_by, contracts=contracts)
+            contracts = self.api.summary_contracts(self.request) if "values" in measures else None
+            return selectors.transfer_summary(
+                transfers=transfers, group_by=group_by, contracts=contracts, measures=measures
+            )
 
         return cached(key, compute)
 
@@ -263,9 +268,9 @@ def actor_role(actor, role):
     register = Register(query({role: actor.code}))
     return {
         "register": register,
-        "years": register.summary(["delivery_year", "category"]),
-        "partners": register.summary([ROLES[role]]),
-        "systems": register.summary(["system"]),
+        "years": register.summary(["delivery_year", "category"], measures=measures.YEAR_CHART),
+        "partners": register.summary([ROLES[role]], measures=measures.TABLES),
+        "systems": register.summary(["system"], measures=measures.TABLES),
     }
 
 

@@ -188,7 +188,7 @@ class RegisterView(Page):
         next_url = link("/", [*page_pairs, ("offset", offset + limit)]) if offset + limit < count else ""
         summary_url = link("/api/transfers/summary/", [("group_by", "delivery_year,category"), *given])
         chart = year_chart(
-            register.summary(["delivery_year", "category"]),
+            register.summary(["delivery_year", "category"], measures=measures.YEAR_CHART),
             title="What the filter selects, per year of delivery",
             chart_id="register-chart",
         )
@@ -365,7 +365,7 @@ class FlowsView(Page):
             register.add_errors(errors)
             context["form"] = FlowsForm(register, measures=offered, tops=TOPS, defaults={})
             return self.page(context, status=400)
-        rows = register.summary(["supplier", "recipient"])
+        rows = register.summary(["supplier", "recipient"], measures=measures.TABLES)
         measure, offered = measures.choose(request.query_params.get("measure"), rows)
         top = int(request.query_params.get("top") or 10)
         flows = figures.flows(rows, measure, top, register_params=dict(given))
