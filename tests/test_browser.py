@@ -226,3 +226,38 @@ def admin_at_1400_px(page, errors, url, django_user_model):
     assert page.locator("#content-main .app-axes").is_visible()
     assert page.get_attribute("#user-tools a:has-text('View site')", "href") == "/"
     assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_disputed_deal_and_its_evidence_fit_1400_px(live_server, browser_page, django_user_model):
+    """The seed with the three other reports of the Tor-M1 deal: the deal page shows its
+    evidence per field, the disputed fields highlighted, and a claim's typed assertion is
+    typed in the claim form, all at 1400 px."""
+    page, errors = browser_page
+    try:
+        call_command("loaddata", "seed", "tor-m1-reports", verbosity=0)
+        log_in(page, live_server.url, django_user_model)
+        tor = Contract.objects.get(reference="rus-irn-2005-tor-m1")
+        page.goto(f"{live_server.url}/admin/transfers/contract/{tor.pk}/change/")
+        page.wait_for_selector("#deal-evidence")
+        page.locator("#deal-evidence").scroll_into_view_if_needed()
+        shoot(page, "tor-m1-evidence-admin.png")
+        assert page.evaluate("document.documentElement.scrollWidth") <= WINDOW
+        disputed = page.locator("#deal-evidence tr.evidence-field.disputed")
+        assert disputed.count() == 2
+        value, status = disputed.nth(0).inner_text(), disputed.nth(1).inner_text()
+        assert "USD 700,000,000" in value and "USD 1,000,000,000" in value and "Reuters" in value
+        assert "not completed" in status and "completed" in status and "head of Rosoboronexport" in status
+        # Highlighted: a background of its own, unlike an undisputed row.
+        background = "el => getComputedStyle(el.querySelector('td')).backgroundColor"
+        plain = page.locator("#deal-evidence tr.evidence-field:not(.disputed)").first
+        assert disputed.first.evaluate(background) != plain.evaluate(background)
+        assert page.locator("#deal-evidence").bounding_box()["height"] < 1200
+
+        page.goto(f"{live_server.url}/admin/transfers/claim/add/")
+        page.wait_for_selector("#claim_form")
+        shoot(page, "claim-add-admin.png")
+        assert page.evaluate("document.documentElement.scrollWidth") <= WINDOW
+        assert not errors, errors
+    finally:
+        connections.close_all()

@@ -104,7 +104,7 @@ def test_claim_is_about_exactly_one_record(world, subjects):
 def test_claim_rules(world):
     base = {"source": world["source"], "summary": "s", "contract": world["contract"]}
     assert_rejected(Claim(**base, rank="deprecated"), "A deprecated claim needs a reason.")
-    assert_rejected(Claim(**base, assertion_field="quantity_ordered"), "needs both a field and a value")
+    assert_rejected(Claim(**base, assertion_field="quantity_ordered"), "Give a quantity")
     Claim(**base, rank="deprecated", deprecation_reason="superseded", key="ok").full_clean()
 
 

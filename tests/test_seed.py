@@ -131,12 +131,30 @@ def test_seed_claims(seed):
     anonymous = Claim.objects.get(attribution="anonymous")
     assert anonymous.speaker is None and anonymous.speaker_actor.name == "Russian Ministry of Defence"
 
-    assertions = dict(
-        Claim.objects.filter(attribution="media-report")
-        .exclude(assertion_field="")
-        .values_list("assertion_field", "assertion_value")
+    # Typed: one statement of Russian media with three facts.
+    terms = {
+        claim.assertion_field: claim
+        for claim in Claim.objects.filter(attribution="media-report").exclude(assertion_field="")
+    }
+    assert {field: claim.assertion_display for field, claim in terms.items()} == {
+        "quantity_ordered": "29",
+        "value": "USD 700,000,000",
+        "order_date": "2005-12",
+    }
+    assert (terms["quantity_ordered"].assertion_quantity, terms["quantity_ordered"].assertion_qualifier) == (
+        29,
+        "exact",
     )
-    assert assertions == {"quantity_ordered": "29", "value": "700000000 USD", "order_date": "2005-12"}
+    assert (terms["value"].assertion_amount, terms["value"].assertion_currency) == (Decimal("700000000"), "USD")
+    assert (terms["order_date"].assertion_date, terms["order_date"].assertion_date_precision) == (
+        datetime.date(2005, 12, 1),
+        "month",
+    )
+    assert {claim.statement for claim in terms.values()} == {"russian-media-tor-m1-terms"}
+    assert (anonymous.assertion_field, anonymous.assertion_status) == ("status", "delivering")
+    assert (ivanov.assertion_field, ivanov.assertion_status) == ("status", "delivered")
+    # The seed alone is one account of the deal: nothing in it is disputed.
+    assert not Contract.objects.filter(disputed=True).exists()
 
     by_speaker = {c.speaker.name: c for c in Claim.objects.filter(speaker__isnull=False).exclude(pk=ivanov.pk)}
     assert by_speaker["Tom Casey"].stance == "criticises"

@@ -26,7 +26,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .api.csv import csv_safe
 from .api.exceptions import database_refusal
+from .assertions import ACCEPTED
 from .dates import format_partial_date, parse_partial_date, validate_sane_date
+from .evidence import deal_evidence
 from .history import record_version
 from .models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 
@@ -404,18 +406,48 @@ def claim_speaker(claim):
     return "the source itself", ""
 
 
-_MONEY_ASSERTION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+([A-Za-z]{3})\s*$")
-
-
 def claim_assertion(claim):
     """A structured assertion as text: `quantity ordered = 29`, `value = USD 700,000,000`."""
     if not claim.assertion_field:
         return ""
-    value = claim.assertion_value
-    money = _MONEY_ASSERTION.match(value) if claim.assertion_field == Claim.AssertionField.VALUE else None
-    if money:
-        value = format_amount(Decimal(money.group(1)), money.group(2).upper())
-    return f"{claim.get_assertion_field_display()} = {value}"
+    return f"{claim.get_assertion_field_display()} = {claim.assertion_display}"
+
+
+ASSERTION_HELP = (
+    "Fill the inputs of the field's kind, or only “as written” and leave them empty: it is then read. "
+    f"A quantity: {ACCEPTED['quantity']}. A value: {ACCEPTED['value']}. A date: {ACCEPTED['date']}. "
+    f"A status: {ACCEPTED['status']}."
+)
+ASSERTION_FIELDSET = (
+    "Structured assertion",
+    {
+        "fields": [
+            ("assertion_field", "assertion_value"),
+            ("assertion_quantity", "assertion_quantity_max", "assertion_qualifier", "assertion_is_estimate"),
+            ("assertion_currency", "assertion_amount", "assertion_amount_max"),
+            ("assertion_date", "assertion_date_end"),
+            ("assertion_status", "assertion_negated"),
+            "deprecation_reason",
+        ],
+        "description": ASSERTION_HELP,
+    },
+)
+
+
+class AssertionFieldsMixin:
+    """A claim's typed assertion in a form: amounts with separators, a short currency input."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in {"assertion_amount", "assertion_amount_max"}:
+            return db_field.formfield(form_class=AmountField, required=False)
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "assertion_currency":
+            field.widget = forms.TextInput(attrs={"size": 4, "class": "vCurrency", "placeholder": "USD"})
+        elif db_field.name in {"assertion_quantity", "assertion_quantity_max"}:
+            field.widget.attrs.update({"class": "vQuantity"})
+        elif db_field.name == "assertion_value":
+            field.widget.attrs.update({"placeholder": "$1 billion, about 30, 2007-01-16/2007-01-17, not completed"})
+        return field
 
 
 def claim_subject(claim):
@@ -443,16 +475,26 @@ def claim_date(claim):
     return None, ""
 
 
-class ClaimInline(TrackerFieldsMixin, admin.StackedInline):
+class ClaimInline(AssertionFieldsMixin, TrackerFieldsMixin, admin.StackedInline):
     model = Claim
     extra = 0
     show_change_link = True
     classes = ["collapse"]
-    autocomplete_fields = ["source", "speaker", "speaker_actor", "contract", "transfer", "delivery", "system", "actor"]
+    autocomplete_fields = [
+        "source",
+        "speaker",
+        "speaker_actor",
+        "contract",
+        "transfer",
+        "delivery",
+        "system",
+        "actor",
+        "cites",
+    ]
     fieldsets = [
-        (None, {"fields": ["summary", "quote", ("stance", "attribution", "rank")]}),
-        ("Who says it", {"fields": [("speaker", "speaker_actor", "speaker_role"), "stated_date"]}),
-        ("Structured assertion", {"fields": [("assertion_field", "assertion_value"), "deprecation_reason"]}),
+        (None, {"fields": ["summary", "quote", ("stance", "attribution", "rank"), ("statement", "cites")]}),
+        ("Who says it", {"fields": [("speaker", "speaker_actor", "speaker_role"), ("stated_date", "stated_date_end")]}),
+        ASSERTION_FIELDSET,
         ("About", {"fields": [("contract", "transfer", "delivery", "system", "actor")]}),
     ]
 
@@ -530,13 +572,30 @@ class DealFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(BaseAdmin):
+class ClaimAdmin(AssertionFieldsMixin, BaseAdmin):
     # The source first: it is what a researcher scans a list of claims by.
     list_display = ["source_display", "stated", "speaker_display", "stance_display", "summary_display"]
     list_display_links = ["summary_display"]
-    list_filter = ["stance", "attribution", "rank", ("source", admin.RelatedOnlyFieldListFilter), DealFilter]
-    search_fields = ["summary", "quote", "speaker__name", "speaker_role", "source__title", "key"]
-    autocomplete_fields = ["source", "speaker", "speaker_actor", "contract", "transfer", "delivery", "system", "actor"]
+    list_filter = [
+        "stance",
+        "attribution",
+        "rank",
+        "assertion_field",
+        ("source", admin.RelatedOnlyFieldListFilter),
+        DealFilter,
+    ]
+    search_fields = ["summary", "quote", "speaker__name", "speaker_role", "source__title", "key", "statement"]
+    autocomplete_fields = [
+        "source",
+        "speaker",
+        "speaker_actor",
+        "contract",
+        "transfer",
+        "delivery",
+        "system",
+        "actor",
+        "cites",
+    ]
     list_select_related = [
         "source",
         "speaker",
@@ -550,8 +609,9 @@ class ClaimAdmin(BaseAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["source", "summary", "quote", ("stance", "attribution", "rank"), "key"]}),
-        ("Who says it", {"fields": [("speaker", "speaker_actor", "speaker_role"), "stated_date"]}),
-        ("Structured assertion", {"fields": [("assertion_field", "assertion_value"), "deprecation_reason"]}),
+        ("Who says it", {"fields": [("speaker", "speaker_actor", "speaker_role"), ("stated_date", "stated_date_end")]}),
+        ASSERTION_FIELDSET,
+        ("Statement and citation", {"fields": [("statement", "cites")]}),
         (
             "About (exactly one)",
             {"fields": ["contract", "transfer", "delivery", "system", "actor"]},
@@ -772,11 +832,58 @@ def deal_claim_rows(contract):
     return rows, count
 
 
+def deal_evidence_rows(contract):
+    """(rows, disputed): the deal's evidence per field (transfers.evidence) as the deal page's
+    table shows it: the field, the value on record, each claim's value, who, where and when."""
+    evidence = deal_evidence(contract=contract)
+    rows = []
+    for entry in evidence["fields"]:
+        conflicting = {pk for pair in entry["conflicts"] for pk in pair}
+        claims = []
+        for claim in entry["claims"]:
+            who, _ = claim_speaker(claim)
+            claims.append(
+                {
+                    "value": claim.evidence["display"],
+                    "who": who,
+                    "attribution": claim.get_attribution_display(),
+                    "stance": claim.get_stance_display() if claim.stance != Claim.Stance.ASSERTS else "",
+                    "source": source_label(claim.source),
+                    "date": claim.evidence["date"],
+                    "rank": claim.get_rank_display() if claim.rank != Claim.Rank.NORMAL else "",
+                    "follows": claim.pk == entry["follows"],
+                    "conflicting": claim.pk in conflicting,
+                    "change_url": reverse("admin:transfers_claim_change", args=[claim.pk]),
+                }
+            )
+        rows.append(
+            {
+                "field": capfirst(entry["label"]),
+                "record": entry["record"]["label"] if entry["record"]["type"] == "transfer" else "",
+                "current": (entry["current"] or {}).get("display"),
+                "disputed": entry["disputed"],
+                "claims": claims,
+            }
+        )
+    return rows, evidence["disputed"]
+
+
 @admin.register(Contract)
 class ContractAdmin(BaseAdmin):
-    list_display = ["reference", "supplier", "recipient", "ordered", "status", "arms", "value", "transfer_count"]
+    list_display = [
+        "reference",
+        "supplier",
+        "recipient",
+        "ordered",
+        "status",
+        "arms",
+        "value",
+        "transfer_count",
+        "disputed",
+    ]
     list_filter = [
         "status",
+        "disputed",
         "kind",
         CategoryFilter,
         OrderYearFilter,
@@ -829,7 +936,10 @@ class ContractAdmin(BaseAdmin):
         if contract is not None:
             rows, count = deal_claim_rows(contract)
             claims_url = reverse("admin:transfers_claim_changelist")
+            evidence, disputed = deal_evidence_rows(contract)
             extra_context.update(
+                deal_evidence=evidence,
+                deal_disputed=disputed,
                 deal_claims=rows,
                 deal_claim_count=count,
                 deal_claims_url=f"{claims_url}?{DealFilter.parameter_name}={contract.pk}",

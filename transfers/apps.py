@@ -7,4 +7,4 @@ class TransfersConfig(AppConfig):
     verbose_name = "Arms transfers"
 
     def ready(self):
-        from . import cache, signals  # noqa: F401
+        from . import cache, evidence, signals  # noqa: F401

@@ -10,7 +10,13 @@ import io
 import types
 
 from django.db import connection
+from django.dispatch import Signal
 from django.utils import timezone
+
+# Sent with the plain rows before and after bulk_insert writes them (sender: the model), for
+# rules and derived columns that a model's save would otherwise keep (transfers.evidence: claims).
+rows_inserting = Signal()
+rows_inserted = Signal()
 
 
 def _insert_rows(model, columns, rows, *, returning=False):
@@ -83,6 +89,7 @@ def bulk_insert(model, objects, *, reason, history=True):
     """
     if not objects:
         return
+    rows_inserting.send(sender=model, rows=objects)
     pk = model._meta.pk
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     if connection.vendor == "postgresql":
@@ -125,6 +132,7 @@ def bulk_insert(model, objects, *, reason, history=True):
             columns,
             [[getattr(o, f.attname) for f in tracked] + [now, reason, "+", None] for o in objects],
         )
+    rows_inserted.send(sender=model, rows=objects)
 
 
 def tables_analyze(*models):

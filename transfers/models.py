@@ -14,6 +14,18 @@ from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import Upper
 from simple_history.models import HistoricalRecords
 
+from .assertions import COLUMNS as ASSERTION_COLUMNS
+from .assertions import (
+    DATE_FIELDS,
+    NUMBER_FIELDS,
+    QUANTITY_FIELDS,
+    AssertedStatus,
+    AssertionField,
+    Qualifier,
+    assertion_cleaned,
+    assertion_display,
+    date_range_display,
+)
 from .dates import Precision, format_partial_date, sane_date_check, validate_sane_date
 
 CODE_VALIDATOR = RegexValidator(
@@ -253,8 +265,14 @@ class Contract(models.Model):
     # The number of its lines, kept by transfers.cache: lets totals read contracts
     # without checking each one against a million transfers.
     line_count = models.PositiveIntegerField(default=0, editable=False)
+    # Whether claims about the deal, its lines or its deliveries disagree on one of their
+    # fields (transfers.evidence keeps it, on every save of a claim): lists filter on it
+    # without comparing claims row by row.
+    disputed = models.BooleanField(
+        default=False, editable=False, help_text="Claims about the deal disagree on one of its figures."
+    )
 
-    CACHED_FIELDS = ("line_count",)
+    CACHED_FIELDS = ("line_count", "disputed")
 
     objects = NaturalKeyManager("reference")
     history = HistoricalRecords(excluded_fields=list(CACHED_FIELDS))
@@ -265,6 +283,8 @@ class Contract(models.Model):
             models.Index(fields=["supplier", "recipient", "order_date"], name="contract_parties_date"),
             models.Index(fields=["recipient", "order_date"], name="contract_recipient_date"),
             models.Index(fields=["order_date", "id"], name="contract_order_date"),
+            # The disputed deals are few: `disputed=true` reads them from this index.
+            models.Index(fields=["id"], name="contract_disputed", condition=Q(disputed=True)),
         ]
         constraints = [
             models.CheckConstraint(
@@ -726,14 +746,10 @@ class Claim(models.Model):
         NORMAL = "normal", "normal"
         DEPRECATED = "deprecated", "deprecated"
 
-    class AssertionField(models.TextChoices):
-        QUANTITY_ORDERED = "quantity_ordered", "quantity ordered"
-        QUANTITY_DELIVERED = "quantity_delivered", "quantity delivered"
-        VALUE = "value", "value"
-        ORDER_DATE = "order_date", "order date"
-        DELIVERY_DATE = "delivery_date", "delivery date"
-        STATUS = "status", "status"
-        OTHER = "other", "other"
+    # The vocabularies of typed assertions (transfers.assertions).
+    AssertionField = AssertionField
+    Qualifier = Qualifier
+    AssertedStatus = AssertedStatus
 
     key = models.SlugField(max_length=100, unique=True, default=new_key)
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claims")
@@ -770,12 +786,86 @@ class Claim(models.Model):
     speaker_role = models.CharField(max_length=200, blank=True, help_text="Role as stated, e.g. 'ministry official'.")
     attribution = models.CharField(max_length=14, choices=Attribution.choices, default=Attribution.SOURCE)
     stance = models.CharField(max_length=12, choices=Stance.choices, default=Stance.ASSERTS, db_index=True)
+    # A structured assertion: the field of the deal it is about and its typed value (the
+    # columns of the field's kind; transfers.assertions says which and checks them).
     assertion_field = models.CharField(max_length=20, choices=AssertionField.choices, blank=True)
-    assertion_value = models.CharField(max_length=200, blank=True, help_text="e.g. 29, '700000000 USD', 2005-12.")
+    assertion_quantity = models.PositiveIntegerField(
+        "quantity", null=True, blank=True, help_text="A quantity, or the low end of a range of quantities."
+    )
+    assertion_quantity_max = models.PositiveIntegerField(
+        "up to quantity", null=True, blank=True, help_text="The high end of a range (29-30)."
+    )
+    assertion_amount = models.DecimalField(
+        "amount",
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="An amount, or the low end of a range of amounts.",
+    )
+    assertion_amount_max = models.DecimalField(
+        "up to amount",
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="The high end of a range of amounts.",
+    )
+    assertion_currency = models.CharField(
+        "currency", max_length=3, blank=True, validators=[validate_currency], help_text="ISO 4217, e.g. USD."
+    )
+    assertion_qualifier = models.CharField(
+        "qualifier", max_length=10, choices=Qualifier.choices, blank=True, help_text="Of a quantity or an amount."
+    )
+    assertion_is_estimate = models.BooleanField("estimate", default=False, help_text="The figure is an estimate.")
+    assertion_date = models.DateField("date", null=True, blank=True, validators=[validate_sane_date])
+    assertion_date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
+    assertion_date_end = models.DateField(
+        "to date", null=True, blank=True, validators=[validate_sane_date], help_text="The end of a range of dates."
+    )
+    assertion_date_end_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
+    assertion_status = models.CharField("status", max_length=12, choices=AssertedStatus.choices, blank=True)
+    assertion_negated = models.BooleanField(
+        "not", default=False, help_text="The source says the status does not hold ('not completed')."
+    )
+    assertion_value = models.CharField(
+        "as written",
+        max_length=200,
+        blank=True,
+        help_text=(
+            "The value as the source words it ('$1 billion', 'about 30'); read into the typed value when that "
+            "is left empty. For 'other', the assertion itself."
+        ),
+    )
+    statement = models.SlugField(
+        max_length=100,
+        blank=True,
+        help_text=(
+            "Claims with the same statement key are one statement (one quote, one speaker, one source) "
+            "with several facts, e.g. '$1bn, and not completed'."
+        ),
+    )
+    cites = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cited_by",
+        help_text="The source this one relies on, e.g. the outlet a media report cites.",
+    )
     quote = models.TextField(blank=True, help_text="A short verbatim quote, only where the claim is a quotation.")
     summary = models.TextField(help_text="What the source says, in our own words.")
     stated_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])
     stated_date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
+    stated_date_end = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_sane_date],
+        help_text="When the date stated is a range ('16 or 17 January'): its end.",
+    )
+    stated_date_end_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
     rank = models.CharField(max_length=10, choices=Rank.choices, default=Rank.NORMAL)
     deprecation_reason = models.CharField(max_length=300, blank=True)
 
@@ -788,6 +878,7 @@ class Claim(models.Model):
             # A source's claims in id order (a list page): the SIPRI import's claims come
             # after a million others, and walking the primary key to them took 130 ms.
             models.Index(fields=["source", "id"], name="claim_source_id"),
+            models.Index(fields=["statement"], name="claim_statement", condition=~Q(statement="")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -802,10 +893,91 @@ class Claim(models.Model):
                 name="claim_deprecated_has_reason",
                 violation_error_message="A deprecated claim needs a reason.",
             ),
+            # A typed assertion: the columns of its field's kind, and no others (transfers.assertions).
             models.CheckConstraint(
-                condition=Q(assertion_field="", assertion_value="") | (~Q(assertion_field="") & ~Q(assertion_value="")),
-                name="claim_assertion_complete",
-                violation_error_message="A structured assertion needs both a field and a value.",
+                condition=~Q(assertion_field="")
+                | Q(
+                    assertion_quantity__isnull=True,
+                    assertion_amount__isnull=True,
+                    assertion_date__isnull=True,
+                    assertion_status="",
+                    assertion_value="",
+                ),
+                name="claim_assertion_has_field",
+                violation_error_message="An assertion's value needs the field it is about.",
+            ),
+            models.CheckConstraint(
+                condition=Q(assertion_field__in=QUANTITY_FIELDS, assertion_quantity__isnull=False)
+                | (
+                    ~Q(assertion_field__in=QUANTITY_FIELDS)
+                    & Q(assertion_quantity__isnull=True, assertion_quantity_max__isnull=True)
+                ),
+                name="claim_assertion_quantity",
+                violation_error_message="A quantity assertion needs a quantity; only a quantity assertion takes one.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(assertion_field="value", assertion_amount__isnull=False) & ~Q(assertion_currency=""))
+                | (
+                    ~Q(assertion_field="value")
+                    & Q(assertion_amount__isnull=True, assertion_amount_max__isnull=True, assertion_currency="")
+                ),
+                name="claim_assertion_value",
+                violation_error_message=(
+                    "A value assertion needs an amount and its currency (ISO 4217), and only a value assertion "
+                    "takes them."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(assertion_field__in=DATE_FIELDS, assertion_date__isnull=False)
+                | (
+                    ~Q(assertion_field__in=DATE_FIELDS)
+                    & Q(assertion_date__isnull=True, assertion_date_end__isnull=True)
+                ),
+                name="claim_assertion_date",
+                violation_error_message="A date assertion needs a date, and only a date assertion takes one.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(assertion_field="status") & ~Q(assertion_status=""))
+                | (~Q(assertion_field="status") & Q(assertion_status="", assertion_negated=False)),
+                name="claim_assertion_status",
+                violation_error_message="A status assertion needs a status, and only a status can be negated.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(assertion_field__in=NUMBER_FIELDS) & ~Q(assertion_qualifier=""))
+                | (~Q(assertion_field__in=NUMBER_FIELDS) & Q(assertion_qualifier="", assertion_is_estimate=False)),
+                name="claim_assertion_qualifier",
+                violation_error_message="Quantities and amounts take a qualifier and an estimate flag; nothing else.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(assertion_quantity_max__isnull=True) | Q(assertion_quantity_max__gt=F("assertion_quantity"))
+                )
+                & (Q(assertion_amount_max__isnull=True) | Q(assertion_amount_max__gt=F("assertion_amount")))
+                & (Q(assertion_date_end__isnull=True) | Q(assertion_date_end__gt=F("assertion_date")))
+                & (Q(assertion_amount__isnull=True) | Q(assertion_amount__gte=0)),
+                name="claim_assertion_range",
+                violation_error_message="A range ends above where it starts, and amounts are not negative.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(assertion_field="other") | ~Q(assertion_value=""),
+                name="claim_assertion_other_has_text",
+                violation_error_message="An 'other' assertion is its text: write it.",
+            ),
+            models.CheckConstraint(
+                condition=sane_date_check("assertion_date") & sane_date_check("assertion_date_end"),
+                name="claim_assertion_dates_sane",
+                violation_error_message="Asserted dates must lie between 1900 and 2100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(stated_date_end__isnull=True)
+                | Q(stated_date__isnull=False, stated_date_end__gt=F("stated_date")),
+                name="claim_stated_range",
+                violation_error_message="The end of the date stated comes after its start.",
+            ),
+            models.CheckConstraint(
+                condition=Q(cites__isnull=True) | ~Q(cites=F("source")),
+                name="claim_cites_another_source",
+                violation_error_message="A claim cites another source than its own.",
             ),
             models.CheckConstraint(
                 condition=sane_date_check("stated_date"),
@@ -829,6 +1001,65 @@ class Claim(models.Model):
         "transfers.person",
     ]
 
+    def clean(self):
+        errors = self._assertion_made_whole()
+        if self.cites_id is not None and self.cites_id == self.source_id:
+            errors["cites"] = "A claim cites another source than its own (leave it empty)."
+        if self.stated_date_end is not None:
+            if self.stated_date is None:
+                errors["stated_date_end"] = "Give the start of the range first (date stated)."
+            elif self.stated_date_end <= self.stated_date:
+                errors["stated_date_end"] = "The end of the range comes after its start."
+        errors.update(self._statement_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        # A claim created in code (a script, a test) may give its value as text only, as
+        # fixtures and forms may: it is read here, as clean() reads it.
+        if self.assertion_field and self.assertion_value and not kwargs.get("update_fields"):
+            errors = self._assertion_made_whole()
+            if errors:
+                raise ValidationError(errors)
+        super().save(*args, **kwargs)
+
+    def _assertion_made_whole(self):
+        """Read the assertion's text into its typed value if none is given, normalise it;
+        {column: message} for what is wrong with it."""
+        values, errors = assertion_cleaned(values={column: getattr(self, column) for column in ASSERTION_COLUMNS})
+        for column, value in values.items():
+            setattr(self, column, value)
+        return errors
+
+    # What the claims of one statement share (a quote, if given, is the same too).
+    STATEMENT_SHARED = ("source_id", "speaker_id", "speaker_actor_id", "attribution", "stated_date")
+
+    def _statement_errors(self):
+        if not self.statement:
+            return {}
+        shared = [*self.STATEMENT_SHARED, "quote"]
+        other = (
+            Claim._default_manager.filter(statement=self.statement)
+            .exclude(pk=self.pk)
+            .values(*shared, "source__key")
+            .first()
+        )
+        if other is None:
+            return {}
+        differs = [name for name in self.STATEMENT_SHARED if other[name] != getattr(self, name)]
+        if self.quote and other["quote"] and self.quote != other["quote"]:
+            differs.append("quote")
+        if not differs:
+            return {}
+        names = ", ".join(name.removesuffix("_id").replace("_", " ") for name in differs)
+        return {
+            "statement": (
+                f"Statement '{self.statement}' (in source '{other['source__key']}') has another {names}: the claims "
+                "of one statement share its source, speaker, attribution, date and quote. Use another key for "
+                "another statement."
+            )
+        }
+
     @property
     def subject(self):
         for field in CLAIM_SUBJECTS:
@@ -843,4 +1074,14 @@ class Claim(models.Model):
 
     @property
     def stated_date_display(self):
-        return format_partial_date(self.stated_date, self.stated_date_precision)
+        """`2007-01-16`, or a range: `2007-01-16/2007-01-17`."""
+        if self.stated_date is None:
+            return None
+        return date_range_display(
+            self.stated_date, self.stated_date_precision, self.stated_date_end, self.stated_date_end_precision
+        )
+
+    @property
+    def assertion_display(self):
+        """The typed value as read: `about 30`, `USD 1,000,000,000`, `not completed`."""
+        return assertion_display(self)

@@ -167,3 +167,61 @@ class PartialDateFieldExtension(OpenApiSerializerFieldExtension):
         if self.target.allow_null:
             schema["nullable"] = True
         return schema
+
+
+class AssertionPartMixin:
+    """A part of a claim's typed assertion (api.serializers.AssertionSerializer): shown for
+    the assertion fields it applies to, null for the others (a quantity has no currency).
+
+    In value tuples (api.rows) it is read from two columns, its own and the assertion's
+    field, so that a list row shows exactly what the detail shows.
+    """
+
+    def __init__(self, *, applies_to=None, **kwargs):
+        self.applies_to = applies_to
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    @property
+    def value_sources(self):
+        return [self.source, "assertion_field"]
+
+    def from_values(self, value, field):
+        if not field or (self.applies_to is not None and field not in self.applies_to) or value is None:
+            return None
+        return self.to_representation(value)
+
+
+class AssertionChoiceField(AssertionPartMixin, serializers.ChoiceField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class AssertionIntegerField(AssertionPartMixin, serializers.IntegerField):
+    def to_internal_value(self, data):
+        # A quantity is a JSON number (or digits), never a boolean.
+        if isinstance(data, bool) or isinstance(data, float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AssertionDecimalField(AssertionPartMixin, serializers.DecimalField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AssertionTextField(AssertionPartMixin, StrictCharField):
+    pass
+
+
+class AssertionBooleanField(AssertionPartMixin, serializers.BooleanField):
+    def to_internal_value(self, data):
+        # true or false, as JSON says it; "yes" or 1 for a negation is a mistake, not a flag.
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data

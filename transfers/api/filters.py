@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
+from ..assertions import QUANTITY_FIELDS, AssertionField, currency_is_known
 from ..models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 from ..selectors import transfer_confirmed_q, transfer_has_claims_q
 from .fields import is_id
@@ -210,6 +211,85 @@ class ConfirmedFilter(StrictBooleanFilter):
         return qs.filter(transfer_confirmed_q()) if value else qs.exclude(transfer_confirmed_q())
 
 
+class DisputedFilter(StrictBooleanFilter):
+    """true: claims about the deal disagree on one of its figures (Contract.disputed, kept
+    by transfers.evidence); false: they do not. `contract`: the path to the deal's id."""
+
+    def __init__(self, *args, contract=None, **kwargs):
+        self.contract = contract
+        kwargs.setdefault(
+            "help_text",
+            "true: claims about the deal disagree on one of its figures (see the evidence endpoint); false: not.",
+        )
+        super().__init__(*args, **kwargs)
+
+    def method_filter(self, qs, value):
+        if self.contract is None:
+            return qs.filter(disputed=value)
+        # The disputed deals are few (a partial index holds them): their ids, not a join.
+        condition = Q(**{f"{self.contract}__in": Contract.objects.filter(disputed=True).values("pk")})
+        return qs.filter(condition) if value else qs.exclude(condition)
+
+
+class CurrencyListField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        codes = [code.upper() for code in _split(value)]
+        unknown = [code for code in codes if not currency_is_known(code)]
+        if unknown or not codes:
+            raise forms.ValidationError(
+                "Not an ISO 4217 currency code: %(codes)s.", code="invalid", params={"codes": ", ".join(unknown)}
+            )
+        return codes
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CurrencyFilter(filters.Filter):
+    field_class = CurrencyListField
+
+    def filter(self, qs, value):
+        return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
+
+
+class AssertedFigureFilter(filters.NumberFilter):
+    """A bound on the figure a claim asserts (a value or a quantity), as stated: a range
+    overlaps the bounds; qualifiers do not widen it. Only claims with such a figure match."""
+
+    def __init__(self, *args, kind, bound, **kwargs):
+        self.kind, self.bound = kind, bound
+        noun = "amount" if kind == "value" else "quantity"
+        if kind == "value":
+            kwargs.update(max_digits=18, decimal_places=2, min_value=0)
+        else:
+            kwargs.update(min_value=0, max_value=2**31 - 1)
+        kwargs.setdefault(
+            "help_text",
+            f"Claims asserting a {noun} (or a range reaching) {'at least' if bound == 'min' else 'at most'} this.",
+        )
+        super().__init__(*args, **kwargs)
+        _document(self, "number" if kind == "value" else "integer", minimum=0)
+
+    @property
+    def field_class(self):
+        return forms.DecimalField if self.kind == "value" else forms.IntegerField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        low, high = ("assertion_amount", "assertion_amount_max")
+        fields = Q(assertion_field=AssertionField.VALUE)
+        if self.kind == "quantity":
+            low, high = ("assertion_quantity", "assertion_quantity_max")
+            fields = Q(assertion_field__in=QUANTITY_FIELDS)
+        if self.bound == "min":
+            reaches = Q(**{f"{high}__gte": value}) | Q(**{f"{high}__isnull": True, f"{low}__gte": value})
+        else:
+            reaches = Q(**{f"{low}__lte": value})
+        return qs.filter(fields & reaches)
+
+
 def _delivery_between(first, last, transfer_ref="pk"):
     deliveries = Delivery.objects.filter(transfer=OuterRef(transfer_ref))
     if first is not None:
@@ -331,10 +411,11 @@ class ContractFilterSet(BaseFilterSet):
     system = RecordListFilter(
         field_name="system", model=WeaponSystem, lookup="slug", method="filter_system", help_text="System slug(s)."
     )
+    disputed = DisputedFilter()
 
     class Meta:
         model = Contract
-        fields = ["supplier", "recipient", "status", "kind", "ordered_from", "ordered_to", "system"]
+        fields = ["supplier", "recipient", "status", "kind", "ordered_from", "ordered_to", "system", "disputed"]
 
     def filter_system(self, qs, name, value):
         return qs.filter(Exists(Transfer.objects.filter(contract=OuterRef("pk"), system_id__in=value)))
@@ -366,6 +447,7 @@ class TransferFilterSet(BaseFilterSet):
         method="filter_source",
         help_text="Source key(s) or ids: transfers supported by a claim of that source.",
     )
+    disputed = DisputedFilter(contract="contract_id")
 
     class Meta:
         model = Transfer
@@ -383,6 +465,7 @@ class TransferFilterSet(BaseFilterSet):
             "delivered_to",
             "confirmed",
             "source",
+            "disputed",
         ]
 
     def filter_noop(self, qs, name, value):
@@ -469,6 +552,18 @@ class ClaimFilterSet(BaseFilterSet):
     rank = ChoiceListFilter(field_name="rank", choices=Claim.Rank.choices)
     stated_from = YearFilter(field_name="stated_date", bound="from")
     stated_to = YearFilter(field_name="stated_date", bound="to")
+    assertion_field = ChoiceListFilter(field_name="assertion_field", choices=AssertionField.choices)
+    value_min = AssertedFigureFilter(kind="value", bound="min")
+    value_max = AssertedFigureFilter(kind="value", bound="max")
+    currency = CurrencyFilter(
+        field_name="assertion_currency", help_text="ISO 4217 code(s), comma-separated: claims asserting a value in it."
+    )
+    quantity_min = AssertedFigureFilter(kind="quantity", bound="min")
+    quantity_max = AssertedFigureFilter(kind="quantity", bound="max")
+    statement = filters.CharFilter(field_name="statement", help_text="A statement key: the claims of one statement.")
+    cites = RecordListFilter(
+        field_name="cites_id", model=Source, lookup="key", help_text="Claims citing these sources."
+    )
 
     class Meta:
         model = Claim
@@ -485,6 +580,14 @@ class ClaimFilterSet(BaseFilterSet):
             "rank",
             "stated_from",
             "stated_to",
+            "assertion_field",
+            "value_min",
+            "value_max",
+            "currency",
+            "quantity_min",
+            "quantity_max",
+            "statement",
+            "cites",
         ]
 
 

@@ -74,10 +74,15 @@ class _Nesting:
     def _represent(cls, row, plan):
         out = {}
         for key, index, sub in plan:
-            if sub is not None:
-                out[key] = None if index is not None and row[index] is None else cls._represent(row, sub)
-            else:
+            if sub is None:
                 out[key] = row[index]
+            elif index is not None:
+                out[key] = None if row[index] is None else cls._represent(row, sub)
+            else:
+                # An object of the record's own columns (no id, e.g. a claim's assertion)
+                # is null when every value of it is.
+                value = cls._represent(row, sub)
+                out[key] = None if all(item is None for item in value.values()) else value
         return out
 
 
@@ -115,10 +120,16 @@ def _value_leaves(serializer, model, path, annotations, computed):
             related = _walk(model, attrs)
             if related is None:
                 return None
-            nested = _value_leaves(child, related, f"{path}{'__'.join(attrs)}__", set(), {})
+            # source="*": an object of the record's own columns.
+            prefix = f"{path}{'__'.join(attrs)}__" if attrs else path
+            nested = _value_leaves(child, related, prefix, set(), {})
             if nested is None:
                 return None
             leaves += [(f"{name}.{column}", *rest) for column, *rest in nested]
+            continue
+        if getattr(field, "value_sources", None):
+            # A field made from several columns of the record (api.fields.AssertionPartMixin).
+            leaves.append((name, [path + source for source in field.value_sources], field.from_values, None))
             continue
         if isinstance(field, PartialDateField):
             paths = [path + field.date_field, path + field.precision_field]

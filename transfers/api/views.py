@@ -12,7 +12,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .. import selectors
+from .. import evidence, selectors
 from ..models import CLAIM_SUBJECTS, Contract, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
@@ -126,6 +126,17 @@ class ContractViewSet(TrackerViewSet):
         contract = self.get_object()
         return Response(s.TimelineEventSerializer(selectors.contract_timeline(contract=contract), many=True).data)
 
+    @extend_schema(responses=s.EvidenceSerializer, filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def evidence(self, request, *args, **kwargs):
+        """The deal's evidence, field by field (value, order date, status; each line's quantities
+        ordered and delivered and delivery dates): the current value, every claim about it (typed
+        value, stance, speaker, attribution, source, date, rank), whether they disagree after
+        normalising units and ranges (USD 700m and $1bn do; 29 and about 30 do not: about is
+        ±10%), and the claim the value follows. A fixed number of queries, whatever the claims."""
+        contract = self.get_object()
+        return Response(s.EvidenceSerializer(evidence.deal_evidence(contract=contract)).data)
+
 
 GROUP_BY = OpenApiParameter(
     "group_by",
@@ -165,6 +176,15 @@ class TransferViewSet(TrackerViewSet):
     def get_queryset(self):
         return selectors.transfer_list()
 
+    @extend_schema(responses=s.EvidenceSerializer, filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def evidence(self, request, *args, **kwargs):
+        """The line's evidence and its deal's, field by field: see /api/contracts/{id}/evidence/."""
+        transfer = self.get_object()
+        return Response(
+            s.EvidenceSerializer(evidence.deal_evidence(contract=transfer.contract, transfer=transfer)).data
+        )
+
     @extend_schema(parameters=[GROUP_BY], responses=s.SummaryRowSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)
     def summary(self, request, *args, **kwargs):
@@ -189,7 +209,7 @@ class TransferViewSet(TrackerViewSet):
         return Response(data)
 
     # Transfer filters that are the contract's own, with the same names and meaning on contracts.
-    CONTRACT_LEVEL_FILTERS = {"supplier", "recipient", "status", "ordered_from", "ordered_to"}
+    CONTRACT_LEVEL_FILTERS = {"supplier", "recipient", "status", "ordered_from", "ordered_to", "disputed"}
 
     def summary_contracts(self, request):
         """The contracts of exactly the filtered transfers, when every filter given is the

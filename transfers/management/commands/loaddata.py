@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.core.management.commands import loaddata
 from django.db.models import CheckConstraint
 
+from transfers.evidence import contract_disputed_deferred
 from transfers.history import history_record_raw_save
 from transfers.signals import raw_history_suspended
 
@@ -59,7 +60,9 @@ class Command(loaddata.Command):
         self.loaded = []
         token = raw_history_suspended.set(True)
         try:
-            super().loaddata(fixture_labels)
+            # Each deal's disputed flag is compared once, after all its claims are in.
+            with contract_disputed_deferred():
+                super().loaddata(fixture_labels)
         finally:
             raw_history_suspended.reset(token)
         self._record_history()
