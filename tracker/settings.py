@@ -314,6 +314,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A claim's asserted status and field: their own vocabularies (transfers.assertions),
+    # beside the contract's status (named as before they came).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "transfers.models.Contract.Status",
+        "AssertedStatusEnum": "transfers.assertions.AssertedStatus",
+        "AssertionFieldEnum": "transfers.assertions.AssertionField",
+    },
 }
 
 LOGGING = {
