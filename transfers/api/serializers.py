@@ -72,6 +72,8 @@ class ContractBriefSerializer(serializers.ModelSerializer):
             "status",
             "order_date",
             "order_date_precision",
+            # SIPRI's "?" on the year of order: shown wherever the date is.
+            "order_date_is_estimate",
             "value_amount",
             "value_currency",
             "value_is_estimate",
