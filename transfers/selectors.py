@@ -294,11 +294,9 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
         # The filtered transfers joined to their deliveries (not deliveries of transfers
         # IN (the filtered ones): a semi-join PostgreSQL hashed a million ids for).
         # Transfers without deliveries come out with no year and are dropped below.
-        rows_qs = transfers
         columns = _group_columns(group_by)
         aggregates = {"transfers": Count("pk", distinct=True), "quantity_delivered": Sum("deliveries__quantity")}
     else:
-        rows_qs = transfers
         columns = _group_columns(group_by, order_dates=order_dates)
         aggregates = {
             "transfers": Count("pk"),
@@ -309,7 +307,7 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
     aggregates = {name: value for name, value in aggregates.items() if name in wanted} or {"_rows": Count("pk")}
     aliases = list(columns)
     grouped = _fold_order_dates(
-        rows_qs.values(**columns).annotate(**aggregates).order_by(), aliases, list(aggregates), fold=order_dates
+        transfers.values(**columns).annotate(**aggregates).order_by(), aliases, list(aggregates), fold=order_dates
     )
     if "delivery_year" in group_by:
         grouped = [row for row in grouped if row["g_delivery_year"] is not None]
@@ -338,7 +336,7 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
         # contracts with a value take part.
         value = "contract_value_"
         pairs = (
-            rows_qs.filter(**{f"{value}amount__isnull": False})
+            transfers.filter(**{f"{value}amount__isnull": False})
             .values(**columns, cid=F("contract_id"), currency=F(f"{value}currency"), amount=F(f"{value}amount"))
             .distinct()
             .order_by()
