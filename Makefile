@@ -28,9 +28,10 @@ setup-dev: $(VENV)/.installed-dev .env
 migrate: setup
 	$(PY) manage.py migrate --noinput
 
-# The seed goes into an empty database only: a restart never puts it back over edits.
+# The seed goes into an empty database only: a restart never puts it back over edits. With it,
+# the Tor-M1 deal's other reports (fixtures/tor-m1-reports.json): a disputed deal to look at.
 seed: migrate
-	$(PY) manage.py loaddata --if-empty seed
+	$(PY) manage.py loaddata --if-empty seed tor-m1-reports
 	$(PY) manage.py load_countries
 	$(PY) manage.py ensure_admin
 

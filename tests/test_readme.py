@@ -127,7 +127,7 @@ def test_a_new_users_commands_work_as_written(tmp_path):
     make_seed = re.findall(r"^\t\$\(PY\) (manage\.py .*)$", (ROOT / "Makefile").read_text(), flags=re.M)
     assert make_seed[:4] == [
         "manage.py migrate --noinput",
-        "manage.py loaddata --if-empty seed",
+        "manage.py loaddata --if-empty seed tor-m1-reports",
         "manage.py load_countries",
         "manage.py ensure_admin",
     ]
