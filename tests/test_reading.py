@@ -405,6 +405,23 @@ def test_conflicting_values_are_side_by_side_with_who_said_each(client, seed):
 
 
 @pytest.mark.django_db
+def test_the_tor_m1_deals_disputed_figures_follow_the_evidence_service(client, seed):
+    from django.core.management import call_command
+
+    call_command("loaddata", "tor-m1-reports", verbosity=0)
+    evidence = client.get(f"/api/contracts/{TOR}/evidence/").json()
+    text = page(client, f"/deals/{TOR}/")
+    shown = set(re.findall(r'<div class="evidence disputed" data-field="([a-z_]+)"', text))
+    assert shown == {entry["field"] for entry in evidence["fields"] if entry["disputed"]} == {"value", "status"}
+    block = re.search(r'data-field="value">.*?(?=<div class="evidence[ a-z]*" data-field)', text, re.S).group()
+    assert [v.strip() for v in re.findall(r'<p class="value">([^<]+)', block)] == [
+        "USD 700,000,000",
+        "USD 1,000,000,000",
+    ]
+    assert "defence ministry source" in block and "The record follows this claim." in block
+
+
+@pytest.mark.django_db
 def test_a_non_arms_deal_says_it_is_kept_out_of_totals(client, seed):
     text = page(client, "/deals/rus-irn-bushehr-npp/")
     assert "Not an arms transfer" in text

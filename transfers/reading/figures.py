@@ -1,12 +1,10 @@
 """The pages' figures from the summary's rows: series per year, top-N tables with shares,
 supplier -> recipient flows. Pure Python over rows already read; no queries."""
 
-import re
 from collections import defaultdict
-from decimal import Decimal
 from urllib.parse import urlencode
 
-from ..models import Category, Claim
+from ..models import Category
 from .charts import Node, Series, YearBars, share_bar
 
 CATEGORY_LABELS = dict(Category.choices)
@@ -181,106 +179,46 @@ def flows(rows, measure, n, *, register_params):
     }
 
 
-# --- Evidence, until the evidence service lands ---------------------------------------------------------
+# --- Evidence -------------------------------------------------------------------------------------------
 
 
-def _plain(value):
-    """A figure as claims write it: 29, 700000000 USD, 2005-12."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return str(int(value))
-    return str(value)
-
-
-def readable(value):
-    """A value as written, its long numbers with thousands separators: 700,000,000 USD."""
-    return re.sub(r"\d{5,}", lambda m: f"{int(m.group()):,}", str(value))
-
-
-def _normal(value):
-    return " ".join(str(value).replace(",", "").split()).casefold()
-
-
-def record_values(contract, lines, deliveries):
-    """{(field, subject): the record's current value} for the fields claims assert."""
-    value = None
-    if contract.value_amount is not None:
-        value = f"{_plain(contract.value_amount)} {contract.value_currency}"
-    values = {
-        ("value", ("contract", contract.pk)): value,
-        ("order_date", ("contract", contract.pk)): contract.order_date_display,
-        ("status", ("contract", contract.pk)): contract.status,
-    }
-    for line in lines:
-        subject = ("transfer", line.pk)
-        values[("quantity_ordered", subject)] = _plain(line.quantity_ordered)
-        values[("quantity_delivered", subject)] = _plain(line.delivered_total)
-        # What a line's claim about the deal's status, value or date is checked against.
-        values[("status", subject)] = contract.status
-        values[("order_date", subject)] = contract.order_date_display
-        values[("value", subject)] = value
-    for delivery in deliveries:
-        subject = ("delivery", delivery.pk)
-        values[("quantity_delivered", subject)] = _plain(delivery.quantity)
-        values[("delivery_date", subject)] = delivery.date_display
-    return values
-
-
-def claims_by_field(contract, lines, deliveries, claims):
-    """The claims that assert a value (quantity_ordered = 29), grouped by field and
-    record, each distinct value a column with the claims behind it, the record's
-    current value marked. A field is disputed when its claims disagree with each other
-    or with the record, or one denies.
-
-    A stand-in for the evidence service (typed, normalised values): values here are
-    compared as written, ignoring case, spaces and thousands separators."""
-    labels = dict(Claim.AssertionField.choices)
-    current = record_values(contract, lines, deliveries)
-    line_of = {line.pk: line for line in lines}
-    delivery_of = {delivery.pk: delivery for delivery in deliveries}
-    fields = {}
-    for claim in claims:
-        if not claim.assertion_field:
+def evidence_columns(report):
+    """transfers.evidence's report of a deal -> the fields that claims speak to, each with
+    its values side by side: one column per value as claims state it (`29`, `about 30`),
+    with the claims that state it; the record's current value marked (a column of its own
+    when no claim states it as it is); whether the field is disputed and which claims
+    conflict (the service's tolerance rule decides, not this page)."""
+    fields = []
+    for entry in report["fields"]:
+        if not entry["claims"]:
             continue
-        if claim.contract_id:
-            subject, about = ("contract", claim.contract_id), "the deal"
-        elif claim.transfer_id:
-            line = line_of.get(claim.transfer_id)
-            subject = ("transfer", claim.transfer_id)
-            about = f"line {line.line}: {line.system.designation}" if line else "a line"
-        else:
-            delivery = delivery_of.get(claim.delivery_id)
-            subject = ("delivery", claim.delivery_id)
-            about = f"delivery of {delivery.date_display}" if delivery else "a delivery"
-        key = (claim.assertion_field, subject)
-        field = fields.setdefault(
-            key,
-            {
-                "field": claim.assertion_field,
-                "label": labels.get(claim.assertion_field, claim.assertion_field),
-                "about": about,
-                "record": current.get(key),
-                "values": {},
-                "denied": False,
-            },
-        )
-        value = claim.assertion_value
-        column = field["values"].setdefault(_normal(value), {"value": readable(value), "claims": []})
-        column["claims"].append(claim)
-        field["denied"] |= claim.stance == Claim.Stance.DENIES
-    out = []
-    for field in fields.values():
-        record = field["record"]
-        columns = list(field["values"].values())
-        if record is not None and _normal(record) not in field["values"]:
-            columns.append({"value": readable(record), "claims": []})
-        for column in columns:
-            column["on_record"] = record is not None and _normal(column["value"]) == _normal(record)
+        current = entry["current"]["display"] if entry["current"] else None
+        conflicting = {pk for pair in entry["conflicts"] for pk in pair}
+        columns = {}
+        for claim in entry["claims"]:
+            shown = claim.evidence["display"] or claim.assertion_value
+            column = columns.setdefault(
+                " ".join(shown.split()).casefold(),
+                {"value": shown, "claims": [], "on_record": False, "conflicts": False},
+            )
+            column["claims"].append(claim)
+            column["on_record"] |= current is not None and shown == current
+            column["conflicts"] |= claim.pk in conflicting
+            claim.follows = claim.pk == entry["follows"]
+            claim.conflicts = claim.pk in conflicting
+        columns = list(columns.values())
+        if current is not None and not any(column["on_record"] for column in columns):
+            columns.append({"value": current, "claims": [], "on_record": True, "conflicts": False})
         columns.sort(key=lambda column: (not column["on_record"], -len(column["claims"])))
-        field["columns"] = columns
-        field["disputed"] = len(columns) > 1 or field["denied"]
-        out.append(field)
-    order = list(labels)
-    out.sort(key=lambda f: (order.index(f["field"]) if f["field"] in order else 99, f["about"]))
-    return out
+        record = entry["record"]
+        fields.append(
+            {
+                "field": entry["field"],
+                "label": entry["label"],
+                "about": "the deal" if record["type"] == "contract" else record["label"],
+                "current": current,
+                "disputed": entry["disputed"],
+                "columns": columns,
+            }
+        )
+    return fields

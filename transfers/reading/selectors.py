@@ -20,15 +20,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models.functions import Upper
 from django.http import QueryDict
-from django.urls import NoReverseMatch, reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
-from .. import selectors
+from .. import evidence, selectors
 from ..api import views as api_views
 from ..api.filters import ActorSearchFilter, ClaimFilterSet, StrictOrderingFilter
 from ..api.mixins import StrictParametersMixin
+from ..assertions import assertion_display
 from ..models import Actor, Contract, Delivery, Source, Transfer, WeaponSystem
 from . import figures, measures
 
@@ -222,33 +222,20 @@ def deal_deliveries(contract):
 def deal_claims(contract):
     """The claims about the deal, its lines and its deliveries, as /api/claims/?contract= lists them."""
     claims = ClaimFilterSet(data={"contract": contract.reference}, queryset=selectors.claim_list()).qs
-    return list(claims.order_by("stated_date", "pk"))
+    claims = list(claims.order_by("stated_date", "pk"))
+    for claim in claims:
+        claim.assertion_shown = assertion_display(claim)  # the typed value as a researcher reads it
+    return claims
 
 
 def deal_timeline(contract):
     return selectors.contract_timeline(contract=contract)
 
 
-def deal_evidence(contract, lines, deliveries, claims):
-    """The evidence for each field of the deal: its value on record and every claim about it.
-
-    HOOK: the evidence service (transfers/evidence.py, behind
-    /api/contracts/{id}/evidence/: typed, normalised assertions, `disputed` per field) is
-    being built. Until it lands, the claims that assert a value are grouped by field
-    here, compared as written (reading.figures.claims_by_field). When it lands, return
-    its per-field evidence from here in the same shape ([{label, about, record,
-    columns: [{value, on_record, claims}], disputed}]) and the page follows.
-    """
-    return figures.claims_by_field(contract, lines, deliveries, claims)
-
-
-def evidence_api_links(contract):
-    """The deal's evidence in the API, once the endpoint exists."""
-    try:
-        url = reverse("contract-evidence", kwargs={"pk": contract.reference})
-    except NoReverseMatch:
-        return []
-    return [("Its evidence per field", url)]
+def deal_evidence(contract):
+    """The deal's evidence per field, as /api/contracts/{id}/evidence/ gives it
+    (transfers.evidence), with its values side by side for the page."""
+    return figures.evidence_columns(evidence.deal_evidence(contract=contract))
 
 
 # --- An actor ---------------------------------------------------------------------------------------

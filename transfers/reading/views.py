@@ -255,7 +255,7 @@ class DealView(Page):
             },
             "timeline": read.deal_timeline(contract),
             "claims": claims,
-            "evidence": read.deal_evidence(contract, lines, deliveries, claims),
+            "evidence": read.deal_evidence(contract),
             "sources": sorted(
                 sources.values(), key=lambda s: (s["source"].published_date is None, s["source"].published_date)
             ),
@@ -265,7 +265,7 @@ class DealView(Page):
                 ("Its timeline", f"{api}timeline/"),
                 ("Its claims", f"/api/claims/?contract={contract.reference}"),
                 ("Its lines in the register", f"/api/transfers/?contract={contract.reference}"),
-                *read.evidence_api_links(contract),
+                ("Its evidence per field", f"{api}evidence/"),
             ],
         }
         return self.page(context)
