@@ -5,25 +5,51 @@ of the row's identifying fields (legacy format). An unchanged row writes
 nothing; a changed row is updated in place; a deal edited by hand since its
 last import is left as it is and reported. Work is written in batches, each in
 its own transaction, so a crash or Ctrl-C never leaves a half-written deal.
+
+Faithful to what SIPRI published: figures that break a rule of hand entry are
+stored as published and flagged (Transfer.published_inconsistency); a weapon
+system is a designation with its category, spelled as SIPRI spells it; and the
+two export formats' copies of one deal become one deal (`matching`): the legacy
+row's figures, the deal id and per-year numbers of the by-delivery-year export.
 """
 
 import datetime
 import hashlib
+import itertools
+import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pycountry
 from django.db import transaction
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from ..bulk import bulk_insert, new_row, tables_analyze
 from ..cache import transfer_cache_refresh, transfer_cache_values
 from ..models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
 from ..services import country_display_name
-from .parser import BY_DELIVERY_YEAR, ImportFileError, RowError, party_slug, sipri_read  # noqa: F401
+from . import matching
+from .matching import DealFacts, Year
+from .parser import (  # noqa: F401
+    BY_DELIVERY_YEAR,
+    DELIVERED_ABOVE_ORDERED,
+    ImportFileError,
+    RowError,
+    party_slug,
+    sipri_read,
+    system_designation,
+)
+from .updates import bulk_update_rows
 
 BATCH_SIZE = 1000
+# Values per IN (...) lookup.
+LOOKUP_CHUNK = 2000
+LEGACY_PREFIX = "sipri-l-"
 
 # SIPRI's own spellings and historical states: name -> (code, our name, kind).
 SIPRI_PARTIES = {
@@ -51,6 +77,8 @@ SIPRI_PARTIES = {
     "Turkiye": ("TUR", None, Actor.Kind.STATE),
     "Turkey": ("TUR", None, Actor.Kind.STATE),
     "UAE": ("ARE", None, Actor.Kind.STATE),
+    # The by-delivery-year export's short name for the legacy register's party.
+    "HoR (Libya)*": ("house-of-representatives-libya", "House of Representatives (Libya)", Actor.Kind.NON_STATE),
     "unknown supplier(s)": ("unknown-supplier", "Unknown supplier(s)", Actor.Kind.UNKNOWN),
     "unknown recipient(s)": ("unknown-recipient", "Unknown recipient(s)", Actor.Kind.UNKNOWN),
 }
@@ -65,6 +93,24 @@ class ImportRejected(Exception):
 
 
 @dataclass
+class MergeReport:
+    """How the deals of one export met their copies from the other export."""
+
+    other: str
+    # Deals of this file that are one deal with their copy from the other export.
+    merged: int = 0
+    # Pairs found by this import, by how they were recognised (matching.LEVELS).
+    matched: Counter = field(default_factory=Counter)
+    # Deals of this file with no copy in the other export, by reason.
+    unmatched: Counter = field(default_factory=Counter)
+    unmatched_examples: list[str] = field(default_factory=list)
+    # For the pairs found: were the per-year numbers applied, or why not.
+    per_year: Counter = field(default_factory=Counter)
+    # Stored deals of the other export still without a copy in this file, by reason.
+    left_over: Counter = field(default_factory=Counter)
+
+
+@dataclass
 class ImportReport:
     path: str
     format: str = ""
@@ -73,9 +119,14 @@ class ImportReport:
     rows: int = 0
     deals: int = 0
     rejected: list[RowError] = field(default_factory=list)
+    # Rows broken over several lines by the export and put back together: (first, last line).
+    rejoined: list[tuple[int, int]] = field(default_factory=list)
+    # Rows imported as published although they break a rule of hand entry: (line, reference, what).
+    flagged: list[tuple[int, str, str]] = field(default_factory=list)
+    merge: MergeReport | None = None
     contracts: dict = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0, "kept": 0})
     transfers: dict = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
-    deliveries: dict = field(default_factory=lambda: {"created": 0, "deleted": 0})
+    deliveries: dict = field(default_factory=lambda: {"created": 0, "updated": 0, "deleted": 0})
     claims_created: int = 0
     actors_created: list[str] = field(default_factory=list)
     systems_created: int = 0
@@ -85,7 +136,7 @@ class ImportReport:
     dry_run: bool = False
 
 
-# --- Parties and systems ------------------------------------------------------------------------
+# --- Parties ----------------------------------------------------------------------------------------
 
 
 def _actor_index():
@@ -155,31 +206,59 @@ def actor_resolve_sipri_parties(*, names, reason, created):
     return resolved
 
 
-def system_resolve_sipri_designations(*, deals, reason):
-    """One WeaponSystem per designation (by slug); returns designation -> system and the number created."""
-    from django.utils.text import slugify
+# --- Weapon systems ---------------------------------------------------------------------------------
 
+
+def _system_key(deal):
+    designation, category = deal.system_key
+    return (designation[:200], category)
+
+
+def _free_slug(designation, category, taken):
+    """The designation's slug; when another system has it, the category, then a number, appended."""
+    base = (slugify(designation) or "unnamed")[:200]
+    if base not in taken:
+        return base
+    for suffix in itertools.chain([category], (f"{category}-{n}" for n in itertools.count(2))):
+        slug = f"{base[: 199 - len(suffix)]}-{suffix}"
+        if slug not in taken:
+            return slug
+    raise AssertionError("unreachable")
+
+
+def system_resolve_sipri(*, deals, reason):
+    """One WeaponSystem per designation and category, as SIPRI writes them: the P-15
+    anti-ship missile and the P-15 air-search radar are two systems, and "Cobra" and
+    "COBRA" keep their spelling. Categories, not descriptions, tell them apart: the two
+    exports describe one weapon in different words ("mobile SAM system", "mobile
+    surface-to-air missile system"), and a system keeps the first description seen.
+
+    Returns ({(designation, category): system}, number created)."""
     wanted = {}
     for deal in deals:
-        slug = (slugify(deal.designation) or "unnamed")[:200]
-        wanted.setdefault(slug, deal)
-    existing = {s.slug: s for s in WeaponSystem.objects.filter(slug__in=list(wanted))}
-    new = [
-        WeaponSystem(
-            slug=slug, designation=deal.designation[:200], category=deal.category, description=deal.description[:300]
-        )
-        for slug, deal in wanted.items()
-        if slug not in existing
-    ]
-    if new:
-        for system in bulk_create_with_history(new, WeaponSystem, batch_size=BATCH_SIZE, default_change_reason=reason):
-            existing[system.slug] = system
-        if any(s.pk is None for s in new):
-            existing.update({s.slug: s for s in WeaponSystem.objects.filter(slug__in=[s.slug for s in new])})
-    by_designation = {}
-    for deal in deals:
-        by_designation[deal.designation] = existing[(slugify(deal.designation) or "unnamed")[:200]]
-    return by_designation, len(new)
+        wanted.setdefault(_system_key(deal), deal)
+    designations = sorted({designation for designation, _ in wanted})
+    existing = {}
+    for start in range(0, len(designations), LOOKUP_CHUNK):
+        chunk = designations[start : start + LOOKUP_CHUNK]
+        for system in WeaponSystem.objects.filter(designation__in=chunk).order_by("pk"):
+            existing.setdefault((system.designation, system.category), system)
+    missing = [key for key in wanted if key not in existing]
+    if not missing:
+        return existing, 0
+    taken = set(WeaponSystem.objects.values_list("slug", flat=True))
+    new = []
+    for designation, category in missing:
+        slug = _free_slug(designation, category, taken)
+        taken.add(slug)
+        description = wanted[(designation, category)].description[:300]
+        new.append(WeaponSystem(slug=slug, designation=designation, category=category, description=description))
+    bulk_create_with_history(new, WeaponSystem, batch_size=BATCH_SIZE, default_change_reason=reason)
+    by_slug = {s.slug: s for s in WeaponSystem.objects.filter(slug__in=[s.slug for s in new])}
+    for system in new:
+        stored = by_slug[system.slug]
+        existing[(stored.designation, stored.category)] = stored
+    return existing, len(new)
 
 
 # --- Desired state of one deal ------------------------------------------------------------------------
@@ -209,8 +288,13 @@ TRANSFER_FIELDS = [
     "tiv_order",
     "tiv_delivered",
     "comments",
+    "published_inconsistency",
 ]
 DELIVERY_FIELDS = ["line", "date", "date_precision", "date_is_estimate", "quantity", "quantity_is_estimate"]
+
+# Fields the import took on after fingerprints were first stored: left out of the
+# fingerprint while at their default, so records imported before still match theirs.
+_FINGERPRINT_LATER = {"published_inconsistency": ""}
 
 
 def _status(deal, export_year):
@@ -228,6 +312,20 @@ def _status(deal, export_year):
     return Contract.Status.DELIVERING
 
 
+def _delivery_values(years):
+    return [
+        {
+            "line": index,
+            "date": datetime.date(d.year, 1, 1),
+            "date_precision": "year",
+            "date_is_estimate": d.year_is_estimate,
+            "quantity": d.quantity,
+            "quantity_is_estimate": d.quantity_is_estimate,
+        }
+        for index, d in enumerate(years, start=1)
+    ]
+
+
 def _desired(deal, *, actors, systems, export_year, legacy):
     contract = {
         "kind": Contract.Kind.ARMS,
@@ -242,7 +340,7 @@ def _desired(deal, *, actors, systems, export_year, legacy):
     }
     transfer = {
         "line": 1,
-        "system_id": systems[deal.designation].pk,
+        "system_id": systems[_system_key(deal)].pk,
         "quantity_ordered": deal.quantity_ordered,
         "quantity_ordered_is_estimate": deal.quantity_ordered_is_estimate,
         "reported_delivered": deal.delivered_total if legacy else None,
@@ -253,24 +351,18 @@ def _desired(deal, *, actors, systems, export_year, legacy):
         "tiv_order": deal.tiv_order,
         "tiv_delivered": deal.tiv_delivered,
         "comments": deal.comments,
+        "published_inconsistency": deal.inconsistency,
     }
-    deliveries = [
-        {
-            "line": index,
-            "date": datetime.date(d.year, 1, 1),
-            "date_precision": "year",
-            "date_is_estimate": d.year_is_estimate,
-            "quantity": d.quantity,
-            "quantity_is_estimate": d.quantity_is_estimate,
-        }
-        for index, d in enumerate(deal.deliveries, start=1)
-    ]
-    return contract, transfer, deliveries
+    return contract, transfer, _delivery_values(deal.deliveries)
 
 
 def _fingerprint(contract, transfer, deliveries):
     def norm(values):
-        return "|".join(f"{k}={'' if v is None else v}" for k, v in sorted(values.items()))
+        return "|".join(
+            f"{k}={'' if v is None else v}"
+            for k, v in sorted(values.items())
+            if k not in _FINGERPRINT_LATER or v != _FINGERPRINT_LATER[k]
+        )
 
     text = "\n".join([norm(contract), norm(transfer), *[norm(d) for d in deliveries]])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -282,6 +374,10 @@ def _current(contract, transfer, deliveries):
     t = {k: getattr(transfer, k) for k in TRANSFER_FIELDS} if transfer is not None else {}
     d = [{k: getattr(delivery, k) for k in DELIVERY_FIELDS} for delivery in deliveries]
     return c, t, d
+
+
+def _stored_years(deliveries):
+    return [Year(d.date.year, d.quantity, d.quantity_is_estimate, d.date_is_estimate) for d in deliveries]
 
 
 def _claim_summary(deal):
@@ -300,7 +396,181 @@ def _claim_summary(deal):
         text += "; nothing delivered yet"
     if deal.tiv_per_unit is not None:
         text += f"; TIV per unit {deal.tiv_per_unit.normalize()}"
+    if deal.inconsistency == DELIVERED_ABOVE_ORDERED:
+        text += "; more delivered than ordered, as published"
     return text + "."
+
+
+# --- Which stored deal each row is: by key, or its copy from the other export ----------------------
+
+
+@dataclass
+class _Plan:
+    # deal reference -> the id of the stored contract it updates (absent: a new contract).
+    contract_ids: dict = field(default_factory=dict)
+    # deal references written onto a legacy row's contract (by-delivery-year deals only).
+    onto_legacy: set = field(default_factory=set)
+    # deal references paired in this import.
+    newly_matched: set = field(default_factory=set)
+
+
+def _chunks(values):
+    values = list(values)
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start : start + LOOKUP_CHUNK]
+
+
+def _stored_facts(contracts, *, order):
+    """DealFacts of stored contracts (a queryset): parties, order year, system, deliveries."""
+    facts = {}
+    lines = (
+        Transfer.objects.filter(contract__in=contracts, line=1)
+        .order_by()
+        .values_list(
+            "contract_id",
+            "contract__supplier_id",
+            "contract__recipient_id",
+            "contract__order_date",
+            "contract__sipri_deal_id",
+            "system__designation",
+            "system__category",
+            "reported_delivered",
+        )
+    )
+    for pk, supplier, recipient, ordered, deal_id, designation, category, reported in lines:
+        if ordered is None:
+            continue
+        facts[pk] = DealFacts(
+            key=pk,
+            order=order(pk, deal_id),
+            supplier_id=supplier,
+            recipient_id=recipient,
+            order_year=ordered.year,
+            designation=designation,
+            category=category,
+            total=reported,
+        )
+    deliveries = (
+        Delivery.objects.filter(transfer__contract__in=contracts, transfer__line=1)
+        .order_by()
+        .values_list("transfer__contract_id", "date", "quantity")
+    )
+    for pk, date, quantity in deliveries:
+        if pk in facts:
+            facts[pk].years[date.year] = quantity
+    return list(facts.values())
+
+
+def _facts(deal, actors, *, order):
+    return DealFacts(
+        key=deal.reference,
+        order=order,
+        supplier_id=actors[deal.supplier].pk,
+        recipient_id=actors[deal.recipient].pk,
+        order_year=deal.order_year,
+        designation=system_designation(deal.designation),
+        category=deal.category,
+        years={d.year: d.quantity for d in deal.deliveries},
+        total=deal.delivered_total,
+    )
+
+
+_COVERED = re.compile(r"Deliveries covered: (\d{4})-(\d{4})")
+
+
+def _by_year_start(facts):
+    """The first delivery year the stored by-delivery-year deals' exports cover."""
+    starts = []
+    for notes in Source.objects.filter(key__startswith=f"sipri-{BY_DELIVERY_YEAR}-").values_list("notes", flat=True):
+        match = _COVERED.search(notes)
+        if match:
+            starts.append(int(match.group(1)))
+    if starts:
+        return min(starts)
+    return min((year for f in facts for year in f.years), default=None)
+
+
+def _record_unmatched(merge, deal, reason):
+    merge.unmatched[reason] += 1
+    if len(merge.unmatched_examples) < 20:
+        merge.unmatched_examples.append(
+            f"line {deal.line}: {deal.supplier} to {deal.recipient}, {deal.designation}, ordered {deal.order_year}"
+            f": {reason}"
+        )
+
+
+def _plan_legacy(deals, actors, report):
+    plan = _Plan()
+    merged = 0
+    for chunk in _chunks(d.reference for d in deals):
+        for reference, pk, deal_id in Contract.objects.filter(reference__in=chunk).values_list(
+            "reference", "pk", "sipri_deal_id"
+        ):
+            plan.contract_ids[reference] = pk
+            merged += deal_id is not None
+    by_year_only = Contract.objects.filter(
+        sipri_deal_id__isnull=False, reference=Concat(Value("sipri-"), F("sipri_deal_id"))
+    ).exclude(import_fingerprint="")
+    missing = [d for d in deals if d.reference not in plan.contract_ids]
+    if not merged and not (missing and by_year_only.exists()):
+        return plan
+    report.merge = MergeReport(other="by-delivery-year export", merged=merged)
+    stored = _stored_facts(by_year_only, order=lambda pk, deal_id: (int(deal_id), pk)) if missing else []
+    if not stored:
+        return plan
+    pairs, left_over = matching.pair(
+        stored, [_facts(d, actors, order=(d.line,)) for d in missing], start=_by_year_start(stored)
+    )
+    for contract_id, (reference, level) in pairs.items():
+        plan.contract_ids[reference] = contract_id
+        plan.newly_matched.add(reference)
+        report.merge.matched[level] += 1
+        report.merge.merged += 1
+    for deal in missing:
+        if deal.reference not in plan.newly_matched:
+            report.merge.unmatched["no copy among the stored by-delivery-year deals"] += 1
+    report.merge.left_over.update(left_over.values())
+    return plan
+
+
+def _plan_by_year(deals, actors, export, report):
+    plan = _Plan()
+    by_id = {d.sipri_deal_id: d for d in deals}
+    for chunk in _chunks(by_id):
+        for deal_id, pk, reference in Contract.objects.filter(sipri_deal_id__in=chunk).values_list(
+            "sipri_deal_id", "pk", "reference"
+        ):
+            deal = by_id[deal_id]
+            plan.contract_ids[deal.reference] = pk
+            if reference.startswith(LEGACY_PREFIX):
+                plan.onto_legacy.add(deal.reference)
+    legacy_unpaired = Contract.objects.filter(reference__startswith=LEGACY_PREFIX, sipri_deal_id__isnull=True).exclude(
+        import_fingerprint=""
+    )
+    missing = [d for d in deals if d.reference not in plan.contract_ids]
+    if not plan.onto_legacy and not (missing and legacy_unpaired.exists()):
+        return plan
+    report.merge = MergeReport(other="legacy register", merged=len(plan.onto_legacy))
+    if not missing:
+        return plan
+    stored = _stored_facts(legacy_unpaired, order=lambda pk, deal_id: (pk,))
+    start = (
+        export.year_range[0] if export.year_range else min((y.year for d in deals for y in d.deliveries), default=None)
+    )
+    pairs, unmatched = matching.pair(
+        [_facts(d, actors, order=(int(d.sipri_deal_id), d.line)) for d in missing], stored, start=start
+    )
+    for deal in missing:
+        if deal.reference in pairs:
+            contract_id, level = pairs[deal.reference]
+            plan.contract_ids[deal.reference] = contract_id
+            plan.onto_legacy.add(deal.reference)
+            plan.newly_matched.add(deal.reference)
+            report.merge.matched[level] += 1
+            report.merge.merged += 1
+        else:
+            _record_unmatched(report.merge, deal, unmatched[deal.reference])
+    return plan
 
 
 # --- The import --------------------------------------------------------------------------------------------
@@ -312,6 +582,7 @@ def _source_for(export, *, title, reason):
     key = f"sipri-{export.format}-{generated}"
     source = Source.objects.filter(key=key).first()
     if source is None:
+        covered = f" Deliveries covered: {export.year_range[0]}-{export.year_range[1]}." if export.year_range else ""
         source = Source(
             key=key,
             kind=Source.Kind.REGISTER,
@@ -323,7 +594,7 @@ def _source_for(export, *, title, reason):
             language="en",
             notes=(
                 "Export of https://www.sipri.org/databases/armstransfers. "
-                "Source: SIPRI Arms Transfers Database (c) SIPRI."
+                "Source: SIPRI Arms Transfers Database (c) SIPRI." + covered
             ),
         )
         source._change_reason = reason
@@ -331,30 +602,71 @@ def _source_for(export, *, title, reason):
     return source
 
 
-def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason, report):
-    refs = [deal.reference for deal in deals]
+@dataclass
+class _Context:
+    actors: dict
+    systems: dict
+    source: Source
+    export_year: int | None
+    legacy: bool
+    reason: str
+    plan: _Plan
+
+
+def _desired_update(deal, contract, transfer, stored_deliveries, current, ctx):
+    """The state an existing contract should have after this deal: (contract, transfer,
+    deliveries, reference), and the outcome of merging per-year numbers (or None)."""
+    if ctx.legacy:
+        c, t, d = _desired(deal, actors=ctx.actors, systems=ctx.systems, export_year=ctx.export_year, legacy=True)
+        # The deal id and the per-year numbers come from the other export.
+        c["sipri_deal_id"] = contract.sipri_deal_id
+        outcome = None
+        if contract.sipri_deal_id is not None:
+            years, outcome = matching.merged_deliveries(
+                [y.year for y in deal.deliveries],
+                deal.delivered_total,
+                deal.delivered_is_estimate,
+                _stored_years(stored_deliveries),
+            )
+            d = _delivery_values(years)
+        return (c, t, d, deal.reference), outcome
+    if deal.reference not in ctx.plan.onto_legacy:
+        c, t, d = _desired(deal, actors=ctx.actors, systems=ctx.systems, export_year=ctx.export_year, legacy=False)
+        return (c, t, d, contract.reference), None
+    # A legacy row's deal: its figures stay; the deal id and per-year numbers join them.
+    c, t, _ = current
+    c = {**c, "sipri_deal_id": deal.sipri_deal_id}
+    years, outcome = matching.merged_deliveries(
+        sorted({d.date.year for d in stored_deliveries}),
+        transfer.reported_delivered,
+        transfer.reported_delivered_is_estimate,
+        deal.deliveries,
+    )
+    return (c, t, _delivery_values(years), contract.reference), outcome
+
+
+def _write_batch(deals, *, ctx, report):
+    ids = [ctx.plan.contract_ids[d.reference] for d in deals if d.reference in ctx.plan.contract_ids]
     # Unordered lookups: the models' default orderings would join and sort for nothing.
-    contracts = {c.reference: c for c in Contract.objects.filter(reference__in=refs).order_by()}
-    transfers = {t.contract_id: t for t in Transfer.objects.filter(contract__in=contracts.values(), line=1).order_by()}
+    contracts = {c.pk: c for c in Contract.objects.filter(pk__in=ids).order_by()}
+    transfers = {t.contract_id: t for t in Transfer.objects.filter(contract_id__in=ids, line=1).order_by()}
     deliveries = {}
     for delivery in Delivery.objects.filter(transfer__in=transfers.values()).order_by("line", "pk"):
         deliveries.setdefault(delivery.transfer_id, []).append(delivery)
     claimed = set(
-        Claim.objects.filter(source=source, contract__in=contracts.values())
-        .order_by()
-        .values_list("contract_id", flat=True)
+        Claim.objects.filter(source=ctx.source, contract_id__in=ids).order_by().values_list("contract_id", flat=True)
     )
 
     new_contracts, new_transfers, new_deliveries = [], [], []
-    changed_contracts, changed_transfers, replace_deliveries = [], [], []
+    updates = _Updates()
     claim_for = []
     for deal in deals:
-        c_values, t_values, d_values = _desired(
-            deal, actors=actors, systems=systems, export_year=export_year, legacy=legacy
-        )
-        fingerprint = _fingerprint(c_values, t_values, d_values)
-        contract = contracts.get(deal.reference)
+        contract = contracts.get(ctx.plan.contract_ids.get(deal.reference))
         if contract is None:
+            c_values, t_values, d_values = _desired(
+                deal, actors=ctx.actors, systems=ctx.systems, export_year=ctx.export_year, legacy=ctx.legacy
+            )
+            fingerprint = _fingerprint(c_values, t_values, d_values)
             contract = new_row(
                 Contract, reference=deal.reference, import_fingerprint=fingerprint, line_count=1, **c_values
             )
@@ -364,7 +676,7 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
                 **t_values,
                 **transfer_cache_values(
                     contract=contract,
-                    category=systems[deal.designation].category,
+                    category=ctx.systems[_system_key(deal)].category,
                     delivered_sum=sum(known) if known else None,
                 ),
             )
@@ -374,63 +686,80 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
             claim_for.append((contract, deal))
             continue
         transfer = transfers.get(contract.pk)
-        current = _current(contract, transfer, deliveries.get(transfer.pk, []) if transfer else [])
+        stored_deliveries = deliveries.get(transfer.pk, []) if transfer else []
+        current = _current(contract, transfer, stored_deliveries)
         current_fp = _fingerprint(*current)
         if contract.pk not in claimed:
             claim_for.append((contract, deal))
-        if transfer is not None and current_fp == fingerprint:
+        if (
+            transfer is None
+            or not contract.reference.startswith("sipri-")
+            or (contract.import_fingerprint and current_fp != contract.import_fingerprint)
+        ):
+            # Edited by hand since the last import, or an editor's own record: keep the editor's version.
+            report.contracts["kept"] += 1
+            report.kept_references.append(contract.reference)
+            continue
+        (c_values, t_values, d_values, reference), outcome = _desired_update(
+            deal, contract, transfer, stored_deliveries, current, ctx
+        )
+        if outcome and deal.reference in ctx.plan.newly_matched:
+            report.merge.per_year[outcome] += 1
+        fingerprint = _fingerprint(c_values, t_values, d_values)
+        if current_fp == fingerprint and reference == contract.reference:
             report.contracts["unchanged"] += 1
             report.transfers["unchanged"] += 1
             continue
-        if transfer is None or (contract.import_fingerprint and current_fp != contract.import_fingerprint):
-            # Edited by hand since the last import: keep the editor's version.
-            report.contracts["kept"] += 1
-            report.kept_references.append(deal.reference)
-            continue
+        report.transfers["unchanged"] += t_values == current[1]
+        c_changed = [name for name, value in c_values.items() if getattr(contract, name) != value]
+        if reference != contract.reference:
+            c_changed.append("reference")
         for name, value in c_values.items():
             setattr(contract, name, value)
+        contract.reference = reference
         contract.import_fingerprint = fingerprint
-        changed_contracts.append(contract)
+        updates.contract(contract, c_changed)
+        t_changed = [name for name, value in t_values.items() if getattr(transfer, name) != value]
         for name, value in t_values.items():
             setattr(transfer, name, value)
-        changed_transfers.append(transfer)
-        current_deliveries = current[2]
-        if current_deliveries != d_values:
-            replace_deliveries.append((transfer, d_values))
+        if current[2] != d_values:
+            known = [v["quantity"] for v in d_values if v["quantity"] is not None]
+            transfer.delivered_sum = sum(known) if known else None
+            _plan_deliveries(transfer, stored_deliveries, d_values, updates=updates)
+        updates.transfer(transfer, t_changed, deliveries_changed=current[2] != d_values)
+        if _REFRESH_CONTRACT.intersection(c_changed) or "system_id" in t_changed:
+            updates.refresh.append(transfer.pk)
 
-    bulk_insert(Contract, new_contracts, reason=reason)
-    for contract, transfer in new_transfers:
-        transfer.contract_id = contract.pk
-    bulk_insert(Transfer, [t for _, t in new_transfers], reason=reason)
-    if changed_contracts:
-        bulk_update_with_history(
-            changed_contracts,
-            Contract,
-            fields=[*CONTRACT_FIELDS, "import_fingerprint"],
-            batch_size=BATCH_SIZE,
-            default_change_reason=reason,
-        )
-        bulk_update_with_history(
-            changed_transfers, Transfer, fields=TRANSFER_FIELDS, batch_size=BATCH_SIZE, default_change_reason=reason
-        )
-    for transfer, d_values in replace_deliveries:
-        deleted = Delivery.objects.filter(transfer=transfer)
-        report.deliveries["deleted"] += len(deleted)
-        for delivery in deleted:
-            delivery._change_reason = reason
+    # In an order that keeps every intermediate state within the rules the database
+    # checks row by row: deliveries lowered or removed, then the transfers' quantities
+    # ordered (and flags), then deliveries raised or added.
+    bulk_update_rows(Delivery, updates.lowered, _DELIVERY_UPDATE, reason=ctx.reason)
+    for transfer, stored, d_values in updates.replaced:
+        report.deliveries["deleted"] += len(stored)
+        for delivery in stored:
+            delivery._change_reason = ctx.reason
             delivery.delete()
         new_deliveries += [(transfer, new_row(Delivery, **values)) for values in d_values]
+    bulk_insert(Contract, new_contracts, reason=ctx.reason)
+    for contract, transfer in new_transfers:
+        transfer.contract_id = contract.pk
+    bulk_insert(Transfer, [t for _, t in new_transfers], reason=ctx.reason)
+    for fields, contracts_changed in updates.contracts.items():
+        bulk_update_rows(Contract, contracts_changed, [*fields, "import_fingerprint"], reason=ctx.reason)
+    for (fields, history), transfers_changed in updates.transfers.items():
+        bulk_update_rows(Transfer, transfers_changed, list(fields), reason=ctx.reason, history=history)
+    bulk_update_rows(Delivery, updates.raised, _DELIVERY_UPDATE, reason=ctx.reason)
     for transfer, delivery in new_deliveries:
         delivery.transfer_id = transfer.pk
-    bulk_insert(Delivery, [d for _, d in new_deliveries], reason=reason)
-    if changed_contracts:
-        # Bulk updates send no signals: bring the register's copies up to date.
-        transfer_cache_refresh(transfers=Transfer.objects.filter(contract__in=changed_contracts))
+    bulk_insert(Delivery, [d for _, d in new_deliveries], reason=ctx.reason)
+    if updates.refresh:
+        # A party, date or system changed: bring the register's copies up to date.
+        transfer_cache_refresh(transfers=Transfer.objects.filter(pk__in=updates.refresh))
     claims = [
         new_row(
             Claim,
-            key=f"{source.key}-{contract.reference}"[:100],
-            source_id=source.pk,
+            key=f"{ctx.source.key}-{contract.reference}"[:100],
+            source_id=ctx.source.pk,
             contract_id=contract.pk,
             speaker_role="SIPRI Arms Transfers Database",
             attribution=Claim.Attribution.SOURCE,
@@ -438,18 +767,66 @@ def _write_batch(deals, *, actors, systems, source, export_year, legacy, reason,
             assertion_field=Claim.AssertionField.QUANTITY_ORDERED if deal.quantity_ordered is not None else "",
             assertion_value=str(deal.quantity_ordered) if deal.quantity_ordered is not None else "",
             summary=_claim_summary(deal),
-            stated_date=source.published_date,
+            stated_date=ctx.source.published_date,
             stated_date_precision="day",
         )
         for contract, deal in claim_for
     ]
-    bulk_insert(Claim, claims, reason=reason)
+    bulk_insert(Claim, claims, reason=ctx.reason)
     report.contracts["created"] += len(new_contracts)
     report.transfers["created"] += len(new_transfers)
-    report.contracts["updated"] += len(changed_contracts)
-    report.transfers["updated"] += len(changed_transfers)
+    report.contracts["updated"] += updates.contract_count
+    report.transfers["updated"] += updates.transfer_count
     report.deliveries["created"] += len(new_deliveries)
+    report.deliveries["updated"] += len(updates.lowered) + len(updates.raised)
     report.claims_created += len(claims)
+
+
+# Contract fields copied onto the register's rows (transfers.cache).
+_REFRESH_CONTRACT = {"kind", "supplier_id", "recipient_id", "order_date"}
+_DELIVERY_UPDATE = ["quantity", "quantity_is_estimate", "date_is_estimate"]
+
+
+@dataclass
+class _Updates:
+    """The changes of one batch to existing records, grouped by the fields they change."""
+
+    contracts: dict = field(default_factory=dict)
+    transfers: dict = field(default_factory=dict)
+    contract_count: int = 0
+    transfer_count: int = 0
+    lowered: list = field(default_factory=list)
+    raised: list = field(default_factory=list)
+    replaced: list = field(default_factory=list)
+    refresh: list = field(default_factory=list)
+
+    def contract(self, contract, changed):
+        self.contract_count += 1
+        self.contracts.setdefault(tuple(changed), []).append(contract)
+
+    def transfer(self, transfer, changed, *, deliveries_changed):
+        self.transfer_count += bool(changed)
+        fields = [*changed, "delivered_sum"] if deliveries_changed else changed
+        if fields:
+            # A change of the cached total alone is no change of the record: no history entry.
+            self.transfers.setdefault((tuple(fields), bool(changed)), []).append(transfer)
+
+
+def _plan_deliveries(transfer, stored, d_values, *, updates):
+    """Same years: update the changed deliveries in place (those whose number goes down
+    first). Other years: replace them all."""
+    if [(d.line, d.date, d.date_precision) for d in stored] != [
+        (v["line"], v["date"], v["date_precision"]) for v in d_values
+    ]:
+        updates.replaced.append((transfer, stored, d_values))
+        return
+    for delivery, values in zip(stored, d_values, strict=True):
+        if all(getattr(delivery, name) == values[name] for name in DELIVERY_FIELDS):
+            continue
+        old, new = delivery.quantity, values["quantity"]
+        for name in _DELIVERY_UPDATE:
+            setattr(delivery, name, values[name])
+        (updates.lowered if new is None or (old is not None and new <= old) else updates.raised).append(delivery)
 
 
 def sipri_import(
@@ -471,6 +848,16 @@ def sipri_import(
         rows=export.rows,
         deals=len(export.deals),
         rejected=list(export.errors),
+        rejoined=list(export.rejoined),
+        flagged=[
+            (
+                deal.line,
+                deal.reference,
+                f"Number delivered {deal.delivered_total} above Number ordered {deal.quantity_ordered}",
+            )
+            for deal in export.deals
+            if deal.inconsistency == DELIVERED_ABOVE_ORDERED
+        ],
         dry_run=dry_run,
     )
     if strict and export.errors:
@@ -483,23 +870,29 @@ def sipri_import(
     with outer:
         names = {d.supplier for d in export.deals} | {d.recipient for d in export.deals}
         actors = actor_resolve_sipri_parties(names=names, reason=reason, created=report.actors_created)
-        systems, report.systems_created = system_resolve_sipri_designations(deals=export.deals, reason=reason)
+        if legacy:
+            plan = _plan_legacy(export.deals, actors, report)
+        else:
+            plan = _plan_by_year(export.deals, actors, export, report)
+        # A deal that joins a legacy row keeps that row's system.
+        own_system = [d for d in export.deals if d.reference not in plan.onto_legacy]
+        systems, report.systems_created = system_resolve_sipri(deals=own_system, reason=reason)
         source = _source_for(export, title=source_title, reason=reason)
         report.source_key = source.key
+        ctx = _Context(
+            actors=actors,
+            systems=systems,
+            source=source,
+            export_year=export_year,
+            legacy=legacy,
+            reason=reason,
+            plan=plan,
+        )
         total = len(export.deals)
         for start in range(0, total, BATCH_SIZE):
             batch = export.deals[start : start + BATCH_SIZE]
             with transaction.atomic():
-                _write_batch(
-                    batch,
-                    actors=actors,
-                    systems=systems,
-                    source=source,
-                    export_year=export_year,
-                    legacy=legacy,
-                    reason=reason,
-                    report=report,
-                )
+                _write_batch(batch, ctx=ctx, report=report)
             if progress:
                 progress(min(start + BATCH_SIZE, total), total)
         if dry_run:

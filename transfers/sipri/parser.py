@@ -2,6 +2,12 @@
 
 No database access here: `sipri_read` turns a file into `Deal`s and
 `RowError`s; `transfers.sipri.importer` writes them.
+
+A row is taken as SIPRI published it. Figures that break a rule editors are held
+to (more delivered than ordered) are kept and flagged on the deal
+(`Deal.inconsistency`), never rejected; a row that SIPRI's export broke over two
+physical lines (an unquoted line break in Comments) is put back together when
+the lines make exactly one valid row.
 """
 
 import csv
@@ -164,6 +170,20 @@ def category_from_description(description):
     return "other"
 
 
+# The published inconsistencies a deal can carry (the values of Transfer.Inconsistency).
+DELIVERED_ABOVE_ORDERED = "delivered-above-ordered"
+
+# The newer export marks some designations with trailing dashes ("AIFV --", "Bushmaster -"):
+# the same weapon as the legacy register's "AIFV" and "Bushmaster".
+_DESIGNATION_MARKS = re.compile(r"\s+-+$")
+
+
+def system_designation(designation):
+    """The designation that names the weapon system: as SIPRI writes it, without the
+    newer export's trailing dash marks."""
+    return _DESIGNATION_MARKS.sub("", designation.strip())
+
+
 # --- Records -------------------------------------------------------------------------------------
 
 
@@ -202,6 +222,13 @@ class Deal:
     tiv_order: Decimal | None = None
     tiv_delivered: Decimal | None = None
     comments: str = ""
+    # A published figure that hand entry would refuse (DELIVERED_ABOVE_ORDERED), or "".
+    inconsistency: str = ""
+
+    @property
+    def system_key(self):
+        """What identifies the deal's weapon system: its designation and its category."""
+        return (system_designation(self.designation), self.category)
 
 
 @dataclass
@@ -222,6 +249,10 @@ class Export:
     deals: list[Deal]
     errors: list[RowError]
     rows: int
+    # Rows broken over several physical lines and put back together: (first line, last line).
+    rejoined: list[tuple[int, int]] = field(default_factory=list)
+    # The delivery years the export covers, from its preamble ("year range '1995' to '2025'").
+    year_range: tuple[int, int] | None = None
 
 
 # --- Reading -------------------------------------------------------------------------------------
@@ -336,7 +367,8 @@ def _stable_reference(*parts):
 _LICENCE = re.compile(r"licen[cs]", re.IGNORECASE)
 
 
-def _legacy_deal(cells, line, occurrences):
+def _legacy_deal(cells, line):
+    """One legacy row as a Deal, without its reference (which depends on the rows before it)."""
     if len(cells) != len(LEGACY_HEADER):
         raise _Reject(f"expected {len(LEGACY_HEADER)} columns, found {len(cells)}")
     recipient = _party(cells[0], "Recipient")
@@ -349,8 +381,11 @@ def _legacy_deal(cells, line, occurrences):
         raise _Reject("Weapon designation is empty")
     ordered = _count(cells[4], "Number ordered")
     delivered = _count(cells[8], "Number delivered")
+    # SIPRI publishes some deals with more delivered than ordered (often 0 ordered):
+    # kept as published, flagged.
+    inconsistency = ""
     if ordered is not None and delivered is not None and delivered > ordered:
-        raise _Reject(f"Number delivered {delivered} is above Number ordered {ordered}")
+        inconsistency = DELIVERED_ABOVE_ORDERED
     years = []
     for part in [p for p in cells[10].split(";") if p.strip()]:
         years.append(_year(part, "Year of delivery"))
@@ -360,11 +395,9 @@ def _legacy_deal(cells, line, occurrences):
         deliveries[0].quantity = delivered
         deliveries[0].quantity_is_estimate = delivered_estimate
     comments = cells[12].strip()
-    identity = (supplier, recipient, order_year, designation)
-    occurrences[identity] = occurrences.get(identity, 0) + 1
     return Deal(
         line=line,
-        reference=_stable_reference(*identity, occurrences[identity]),
+        reference="",
         sipri_deal_id=None,
         supplier=supplier,
         recipient=recipient,
@@ -384,7 +417,16 @@ def _legacy_deal(cells, line, occurrences):
         tiv_order=_decimal(cells[14], "SIPRI TIV for total order"),
         tiv_delivered=_decimal(cells[15], "SIPRI TIV of delivered weapons"),
         comments=comments,
+        inconsistency=inconsistency,
     )
+
+
+def _legacy_reference(deal, occurrences):
+    """Legacy rows have no id: a key of the fields that identify the deal, plus its order
+    among rows that share them."""
+    identity = (deal.supplier, deal.recipient, deal.order_year, deal.designation)
+    occurrences[identity] = occurrences.get(identity, 0) + 1
+    return _stable_reference(*identity, occurrences[identity])
 
 
 def _new_rows_to_deal(rows):
@@ -447,6 +489,65 @@ def _new_rows_to_deal(rows):
     )
 
 
+def _cells(line):
+    return next(csv.reader([line]), None) or [""]
+
+
+def _joined(cells, more):
+    """Two physical lines' cells as one row: the line break belongs to the cell it split."""
+    return [*cells[:-1], cells[-1] + "\n" + more[0], *more[1:]]
+
+
+def _legacy_row_valid(cells):
+    try:
+        _legacy_deal(cells, 0)
+    except _Reject:
+        return False
+    return True
+
+
+def _new_row_valid(cells):
+    return len(cells) == len(NEW_HEADER) and re.fullmatch(r"[0-9]{1,18}", cells[0].strip()) is not None
+
+
+# A row broken over more than this many physical lines is not put back together.
+MAX_REJOINED_LINES = 3
+
+
+def _rows(lines, first_number, kind, rejoined):
+    """(line number, cells) of each data row. A row with too few cells is rejoined with
+    the lines after it when together they make exactly one valid row, and the line after
+    it is not a whole row of its own (SIPRI's export breaks rows at line breaks inside
+    Comments, unquoted)."""
+    width = len(LEGACY_HEADER) if kind == LEGACY else len(NEW_HEADER)
+    valid = _legacy_row_valid if kind == LEGACY else _new_row_valid
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        number = first_number + index
+        index += 1
+        if not line.strip():
+            continue
+        cells = _cells(line)
+        if len(cells) < width:
+            joined, last = cells, index
+            while last < len(lines) and last - index < MAX_REJOINED_LINES - 1:
+                more = _cells(lines[last])
+                if len(more) == width and valid(more):
+                    break  # the next line is a row of its own
+                joined = _joined(joined, more)
+                last += 1
+                if len(joined) >= width:
+                    break
+            if len(joined) == width and valid(joined):
+                rejoined.append((number, first_number + last - 1))
+                cells, index = joined, last
+        yield number, cells
+
+
+_YEAR_RANGE = re.compile(r"year range '(\d{4})' to '(\d{4})'")
+
+
 def sipri_read(path):
     """Read a SIPRI export: detect format, encoding and preamble; parse every row.
 
@@ -464,6 +565,7 @@ def sipri_read(path):
     del data
     lines = text.splitlines()
     generated = None
+    year_range = None
     header_index = None
     kind = None
     for index, raw in enumerate(lines[:60]):
@@ -474,6 +576,9 @@ def sipri_read(path):
                 generated = datetime.datetime.strptime(match.group(1), "%d %b %Y").date()
             except ValueError:
                 generated = None
+        match = _YEAR_RANGE.search(line)
+        if match:
+            year_range = (int(match.group(1)), int(match.group(2)))
         cells = next(csv.reader([line]), [])
         kind = _header_kind(cells)
         if kind:
@@ -485,9 +590,11 @@ def sipri_read(path):
             "'Recipient,Supplier,Year of order' or 'SIPRI AT Database ID,Supplier,Recipient')"
         )
 
-    deals, errors, rows = [], [], 0
-    body = (_clean_line(raw) for raw in lines[header_index + 1 :])
-    numbered = ((header_index + 2 + offset, line) for offset, line in enumerate(body))
+    deals, errors, rows, rejoined = [], [], 0, []
+    # The newer export's stray ';' ends every line; in the legacy register a ';' or a space
+    # at the end of a line is part of a Comments cell that the line break split.
+    body = [_clean_line(raw) if kind == BY_DELIVERY_YEAR else raw for raw in lines[header_index + 1 :]]
+    del lines
     occurrences = {}
     pending_id, pending = None, []
 
@@ -499,16 +606,16 @@ def sipri_read(path):
         except _Reject as exc:
             errors.append(RowError(pending[0][0], str(exc)))
 
-    for line_number, line in numbered:
-        if not line.strip():
-            continue
+    for line_number, cells in _rows(body, header_index + 2, kind, rejoined):
         rows += 1
-        cells = next(csv.reader([line]))
         if kind == LEGACY:
             try:
-                deals.append(_legacy_deal(cells, line_number, occurrences))
+                deal = _legacy_deal(cells, line_number)
             except _Reject as exc:
                 errors.append(RowError(line_number, str(exc)))
+                continue
+            deal.reference = _legacy_reference(deal, occurrences)
+            deals.append(deal)
             continue
         if len(cells) != len(NEW_HEADER):
             errors.append(RowError(line_number, f"expected {len(NEW_HEADER)} columns, found {len(cells)}"))
@@ -540,6 +647,8 @@ def sipri_read(path):
         deals=deals,
         errors=errors,
         rows=rows,
+        rejoined=rejoined,
+        year_range=year_range,
     )
 
 

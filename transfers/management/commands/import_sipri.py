@@ -82,11 +82,25 @@ class Command(BaseCommand):
             f"  contracts: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged, "
             f"{c['kept']} kept (edited by hand since the last import)",
             f"  transfers: {t['created']} created, {t['updated']} updated, {t['unchanged']} unchanged",
-            f"  deliveries: {d['created']} created, {d['deleted']} replaced",
+            f"  deliveries: {d['created']} created, {d['updated']} updated, {d['deleted']} replaced",
             f"  claims created: {report.claims_created} (source '{report.source_key}')",
             f"  new actors: {len(report.actors_created)}, new weapon systems: {report.systems_created}",
             f"  time: {report.seconds:.1f} s ({rate:,.0f} rows/s)",
         ]
+        if report.rejoined:
+            shown = ", ".join(f"lines {first}-{last} rejoined" for first, last in report.rejoined[:20])
+            lines.append(
+                f"  rows split over several lines by the export: {len(report.rejoined)} ({shown}"
+                f"{' ...' if len(report.rejoined) > 20 else ''})"
+            )
+        if report.flagged:
+            shown = "; ".join(f"line {line}: {what}" for line, _, what in report.flagged[:20])
+            lines.append(
+                f"  imported as published and flagged (hand entry would refuse them): {len(report.flagged)} "
+                f"({shown}{' ...' if len(report.flagged) > 20 else ''})"
+            )
+        if report.merge is not None:
+            lines += self._merge_lines(report.merge)
         if report.actors_created and len(report.actors_created) <= 40:
             lines.append("  actors created: " + ", ".join(report.actors_created))
         if report.kept_references:
@@ -95,3 +109,22 @@ class Command(BaseCommand):
                 f"  kept hand edits (not overwritten): {shown}{' ...' if len(report.kept_references) > 20 else ''}"
             )
         self.stdout.write("\n".join(lines))
+
+    def _merge_lines(self, merge):
+        def counts(counter):
+            return ", ".join(f"{n} {what}" for what, n in counter.most_common())
+
+        lines = [f"  one deal with its copy from the {merge.other}: {merge.merged} of this file's deals"]
+        if merge.matched:
+            lines.append(f"    matched now: {merge.matched.total()} ({counts(merge.matched)})")
+        if merge.per_year:
+            lines.append(f"    per-year numbers: {counts(merge.per_year)}")
+        if merge.unmatched:
+            lines.append(f"    not matched: {merge.unmatched.total()} ({counts(merge.unmatched)})")
+            lines += [f"      {example}" for example in merge.unmatched_examples[:10]]
+        if merge.left_over:
+            lines.append(
+                f"    stored {merge.other} deals still without a copy here: {merge.left_over.total()} "
+                f"({counts(merge.left_over)})"
+            )
+        return lines
