@@ -48,12 +48,13 @@ import django  # noqa: E402
 django.setup()
 
 import psycopg2  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from transfers.models import Actor, Transfer, WeaponSystem  # noqa: E402
+from transfers.models import Actor, Contract, Transfer, WeaponSystem  # noqa: E402
 
 
 def percentile(values, p):
@@ -70,6 +71,9 @@ def free_port():
 
 def prepare():
     call_command("migrate", verbosity=0)
+    # The reading room's pages link their stylesheet through the production static storage,
+    # which needs collectstatic's manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     have = Transfer.objects.filter(contract__reference__startswith="demo-").count()
     if have < TRANSFERS:
         print(f"generating {TRANSFERS - have:,} transfers ...", flush=True)
@@ -237,6 +241,32 @@ def scenarios():
     ]
 
 
+def reading_pages():
+    """The reading room's pages (HTML, no raw SQL to compare with: each page is several
+    queries and a template): the register unfiltered and filtered, a deal, actors, flows, search."""
+    rus = Actor.objects.get(code="RUS")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.recipient_id FROM transfers_contract c WHERE c.supplier_id = %s "
+            "GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1",
+            [rus.pk],
+        )
+        partner = Actor.objects.get(pk=cursor.fetchone()[0])
+    deal = Contract.objects.filter(reference__startswith="demo-", line_count__gt=1).order_by("pk").first()
+    word = WeaponSystem.objects.filter(slug__startswith="demo-").order_by("pk")[5].designation
+    return [
+        ("page: register /", "/"),
+        (f"page: register supplier=RUS&recipient={partner.code}", f"/?supplier=RUS&recipient={partner.code}"),
+        ("page: register USA aircraft 1990-2010", "/?supplier=USA&category=aircraft&ordered_from=1990&ordered_to=2010"),
+        ("page: a deal", f"/deals/{deal.reference}/"),
+        ("page: actor RUS", "/actors/RUS/"),
+        (f"page: actor {partner.code}", f"/actors/{partner.code}/"),
+        ("page: flows", "/flows/"),
+        ("page: flows aircraft delivered 2015-2024", "/flows/?category=aircraft&delivered_from=2015&delivered_to=2024"),
+        (f"page: search {word}", f"/search/?search={urllib.parse.quote(word)}"),
+    ]
+
+
 def http_get(port, path, accept="application/json"):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     started = time.perf_counter()
@@ -377,6 +407,25 @@ def main():
             )
             print(f"{name:46} {p50:8.1f} {p95:8.1f} {queries_per_request(path):8d} {raw50:8.1f} {p50 / raw50:6.1f}")
         raw.close()
+
+        if "latency" in PARTS:
+            # The pages keep their figures in the shared cache (READING_CACHE_SECONDS): the first
+            # request of each computes them (cold), the others read them (p50, p95).
+            columns = ("p50 ms", "p95 ms", "queries", "cold ms", "queries")
+            print(f"\n{'reading room page':46} " + " ".join(f"{c:>8}" for c in columns))
+            for name, path in reading_pages():
+                cache.clear()
+                cold_queries = queries_per_request(path)
+                cache.clear()
+                status, cold, _ = http_get(port, path, accept="text/html")
+                if status != 200:
+                    raise SystemExit(f"{path}: HTTP {status}")
+                times = [http_get(port, path, accept="text/html")[1] for _ in range(REPEAT)]
+                p50, p95 = percentile(times, 50) * 1000, percentile(times, 95) * 1000
+                print(
+                    f"{name[:46]:46} {p50:8.1f} {p95:8.1f} {queries_per_request(path):8d} {cold * 1000:8.1f} "
+                    f"{cold_queries:8d}"
+                )
 
         if "csv" in PARTS:
             before = peak_rss_mb(pids)

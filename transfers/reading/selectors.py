@@ -172,9 +172,10 @@ class Register:
 
     # --- aggregates ---
 
-    def summary(self, group_by, *, measures):
+    def summary(self, group_by, *, measures, keep=True):
         """selectors.transfer_summary of these rows, as /api/transfers/summary/ computes it,
-        of these measures only."""
+        of these measures only; kept in the shared cache unless keep=False (a part of a
+        page's figures kept together)."""
         key = f"summary:{','.join(group_by)}:{','.join(sorted(measures))}:" + "&".join(
             f"{n}={v}" for n, v in sorted(self.given())
         )
@@ -186,7 +187,7 @@ class Register:
                 transfers=transfers, group_by=group_by, contracts=contracts, measures=measures
             )
 
-        return cached(key, compute)
+        return cached(key, compute) if keep else compute()
 
 
 # --- A deal ---------------------------------------------------------------------------------------
@@ -249,16 +250,23 @@ def actor(code):
 ROLES = {"supplier": "recipient", "recipient": "supplier"}
 
 
-def actor_role(actor, role):
-    """What the register holds of an actor in one role: per year and category, per
-    partner, per system (summaries of the register filtered on `role=code`)."""
-    register = Register(query({role: actor.code}))
-    return {
-        "register": register,
-        "years": register.summary(["delivery_year", "category"], measures=measures.YEAR_CHART),
-        "partners": register.summary([ROLES[role]], measures=measures.TABLES),
-        "systems": register.summary(["system"], measures=measures.TABLES),
-    }
+def actor_figures(actor):
+    """What the register holds of an actor in each role: per year and category, per
+    partner, per system (summaries of the register filtered on `role=code`); kept in the
+    cache together, as one entry: {role: {years, partners, systems}}."""
+
+    def compute():
+        figures = {}
+        for role, other in ROLES.items():
+            register = Register(query({role: actor.code}))
+            figures[role] = {
+                "years": register.summary(["delivery_year", "category"], measures=measures.YEAR_CHART, keep=False),
+                "partners": register.summary([other], measures=measures.TABLES, keep=False),
+                "systems": register.summary(["system"], measures=measures.TABLES, keep=False),
+            }
+        return figures
+
+    return cached(f"actor:{actor.pk}", compute)
 
 
 # --- Search ---------------------------------------------------------------------------------------------

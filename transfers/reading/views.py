@@ -294,10 +294,11 @@ class ActorView(Page):
         errors.update(check_choice(request.query_params, "measure", [m.key for m in offered]))
         roles = []
         requested = request.query_params.get("measure")
+        figures_by_role = {} if errors else read.actor_figures(actor)
         for role, other in read.ROLES.items():
             if errors:
                 break
-            data = read.actor_role(actor, role)
+            data = figures_by_role[role]
             measure, offered = measures.choose(requested, data["partners"])
             params = {role: actor.code}
             chart = year_chart(data["years"], title=f"{actor.name} as {role}, per year of delivery", chart_id=role)
