@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from transfers.models import RateCount
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
@@ -64,14 +65,13 @@ def test_security_headers(client):
 
 @pytest.fixture
 def low_rates(monkeypatch):
-    cache.clear()
+    RateCount.objects.all().delete()
     monkeypatch.setattr(
         SimpleRateThrottle,
         "THROTTLE_RATES",
         {"anon": "5/min", "user": "8/min", "export": "2/min", "export_user": "4/min"},
     )
     yield
-    cache.clear()
 
 
 @pytest.mark.django_db

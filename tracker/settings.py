@@ -179,7 +179,8 @@ DATABASE_ROUTERS = ["tracker.db_router.PrimaryReplicaRouter"]
 # The cache holds the API's rate-limit counters and briefly cached counts, so it must be
 # shared by every worker and host: Redis when REDIS_URL is set, else a table in the
 # database (created by `migrate`), which needs no other service.
-if os.environ.get("REDIS_URL"):
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
     }
