@@ -228,7 +228,11 @@ class WeaponSystem(models.Model):
 
 
 class Contract(models.Model):
-    """A deal between a supplier and a recipient; its lines are Transfers."""
+    """A deal between a supplier and a recipient; its lines are Transfers.
+
+    `disputed` says whether the claims about it disagree on one of its figures (kept by
+    transfers.evidence); its values are the editors' choice, never overwritten by claims.
+    """
 
     class Status(models.TextChoices):
         REPORTED = "reported", "reported"
@@ -724,7 +728,12 @@ def _exactly_one_subject():
 
 
 class Claim(models.Model):
-    """One thing one source says about exactly one record."""
+    """One thing one source says about exactly one record.
+
+    Its assertion, when it has one, is typed (transfers.assertions): the field of the deal
+    it speaks of and a value that can be compared with other claims' (transfers.evidence).
+    Claims sharing a statement key are one statement; `cites` is the source it relies on.
+    """
 
     class Attribution(models.TextChoices):
         ON_RECORD = "on-record", "on the record"
@@ -879,6 +888,9 @@ class Claim(models.Model):
             # after a million others, and walking the primary key to them took 130 ms.
             models.Index(fields=["source", "id"], name="claim_source_id"),
             models.Index(fields=["statement"], name="claim_statement", condition=~Q(statement="")),
+            # Claims with an assertion, by field (`assertion_field=value`, the value and quantity
+            # bounds): a few among a million, found without reading the others.
+            models.Index(fields=["assertion_field", "id"], name="claim_assertion", condition=~Q(assertion_field="")),
         ]
         constraints = [
             models.CheckConstraint(

@@ -223,11 +223,16 @@ class DisputedFilter(StrictBooleanFilter):
         )
         super().__init__(*args, **kwargs)
 
+    MAX_LISTED = 2000
+
     def method_filter(self, qs, value):
         if self.contract is None:
             return qs.filter(disputed=value)
-        # The disputed deals are few (a partial index holds them): their ids, not a join.
-        condition = Q(**{f"{self.contract}__in": Contract.objects.filter(disputed=True).values("pk")})
+        # The disputed deals are few (a partial index holds them): their ids are read
+        # first, and the lines found by their contract's index, not by a join.
+        disputed = Contract.objects.filter(disputed=True).order_by().values_list("pk", flat=True)
+        ids = list(disputed[: self.MAX_LISTED + 1])
+        condition = Q(**{f"{self.contract}__in": ids if len(ids) <= self.MAX_LISTED else disputed})
         return qs.filter(condition) if value else qs.exclude(condition)
 
 
