@@ -144,6 +144,14 @@ def test_pages_are_read_only(client, seed):
         assert client.post(url, {"supplier": "RUS"}).status_code == 405
         assert client.delete(url).status_code == 405
     assert client.head("/").status_code == 200
+    assert client.options("/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_an_unknown_address_outside_the_api_is_the_reading_rooms_404(client, seed):
+    text = page(client, "/no-such-page/%3Cscript%3E/", status=404)
+    assert "There is no page at" in text and 'action="/search/"' in text and "<script>" not in text
+    assert client.get("/api/no-such-thing/").json() == {"detail": "Not found."}
 
 
 # --- The register: the API's rows, parameters and messages -----------------------------------------------

@@ -50,7 +50,10 @@ class Page(APIView):
 
     renderer_classes = [PageRenderer]
     content_negotiation_class = HTMLOnly
-    http_method_names = ["get", "head", "options"]
+    http_method_names = ["get", "head"]
+    schema = None  # pages, not API operations: left out of the OpenAPI schema
+    # Web pages, not API operations: not in the OpenAPI schema.
+    schema = None
     model = Transfer  # whose read permission applies (anyone may read, as on the API)
     template_name = None
     section = ""
