@@ -28,7 +28,7 @@ from .api.csv import csv_safe
 from .api.exceptions import database_refusal
 from .assertions import ACCEPTED
 from .dates import format_partial_date, parse_partial_date, validate_sane_date
-from .evidence import deal_evidence
+from .evidence import contract_evidence
 from .history import record_version
 from .models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 
@@ -835,7 +835,7 @@ def deal_claim_rows(contract):
 def deal_evidence_rows(contract):
     """(rows, disputed): the deal's evidence per field (transfers.evidence) as the deal page's
     table shows it: the field, the value on record, each claim's value, who, where and when."""
-    evidence = deal_evidence(contract=contract)
+    evidence = contract_evidence(contract=contract)
     rows = []
     for entry in evidence["fields"]:
         conflicting = {pk for pair in entry["conflicts"] for pk in pair}

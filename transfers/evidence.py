@@ -41,6 +41,7 @@ from decimal import Decimal
 from itertools import combinations
 
 from django.apps import apps as django_apps
+from django.db import router, transaction
 from django.db.models import BigIntegerField, F
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -244,32 +245,42 @@ def contract_disputed_refresh(*, contract_ids, registry=None):
     apps of a migration (its historical models), else the project's."""
     ids = sorted({pk for pk in contract_ids if pk is not None})
     Contract, Transfer = _model(registry, "Contract"), _model(registry, "Transfer")
+    using = router.db_for_write(Contract)
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        by_deal = {}
-        for claim in _deal_claims(contract_ids=chunk, registry=registry):
-            by_deal.setdefault(claim.deal_id, []).append(claim)
-        # One claim cannot disagree with itself: only deals with two or more are compared.
-        candidates = [deal for deal, claims in by_deal.items() if len(claims) > 1]
-        lines = {}
-        for deal, line in Transfer._base_manager.filter(contract_id__in=candidates).values_list("contract_id", "pk"):
-            lines.setdefault(deal, []).append(line)
-        disputed = {
-            deal
-            for deal in candidates
-            if any(
-                field_conflicts(claims)
-                for claims in _entries(
-                    claims=by_deal[deal],
-                    sole_line=lines[deal][0] if len(lines.get(deal, ())) == 1 else None,
-                ).values()
-            )
-        }
-        undisputed = set(chunk) - disputed
-        if disputed:
-            Contract._base_manager.filter(pk__in=disputed, disputed=False).update(disputed=True)
-        if undisputed:
-            Contract._base_manager.filter(pk__in=undisputed, disputed=True).update(disputed=False)
+        with transaction.atomic(using=using):
+            _refresh_chunk(ids[start : start + 500], Contract=Contract, Transfer=Transfer, registry=registry)
+
+
+def _refresh_chunk(chunk, *, Contract, Transfer, registry):
+    # The deals are locked (in id order) before their claims are read: a claim written at
+    # the same moment by another editor is then either seen here, or its own transaction
+    # waits for this one and sees this one's (two claims that disagree, written at once,
+    # each compared without the other, would leave the deal undisputed).
+    list(Contract._base_manager.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk").values_list("pk"))
+    by_deal = {}
+    for claim in _deal_claims(contract_ids=chunk, registry=registry):
+        by_deal.setdefault(claim.deal_id, []).append(claim)
+    # One claim cannot disagree with itself: only deals with two or more are compared.
+    candidates = [deal for deal, claims in by_deal.items() if len(claims) > 1]
+    lines = {}
+    for deal, line in Transfer._base_manager.filter(contract_id__in=candidates).values_list("contract_id", "pk"):
+        lines.setdefault(deal, []).append(line)
+    disputed = {
+        deal
+        for deal in candidates
+        if any(
+            field_conflicts(claims)
+            for claims in _entries(
+                claims=by_deal[deal],
+                sole_line=lines[deal][0] if len(lines.get(deal, ())) == 1 else None,
+            ).values()
+        )
+    }
+    undisputed = set(chunk) - disputed
+    if disputed:
+        Contract._base_manager.filter(pk__in=disputed, disputed=False).update(disputed=True)
+    if undisputed:
+        Contract._base_manager.filter(pk__in=undisputed, disputed=True).update(disputed=False)
 
 
 def _refresh(contract_ids):
@@ -536,7 +547,7 @@ def _claim_date(claim):
     return None, None
 
 
-def deal_evidence(*, contract, transfer=None):
+def contract_evidence(*, contract, transfer=None):
     """The evidence of a deal (or of one of its lines: its own fields and the deal's):
     {contract, transfer, disputed, disputed_fields, fields: [entry]}. Each entry: the
     field, its record, the record's current value, the claims about it (each with its
@@ -557,7 +568,12 @@ def deal_evidence(*, contract, transfer=None):
     keys += [key for key in grouped if key[0] == "contract" and key[2] in LINE_FIELDS]
     keys += [("transfer", pk, field) for pk in lines for field in LINE_FIELDS]
     if transfer is not None:
-        keys = [key for key in keys if key[0] == "contract" and key[2] in CONTRACT_FIELDS or key[1] == transfer.pk]
+        # The deal's own fields, and this line's.
+        keys = [
+            key
+            for key in keys
+            if (key[0], key[2] in CONTRACT_FIELDS) == ("contract", True) or key[:2] == ("transfer", transfer.pk)
+        ]
     entries = []
     for kind, pk, field in keys:
         line = lines.get(pk) if kind == "transfer" else None

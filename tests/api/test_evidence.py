@@ -113,6 +113,10 @@ def test_tor_m1_value_and_status_are_disputed_with_speakers_and_sources(api, rep
         "quantity_delivered",
         "delivery_date",
     }
+    for entry in body["fields"]:
+        record = entry["record"]
+        assert (record["type"], record["id"]) in {("contract", line.contract_id), ("transfer", line.pk)}
+        assert (record["type"] == "contract") == (entry["field"] in ("value", "order_date", "status"))
 
 
 @pytest.mark.django_db

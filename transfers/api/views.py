@@ -135,7 +135,7 @@ class ContractViewSet(TrackerViewSet):
         normalising units and ranges (USD 700m and $1bn do; 29 and about 30 do not: about is
         ±10%), and the claim the value follows. A fixed number of queries, whatever the claims."""
         contract = self.get_object()
-        return Response(s.EvidenceSerializer(evidence.deal_evidence(contract=contract)).data)
+        return Response(s.EvidenceSerializer(evidence.contract_evidence(contract=contract)).data)
 
 
 GROUP_BY = OpenApiParameter(
@@ -182,7 +182,7 @@ class TransferViewSet(TrackerViewSet):
         """The line's evidence and its deal's, field by field: see /api/contracts/{id}/evidence/."""
         transfer = self.get_object()
         return Response(
-            s.EvidenceSerializer(evidence.deal_evidence(contract=transfer.contract, transfer=transfer)).data
+            s.EvidenceSerializer(evidence.contract_evidence(contract=transfer.contract, transfer=transfer)).data
         )
 
     @extend_schema(parameters=[GROUP_BY], responses=s.SummaryRowSerializer(many=True))
