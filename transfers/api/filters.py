@@ -222,6 +222,9 @@ class DisputedFilter(StrictBooleanFilter):
             "true: claims about the deal disagree on one of its figures (see the evidence endpoint); false: not.",
         )
         super().__init__(*args, **kwargs)
+        # Text, as the other true/false filters are: on contracts the model's boolean field
+        # would otherwise make the schema say `boolean`, which `yes` and `1` are not.
+        _document(self, "string", enum=sorted(self.TRUE | self.FALSE))
 
     MAX_LISTED = 2000
 
