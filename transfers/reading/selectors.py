@@ -32,8 +32,6 @@ from ..assertions import assertion_display
 from ..models import Actor, Contract, Delivery, Source, Transfer, WeaponSystem
 from . import figures, measures
 
-PAGE_PARAMETERS = ("limit", "offset", "ordering")
-
 
 def urlencoded(pairs):
     """A query string as people write it: commas (lists of codes) left as they are."""
@@ -236,7 +234,7 @@ def deal_timeline(contract):
 def deal_evidence(contract):
     """The deal's evidence per field, as /api/contracts/{id}/evidence/ gives it
     (transfers.evidence), with its values side by side for the page."""
-    return figures.evidence_columns(evidence.deal_evidence(contract=contract))
+    return figures.evidence_columns(evidence.contract_evidence(contract=contract))
 
 
 # --- An actor ---------------------------------------------------------------------------------------

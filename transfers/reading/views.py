@@ -52,8 +52,6 @@ class Page(APIView):
     content_negotiation_class = HTMLOnly
     http_method_names = ["get", "head"]
     schema = None  # pages, not API operations: left out of the OpenAPI schema
-    # Web pages, not API operations: not in the OpenAPI schema.
-    schema = None
     model = Transfer  # whose read permission applies (anyone may read, as on the API)
     template_name = None
     section = ""
@@ -160,7 +158,6 @@ class RegisterView(Page):
         register = read.Register(request)
         form = RegisterForm(register)
         given = register.given()
-        query = request.query_params.urlencode()
         context = {
             "form": form,
             "api_url": link("/api/transfers/", request.query_params.items()),
@@ -211,7 +208,6 @@ class RegisterView(Page):
                 "summary_url": summary_url,
                 "summary_csv_url": link("/api/transfers/summary/", [("group_by", "delivery_year,category"), *given])
                 + "&format=csv",
-                "query": query,
             }
         )
         context["api_links"] += [("The chart's numbers in the API", summary_url)]
