@@ -204,3 +204,12 @@ def test_a_deal_edited_by_hand_is_matched_but_kept(countries):
     assert Transfer.objects.filter(system__designation="Tor-M1").count() == 1
     assert Claim.objects.filter(contract=tor.contract).count() == 2
     assert Contract.objects.count() == LEGACY_DEALS + NEW_ONLY
+
+
+def test_a_dry_run_of_the_merge_reports_it_and_writes_nothing(countries):
+    run(LEGACY)
+    before = register()
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_sipri", str(NEW), "--dry-run", stdout=out, stderr=err)
+    assert "DRY RUN" in out.getvalue() and "matched now: 10" in out.getvalue()
+    assert register() == before and Contract.objects.count() == LEGACY_DEALS
