@@ -7,6 +7,7 @@ import queue
 import re
 import threading
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F
 from django.http import StreamingHttpResponse
@@ -347,5 +348,8 @@ def copy_select(*, shape, queryset):
     inner = queryset.prefetch_related(None).annotate(
         **{alias: F(path) for alias, path in zip(aliases, shape.paths, strict=True)}
     )
-    sql, params = inner.values_list(*aliases).query.sql_with_params()
+    try:
+        sql, params = inner.values_list(*aliases).query.sql_with_params()
+    except EmptyResultSet:
+        return None  # a filter that matches nothing (an empty IN list): the Python path's header
     return f"SELECT {', '.join(cells)} FROM ({sql}) AS r", params  # noqa: S608

@@ -90,6 +90,8 @@ class StrictParametersMixin:
 
     def perform_content_negotiation(self, request, force=False):
         try:
+            if not force and request.query_params.get("format", None) == "":
+                raise Http404  # an empty format= names no format (found by schemathesis)
             return super().perform_content_negotiation(request, force=force)
         except Http404 as exc:
             # An unknown ?format= is the client's mistake, not a missing page.
