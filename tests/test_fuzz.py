@@ -7,6 +7,7 @@ bodies as the schema says; schema-valid requests accepted, invalid ones refused.
 one configured exception, and why, is in tests/schemathesis.toml.
 """
 
+import logging
 import os
 import re
 import subprocess
@@ -85,10 +86,31 @@ def test_schemathesis_anonymous_and_authenticated(live_server, fuzz_data):
         ("anonymous", ["--include-method", "GET"], reads),
         ("authenticated", ["--header", f"Authorization: Token {fuzz_data}"], operations),
     ]
-    for name, options, selected in runs:
-        code, output = fuzz(live_server.url, name, *options)
-        assert code == 0, output[-6000:]
-        # Every operation was tested, and the stateful phase ran scenarios.
-        assert f"{selected} selected / {operations} total" in output, output[-3000:]
-        scenarios = re.search(r"Scenarios:\s+(\d+)", output)
-        assert scenarios and int(scenarios.group(1)) > 0, output[-3000:]
+    # The server's own account of any 500 (its traceback), put first in a failure's message:
+    # schemathesis sees only the response, and a rare failure may not come back on a rerun.
+    errors = _ServerErrors()
+    logging.getLogger("django.request").addHandler(errors)
+    try:
+        for name, options, selected in runs:
+            code, output = fuzz(live_server.url, name, *options)
+            assert code == 0, "\n".join(errors.tracebacks[-3:]) + "\n" + output[-6000:]
+            _check_selected(output, selected, operations)
+    finally:
+        logging.getLogger("django.request").removeHandler(errors)
+
+
+class _ServerErrors(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.tracebacks = []
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record):
+        self.tracebacks.append(self.format(record))
+
+
+def _check_selected(output, selected, operations):
+    # Every operation was tested, and the stateful phase ran scenarios.
+    assert f"{selected} selected / {operations} total" in output, output[-3000:]
+    scenarios = re.search(r"Scenarios:\s+(\d+)", output)
+    assert scenarios and int(scenarios.group(1)) > 0, output[-3000:]

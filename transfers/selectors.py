@@ -4,6 +4,7 @@ import functools
 from collections import defaultdict
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     Aggregate,
@@ -267,6 +268,16 @@ def transfer_register_base():
 SUMMARY_MEASURES = ("transfers", "quantity_ordered", "quantity_delivered", "values")
 
 
+def queryset_sql(queryset):
+    """(sql, params) of a queryset, to wrap in hand-written SQL; None when it matches nothing
+    by construction (an empty IN list, e.g. no deal is disputed), which Django cannot compile
+    but answers as an empty result when it runs the queryset itself."""
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+
+
 def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
     """Aggregate filtered transfers by one or two keys.
 
@@ -341,17 +352,19 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
             .distinct()
             .order_by()
         )
-        sql, params = pairs.query.sql_with_params()
+        compiled = queryset_sql(pairs)
         db = connections[pairs.db]
         keys = ", ".join("pairs." + db.ops.quote_name(alias) for alias in aliases)
-        value_sql = (
-            f"SELECT {keys}, pairs.currency, SUM(pairs.amount) FROM ({sql}) pairs "  # noqa: S608
-            f"GROUP BY {keys}, pairs.currency"
-        )
-        with db.cursor() as cursor:
-            cursor.execute(value_sql, params)
-            for *group, currency, amount in cursor.fetchall():
-                add_value(tuple(group), currency, amount)
+        if compiled is not None:
+            sql, params = compiled
+            value_sql = (
+                f"SELECT {keys}, pairs.currency, SUM(pairs.amount) FROM ({sql}) pairs "  # noqa: S608
+                f"GROUP BY {keys}, pairs.currency"
+            )
+            with db.cursor() as cursor:
+                cursor.execute(value_sql, params)
+                for *group, currency, amount in cursor.fetchall():
+                    add_value(tuple(group), currency, amount)
 
     labels = _group_labels(grouped, group_by)
     result = []

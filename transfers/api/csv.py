@@ -7,13 +7,13 @@ import queue
 import re
 import threading
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F
 from django.http import StreamingHttpResponse
 from rest_framework import renderers, serializers
 
 from ..dates import format_partial_date_sql
+from ..selectors import queryset_sql
 from .fields import PartialDateField, YearListField
 from .rows import ValueShape, serializer_leaves
 
@@ -348,8 +348,8 @@ def copy_select(*, shape, queryset):
     inner = queryset.prefetch_related(None).annotate(
         **{alias: F(path) for alias, path in zip(aliases, shape.paths, strict=True)}
     )
-    try:
-        sql, params = inner.values_list(*aliases).query.sql_with_params()
-    except EmptyResultSet:
-        return None  # a filter that matches nothing (an empty IN list): the Python path's header
+    compiled = queryset_sql(inner.values_list(*aliases))
+    if compiled is None:
+        return None  # a filter that matches nothing: the Python path writes the header
+    sql, params = compiled
     return f"SELECT {', '.join(cells)} FROM ({sql}) AS r", params  # noqa: S608

@@ -196,6 +196,10 @@ class StrictBooleanFilter(filters.ChoiceFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, choices=[(v, v) for v in sorted(self.TRUE | self.FALSE)], **kwargs)
+        # Documented as text with the empty value too: a form's "any" (`disputed=`) is accepted
+        # and ignored, like any empty filter; on contracts the model's boolean field would
+        # otherwise make the schema say `boolean`, which `yes` and `1` are not.
+        _document(self, "string", enum=["", *sorted(self.TRUE | self.FALSE)])
 
     def filter(self, qs, value):
         if value in (None, ""):
@@ -222,9 +226,6 @@ class DisputedFilter(StrictBooleanFilter):
             "true: claims about the deal disagree on one of its figures (see the evidence endpoint); false: not.",
         )
         super().__init__(*args, **kwargs)
-        # Text, as the other true/false filters are: on contracts the model's boolean field
-        # would otherwise make the schema say `boolean`, which `yes` and `1` are not.
-        _document(self, "string", enum=sorted(self.TRUE | self.FALSE))
 
     MAX_LISTED = 2000
 
