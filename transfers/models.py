@@ -1174,6 +1174,8 @@ class Release(models.Model):
     imported_at = models.DateTimeField(help_text="When the import ran.")
     seconds = models.FloatField(default=0)
 
+    objects = NaturalKeyManager("sha256")
+
     class Meta:
         ordering = ["imported_at", "pk"]
         constraints = [
@@ -1186,6 +1188,9 @@ class Release(models.Model):
 
     def __str__(self):
         return f"{self.format} {self.generated or 'undated'} ({self.sha256[:8]})"
+
+    def natural_key(self):
+        return (self.sha256,)
 
 
 class ReleaseDeal(models.Model):

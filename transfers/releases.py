@@ -25,7 +25,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .bulk import bulk_insert, new_row, tables_analyze
-from .models import Contract, Release, ReleaseDeal
+from .models import Actor, Contract, Release, ReleaseDeal
 from .sipri import matching
 from .sipri.updates import bulk_update_rows
 
@@ -419,7 +419,17 @@ def _distinct(name):
     return f'(n."{name}" <> o."{name}" OR (n."{name}" IS NULL) <> (o."{name}" IS NULL))'
 
 
-_ROW_NAMES = ["id", "key", "reference", "contract_id", "match", "supplier_id", "recipient_id", *DIFF_FIELDS]
+_ROW_NAMES = [
+    "id",
+    "key",
+    "reference",
+    "contract_id",
+    "match",
+    "match_rule",
+    "supplier_id",
+    "recipient_id",
+    *DIFF_FIELDS,
+]
 
 
 def release_changes(*, release, since, deals=None, fields=None):
@@ -485,13 +495,86 @@ def _converters():
     return out
 
 
-def release_supplier_totals(*, changes, codes):
+def _codes(changes):
+    ids = set()
+    for row in [*changes.added, *changes.dropped, *(new for new, _, _ in changes.revised)]:
+        ids |= {row["supplier_id"], row["recipient_id"]}
+    return dict(Actor.objects.filter(pk__in=ids).values_list("pk", "code"))
+
+
+def _plain(value):
+    # TIVs as text, without trailing zeros: 12.500 is "12.5", 100.000 is "100".
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+def release_change_rows(*, changes):
+    """The changes as the API shows them: one record per deal, added and dropped first,
+    each kind in key order."""
+    codes = _codes(changes)
+
+    def record(change, row, fields):
+        return {
+            "change": change,
+            "key": row["key"],
+            "reference": row["reference"],
+            "contract": row["contract_id"],
+            "supplier": codes.get(row["supplier_id"], ""),
+            "recipient": codes.get(row["recipient_id"], ""),
+            "designation": row["designation"],
+            "category": row["category"],
+            "order_year": row["order_year"],
+            "match": row["match"],
+            "match_rule": row.get("match_rule", ""),
+            "values": {name: _plain(row[name]) for name in DIFF_FIELDS},
+            "fields": [{"field": name, "old": _plain(old), "new": _plain(new)} for name, old, new in fields],
+        }
+
+    return [
+        *(record("added", row, []) for row in changes.added),
+        *(record("dropped", row, []) for row in changes.dropped),
+        *(record("revised", new, fields) for new, _, fields in changes.revised),
+    ]
+
+
+CSV_COLUMNS = [
+    "change",
+    "key",
+    "reference",
+    "contract",
+    "supplier",
+    "recipient",
+    "designation",
+    "category",
+    "order_year",
+    "match",
+    "field",
+    "old",
+    "new",
+]
+
+
+def release_change_csv_records(*, rows):
+    """One CSV record per changed field of a revised deal, one per added or dropped deal."""
+    records = []
+    for row in rows:
+        base = {name: row[name] for name in CSV_COLUMNS[:10]}
+        if not row["fields"]:
+            records.append({**base, "field": "", "old": "", "new": ""})
+        for change in row["fields"]:
+            records.append({**base, "field": change["field"], "old": change["old"], "new": change["new"]})
+    return records
+
+
+def release_supplier_totals(*, changes):
     """Per supplier (code): deals added, dropped, revised, and the TIV of the order added,
     removed and revised (new minus old, where both are known)."""
+    codes = _codes(changes)
     totals = {}
 
     def entry(supplier_id):
-        code = codes.get(supplier_id, str(supplier_id))
+        code = codes.get(supplier_id, "")
         return totals.setdefault(
             code,
             {
@@ -518,4 +601,7 @@ def release_supplier_totals(*, changes, codes):
         e["revised"] += 1
         if new["tiv_order"] is not None and old["tiv_order"] is not None:
             e["tiv_revised"] += new["tiv_order"] - old["tiv_order"]
+    for e in totals.values():
+        for name in ("tiv_added", "tiv_removed", "tiv_revised"):
+            e[name] = _plain(e[name])
     return [totals[code] for code in sorted(totals)]

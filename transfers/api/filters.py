@@ -21,7 +21,20 @@ from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
 from ..assertions import QUANTITY_FIELDS, AssertionField, currency_is_known
-from ..models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
+from ..models import (
+    Actor,
+    Category,
+    Claim,
+    Contract,
+    Delivery,
+    Person,
+    Release,
+    ReleaseDeal,
+    Source,
+    Transfer,
+    WeaponSystem,
+)
+from ..releases import DIFF_FIELDS
 from ..selectors import transfer_confirmed_q, transfer_has_claims_q
 from .fields import is_id
 
@@ -600,6 +613,66 @@ class ClaimFilterSet(BaseFilterSet):
 
 
 # --- Search ----------------------------------------------------------------------------------------------
+
+
+class ReleaseFilterSet(BaseFilterSet):
+    # Not `format`, which names the response's format (?format=json).
+    file_format = ChoiceListFilter(
+        field_name="format", choices=[("legacy", "legacy"), ("by-delivery-year", "by-delivery-year")]
+    )
+    generated_from = YearFilter(field_name="generated", bound="from", help_text="Data generated in or after this year.")
+    generated_to = YearFilter(field_name="generated", bound="to", help_text="Data generated in or before this year.")
+
+    class Meta:
+        model = Release
+        fields = ["file_format", "generated_from", "generated_to"]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ReleaseIdFilter(filters.Filter):
+    """A release's id (whether it exists, the view says: a 400 naming the parameter)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=2**62, **kwargs)
+        _document(self, "integer", minimum=1, maximum=2**62)
+
+
+CHANGE_KINDS = [("added", "added"), ("dropped", "dropped"), ("revised", "revised")]
+
+
+class ReleaseDealFilterSet(BaseFilterSet):
+    """The deals of a release's changes (/api/releases/{id}/changes/): `since` names the
+    release compared with; the others narrow the deals."""
+
+    since = ReleaseIdFilter(
+        method="filter_noop", required=True, help_text="Required: the id of the release to compare with."
+    )
+    supplier = actor_filter("supplier_id")
+    recipient = actor_filter("recipient_id")
+    category = ChoiceListFilter(field_name="category", choices=Category.choices)
+    field = ChoiceListFilter(
+        field_name="field",
+        choices=[(name, name) for name in DIFF_FIELDS],
+        method="filter_noop",
+        help_text="Only revised deals with a change in one of these fields (comma-separated: any of): "
+        + ", ".join(DIFF_FIELDS)
+        + ".",
+    )
+    change = ChoiceListFilter(
+        field_name="change",
+        choices=CHANGE_KINDS,
+        method="filter_noop",
+        help_text="Only these kinds of change: added, dropped, revised (comma-separated: any of).",
+    )
+
+    class Meta:
+        model = ReleaseDeal
+        fields = ["since", "supplier", "recipient", "category", "field", "change"]
+
+    def filter_noop(self, qs, name, value):
+        return qs
 
 
 class TransferSearchFilter(drf_filters.SearchFilter):

@@ -15,6 +15,7 @@ router.register("transfers", views.TransferViewSet, basename="transfer")
 router.register("deliveries", views.DeliveryViewSet, basename="delivery")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("claims", views.ClaimViewSet, basename="claim")
+router.register("releases", views.ReleaseViewSet, basename="release")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -852,15 +852,18 @@ def sipri_import(
     source_title: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     user: str | None = None,
+    again: bool = False,
 ):
     """Import a SIPRI export and record it as a release (transfers.releases). A file whose
     sha256 is already recorded is not imported again: the report says so
-    (already_recorded). Returns an ImportReport; raises ImportFileError or ImportRejected."""
+    (already_recorded), unless `again` (to repair what an older importer wrote): then it is
+    imported as any file and its release stays as recorded. Returns an ImportReport;
+    raises ImportFileError or ImportRejected."""
     started = time.monotonic()
     export = sipri_read(path)
     sha256 = release_file_sha256(path=path)
     recorded = release_recorded(sha256=sha256)
-    if recorded is not None:
+    if recorded is not None and not again:
         return ImportReport(
             path=str(path),
             format=export.format,
@@ -936,22 +939,25 @@ def sipri_import(
                     progress(min(start + BATCH_SIZE, total), total)
             if not dry_run and (report.contracts["created"] or report.contracts["updated"]):
                 tables_analyze(Contract, Transfer, Delivery, Claim)
-        with transaction.atomic():
-            report.release = release_record(
-                export=export,
-                plan=release_plan_,
-                report=report,
-                sha256=sha256,
-                file_name=Path(path).name,
-                user=release_default_user() if user is None else user,
-                source=source,
-                contract_ids=report.contract_ids,
-                reason=reason,
-            )
+        if recorded is not None:
+            report.release, report.already_recorded = recorded, True
+        else:
+            with transaction.atomic():
+                report.release = release_record(
+                    export=export,
+                    plan=release_plan_,
+                    report=report,
+                    sha256=sha256,
+                    file_name=Path(path).name,
+                    user=release_default_user() if user is None else user,
+                    source=source,
+                    contract_ids=report.contract_ids,
+                    reason=reason,
+                )
         if dry_run:
             transaction.set_rollback(True)
     report.seconds = time.monotonic() - started
-    if report.release is not None and not dry_run:
+    if report.release is not None and not dry_run and recorded is None:
         type(report.release).objects.filter(pk=report.release.pk).update(seconds=report.seconds)
     return report
 

@@ -45,15 +45,27 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")
         parser.add_argument("--source-title", help="Title of the Source record that backs the imported figures.")
         parser.add_argument(
+            "--reimport",
+            action="store_true",
+            help="Import a file already recorded as a release again (to repair what an older importer wrote); "
+            "no new release is recorded.",
+        )
+        parser.add_argument(
             "--user", help="Who runs the import, as recorded with the release (default: the operating-system user)."
         )
 
-    def handle(self, *args, file, strict, dry_run, source_title, user=None, **options):
+    def handle(self, *args, file, strict, dry_run, source_title, user=None, reimport=False, **options):
         interactive = self.stdout.isatty() if hasattr(self.stdout, "isatty") else sys.stdout.isatty()
         progress = Progress(self.stdout, interactive) if options["verbosity"] > 0 else None
         try:
             report = sipri_import(
-                path=file, strict=strict, dry_run=dry_run, source_title=source_title, progress=progress, user=user
+                path=file,
+                strict=strict,
+                dry_run=dry_run,
+                source_title=source_title,
+                progress=progress,
+                user=user,
+                again=reimport,
             )
         except ImportFileError as exc:
             raise CommandError(f"{file}: not a SIPRI trade-register export: {exc}. Nothing was written.") from exc
@@ -62,12 +74,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(exc.report.rejected)} of {exc.report.rows} rows rejected; --strict, so nothing was written."
             ) from exc
-        if report.already_recorded:
+        if report.already_recorded and not reimport:
             release = report.release
             self.stdout.write(
                 f"{file}: already imported as release {release.pk} ({release.format}, data generated "
                 f"{release.generated or 'unknown'}, sha256 {report.sha256[:12]}..., imported "
-                f"{release.imported_at:%Y-%m-%d %H:%M} by {release.imported_by or 'unknown'}); nothing to do."
+                f"{release.imported_at:%Y-%m-%d %H:%M} by {release.imported_by or 'unknown'}); nothing to do "
+                "(--reimport imports it again)."
             )
             return
         self._summary(report)
@@ -110,7 +123,9 @@ class Command(BaseCommand):
                 f"  imported as published and flagged (hand entry would refuse them): {len(report.flagged)} "
                 f"({shown}{' ...' if len(report.flagged) > 20 else ''})"
             )
-        if report.release is not None and not report.dry_run:
+        if report.already_recorded:
+            lines.append(f"  imported again (--reimport); release {report.release.pk} stays as recorded")
+        elif report.release is not None and not report.dry_run:
             lines += self._release_lines(report.release)
         if report.merge is not None:
             lines += self._merge_lines(report.merge)
