@@ -216,6 +216,41 @@ def test_a_deal_the_newer_release_lacks_is_marked_absent_not_deleted(two_release
     assert api.get(f"/api/contracts/{t55.pk}/history/").status_code == 200
 
 
+def test_the_register_hides_absent_deals_unless_asked(two_releases, api, tmp_path):
+    later = Release.objects.order_by("pk").last()
+    designations = lambda rows: sorted(r["system"]["designation"] for r in rows)  # noqa: E731
+    shown = api.get("/api/transfers/", {"limit": 100}).json()
+    assert shown["count"] == 9 and "T-55" not in designations(shown["results"])
+    everything = api.get("/api/transfers/", {"absent": "include", "limit": 100}).json()
+    assert everything["count"] == 12
+    only = api.get("/api/transfers/", {"absent": "only"}).json()
+    assert designations(only["results"]) == ["Roland", "Roland", "T-55"]
+    assert api.get("/api/transfers/", {"absent": "only", "format": "csv"}).status_code == 200
+    contracts = api.get("/api/contracts/", {"absent": "only"}).json()
+    assert contracts["count"] == 3
+    assert api.get("/api/contracts/").json()["count"] == 9
+    assert api.get("/api/contracts/", {"absent": "include"}).json()["count"] == 12
+    # The summary, under the same filter, whichever way it is computed.
+    for params in ({}, {"supplier": "SUN"}, {"category": "armoured-vehicles"}):
+        rows = api.get("/api/transfers/summary/", {"group_by": "supplier", **params}).json()
+        assert "SUN" not in {r["group"]["supplier"]["code"] for r in rows}, params
+        rows = api.get("/api/transfers/summary/", {"group_by": "supplier", "absent": "only", **params}).json()
+        assert {r["group"]["supplier"]["code"] for r in rows} <= {"SUN", "FRA"}, params
+    bad = api.get("/api/transfers/", {"absent": "maybe"})
+    assert bad.status_code == 400 and "absent" in bad.json()
+    # The register's copy of the mark follows its contract.
+    t55 = Transfer.objects.get(system__designation="T-55")
+    assert t55.absent_from_id == later.pk
+    # A deal back in a later release is shown again.
+    text = EARLIER.read_bytes().decode("latin-1").replace("13 Mar 2025", "1 Jun 2026")
+    again = tmp_path / "again.csv"
+    again.write_bytes(text.encode("latin-1"))
+    assert run(again)[0] == 0
+    t55.refresh_from_db()
+    assert t55.absent_from_id is None and t55.contract.absent_from is None
+    assert "T-55" in designations(api.get("/api/transfers/", {"limit": 100}).json()["results"])
+
+
 def test_the_admin_shows_releases_read_only(two_releases, admin_client):
     release = Release.objects.order_by("pk").last()
     listing = admin_client.get("/admin/transfers/release/")

@@ -449,6 +449,17 @@ class Transfer(models.Model):
     # contract and group from this table alone, without joining a million contracts.
     contract_value_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, editable=False)
     contract_value_currency = models.CharField(max_length=3, blank=True, editable=False)
+    # The contract's absent_from: the register hides the lines of deals a newer release
+    # of the register no longer contains, unless asked (api.filters, `absent`).
+    absent_from = models.ForeignKey(
+        "Release",
+        null=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
 
     # The one declaration of what each copy copies: transfers.cache generates from it the
     # updates after a save of the contract or system, the bulk refresh that imports and
@@ -460,6 +471,7 @@ class Transfer(models.Model):
         CachedCopy("order_date", via="contract", source="order_date"),
         CachedCopy("contract_value_amount", via="contract", source="value_amount"),
         CachedCopy("contract_value_currency", via="contract", source="value_currency"),
+        CachedCopy("absent_from", via="contract", source="absent_from"),
         CachedCopy("category", via="system", source="category"),
     )
     # ... and the deliveries' total (delivered_sum), kept by the deliveries' saves.

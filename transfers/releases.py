@@ -25,7 +25,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .bulk import bulk_insert, new_row, tables_analyze
-from .models import Actor, Contract, Release, ReleaseDeal
+from .cache import transfer_cache_refresh
+from .models import Actor, Contract, Release, ReleaseDeal, Transfer
 from .sipri import matching
 from .sipri.updates import bulk_update_rows
 
@@ -47,9 +48,6 @@ DIFF_FIELDS = [
     "tiv_delivered",
     "comments",
 ]
-# The levels of sipri.matching.pair that say the same deal across two legacy releases;
-# its others (same category and deliveries) would pair two different weapons.
-PAIR_LEVELS = {matching.LEVELS[1], matching.LEVELS[4]}
 
 SAME_FIGURES = "same fields and figures"
 ONLY_ONE = "same supplier, recipient, order year and designation"
@@ -178,7 +176,7 @@ def _pair_group(old, new, result):
             return [], []
     if left_old and new:
         for index, _ in new:
-            result.matches[index] = (None, ReleaseDeal.Match.AMBIGUOUS, f"{ONLY_ONE}: {len(left_old)} candidates")
+            result.matches[index] = (None, ReleaseDeal.Match.AMBIGUOUS, f"{ONLY_ONE}: {len(left_old)} candidate(s)")
         result.ambiguous_previous += [key for key, _ in left_old]
         return [], []
     return left_old, new
@@ -232,11 +230,11 @@ def release_match(*, previous, deals, by_id):
             [_facts(index, values, (index,)) for index, values in left_new],
             [_facts(key, values, (position[key],)) for key, values in left_old],
             start=None,
+            designation_only=True,
         )
         for index, (key, level) in pairs.items():
-            if level in PAIR_LEVELS:
-                result.matches[index] = (key, ReleaseDeal.Match.WEAKER, level)
-                del by_key[key]
+            result.matches[index] = (key, ReleaseDeal.Match.WEAKER, level)
+            del by_key[key]
         left_old = list(by_key.items())
     result.dropped = [key for key, _ in left_old]
     return result
@@ -401,6 +399,10 @@ def release_mark_absent(*, release, previous, reason):
     for contract in back:
         contract.absent_from_id = None
     bulk_update_rows(Contract, changed + back, ["absent_from_id"], reason=reason)
+    ids = [contract.pk for contract in changed + back]
+    for start in range(0, len(ids), 2000):
+        # The register's copies of the contract's absent_from (Transfer.COPIES).
+        transfer_cache_refresh(transfers=Transfer.objects.filter(contract_id__in=ids[start : start + 2000]))
     return len(changed)
 
 

@@ -311,6 +311,28 @@ class AssertedFigureFilter(filters.NumberFilter):
         return qs.filter(fields & reaches)
 
 
+class AbsentFilter(filters.ChoiceFilter):
+    """Deals a newer release of the SIPRI register no longer contains (Contract.absent_from):
+    kept, and hidden unless asked for. Applied by the FilterSet's filter_ranges, since
+    hiding them is also what no parameter means."""
+
+    CHOICES = [("hide", "hide"), ("include", "include"), ("only", "only")]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            "Deals a newer release of the SIPRI register no longer contains (marked absent, not deleted): "
+            "hide (the default), include, or only them.",
+        )
+        super().__init__(*args, choices=self.CHOICES, method="filter_absent", **kwargs)
+
+    @staticmethod
+    def apply(queryset, value, field_name="absent_from"):
+        if value == "include":
+            return queryset
+        return queryset.filter(**{f"{field_name}__isnull": value != "only"})
+
+
 def _delivery_between(first, last, transfer_ref="pk"):
     deliveries = Delivery.objects.filter(transfer=OuterRef(transfer_ref))
     if first is not None:
@@ -433,13 +455,30 @@ class ContractFilterSet(BaseFilterSet):
         field_name="system", model=WeaponSystem, lookup="slug", method="filter_system", help_text="System slug(s)."
     )
     disputed = DisputedFilter()
+    absent = AbsentFilter()
 
     class Meta:
         model = Contract
-        fields = ["supplier", "recipient", "status", "kind", "ordered_from", "ordered_to", "system", "disputed"]
+        fields = [
+            "supplier",
+            "recipient",
+            "status",
+            "kind",
+            "ordered_from",
+            "ordered_to",
+            "system",
+            "disputed",
+            "absent",
+        ]
 
     def filter_system(self, qs, name, value):
         return qs.filter(Exists(Transfer.objects.filter(contract=OuterRef("pk"), system_id__in=value)))
+
+    def filter_absent(self, qs, name, value):
+        return qs
+
+    def filter_ranges(self, queryset):
+        return AbsentFilter.apply(queryset, self.form.cleaned_data.get("absent") or "hide")
 
 
 class TransferFilterSet(BaseFilterSet):
@@ -469,6 +508,8 @@ class TransferFilterSet(BaseFilterSet):
         help_text="Source key(s) or ids: transfers supported by a claim of that source.",
     )
     disputed = DisputedFilter(contract="contract_id")
+    # On the transfer's copy of its contract's absent_from (Transfer.COPIES).
+    absent = AbsentFilter()
 
     class Meta:
         model = Transfer
@@ -487,15 +528,20 @@ class TransferFilterSet(BaseFilterSet):
             "confirmed",
             "source",
             "disputed",
+            "absent",
         ]
 
     def filter_noop(self, qs, name, value):
+        return qs
+
+    def filter_absent(self, qs, name, value):
         return qs
 
     def filter_source(self, qs, name, value):
         return qs.filter(transfer_has_claims_q(source_id__in=value))
 
     def filter_ranges(self, queryset):
+        queryset = AbsentFilter.apply(queryset, self.form.cleaned_data.get("absent") or "hide")
         # Both bounds apply to the same delivery.
         first = self.form.cleaned_data.get("delivered_from")
         last = self.form.cleaned_data.get("delivered_to")

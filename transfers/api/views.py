@@ -210,7 +210,7 @@ class TransferViewSet(TrackerViewSet):
         return Response(data)
 
     # Transfer filters that are the contract's own, with the same names and meaning on contracts.
-    CONTRACT_LEVEL_FILTERS = {"supplier", "recipient", "status", "ordered_from", "ordered_to", "disputed"}
+    CONTRACT_LEVEL_FILTERS = {"supplier", "recipient", "status", "ordered_from", "ordered_to", "disputed", "absent"}
 
     def summary_contracts(self, request):
         """The contracts of exactly the filtered transfers, when every filter given is the
