@@ -3,6 +3,8 @@ releases; deals a newer release lacks. Small sample releases written for these t
 
 import csv
 import io
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -269,3 +271,24 @@ def test_the_schema_documents_the_releases(db, api):
     assert {"since", "supplier", "recipient", "category", "field", "change", "limit", "offset"} <= names
     assert {"200", "400", "404"} <= set(operation["responses"])
     assert "/api/releases/" in schema["paths"]
+
+
+def test_the_readme_spring_commands(db, api):
+    """The README's block for a new release, as written but for the file and the ids."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = next(
+        b for b in re.findall(r"```sh\n(.*?)```", readme, flags=re.S) if b.startswith("# Import the new release")
+    )
+    call_command("load_countries", verbosity=0)
+    assert run(EARLIER)[0] == 0
+    commands = [line for line in block.splitlines() if line and not line.startswith("#")]
+    assert commands[0] == ".venv/bin/python manage.py import_sipri trade-register-2026.csv"
+    code, out, _ = run(LATER)
+    assert code == 0 and "matched to release" in out
+    earlier, later = Release.objects.order_by("pk")
+    for command in commands[1:]:
+        url = shlex.split(command)[-1].replace("http://127.0.0.1:8000", "")
+        url = url.replace("/releases/2/", f"/releases/{later.pk}/").replace("since=1", f"since={earlier.pk}")
+        response = api.get(url)
+        assert response.status_code == 200, (url, response.content)
+    assert "9M338" in response.content.decode() or "T-55" in response.content.decode()

@@ -200,6 +200,7 @@ def test_two_releases_diff_as_the_files_do():
     assert data["counts"] == {"added": added, "dropped": dropped, "revised": revised}
     assert (later.added + later.ambiguous, later.dropped) == (added, dropped)
     assert later.matched_exact + later.matched_weaker + later.ambiguous + later.added == later.deals == 29916
+    assert (later.matched_exact, later.matched_weaker, later.ambiguous) == (26562, 1025, 76)
     assert len({r["key"] for r in records if r["change"] == "revised"}) == revised
 
     # A deal whose TIV changed: old and new.

@@ -1256,3 +1256,25 @@ class ReleaseDeal(models.Model):
 
     def __str__(self):
         return f"{self.release_id}: {self.key}"
+
+
+# --- The change feed ------------------------------------------------------------------------
+
+
+class Change(models.Model):
+    """One history entry of any record, in the order the change feed serves them
+    (/api/changes/). Written by database triggers on every history table (migration
+    0033), so bulk writers that COPY their history are fed too. `txid` is the writing
+    transaction's id on PostgreSQL (0 on SQLite, whose writes are serialised): the feed
+    serves only changes of transactions older than any still in progress, in (txid, id)
+    order, so a change whose transaction commits late is never skipped."""
+
+    record_type = models.CharField(max_length=30, help_text="The model: actor, contract, transfer...")
+    history_id = models.BigIntegerField(help_text="The entry in that model's history table.")
+    txid = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["txid", "id"], name="change_feed_order")]
+
+    def __str__(self):
+        return f"{self.record_type} history {self.history_id}"

@@ -21,9 +21,11 @@ from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
 from ..assertions import QUANTITY_FIELDS, AssertionField, currency_is_known
+from ..changes import FED
 from ..models import (
     Actor,
     Category,
+    Change,
     Claim,
     Contract,
     Delivery,
@@ -716,6 +718,23 @@ class ReleaseDealFilterSet(BaseFilterSet):
     class Meta:
         model = ReleaseDeal
         fields = ["since", "supplier", "recipient", "category", "field", "change"]
+
+    def filter_noop(self, qs, name, value):
+        return qs
+
+
+class ChangeFilterSet(BaseFilterSet):
+    """The change feed (/api/changes/): `since` is the cursor to continue after."""
+
+    since = filters.CharFilter(
+        method="filter_noop",
+        help_text="The cursor of the last change read (`cursor` of the previous answer); none: from the start.",
+    )
+    record_type = ChoiceListFilter(field_name="record_type", choices=[(name, name) for name in FED])
+
+    class Meta:
+        model = Change
+        fields = ["since", "record_type"]
 
     def filter_noop(self, qs, name, value):
         return qs

@@ -13,6 +13,7 @@ from ..assertions import (
     AssertionField,
     Qualifier,
 )
+from ..changes import FED
 from ..history import CHANNEL_CHOICES
 from ..models import (
     Actor,
@@ -894,3 +895,28 @@ class ReleaseChangesSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = ReleaseDealChangeSerializer(many=True)
+
+
+# --- The change feed (transfers.changes) ---------------------------------------------------------
+
+
+class ChangeEntrySerializer(serializers.Serializer):
+    cursor = serializers.CharField(help_text="This change's cursor: `since` to continue after it.")
+    record_type = serializers.ChoiceField(choices=list(FED))
+    id = serializers.IntegerField(help_text="The record's id.")
+    key = serializers.CharField(allow_null=True, help_text="The record's natural key (code, slug, reference...).")
+    kind = serializers.ChoiceField(choices=["created", "updated", "deleted"])
+    channel = serializers.ChoiceField(choices=CHANNEL_CHOICES, help_text="Through which channel the change came.")
+    release = serializers.IntegerField(allow_null=True, help_text="For an import: the release (/api/releases/).")
+    date = serializers.DateTimeField()
+    values = serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        help_text="The record's values after the change (before, if deleted).",
+    )
+
+
+class ChangeFeedSerializer(serializers.Serializer):
+    results = ChangeEntrySerializer(many=True)
+    cursor = serializers.CharField(help_text="Pass as `since` for the changes after these (the same if none).")
+    more = serializers.BooleanField(help_text="Whether more changes follow now.")
+    next = serializers.URLField(help_text="The URL of the changes after these.")

@@ -16,6 +16,7 @@ router.register("deliveries", views.DeliveryViewSet, basename="delivery")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("claims", views.ClaimViewSet, basename="claim")
 router.register("releases", views.ReleaseViewSet, basename="release")
+router.register("changes", views.ChangeViewSet, basename="change")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

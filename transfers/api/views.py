@@ -12,8 +12,8 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .. import evidence, releases, selectors
-from ..models import CLAIM_SUBJECTS, Contract, Release, ReleaseDeal, claim_subject_type
+from .. import changes, evidence, releases, selectors
+from ..models import CLAIM_SUBJECTS, Change, Contract, Release, ReleaseDeal, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
 from .csv import CSVRenderer, summary_csv_records
@@ -289,6 +289,9 @@ class ClaimViewSet(TrackerViewSet):
         return selectors.claim_list()
 
 
+LIMIT_CHANGES = OpenApiParameter(
+    "limit", OpenApiTypes.INT, description="Changes per answer (default 50, at most 1000)."
+)
 LIMIT = OpenApiParameter("limit", OpenApiTypes.INT, description="Deals per page (default 50, at most 1000).")
 OFFSET = OpenApiParameter("offset", OpenApiTypes.INT, description="Deals to skip.")
 
@@ -395,5 +398,50 @@ class ReleaseViewSet(StrictParametersMixin, viewsets.ReadOnlyModelViewSet):
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
                 "results": rows[offset : offset + limit],
+            }
+        )
+
+
+class ChangeViewSet(StrictParametersMixin, viewsets.GenericViewSet):
+    """Every change to every record, oldest first, for clients that keep a copy in sync."""
+
+    serializer_class = s.ChangeFeedSerializer
+    filterset_class = api_filters.ChangeFilterSet
+    filter_backends = [DjangoFilterBackend]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+    pagination_class = None
+    LIST_PARAMETERS = {"limit"}
+
+    def get_queryset(self):
+        return Change.objects.all()
+
+    @extend_schema(parameters=[LIMIT_CHANGES], responses=s.ChangeFeedSerializer)
+    def list(self, request, *args, **kwargs):
+        """Each change (created, updated, deleted) of every record: its type, id and key, the
+        channel it came through (admin, api, fixture, import), the release for imports, and its
+        values. Continue with `since` = the answer's `cursor`: stable order, no change missed
+        or repeated across pages, even while writes happen (a change of a transaction still in
+        progress waits until it ends, with every change after it)."""
+        filterset = self.filterset_class(request.query_params, queryset=self.get_queryset(), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        cleaned = filterset.form.cleaned_data
+        after = changes.START
+        if cleaned.get("since"):
+            after = changes.change_cursor_parse(text=cleaned["since"])
+            if after is None:
+                raise ValidationError({"since": ["A cursor is two numbers joined by a dot (e.g. 0.0), as given."]})
+        limit = LimitOffsetPagination().get_limit(request)
+        entries, cursor, more = changes.change_feed_page(
+            after=after, limit=limit, record_types=cleaned.get("record_type")
+        )
+        query = request.query_params.copy()
+        query["since"] = cursor
+        return Response(
+            {
+                "results": s.ChangeEntrySerializer(entries, many=True).data,
+                "cursor": cursor,
+                "more": more,
+                "next": request.build_absolute_uri(f"{request.path}?{query.urlencode()}"),
             }
         )
