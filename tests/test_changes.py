@@ -4,6 +4,8 @@ repeated across pages, even while writes happen."""
 
 import io
 import random
+import re
+import shlex
 import threading
 import time
 from pathlib import Path
@@ -203,3 +205,18 @@ def test_paging_while_writes_happen_misses_and_repeats_nothing():
         thread.join(30)
     seen += [e["key"] for e in feed(api, since=cursor)[0]]
     assert sorted(seen) == sorted(code for own in codes for code in own)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_readme_feed_command(seed):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = next(
+        b
+        for b in re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
+        if b.startswith("# Everything since the last cursor")
+    )
+    url = shlex.split(block.strip().splitlines()[-1])[-1].replace("http://127.0.0.1:8000", "")
+    page = APIClient().get(url).json()
+    assert len(page["results"]) == Change.objects.count() == 36 and not page["more"]
+    assert page["cursor"] == page["results"][-1]["cursor"]
+    assert {e["channel"] for e in page["results"]} == {"fixture"}

@@ -197,6 +197,7 @@ def test_bad_input_is_a_400_naming_the_parameter(two_releases, api):
         assert response.status_code == 400, (params, response.content)
         assert name in response.json(), (params, response.json())
     assert api.get("/api/releases/abc/changes/", {"since": earlier.pk}).status_code == 404
+    assert api.get("/api/releases/99999999999999999999/").status_code == 404
     assert api.get("/api/releases/", {"format": "csv"}).status_code == 400
     assert api.get("/api/releases/", {"search": "x"}).status_code == 400
     assert api.post("/api/releases/", {}).status_code in (401, 403, 405)

@@ -41,8 +41,9 @@ admin.site.site_url = "/"
 
 # --- The menu, in the order of the work --------------------------------------------
 
-# Deals first, then what they rest on (sources, claims), then the reference lists.
-WORK_ORDER = [Contract, Transfer, Delivery, Source, Claim, Actor, Person, WeaponSystem]
+# Deals first, then what they rest on (sources, claims), then the reference lists, then
+# the register's releases (read-only).
+WORK_ORDER = [Contract, Transfer, Delivery, Source, Claim, Actor, Person, WeaponSystem, Release]
 # Apps after the records: users and tokens, then the login-lockout tables (django-axes),
 # folded away in a last group; they stay reachable at their own URLs.
 APP_ORDER = {"transfers": 0, "auth": 1, "authtoken": 2, "axes": 3}

@@ -296,7 +296,7 @@ LIMIT = OpenApiParameter("limit", OpenApiTypes.INT, description="Deals per page 
 OFFSET = OpenApiParameter("offset", OpenApiTypes.INT, description="Deals to skip.")
 
 
-class ReleaseViewSet(StrictParametersMixin, viewsets.ReadOnlyModelViewSet):
+class ReleaseViewSet(StrictParametersMixin, AlternateLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Imports of SIPRI exports, one per file: format, data-generated date, sha256, counts,
     how its deals matched the previous release's, who ran it and when."""
 
