@@ -20,7 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -456,7 +457,10 @@ def release_changes(*, release, since, deals=None, fields=None):
             .values(*_ROW_NAMES)
         )
     compared = [name for name in DIFF_FIELDS if not fields or name in fields]
-    ids_sql, ids_params = new.values("pk").query.sql_with_params()
+    try:
+        ids_sql, ids_params = new.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing by construction
+        return Changes(added=added, dropped=dropped, revised=[])
     table = ReleaseDeal._meta.db_table
     columns = ", ".join([*(f'n."{c}"' for c in _column_names()), *(f'o."{c}"' for c in _column_names())])
     sql = (
@@ -467,7 +471,8 @@ def release_changes(*, release, since, deals=None, fields=None):
     revised = []
     converters = _converters()
     width = len(_ROW_NAMES)
-    with connection.cursor() as cursor:
+    # On the database the querysets read (a replica, when reads go to one).
+    with connections[new.db].cursor() as cursor:
         cursor.execute(sql, [since.pk, release.pk, *ids_params])
         for row in cursor.fetchall():
             n = {name: convert(value) for name, convert, value in zip(_ROW_NAMES, converters, row[:width], strict=True)}
