@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from ..assertions import (
@@ -915,6 +916,7 @@ class ChangeEntrySerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(many=False)  # one answer holding a page, though the view is a list
 class ChangeFeedSerializer(serializers.Serializer):
     results = ChangeEntrySerializer(many=True)
     cursor = serializers.CharField(help_text="Pass as `since` for the changes after these (the same if none).")

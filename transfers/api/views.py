@@ -339,7 +339,13 @@ class ReleaseViewSet(StrictParametersMixin, AlternateLookupMixin, viewsets.ReadO
         responses={(200, "application/json"): s.ReleaseChangesSerializer, (200, "text/csv"): OpenApiTypes.STR},
         filters=True,
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=api_filters.ReleaseDealFilterSet)
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filterset_class=api_filters.ReleaseDealFilterSet,
+        filter_backends=[DjangoFilterBackend],  # the changes come in key order; no `ordering`
+    )
     def changes(self, request, *args, **kwargs):
         """What changed from release `since` to this one: deals added, dropped and revised, each
         revised deal with its changed fields old and new (numbers, years, TIVs, status, comments,
