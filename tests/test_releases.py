@@ -293,3 +293,30 @@ def test_the_readme_spring_commands(db, api):
         response = api.get(url)
         assert response.status_code == 200, (url, response.content)
     assert "9M338" in response.content.decode() or "T-55" in response.content.decode()
+
+
+def test_newer_format_releases_match_on_the_deal_id(db, api, tmp_path):
+    call_command("load_countries", verbosity=0)
+    first = DATA / "sipri-by-delivery-year-2026-02-sample.csv"
+    assert run(first)[0] == 0
+    text = first.read_text().replace("Data generated: 12 Feb 2026", "Data generated: 9 Mar 2027")
+    # Tor-M1: a delivery revised; the HQ-17A deal dropped; the designation of the DA-42 respelt.
+    text = text.replace("2005,No,14,Yes,2007,No,New,12.5,12.5,175", "2005,No,13,Yes,2007,No,New,12.5,12.5,162.5")
+    text = "".join(line for line in text.splitlines(True) if not line.startswith("67384,"))
+    text = text.replace("56950,Austria,Argentina,DA-42,", "56950,Austria,Argentina,DA42,")
+    newer = tmp_path / "newer.csv"
+    newer.write_text(text)
+    code, out, _ = run(newer)
+    assert code == 0 and "0 by a weaker rule, 0 ambiguous" in out
+    earlier, later = Release.objects.order_by("pk")
+    assert (later.format, later.matched_exact, later.dropped, later.added) == ("by-delivery-year", 10, 1, 0)
+    data = changes(api, later.pk, since=earlier.pk)
+    assert data["counts"] == {"added": 0, "dropped": 1, "revised": 2}
+    rows = {row["key"]: row for row in data["results"]}
+    assert rows["sipri-67384"]["change"] == "dropped"
+    assert rows["sipri-31785"]["fields"] == [
+        {"field": "delivered", "old": 29, "new": 28},
+        {"field": "tiv_delivered", "old": "362.5", "new": "350"},
+    ]
+    assert rows["sipri-56950"]["fields"] == [{"field": "designation", "old": "DA-42", "new": "DA42"}]
+    assert Contract.objects.get(sipri_deal_id="67384").absent_from == later
