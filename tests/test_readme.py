@@ -32,6 +32,8 @@ EXERCISED_ELSEWHERE = {
     "make run": "the steps of `make run` (make seed, then runserver) are run below",
     "make test": ".ci/run runs `make test` on every push",
     "# What did Russia deliver to Iran since 2000?": "run below",
+    "# Import the new release as any export": "tests/test_releases.py::test_the_readme_spring_commands",
+    "# Everything since the last cursor you kept": "tests/test_changes.py::test_the_readme_feed_command",
 }
 
 pytestmark = pytest.mark.skipif(

@@ -113,7 +113,7 @@ def test_api_answers_like_sipri_after_import(countries):
 def test_reimport_changes_nothing(countries):
     run(LEGACY)
     before = state()
-    code, out, _ = run(LEGACY)
+    code, out, _ = run(LEGACY, "--reimport")
     assert "contracts: 0 created, 0 updated, 9 unchanged" in out
     assert state() == before
 

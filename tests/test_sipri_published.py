@@ -79,7 +79,7 @@ def test_published_inconsistent_rows_are_imported_and_flagged(imported):
 
 def test_reimport_of_flagged_rows_changes_nothing(imported):
     history = Transfer.history.count(), Delivery.history.count()
-    code, out, _ = run(LEGACY)
+    code, out, _ = run(LEGACY, "--reimport")
     assert code == 0 and "contracts: 0 created, 0 updated, 22 unchanged" in out
     assert (Transfer.history.count(), Delivery.history.count()) == history
 
@@ -94,7 +94,7 @@ def test_a_newer_release_that_corrects_the_figures_clears_the_flag(imported, tmp
     exocet = Transfer.objects.get(system__designation="MM-38 Exocet")
     assert (exocet.quantity_ordered, exocet.published_inconsistency) == (4, "")
     # Back to 0 ordered in a later release: flagged again, the delivery of 4 kept.
-    code, out, _ = run(LEGACY)
+    code, out, _ = run(LEGACY, "--reimport")
     exocet.refresh_from_db()
     assert (exocet.quantity_ordered, exocet.published_inconsistency) == (0, FLAG)
     assert exocet.quantity_delivered == 4

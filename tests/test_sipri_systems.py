@@ -16,9 +16,9 @@ DATA = Path(__file__).parent / "data"
 LEGACY = DATA / "sipri-legacy-2026-05-sample.csv"
 
 
-def run(path):
+def run(path, *args):
     out = io.StringIO()
-    call_command("import_sipri", str(path), stdout=out, stderr=io.StringIO())
+    call_command("import_sipri", str(path), *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 
@@ -97,7 +97,7 @@ def test_reimporting_repairs_systems_merged_by_an_older_import(countries, monkey
     assert line("Cobra", "armoured personnel carrier").system.designation == "COBRA"
     history = missile.history.count()
 
-    out = run(LEGACY)
+    out = run(LEGACY, "--reimport")
     # Repaired in place: the same deals, now on their own systems, no edit mistaken for a hand edit.
     assert "0 created" in out and "0 kept" in out and "contracts: 0 created, 4 updated" in out
     missile = line("P-15", "anti-ship missile")
@@ -109,5 +109,5 @@ def test_reimporting_repairs_systems_merged_by_an_older_import(countries, monkey
     rows = APIClient().get("/api/transfers/?category=missiles&search=P-15").json()["results"]
     assert [r["id"] for r in rows] == [missile.pk]
     # The old systems stay for the deals that were theirs; nothing else moves on a third run.
-    assert "contracts: 0 created, 0 updated, 22 unchanged" in run(LEGACY)
+    assert "contracts: 0 created, 0 updated, 22 unchanged" in run(LEGACY, "--reimport")
     assert Contract.objects.count() == 22

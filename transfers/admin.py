@@ -30,7 +30,7 @@ from .assertions import ACCEPTED
 from .dates import format_partial_date, parse_partial_date, validate_sane_date
 from .evidence import contract_evidence
 from .history import record_version
-from .models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
+from .models import Actor, Claim, Contract, Delivery, Person, Release, Source, Transfer, WeaponSystem
 
 admin.site.site_header = "Arms-transfer tracker"
 admin.site.site_title = "Arms-transfer tracker"
@@ -41,8 +41,9 @@ admin.site.site_url = "/"
 
 # --- The menu, in the order of the work --------------------------------------------
 
-# Deals first, then what they rest on (sources, claims), then the reference lists.
-WORK_ORDER = [Contract, Transfer, Delivery, Source, Claim, Actor, Person, WeaponSystem]
+# Deals first, then what they rest on (sources, claims), then the reference lists, then
+# the register's releases (read-only).
+WORK_ORDER = [Contract, Transfer, Delivery, Source, Claim, Actor, Person, WeaponSystem, Release]
 # Apps after the records: users and tokens, then the login-lockout tables (django-axes),
 # folded away in a last group; they stay reachable at their own URLs.
 APP_ORDER = {"transfers": 0, "auth": 1, "authtoken": 2, "axes": 3}
@@ -1132,3 +1133,38 @@ class DeliveryAdmin(BaseAdmin):
     @admin.display(description="date", ordering="date")
     def when(self, obj):
         return format_partial_date(obj.date, obj.date_precision)
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    """Releases are written by import_sipri only: shown, never edited."""
+
+    list_display = [
+        "id",
+        "format",
+        "generated",
+        "file_name",
+        "deals",
+        "added",
+        "dropped",
+        "matched_exact",
+        "matched_weaker",
+        "ambiguous",
+        "imported_by",
+        "imported_at",
+    ]
+    list_filter = ["format"]
+    search_fields = ["file_name", "sha256", "imported_by"]
+    ordering = ["-imported_at", "-pk"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Release._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -21,7 +21,22 @@ from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
 from ..assertions import QUANTITY_FIELDS, AssertionField, currency_is_known
-from ..models import Actor, Category, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
+from ..changes import FED
+from ..models import (
+    Actor,
+    Category,
+    Change,
+    Claim,
+    Contract,
+    Delivery,
+    Person,
+    Release,
+    ReleaseDeal,
+    Source,
+    Transfer,
+    WeaponSystem,
+)
+from ..releases import DIFF_FIELDS
 from ..selectors import transfer_confirmed_q, transfer_has_claims_q
 from .fields import is_id
 
@@ -299,6 +314,28 @@ class AssertedFigureFilter(filters.NumberFilter):
         return qs.filter(fields & reaches)
 
 
+class AbsentFilter(filters.ChoiceFilter):
+    """Deals a newer release of the SIPRI register no longer contains (Contract.absent_from):
+    kept, and hidden unless asked for. Applied by the FilterSet's filter_ranges, since
+    hiding them is also what no parameter means."""
+
+    CHOICES = [("hide", "hide"), ("include", "include"), ("only", "only")]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            "Deals a newer release of the SIPRI register no longer contains (marked absent, not deleted): "
+            "hide (the default), include, or only them.",
+        )
+        super().__init__(*args, choices=self.CHOICES, method="filter_absent", **kwargs)
+
+    @staticmethod
+    def apply(queryset, value, field_name="absent_from"):
+        if value == "include":
+            return queryset
+        return queryset.filter(**{f"{field_name}__isnull": value != "only"})
+
+
 def _delivery_between(first, last, transfer_ref="pk"):
     deliveries = Delivery.objects.filter(transfer=OuterRef(transfer_ref))
     if first is not None:
@@ -421,13 +458,30 @@ class ContractFilterSet(BaseFilterSet):
         field_name="system", model=WeaponSystem, lookup="slug", method="filter_system", help_text="System slug(s)."
     )
     disputed = DisputedFilter()
+    absent = AbsentFilter()
 
     class Meta:
         model = Contract
-        fields = ["supplier", "recipient", "status", "kind", "ordered_from", "ordered_to", "system", "disputed"]
+        fields = [
+            "supplier",
+            "recipient",
+            "status",
+            "kind",
+            "ordered_from",
+            "ordered_to",
+            "system",
+            "disputed",
+            "absent",
+        ]
 
     def filter_system(self, qs, name, value):
         return qs.filter(Exists(Transfer.objects.filter(contract=OuterRef("pk"), system_id__in=value)))
+
+    def filter_absent(self, qs, name, value):
+        return qs
+
+    def filter_ranges(self, queryset):
+        return AbsentFilter.apply(queryset, self.form.cleaned_data.get("absent") or "hide")
 
 
 class TransferFilterSet(BaseFilterSet):
@@ -457,6 +511,8 @@ class TransferFilterSet(BaseFilterSet):
         help_text="Source key(s) or ids: transfers supported by a claim of that source.",
     )
     disputed = DisputedFilter(contract="contract_id")
+    # On the transfer's copy of its contract's absent_from (Transfer.COPIES).
+    absent = AbsentFilter()
 
     class Meta:
         model = Transfer
@@ -475,15 +531,20 @@ class TransferFilterSet(BaseFilterSet):
             "confirmed",
             "source",
             "disputed",
+            "absent",
         ]
 
     def filter_noop(self, qs, name, value):
+        return qs
+
+    def filter_absent(self, qs, name, value):
         return qs
 
     def filter_source(self, qs, name, value):
         return qs.filter(transfer_has_claims_q(source_id__in=value))
 
     def filter_ranges(self, queryset):
+        queryset = AbsentFilter.apply(queryset, self.form.cleaned_data.get("absent") or "hide")
         # Both bounds apply to the same delivery.
         first = self.form.cleaned_data.get("delivered_from")
         last = self.form.cleaned_data.get("delivered_to")
@@ -601,6 +662,83 @@ class ClaimFilterSet(BaseFilterSet):
 
 
 # --- Search ----------------------------------------------------------------------------------------------
+
+
+class ReleaseFilterSet(BaseFilterSet):
+    # Not `format`, which names the response's format (?format=json).
+    file_format = ChoiceListFilter(
+        field_name="format", choices=[("legacy", "legacy"), ("by-delivery-year", "by-delivery-year")]
+    )
+    generated_from = YearFilter(field_name="generated", bound="from", help_text="Data generated in or after this year.")
+    generated_to = YearFilter(field_name="generated", bound="to", help_text="Data generated in or before this year.")
+
+    class Meta:
+        model = Release
+        fields = ["file_format", "generated_from", "generated_to"]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ReleaseIdFilter(filters.Filter):
+    """A release's id (whether it exists, the view says: a 400 naming the parameter)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=2**62, **kwargs)
+        _document(self, "integer", minimum=1, maximum=2**62)
+
+
+CHANGE_KINDS = [("added", "added"), ("dropped", "dropped"), ("revised", "revised")]
+
+
+class ReleaseDealFilterSet(BaseFilterSet):
+    """The deals of a release's changes (/api/releases/{id}/changes/): `since` names the
+    release compared with; the others narrow the deals."""
+
+    since = ReleaseIdFilter(
+        method="filter_noop", required=True, help_text="Required: the id of the release to compare with."
+    )
+    supplier = actor_filter("supplier_id")
+    recipient = actor_filter("recipient_id")
+    category = ChoiceListFilter(field_name="category", choices=Category.choices)
+    field = ChoiceListFilter(
+        field_name="field",
+        choices=[(name, name) for name in DIFF_FIELDS],
+        method="filter_noop",
+        help_text="Only revised deals with a change in one of these fields (comma-separated: any of): "
+        + ", ".join(DIFF_FIELDS)
+        + ".",
+    )
+    change = ChoiceListFilter(
+        field_name="change",
+        choices=CHANGE_KINDS,
+        method="filter_noop",
+        help_text="Only these kinds of change: added, dropped, revised (comma-separated: any of).",
+    )
+
+    class Meta:
+        model = ReleaseDeal
+        fields = ["since", "supplier", "recipient", "category", "field", "change"]
+
+    def filter_noop(self, qs, name, value):
+        return qs
+
+
+class ChangeFilterSet(BaseFilterSet):
+    """The change feed (/api/changes/): `since` is the cursor to continue after."""
+
+    since = filters.CharFilter(
+        method="filter_noop",
+        help_text="The cursor of the last change read (`cursor` of the previous answer); none: from the start.",
+    )
+    record_type = ChoiceListFilter(field_name="record_type", choices=[(name, name) for name in FED])
+
+    class Meta:
+        model = Change
+        fields = ["since", "record_type"]
+
+    def filter_noop(self, qs, name, value):
+        return qs
 
 
 class TransferSearchFilter(drf_filters.SearchFilter):

@@ -15,6 +15,8 @@ router.register("transfers", views.TransferViewSet, basename="transfer")
 router.register("deliveries", views.DeliveryViewSet, basename="delivery")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("claims", views.ClaimViewSet, basename="claim")
+router.register("releases", views.ReleaseViewSet, basename="release")
+router.register("changes", views.ChangeViewSet, basename="change")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

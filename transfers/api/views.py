@@ -12,8 +12,8 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .. import evidence, selectors
-from ..models import CLAIM_SUBJECTS, Contract, claim_subject_type
+from .. import changes, evidence, releases, selectors
+from ..models import CLAIM_SUBJECTS, Change, Contract, Release, ReleaseDeal, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
 from .csv import CSVRenderer, summary_csv_records
@@ -26,6 +26,7 @@ from .mixins import (
     StrictParametersMixin,
     ValueListMixin,
 )
+from .pagination import LimitOffsetPagination
 
 
 @extend_schema_view(
@@ -209,7 +210,7 @@ class TransferViewSet(TrackerViewSet):
         return Response(data)
 
     # Transfer filters that are the contract's own, with the same names and meaning on contracts.
-    CONTRACT_LEVEL_FILTERS = {"supplier", "recipient", "status", "ordered_from", "ordered_to", "disputed"}
+    CONTRACT_LEVEL_FILTERS = {"supplier", "recipient", "status", "ordered_from", "ordered_to", "disputed", "absent"}
 
     def summary_contracts(self, request):
         """The contracts of exactly the filtered transfers, when every filter given is the
@@ -286,3 +287,167 @@ class ClaimViewSet(TrackerViewSet):
 
     def get_queryset(self):
         return selectors.claim_list()
+
+
+LIMIT_CHANGES = OpenApiParameter(
+    "limit", OpenApiTypes.INT, description="Changes per answer (default 50, at most 1000)."
+)
+LIMIT = OpenApiParameter("limit", OpenApiTypes.INT, description="Deals per page (default 50, at most 1000).")
+OFFSET = OpenApiParameter("offset", OpenApiTypes.INT, description="Deals to skip.")
+
+
+class ReleaseViewSet(StrictParametersMixin, AlternateLookupMixin, viewsets.ReadOnlyModelViewSet):
+    """Imports of SIPRI exports, one per file: format, data-generated date, sha256, counts,
+    how its deals matched the previous release's, who ran it and when."""
+
+    serializer_class = s.ReleaseSerializer
+    filterset_class = api_filters.ReleaseFilterSet
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    ordering_map = {"id": "pk", "generated": "generated", "imported_at": "imported_at"}
+    default_ordering = ("pk",)
+    # No full-text search here; the other list parameters stand.
+    LIST_PARAMETERS = {"limit", "offset", "ordering"}
+    action_parameters = {"changes": {"limit", "offset", *api_filters.ReleaseDealFilterSet.base_filters}}
+
+    def get_queryset(self):
+        if self.action == "changes" and getattr(self, "swagger_fake_view", False):
+            # The schema reads the changes' filters (ReleaseDealFilterSet) off this queryset.
+            return ReleaseDeal.objects.none()
+        return Release.objects.select_related("source").order_by("pk")
+
+    def get_renderers(self):
+        # CSV is for the changes: rows of deals and fields.
+        renderers = super().get_renderers()
+        if getattr(self, "action", None) != "changes":
+            renderers = [r for r in renderers if not isinstance(r, CSVRenderer)]
+        return renderers
+
+    def filter_queryset(self, queryset):
+        # The release filters belong to the list; a detail URL names its release.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON even when CSV was asked for.
+        if response.status_code >= 400 and isinstance(getattr(request, "accepted_renderer", None), CSVRenderer):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[LIMIT, OFFSET],
+        responses={(200, "application/json"): s.ReleaseChangesSerializer, (200, "text/csv"): OpenApiTypes.STR},
+        filters=True,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filterset_class=api_filters.ReleaseDealFilterSet,
+        filter_backends=[DjangoFilterBackend],  # the changes come in key order; no `ordering`
+    )
+    def changes(self, request, *args, **kwargs):
+        """What changed from release `since` to this one: deals added, dropped and revised, each
+        revised deal with its changed fields old and new (numbers, years, TIVs, status, comments,
+        description, designation), and per supplier the TIV of the orders added, removed and
+        revised. A join of the two releases' snapshots on the deal's key. Filters: supplier,
+        recipient, category; `field` keeps revised deals with a change in that field; `change`
+        keeps one kind. JSON pages its deals (limit, offset); `?format=csv` gives every row, one
+        per changed field of a revised deal and one per added or dropped deal."""
+        release = self.get_object()
+        filterset = api_filters.ReleaseDealFilterSet(
+            request.query_params, queryset=ReleaseDeal.objects.all(), request=request
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        cleaned = filterset.form.cleaned_data
+        since = Release.objects.filter(pk=cleaned["since"]).first()
+        if since is None:
+            raise ValidationError({"since": [f"No release {cleaned['since']}."]})
+        if since.format != release.format:
+            raise ValidationError(
+                {
+                    "since": [
+                        f"Release {since.pk} is a {since.format} export and {release.pk} a {release.format} one: "
+                        "their deals have different keys; compare releases of one format."
+                    ]
+                }
+            )
+        csv = getattr(request.accepted_renderer, "format", None) == "csv"
+        paginator = LimitOffsetPagination()
+        limit, offset = paginator.get_limit(request), paginator.get_offset(request)
+        changes = releases.release_changes(
+            release=release, since=since, deals=filterset.qs, fields=cleaned.get("field")
+        )
+        kinds = set(cleaned.get("change") or ["added", "dropped", "revised"])
+        if "added" not in kinds:
+            changes.added = []
+        if "dropped" not in kinds:
+            changes.dropped = []
+        if "revised" not in kinds:
+            changes.revised = []
+        rows = releases.release_change_rows(changes=changes)
+        if csv:
+            return Response(releases.release_change_csv_records(rows=rows))
+        paginator.request, paginator.limit, paginator.offset, paginator.count = request, limit, offset, len(rows)
+        return Response(
+            {
+                "release": release.pk,
+                "since": since.pk,
+                "counts": {
+                    "added": len(changes.added),
+                    "dropped": len(changes.dropped),
+                    "revised": len(changes.revised),
+                },
+                "totals": releases.release_supplier_totals(changes=changes),
+                "count": len(rows),
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": rows[offset : offset + limit],
+            }
+        )
+
+
+class ChangeViewSet(StrictParametersMixin, viewsets.GenericViewSet):
+    """Every change to every record, oldest first, for clients that keep a copy in sync."""
+
+    serializer_class = s.ChangeFeedSerializer
+    filterset_class = api_filters.ChangeFilterSet
+    filter_backends = [DjangoFilterBackend]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+    pagination_class = None
+    LIST_PARAMETERS = {"limit"}
+
+    def get_queryset(self):
+        return Change.objects.all()
+
+    @extend_schema(parameters=[LIMIT_CHANGES], responses=s.ChangeFeedSerializer)
+    def list(self, request, *args, **kwargs):
+        """Each change (created, updated, deleted) of every record: its type, id and key, the
+        channel it came through (admin, api, fixture, import), the release for imports, and its
+        values. Continue with `since` = the answer's `cursor`: stable order, no change missed
+        or repeated across pages, even while writes happen (a change of a transaction still in
+        progress waits until it ends, with every change after it)."""
+        filterset = self.filterset_class(request.query_params, queryset=self.get_queryset(), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        cleaned = filterset.form.cleaned_data
+        after = changes.START
+        if cleaned.get("since"):
+            after = changes.change_cursor_parse(text=cleaned["since"])
+            if after is None:
+                raise ValidationError({"since": ["A cursor is two numbers joined by a dot (e.g. 0.0), as given."]})
+        limit = LimitOffsetPagination().get_limit(request)
+        entries, cursor, more = changes.change_feed_page(
+            after=after, limit=limit, record_types=cleaned.get("record_type")
+        )
+        query = request.query_params.copy()
+        query["since"] = cursor
+        return Response(
+            {
+                "results": s.ChangeEntrySerializer(entries, many=True).data,
+                "cursor": cursor,
+                "more": more,
+                "next": request.build_absolute_uri(f"{request.path}?{query.urlencode()}"),
+            }
+        )

@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pycountry
 from django.db import transaction
@@ -33,6 +34,7 @@ from ..bulk import bulk_insert, new_row, tables_analyze
 from ..cache import transfer_cache_refresh, transfer_cache_values
 from ..evidence import contract_disputed_deferred
 from ..models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
+from ..releases import release_default_user, release_file_sha256, release_plan, release_record, release_recorded
 from ..services import country_display_name
 from . import matching
 from .matching import DealFacts, Year
@@ -135,6 +137,13 @@ class ImportReport:
     source_key: str = ""
     seconds: float = 0.0
     dry_run: bool = False
+    sha256: str = ""
+    # The release this import recorded (transfers.releases), or the one already recorded
+    # for the same file, which then was not imported again.
+    release: object = None
+    already_recorded: bool = False
+    # deal reference -> the id of the contract that holds it.
+    contract_ids: dict = field(default_factory=dict)
 
 
 # --- Parties ----------------------------------------------------------------------------------------
@@ -658,11 +667,13 @@ def _write_batch(deals, *, ctx, report):
         Claim.objects.filter(source=ctx.source, contract_id__in=ids).order_by().values_list("contract_id", flat=True)
     )
 
-    new_contracts, new_transfers, new_deliveries = [], [], []
+    new_contracts, new_transfers, new_deliveries, new_references = [], [], [], []
     updates = _Updates()
     claim_for = []
     for deal in deals:
         contract = contracts.get(ctx.plan.contract_ids.get(deal.reference))
+        if contract is not None:
+            report.contract_ids[deal.reference] = contract.pk
         if contract is None:
             c_values, t_values, d_values = _desired(
                 deal, actors=ctx.actors, systems=ctx.systems, export_year=ctx.export_year, legacy=ctx.legacy
@@ -682,6 +693,7 @@ def _write_batch(deals, *, ctx, report):
                 ),
             )
             new_contracts.append(contract)
+            new_references.append(deal.reference)
             new_transfers.append((contract, transfer))
             new_deliveries += [(transfer, new_row(Delivery, **values)) for values in d_values]
             claim_for.append((contract, deal))
@@ -742,6 +754,8 @@ def _write_batch(deals, *, ctx, report):
             delivery.delete()
         new_deliveries += [(transfer, new_row(Delivery, **values)) for values in d_values]
     bulk_insert(Contract, new_contracts, reason=ctx.reason)
+    for reference, contract in zip(new_references, new_contracts, strict=True):
+        report.contract_ids[reference] = contract.pk
     for contract, transfer in new_transfers:
         transfer.contract_id = contract.pk
     bulk_insert(Transfer, [t for _, t in new_transfers], reason=ctx.reason)
@@ -837,10 +851,31 @@ def sipri_import(
     dry_run: bool = False,
     source_title: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    user: str | None = None,
+    again: bool = False,
 ):
-    """Import a SIPRI export. Returns an ImportReport; raises ImportFileError or ImportRejected."""
+    """Import a SIPRI export and record it as a release (transfers.releases). A file whose
+    sha256 is already recorded is not imported again: the report says so
+    (already_recorded), unless `again` (to repair what an older importer wrote): then it is
+    imported as any file and its release stays as recorded. Returns an ImportReport;
+    raises ImportFileError or ImportRejected."""
     started = time.monotonic()
     export = sipri_read(path)
+    sha256 = release_file_sha256(path=path)
+    recorded = release_recorded(sha256=sha256)
+    if recorded is not None and not again:
+        return ImportReport(
+            path=str(path),
+            format=export.format,
+            encoding=export.encoding,
+            generated=export.generated,
+            rows=export.rows,
+            deals=len(export.deals),
+            sha256=sha256,
+            release=recorded,
+            already_recorded=True,
+            dry_run=dry_run,
+        )
     report = ImportReport(
         path=str(path),
         format=export.format,
@@ -860,6 +895,7 @@ def sipri_import(
             if deal.inconsistency == DELIVERED_ABOVE_ORDERED
         ],
         dry_run=dry_run,
+        sha256=sha256,
     )
     if strict and export.errors:
         raise ImportRejected(report)
@@ -871,6 +907,8 @@ def sipri_import(
     with outer:
         names = {d.supplier for d in export.deals} | {d.recipient for d in export.deals}
         actors = actor_resolve_sipri_parties(names=names, reason=reason, created=report.actors_created)
+        # Which deal of the previous release each row is (legacy rows take its reference).
+        release_plan_ = release_plan(export=export, actors=actors)
         if legacy:
             plan = _plan_legacy(export.deals, actors, report)
         else:
@@ -901,9 +939,26 @@ def sipri_import(
                     progress(min(start + BATCH_SIZE, total), total)
             if not dry_run and (report.contracts["created"] or report.contracts["updated"]):
                 tables_analyze(Contract, Transfer, Delivery, Claim)
+        if recorded is not None:
+            report.release, report.already_recorded = recorded, True
+        else:
+            with transaction.atomic():
+                report.release = release_record(
+                    export=export,
+                    plan=release_plan_,
+                    report=report,
+                    sha256=sha256,
+                    file_name=Path(path).name,
+                    user=release_default_user() if user is None else user,
+                    source=source,
+                    contract_ids=report.contract_ids,
+                    reason=reason,
+                )
         if dry_run:
             transaction.set_rollback(True)
     report.seconds = time.monotonic() - started
+    if report.release is not None and not dry_run and recorded is None:
+        type(report.release).objects.filter(pk=report.release.pk).update(seconds=report.seconds)
     return report
 
 

@@ -88,13 +88,13 @@ def deliveries_agree(by_year, legacy, start):
     return _known_sum(by_year.years) <= legacy.total
 
 
-def _level(by_year, legacy, start):
+def _level(by_year, legacy, start, designation_only=False):
     if by_year.designation == legacy.designation:
         return 0
     a, b = _spelling(by_year.designation), _spelling(legacy.designation)
     if a and a == b:
         return 1
-    if by_year.category != legacy.category:
+    if designation_only or by_year.category != legacy.category:
         return None
     if a and b and (a.startswith(b) or b.startswith(a)) and deliveries_fit(by_year, legacy):
         return 2
@@ -110,11 +110,14 @@ def _revised(by_year, legacy, start):
     return a and a == _spelling(legacy.designation) and deliveries_agree(by_year, legacy, start)
 
 
-def pair(by_year, legacy, *, start):
+def pair(by_year, legacy, *, start, designation_only=False):
     """Pair by-delivery-year deals with legacy deals, one to one.
 
     Returns ({by-year key: (legacy key, level name)}, {by-year key: reason unmatched}).
     `start`: the first delivery year the by-delivery-year export covers (None: all).
+    `designation_only`: only pairs of one designation (levels 1, 2 and 5), for two releases
+    of one export, whose rows spell a deal's weapon alike: the same category and
+    deliveries would pair two weapons of one order.
     """
     by_parties = {}
     for record in sorted(legacy, key=lambda r: r.order):
@@ -127,7 +130,7 @@ def pair(by_year, legacy, *, start):
         for option in options:
             if option.key in used:
                 continue
-            level = _level(record, option, start)
+            level = _level(record, option, start, designation_only)
             if level is None:
                 continue
             score = (

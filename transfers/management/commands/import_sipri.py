@@ -44,13 +44,28 @@ class Command(BaseCommand):
         parser.add_argument("--strict", action="store_true", help="Write nothing if any row is bad.")
         parser.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")
         parser.add_argument("--source-title", help="Title of the Source record that backs the imported figures.")
+        parser.add_argument(
+            "--reimport",
+            action="store_true",
+            help="Import a file already recorded as a release again (to repair what an older importer wrote); "
+            "no new release is recorded.",
+        )
+        parser.add_argument(
+            "--user", help="Who runs the import, as recorded with the release (default: the operating-system user)."
+        )
 
-    def handle(self, *args, file, strict, dry_run, source_title, **options):
+    def handle(self, *args, file, strict, dry_run, source_title, user=None, reimport=False, **options):
         interactive = self.stdout.isatty() if hasattr(self.stdout, "isatty") else sys.stdout.isatty()
         progress = Progress(self.stdout, interactive) if options["verbosity"] > 0 else None
         try:
             report = sipri_import(
-                path=file, strict=strict, dry_run=dry_run, source_title=source_title, progress=progress
+                path=file,
+                strict=strict,
+                dry_run=dry_run,
+                source_title=source_title,
+                progress=progress,
+                user=user,
+                again=reimport,
             )
         except ImportFileError as exc:
             raise CommandError(f"{file}: not a SIPRI trade-register export: {exc}. Nothing was written.") from exc
@@ -59,6 +74,15 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(exc.report.rejected)} of {exc.report.rows} rows rejected; --strict, so nothing was written."
             ) from exc
+        if report.already_recorded and not reimport:
+            release = report.release
+            self.stdout.write(
+                f"{file}: already imported as release {release.pk} ({release.format}, data generated "
+                f"{release.generated or 'unknown'}, sha256 {report.sha256[:12]}..., imported "
+                f"{release.imported_at:%Y-%m-%d %H:%M} by {release.imported_by or 'unknown'}); nothing to do "
+                "(--reimport imports it again)."
+            )
+            return
         self._summary(report)
         if report.rejected:
             self._errors(report.rejected)
@@ -99,6 +123,10 @@ class Command(BaseCommand):
                 f"  imported as published and flagged (hand entry would refuse them): {len(report.flagged)} "
                 f"({shown}{' ...' if len(report.flagged) > 20 else ''})"
             )
+        if report.already_recorded:
+            lines.append(f"  imported again (--reimport); release {report.release.pk} stays as recorded")
+        elif report.release is not None and not report.dry_run:
+            lines += self._release_lines(report.release)
         if report.merge is not None:
             lines += self._merge_lines(report.merge)
         if report.actors_created and len(report.actors_created) <= 40:
@@ -109,6 +137,21 @@ class Command(BaseCommand):
                 f"  kept hand edits (not overwritten): {shown}{' ...' if len(report.kept_references) > 20 else ''}"
             )
         self.stdout.write("\n".join(lines))
+
+    def _release_lines(self, release):
+        previous = release.previous
+        lines = [f"  release {release.pk} recorded (sha256 {release.sha256[:12]}..., by {release.imported_by or '?'})"]
+        if previous is None:
+            lines.append(f"    first {release.format} release: {release.added} deals")
+            return lines
+        lines += [
+            f"    matched to release {previous.pk} (data generated {previous.generated or 'unknown'}): "
+            f"{release.matched_exact} exactly, {release.matched_weaker} by a weaker rule, "
+            f"{release.ambiguous} ambiguous (left unmatched)",
+            f"    deals added {release.added}, dropped {release.dropped} (marked absent, not deleted)",
+            f"    what changed: /api/releases/{release.pk}/changes/?since={previous.pk}",
+        ]
+        return lines
 
     def _merge_lines(self, merge):
         def counts(counter):
