@@ -32,6 +32,7 @@ EXERCISED_ELSEWHERE = {
     "make run": "the steps of `make run` (make seed, then runserver) are run below",
     "make test": ".ci/run runs `make test` on every push",
     "# What did Russia deliver to Iran since 2000?": "run below",
+    "# SIPRI's TIV tables": "run below",
 }
 
 pytestmark = pytest.mark.skipif(
@@ -138,7 +139,7 @@ def test_a_new_users_commands_work_as_written(tmp_path):
     server = Server(f".venv/bin/python {make_seed[4].replace('$(HOST):$(PORT)', f'127.0.0.1:{port}')}", env, port)
     try:
         # The examples and writing over the API, as written but for the port.
-        for start in ("# What did Russia deliver to Iran since 2000?", "TOKEN=$("):
+        for start in ("# What did Russia deliver to Iran since 2000?", "# SIPRI's TIV tables", "TOKEN=$("):
             block = block_starting(start).replace("http://127.0.0.1:8000", server.url)
             block = block.replace("curl ", "curl --fail --silent --show-error ")
             run(block, {**env, "TMPDIR": str(tmp_path)})

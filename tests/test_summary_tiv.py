@@ -301,7 +301,11 @@ def test_measures_select_one_tiv_figure(register):
     rows = selectors.transfer_summary(
         transfers=selectors.transfer_register_base(), group_by=["delivery_year", "category"], measures=["tiv_delivered"]
     )
-    assert all(set(row) == {"group", "tiv_delivered", "tiv_delivered_share", "unplaced"} for row in rows)
+    keys = {"group", "tiv_delivered", "tiv_delivered_share", "unplaced"}
+    assert all(set(row) == keys for row in rows if not row["unplaced"])
+    # What is not placed comes with its count of lines.
+    assert [(row["tiv_delivered"], row["transfers"]) for row in rows if row["unplaced"]] == [(100, 1), (8, 1)]
+    assert all(set(row) == {*keys, "transfers"} for row in rows if row["unplaced"])
     rows = selectors.transfer_summary(
         transfers=selectors.transfer_register_base(), group_by=["supplier"], measures=["tiv_ordered"]
     )
@@ -324,3 +328,25 @@ def test_the_summary_with_tiv_takes_as_many_queries_whatever_the_groups(register
     assert queries(path) == before
     # Only one more than without TIV by delivery year (the placement), none for other groupings.
     assert before <= (6 if "delivery_year" in group_by else 5)
+
+
+def test_the_register_chart_draws_tiv_delivered_per_year_and_category(register, client):
+    from tests.test_reading import bars
+
+    rows = get(f"{SUMMARY}?group_by=delivery_year,category")
+    expected = {
+        (str(row["group"]["delivery_year"]), row["group"]["category"]["slug"])
+        for row in rows
+        if not row["unplaced"] and row["tiv_delivered"] and D(row["tiv_delivered"])
+    }
+    response = client.get("/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    drawn = bars(text, "register-chart")
+    assert {(year, series) for _css, year, series in drawn} == expected
+    assert "SIPRI TIV of deliveries (millions)" in text
+    # What cannot be placed in a year is said, not drawn.
+    assert "Not in any year: 108 million TIV delivered by 2 lines" in text
+    # Numbers delivered where the selection has no TIV at all.
+    text = client.get("/?supplier=USA&recipient=IND").content.decode()
+    assert "SIPRI TIV of deliveries" not in text and "Numbers delivered" in text

@@ -496,6 +496,8 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
         if by_year_tiv is not None:
             item["tiv_delivered"] = by_year_tiv.get(key, (None, 0))[0]
             item["unplaced"] = row.get("_unplaced", False)
+            if item["unplaced"]:
+                item["transfers"] = row["transfers"]  # the count is part of what is reported unplaced
         elif "tiv_delivered" in wanted:
             item["tiv_delivered"] = _decimal(row.get("tiv_delivered"))
         if "tiv_ordered" in wanted:

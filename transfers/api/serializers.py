@@ -781,9 +781,9 @@ def _tiv_field(help_text):
 def _share_field(of):
     return serializers.FloatField(
         allow_null=True,
-        min_value=0,
         help_text=f"This group's share of the total {of} of every row of the answer (all the transfers the "
-        "filters select), as a fraction from 0 to 1 (0.25 = 25%); null when the group or the total has none.",
+        "filters select), as a fraction from 0 to 1 (0.25 = 25%); null when the group or the total has none. "
+        "Below 0 only on an `unplaced` row whose amount is negative.",
     )
 
 
@@ -818,8 +818,9 @@ class SummaryRowSerializer(serializers.Serializer):
         help_text="Only when grouped by delivery_year. True on the row (one per group of the other key) that "
         "holds the TIV delivered that cannot be placed in a year (a legacy register row delivered over several "
         "years, deliveries of unknown size): its delivery_year is null, its `tiv_delivered` that amount, its "
-        "`transfers` the lines concerned; it adds up with the year rows to the group's total. False on the "
-        "year rows.",
+        "`transfers` the lines concerned; it adds up with the year rows to the group's total. The amount is "
+        "negative where a deal's published per-year TIV (by-delivery-year export) adds up to more than its "
+        "total in the legacy register (the two exports round differently). False on the year rows.",
     )
 
     def to_representation(self, instance):
