@@ -350,3 +350,9 @@ def test_the_register_chart_draws_tiv_delivered_per_year_and_category(register, 
     # Numbers delivered where the selection has no TIV at all.
     text = client.get("/?supplier=USA&recipient=IND").content.decode()
     assert "SIPRI TIV of deliveries" not in text and "Numbers delivered" in text
+
+
+@pytest.mark.parametrize("group_by", ["delivery_year", "system", "supplier,delivery_year", "category"])
+def test_a_summary_of_a_filter_that_matches_nothing_is_empty(register, group_by):
+    # No disputed deal: an empty IN list, which a query compiled to SQL by hand cannot hold.
+    assert get(f"{SUMMARY}?disputed=yes&group_by={group_by}") == []

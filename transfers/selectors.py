@@ -5,6 +5,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     Aggregate,
@@ -321,7 +322,10 @@ def _tiv_by_delivery_year(transfers, columns, aliases):
         t_unit=F("tiv_per_unit"),
         t_total=tiv_delivered_expression(),
     ).order_by()
-    sql, params = rows.query.sql_with_params()
+    compiled = _compiled(rows)
+    if compiled is None:
+        return {}
+    sql, params = compiled
     db = connections[rows.db]
     q = db.ops.quote_name
     keys = [q(alias) for alias in other]
@@ -359,6 +363,15 @@ def _tiv_by_delivery_year(transfers, columns, aliases):
             key.insert(position, None if year is None else int(year))
             result[tuple(key)] = (_decimal(amount), lines)
     return result
+
+
+def _compiled(queryset):
+    """(sql, params) of a queryset, to wrap in SQL written here; None when a filter matches
+    nothing by construction (an empty IN list compiles to no SQL at all)."""
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
 
 
 def _decimal(value):
@@ -469,17 +482,19 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
             .distinct()
             .order_by()
         )
-        sql, params = pairs.query.sql_with_params()
-        db = connections[pairs.db]
-        keys = ", ".join("pairs." + db.ops.quote_name(alias) for alias in aliases)
-        value_sql = (
-            f"SELECT {keys}, pairs.currency, SUM(pairs.amount) FROM ({sql}) pairs "  # noqa: S608
-            f"GROUP BY {keys}, pairs.currency"
-        )
-        with db.cursor() as cursor:
-            cursor.execute(value_sql, params)
-            for *group, currency, amount in cursor.fetchall():
-                add_value(tuple(group), currency, amount)
+        compiled = _compiled(pairs)  # None: the filters match nothing, no values
+        if compiled is not None:
+            sql, params = compiled
+            db = connections[pairs.db]
+            keys = ", ".join("pairs." + db.ops.quote_name(alias) for alias in aliases)
+            value_sql = (
+                f"SELECT {keys}, pairs.currency, SUM(pairs.amount) FROM ({sql}) pairs "  # noqa: S608
+                f"GROUP BY {keys}, pairs.currency"
+            )
+            with db.cursor() as cursor:
+                cursor.execute(value_sql, params)
+                for *group, currency, amount in cursor.fetchall():
+                    add_value(tuple(group), currency, amount)
 
     labels = _group_labels(grouped, group_by)
     result = []
