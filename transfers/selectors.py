@@ -327,42 +327,44 @@ def _tiv_by_delivery_year(transfers, columns, aliases):
         return {}
     sql, params = compiled
     db = connections[rows.db]
-    q = db.ops.quote_name
-    keys = [q(alias) for alias in other]
-    key_list = "".join(f"{key}, " for key in keys)
-    window = "OVER (PARTITION BY t_id)"
-    numbered_sql = (
-        f"SELECT *, MIN(t_year) {window} AS first_year, MAX(t_year) {window} AS last_year, "  # noqa: S608
-        f"ROW_NUMBER() {window} AS first_row FROM ({sql}) line_rows"
+    keys = "".join(f"{db.ops.quote_name(alias)}, " for alias in other)
+    # Each delivery's own figure: its TIV as published, else quantity x TIV per unit.
+    own = "COALESCE(t_tiv, t_quantity * t_unit)"
+    # Per line: its years' span, the sum of its deliveries' own figures, its TIV delivered.
+    lines = (
+        f"SELECT {keys}MIN(t_year) AS first_year, MAX(t_year) AS last_year, SUM({own}) AS placed, "  # noqa: S608
+        f"MAX(t_total) AS total FROM line_rows GROUP BY {keys}t_id"
     )
-    placed_sql = (
-        "SELECT *, CASE WHEN t_year IS NULL THEN NULL "  # noqa: S608
-        "WHEN first_year = last_year THEN CASE WHEN first_row = 1 THEN t_total END "
-        "WHEN t_tiv IS NOT NULL THEN t_tiv "
-        "WHEN t_quantity IS NOT NULL AND t_unit IS NOT NULL THEN t_quantity * t_unit END AS placed "
-        f"FROM ({numbered_sql}) numbered"
-    )
-    lines_sql = f"SELECT *, SUM(placed) {window} AS line_placed FROM ({placed_sql}) placed_rows"  # noqa: S608
-    left = "t_total - COALESCE(line_placed, 0)"
+    left = "total - COALESCE(placed, 0)"
+    # Three parts, in one scan of the lines and their deliveries (no window, no sort):
+    # 'y' the deliveries' own figures per year; 'c' for a line delivered in one year, what
+    # its TIV delivered adds to them in that year (then the year holds all of it); 'u' what
+    # the other lines' own figures leave of their TIV delivered, with the number of lines.
     tiv_sql = (
-        f"WITH lines AS ({lines_sql}) "  # noqa: S608
-        f"SELECT {key_list}t_year, SUM(placed), 0 FROM lines WHERE t_year IS NOT NULL "
-        f"GROUP BY {key_list}t_year "
-        f"UNION ALL SELECT {key_list}NULL, SUM({left}), COUNT(*) FROM lines "
-        f"WHERE first_row = 1 AND t_total IS NOT NULL AND ABS({left}) >= {_TIV_EPSILON} "
-        + (f"GROUP BY {', '.join(keys)}" if keys else "")
+        f"WITH line_rows AS ({sql}), lines AS ({lines}) "  # noqa: S608
+        f"SELECT {keys}t_year, SUM({own}), 'y', 0 FROM line_rows WHERE t_year IS NOT NULL GROUP BY {keys}t_year "
+        f"UNION ALL SELECT {keys}first_year, SUM({left}), 'c', 0 FROM lines "
+        f"WHERE first_year = last_year AND total IS NOT NULL GROUP BY {keys}first_year "
+        f"UNION ALL SELECT {keys}NULL, SUM({left}), 'u', COUNT(*) FROM lines "
+        f"WHERE (first_year IS NULL OR first_year <> last_year) AND total IS NOT NULL "
+        f"AND ABS({left}) >= {_TIV_EPSILON} " + (f"GROUP BY {keys.rstrip(', ')}" if other else "")
     )
     result = {}
     position = aliases.index("g_delivery_year")
     with db.cursor() as cursor:
         cursor.execute(tiv_sql, params)
-        for *group, year, amount, lines in cursor.fetchall():
-            if year is None and not lines:
+        for *group, year, amount, part, lines_count in cursor.fetchall():
+            if part == "u" and not lines_count:
                 continue  # an empty aggregate (no keys, nothing unplaced)
             key = list(group)
-            key.insert(position, None if year is None else int(year))
-            result[tuple(key)] = (_decimal(amount), lines)
-    return result
+            key.insert(position, None if part == "u" else int(year))
+            key = tuple(key)
+            if part == "u":
+                result[key] = (amount, lines_count)
+            elif amount is not None:
+                before = result.get(key, (None, 0))[0]
+                result[key] = (amount if before is None else before + amount, 0)
+    return {key: (_decimal(amount), lines_count) for key, (amount, lines_count) in result.items()}
 
 
 def _compiled(queryset):
