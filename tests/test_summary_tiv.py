@@ -356,3 +356,40 @@ def test_the_register_chart_draws_tiv_delivered_per_year_and_category(register, 
 def test_a_summary_of_a_filter_that_matches_nothing_is_empty(register, group_by):
     # No disputed deal: an empty IN list, which a query compiled to SQL by hand cannot hold.
     assert get(f"{SUMMARY}?disputed=yes&group_by={group_by}") == []
+
+
+def test_an_older_import_gains_the_per_year_tiv_by_importing_the_export_again(db):
+    """Deliveries imported before they had a TIV of their own get it from the same export
+    imported again: reported as updated, not as edited by hand."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from transfers.sipri import importer
+
+    sample = Path(__file__).parent / "data" / "sipri-by-delivery-year-2026-02-sample.csv"
+    call_command("load_countries", verbosity=0)
+    call_command("import_sipri", str(sample), verbosity=0)
+    tor = Transfer.objects.get(contract__sipri_deal_id="31785")
+    assert sorted(tor.deliveries.values_list("tiv", flat=True)) == [D("175"), D("187.5")]
+    # As an import before this version left them: no TIV per delivery, fingerprints without it.
+    Delivery.objects.update(tiv=None)
+    for contract in Contract.objects.all():
+        transfer = contract.transfers.get()
+        deliveries = list(transfer.deliveries.order_by("line", "pk"))
+        contract.import_fingerprint = importer._fingerprint(*importer._current(contract, transfer, deliveries))
+        contract.save(update_fields=["import_fingerprint"])
+    rows = get(f"{SUMMARY}?group_by=delivery_year&supplier=RUS&recipient=IRN&system={tor.system.slug}")
+    assert [(r["group"]["delivery_year"], r["tiv_delivered"]) for r in rows] == [
+        (2006, "187.500"),  # 15 x 12.5 from the TIV per unit
+        (2007, "175.000"),
+    ]
+    out = io.StringIO()
+    call_command("import_sipri", str(sample), stdout=out)
+    assert "0 kept" in out.getvalue()
+    assert sorted(tor.deliveries.values_list("tiv", flat=True)) == [D("175"), D("187.5")]
+    assert Delivery.objects.filter(tiv__isnull=True).count() == 0
+    # Once more: nothing changes.
+    out = io.StringIO()
+    call_command("import_sipri", str(sample), stdout=out)
+    assert f"{Contract.objects.count()} unchanged" in out.getvalue()
