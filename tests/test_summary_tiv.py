@@ -393,3 +393,21 @@ def test_an_older_import_gains_the_per_year_tiv_by_importing_the_export_again(db
     out = io.StringIO()
     call_command("import_sipri", str(sample), stdout=out)
     assert f"{Contract.objects.count()} unchanged" in out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_every_grouping_answers_on_an_empty_register_and_on_the_seed(db, fmt):
+    from django.core.management import call_command
+
+    keys = ["supplier", "recipient", "system", "category", "order_year", "delivery_year"]
+    groupings = [*keys, *(f"{a},{b}" for i, a in enumerate(keys) for b in keys[i + 1 :])]
+    for loaded in (False, True):
+        if loaded:
+            call_command("loaddata", "seed", verbosity=0)
+        for group_by in groupings:
+            response = APIClient().get(f"{SUMMARY}?group_by={group_by}&format={fmt}")
+            assert response.status_code == 200, (group_by, response.content[:300])
+            if fmt == "json":
+                for row in response.json():
+                    assert {"tiv_delivered", "tiv_ordered", "tiv_delivered_share", "tiv_ordered_share"} <= set(row)
+                    assert ("unplaced" in row) == ("delivery_year" in group_by)
