@@ -34,6 +34,7 @@ EXERCISED_ELSEWHERE = {
     "# What did Russia deliver to Iran since 2000?": "run below",
     "# Import the new release as any export": "tests/test_releases.py::test_the_readme_spring_commands",
     "# Everything since the last cursor you kept": "tests/test_changes.py::test_the_readme_feed_command",
+    "# SIPRI's TIV tables": "run below",
 }
 
 pytestmark = pytest.mark.skipif(
@@ -140,7 +141,7 @@ def test_a_new_users_commands_work_as_written(tmp_path):
     server = Server(f".venv/bin/python {make_seed[4].replace('$(HOST):$(PORT)', f'127.0.0.1:{port}')}", env, port)
     try:
         # The examples and writing over the API, as written but for the port.
-        for start in ("# What did Russia deliver to Iran since 2000?", "TOKEN=$("):
+        for start in ("# What did Russia deliver to Iran since 2000?", "# SIPRI's TIV tables", "TOKEN=$("):
             block = block_starting(start).replace("http://127.0.0.1:8000", server.url)
             block = block.replace("curl ", "curl --fail --silent --show-error ")
             run(block, {**env, "TMPDIR": str(tmp_path)})

@@ -601,6 +601,16 @@ class Delivery(models.Model):
         null=True, blank=True, help_text="Empty when unknown.", validators=[MinValueValidator(0)]
     )
     quantity_is_estimate = models.BooleanField(default=False)
+    tiv = models.DecimalField(
+        "SIPRI TIV of this delivery",
+        max_digits=14,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="SIPRI trend-indicator value (millions, not money) of what was delivered, as a register "
+        "publishes it per delivery year; empty: the quantity times the line's TIV per unit.",
+    )
     notes = models.TextField(blank=True)
 
     objects = NaturalKeyManager("transfer__contract__reference", "transfer__line", "line")
@@ -623,6 +633,11 @@ class Delivery(models.Model):
                 condition=Q(quantity__isnull=True) | Q(quantity__gte=0),
                 name="delivery_quantity_not_negative",
                 violation_error_message="The quantity delivered cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(tiv__isnull=True) | Q(tiv__gte=0),
+                name="delivery_tiv_not_negative",
+                violation_error_message="TIV values cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=sane_date_check("date"),

@@ -2,6 +2,7 @@
 
 import functools
 from collections import defaultdict
+from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import EmptyResultSet
@@ -9,6 +10,7 @@ from django.db import connections
 from django.db.models import (
     Aggregate,
     Count,
+    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
@@ -264,8 +266,118 @@ def transfer_register_base():
     return Transfer.objects.filter(is_arms=True)
 
 
-# What a summary can compute, in the order of its rows' keys.
-SUMMARY_MEASURES = ("transfers", "quantity_ordered", "quantity_delivered", "values")
+# What a summary can compute, in the order of its rows' keys. Each TIV measure brings its
+# share of the total (TIV_SHARES) along.
+SUMMARY_MEASURES = ("transfers", "quantity_ordered", "quantity_delivered", "values", "tiv_delivered", "tiv_ordered")
+TIV_MEASURES = ("tiv_delivered", "tiv_ordered")
+TIV_SHARES = {"tiv_delivered": "tiv_delivered_share", "tiv_ordered": "tiv_ordered_share"}
+# Below this (millions of TIV) what a line's per-year figures leave unplaced is nothing:
+# the figures are stored to 0.001.
+_TIV_EPSILON = "0.0005"
+
+_TIV = DecimalField(max_digits=20, decimal_places=3)
+
+
+def tiv_delivered_expression():
+    """A line's SIPRI TIV delivered (millions): as recorded (the registers publish it),
+    else its quantity delivered times its TIV per unit."""
+    return Coalesce(
+        F("tiv_delivered"),
+        ExpressionWrapper(delivered_quantity() * F("tiv_per_unit"), output_field=_TIV),
+        output_field=_TIV,
+    )
+
+
+def tiv_ordered_expression():
+    """A line's SIPRI TIV of the order (millions): as recorded, else its quantity ordered
+    times its TIV per unit."""
+    return Coalesce(
+        F("tiv_order"),
+        ExpressionWrapper(F("quantity_ordered") * F("tiv_per_unit"), output_field=_TIV),
+        output_field=_TIV,
+    )
+
+
+def _tiv_by_delivery_year(transfers, columns, aliases):
+    """TIV delivered per group and delivery year, placed exactly where per-year figures
+    exist, and what cannot be placed: {group key (with a year, or None): (amount, lines)}.
+
+    Per line, its deliveries in this order of rules:
+    - deliveries all in one year: the line's whole TIV delivered in that year (a legacy
+      register row delivered in one year, a single delivery entered by hand);
+    - a delivery with its own TIV (the by-delivery-year export's value of that year): that;
+    - a delivery with a known quantity: quantity x the line's TIV per unit.
+    What the line's TIV delivered leaves over the placed figures (a legacy row delivered
+    over several years, deliveries of unknown size, a line without TIV per unit) is not
+    spread over its years: it is counted in the group's row without a year (lines counted
+    there: those whose TIV is not wholly placed). One query, whatever the groups.
+    """
+    other = [alias for alias in aliases if alias != "g_delivery_year"]
+    rows = transfers.values(
+        **{alias: columns[alias] for alias in other},
+        t_id=F("pk"),
+        t_year=ExtractYear("deliveries__date"),
+        t_quantity=F("deliveries__quantity"),
+        t_tiv=F("deliveries__tiv"),
+        t_unit=F("tiv_per_unit"),
+        t_total=tiv_delivered_expression(),
+    ).order_by()
+    compiled = queryset_sql(rows)
+    if compiled is None:
+        return {}
+    sql, params = compiled
+    db = connections[rows.db]
+    keys = "".join(f"{db.ops.quote_name(alias)}, " for alias in other)
+    # Each delivery's own figure: its TIV as published, else quantity x TIV per unit.
+    own = "COALESCE(t_tiv, t_quantity * t_unit)"
+    # Per line: its years' span, the sum of its deliveries' own figures, its TIV delivered.
+    lines = (
+        f"SELECT {keys}MIN(t_year) AS first_year, MAX(t_year) AS last_year, SUM({own}) AS placed, "  # noqa: S608
+        f"MAX(t_total) AS total FROM line_rows GROUP BY {keys}t_id"
+    )
+    left = "total - COALESCE(placed, 0)"
+    # Three parts, in one scan of the lines and their deliveries (no window, no sort):
+    # 'y' the deliveries' own figures per year; 'c' for a line delivered in one year, what
+    # its TIV delivered adds to them in that year (then the year holds all of it); 'u' what
+    # the other lines' own figures leave of their TIV delivered, with the number of lines.
+    tiv_sql = (
+        f"WITH line_rows AS ({sql}), lines AS ({lines}) "  # noqa: S608
+        f"SELECT {keys}t_year, SUM({own}), 'y', 0 FROM line_rows WHERE t_year IS NOT NULL GROUP BY {keys}t_year "
+        f"UNION ALL SELECT {keys}first_year, SUM({left}), 'c', 0 FROM lines "
+        f"WHERE first_year = last_year AND total IS NOT NULL GROUP BY {keys}first_year "
+        f"UNION ALL SELECT {keys}NULL, SUM({left}), 'u', COUNT(*) FROM lines "
+        f"WHERE (first_year IS NULL OR first_year <> last_year) AND total IS NOT NULL "
+        f"AND ABS({left}) >= {_TIV_EPSILON} " + (f"GROUP BY {keys.rstrip(', ')}" if other else "")
+    )
+    result = {}
+    position = aliases.index("g_delivery_year")
+    with db.cursor() as cursor:
+        cursor.execute(tiv_sql, params)
+        for *group, year, amount, part, lines_count in cursor.fetchall():
+            if part == "u" and not lines_count:
+                continue  # an empty aggregate (no keys, nothing unplaced)
+            key = list(group)
+            key.insert(position, None if part == "u" else int(year))
+            key = tuple(key)
+            if part == "u":
+                result[key] = (amount, lines_count)
+            elif amount is not None:
+                before = result.get(key, (None, 0))[0]
+                result[key] = (amount if before is None else before + amount, 0)
+    return {key: (_decimal(amount), lines_count) for key, (amount, lines_count) in result.items()}
+
+
+def _decimal(value):
+    """A sum as a Decimal to 0.001 (SQLite sums decimals as floats)."""
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.001"))
+
+
+def _share(value, total):
+    if value is None or not total:
+        return None
+    return round(float(value / total), 6)
 
 
 def queryset_sql(queryset):
@@ -290,6 +402,14 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
     on the contract's own columns; with contract keys only, values are summed from
     them directly instead of from a million (group, contract) pairs.
 
+    TIV (SIPRI trend-indicator values, millions, not money): `tiv_delivered` and
+    `tiv_ordered` per group (tiv_delivered_expression, tiv_ordered_expression), each with
+    its share of the total over all the rows (`tiv_delivered_share`, a fraction 0..1).
+    Grouped by delivery year, TIV delivered is placed per year where per-year figures
+    exist (_tiv_by_delivery_year); what cannot be is in extra rows with no delivery year
+    and `unplaced` true (their `transfers`: the lines not wholly placed); the order's TIV
+    is not split by year (null).
+
     `measures`: which of SUMMARY_MEASURES to compute (all by default); the rows carry
     only those. A chart of one figure skips the rest: the values (a second query over
     every (group, contract) pair) and, by delivery year, the distinct count of transfers
@@ -310,6 +430,9 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
     else:
         columns = _group_columns(group_by, order_dates=order_dates)
         aggregates = {
+            # First: their expressions name fields (quantity_ordered) that later aliases shadow.
+            "tiv_delivered": Sum(tiv_delivered_expression()),
+            "tiv_ordered": Sum(tiv_ordered_expression()),
             "transfers": Count("pk"),
             "quantity_ordered": Sum("quantity_ordered"),
             "quantity_delivered": Sum(delivered_quantity()),
@@ -320,8 +443,18 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
     grouped = _fold_order_dates(
         transfers.values(**columns).annotate(**aggregates).order_by(), aliases, list(aggregates), fold=order_dates
     )
+    by_year_tiv = None
     if "delivery_year" in group_by:
         grouped = [row for row in grouped if row["g_delivery_year"] is not None]
+        if "tiv_delivered" in wanted:
+            by_year_tiv = _tiv_by_delivery_year(transfers, columns, aliases)
+            # What cannot be placed in a year: one row per group, without a year.
+            year_at = aliases.index("g_delivery_year")
+            grouped += [
+                {**dict(zip(aliases, key, strict=True)), "transfers": lines, "_unplaced": True}
+                for key, (_amount, lines) in by_year_tiv.items()
+                if key[year_at] is None
+            ]
 
     values = defaultdict(dict)  # group -> currency -> amount
 
@@ -352,11 +485,11 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
             .distinct()
             .order_by()
         )
-        compiled = queryset_sql(pairs)
-        db = connections[pairs.db]
-        keys = ", ".join("pairs." + db.ops.quote_name(alias) for alias in aliases)
+        compiled = queryset_sql(pairs)  # None: the filters match nothing, no values
         if compiled is not None:
             sql, params = compiled
+            db = connections[pairs.db]
+            keys = ", ".join("pairs." + db.ops.quote_name(alias) for alias in aliases)
             value_sql = (
                 f"SELECT {keys}, pairs.currency, SUM(pairs.amount) FROM ({sql}) pairs "  # noqa: S608
                 f"GROUP BY {keys}, pairs.currency"
@@ -378,7 +511,22 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
             item["values"] = [
                 {"currency": currency, "amount": amount} for currency, amount in sorted(values.get(key, {}).items())
             ]
+        if by_year_tiv is not None:
+            item["tiv_delivered"] = by_year_tiv.get(key, (None, 0))[0]
+            item["unplaced"] = row.get("_unplaced", False)
+            if item["unplaced"]:
+                item["transfers"] = row["transfers"]  # the count is part of what is reported unplaced
+        elif "tiv_delivered" in wanted:
+            item["tiv_delivered"] = _decimal(row.get("tiv_delivered"))
+        if "tiv_ordered" in wanted:
+            # The order is not split by year.
+            item["tiv_ordered"] = None if "delivery_year" in group_by else _decimal(row.get("tiv_ordered"))
         result.append(item)
+    for name, share in TIV_SHARES.items():
+        if name in wanted:
+            total = sum(item[name] for item in result if item[name] is not None)
+            for item in result:
+                item[share] = _share(item[name], total)
     result.sort(key=lambda item: _sort_key(item["group"], group_by))
     return result
 

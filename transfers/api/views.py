@@ -189,7 +189,10 @@ class TransferViewSet(TrackerViewSet):
     @extend_schema(parameters=[GROUP_BY], responses=s.SummaryRowSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)
     def summary(self, request, *args, **kwargs):
-        """Aggregates under the same filters: counts, quantities, values per currency."""
+        """Aggregates under the same filters: counts, quantities, values per currency, and SIPRI TIV
+        (millions of TIV, not money) delivered and ordered with each group's share of the total. By
+        delivery_year, TIV delivered is placed in a year only where per-year figures exist; what cannot be
+        is in a row per group with delivery_year null and `unplaced` true, never spread over years."""
         raw = request.query_params.get("group_by", "supplier")
         keys = [k.strip() for k in raw.split(",") if k.strip()]
         unknown = [k for k in keys if k not in selectors.SUMMARY_KEYS]

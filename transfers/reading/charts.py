@@ -53,6 +53,8 @@ class YearBars:
     series: list
     values: dict = field(default_factory=dict)  # year -> {series key: number}
     unknown: dict = field(default_factory=dict)  # year -> {series key: count of rows without a number}
+    # TIV that cannot be placed in a year: (amount, lines), or None (not TIV, or nothing).
+    unplaced: tuple | None = None
 
     def years(self):
         known = set(self.values) | set(self.unknown)

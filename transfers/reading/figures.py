@@ -19,9 +19,14 @@ def category_series(slug):
 def years_by_category(rows, measure):
     """Summary rows grouped by delivery_year and category -> YearBars stacked by category.
     A group without a number (its deliveries are of unknown size) is marked unknown."""
-    slugs = sorted({row["group"]["category"]["slug"] for row in rows}, key=lambda s: CATEGORY_ORDER.get(s, 99))
+    # Rows of TIV that cannot be placed in a year (`unplaced`): not drawn, totalled apart.
+    placed = [row for row in rows if not row.get("unplaced")]
+    slugs = sorted({row["group"]["category"]["slug"] for row in placed}, key=lambda s: CATEGORY_ORDER.get(s, 99))
     bars = YearBars(series=[category_series(slug) for slug in slugs])
-    for row in rows:
+    if measure.key == "tiv_delivered":
+        unplaced = [row for row in rows if row.get("unplaced")]
+        bars.unplaced = (sum(measure.of(row) or 0 for row in unplaced), sum(row["transfers"] for row in unplaced))
+    for row in placed:
         year, slug = row["group"]["delivery_year"], row["group"]["category"]["slug"]
         value = measure.of(row)
         if value is None:

@@ -1,12 +1,13 @@
 """What a chart or a top-N table counts: one of the summary's measures.
 
 The pages draw whatever measure they are given from the summary selector's rows
-(`selectors.transfer_summary`). A measure the summary does not return yet (SIPRI's
-trend-indicator value) is simply not offered; once the summary's rows carry its key,
-it is offered first, and becomes the default, with no change to the pages.
+(`selectors.transfer_summary`). SIPRI's trend-indicator value (TIV delivered) is
+offered first, and is the default, wherever the rows have a TIV figure; a selection
+without any (deals entered by hand without TIV) falls back to numbers delivered.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from .. import selectors
 
@@ -19,11 +20,14 @@ class Measure:
     by_delivery_year: bool  # meaningful when grouped by delivery year (the deliveries of that year)
 
     def of(self, row):
-        return row.get(self.key)
+        value = row.get(self.key)
+        # TIV comes as a Decimal; charts and shares compute in floats.
+        return float(value) if isinstance(value, Decimal) else value
 
 
 MEASURES = [
-    # Not in the summary yet: offered as soon as its rows carry it.
+    # Offered when the rows carry it and some row has a figure (hand-entered deals often
+    # have no TIV: their numbers delivered are drawn instead).
     Measure("tiv_delivered", "TIV delivered (millions)", "SIPRI TIV of deliveries (millions)", True),
     Measure("quantity_delivered", "Number delivered", "Numbers delivered", True),
     Measure("quantity_ordered", "Number ordered", "Numbers ordered", False),
@@ -37,7 +41,7 @@ def available(rows, *, by_delivery_year=False):
     measures = [m for m in MEASURES if not by_delivery_year or m.by_delivery_year]
     if rows:
         measures = [m for m in measures if m.key in rows[0]]
-    else:
+    if not any(row.get("tiv_delivered") is not None for row in rows):
         measures = [m for m in measures if m.key != "tiv_delivered"]
     return measures
 

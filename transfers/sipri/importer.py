@@ -300,11 +300,11 @@ TRANSFER_FIELDS = [
     "comments",
     "published_inconsistency",
 ]
-DELIVERY_FIELDS = ["line", "date", "date_precision", "date_is_estimate", "quantity", "quantity_is_estimate"]
+DELIVERY_FIELDS = ["line", "date", "date_precision", "date_is_estimate", "quantity", "quantity_is_estimate", "tiv"]
 
 # Fields the import took on after fingerprints were first stored: left out of the
 # fingerprint while at their default, so records imported before still match theirs.
-_FINGERPRINT_LATER = {"published_inconsistency": ""}
+_FINGERPRINT_LATER = {"published_inconsistency": "", "tiv": None}
 
 
 def _status(deal, export_year):
@@ -331,6 +331,7 @@ def _delivery_values(years):
             "date_is_estimate": d.year_is_estimate,
             "quantity": d.quantity,
             "quantity_is_estimate": d.quantity_is_estimate,
+            "tiv": getattr(d, "tiv", None),
         }
         for index, d in enumerate(years, start=1)
     ]
@@ -387,7 +388,7 @@ def _current(contract, transfer, deliveries):
 
 
 def _stored_years(deliveries):
-    return [Year(d.date.year, d.quantity, d.quantity_is_estimate, d.date_is_estimate) for d in deliveries]
+    return [Year(d.date.year, d.quantity, d.quantity_is_estimate, d.date_is_estimate, d.tiv) for d in deliveries]
 
 
 def _claim_summary(deal):
@@ -799,7 +800,7 @@ def _write_batch(deals, *, ctx, report):
 
 # Contract fields copied onto the register's rows (transfers.cache).
 _REFRESH_CONTRACT = {"kind", "supplier_id", "recipient_id", "order_date"}
-_DELIVERY_UPDATE = ["quantity", "quantity_is_estimate", "date_is_estimate"]
+_DELIVERY_UPDATE = ["quantity", "quantity_is_estimate", "date_is_estimate", "tiv"]
 
 
 @dataclass

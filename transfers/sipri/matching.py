@@ -164,6 +164,8 @@ class Year:
     quantity: int | None = None
     quantity_is_estimate: bool = False
     year_is_estimate: bool = False
+    # SIPRI TIV delivered that year, as the by-delivery-year export publishes it (None: not given).
+    tiv: object = None
 
 
 def legacy_deliveries(years, total, total_is_estimate):
@@ -194,7 +196,7 @@ def merged_deliveries(years, total, total_is_estimate, per_year):
         return own, "some years without a number"
     rest = sorted(set(years) - set(given))
     known = sum(row.quantity for row in per_year)
-    rows = [Year(r.year, r.quantity, r.quantity_is_estimate, r.year_is_estimate) for r in per_year]
+    rows = [Year(r.year, r.quantity, r.quantity_is_estimate, r.year_is_estimate, r.tiv) for r in per_year]
     if total is None:
         if rest:
             return own, "per-year numbers for some of the years only"

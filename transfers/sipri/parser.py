@@ -197,6 +197,8 @@ class DeliveryYear:
     quantity: int | None = None
     quantity_is_estimate: bool = False
     year_is_estimate: bool = False
+    # The by-delivery-year export's "TIV delivery values" of this year, as published (None: none).
+    tiv: Decimal | None = None
 
 
 @dataclass
@@ -449,15 +451,16 @@ def _new_rows_to_deal(rows):
             continue
         year = _year(row[10], "Delivery year")
         quantity = _count(row[8], "Numbers delivered")
+        value = _decimal(row[15], "TIV delivery values")
         deliveries.append(
             DeliveryYear(
                 year=year,
                 quantity=quantity,
                 quantity_is_estimate=_flag(row[9], "Numbers delivered is estimate", yes=("yes",), no=("no", "")),
                 year_is_estimate=_flag(row[11], "Delivery year is estimate", yes=("yes",), no=("no", "")),
+                tiv=value.quantize(Decimal("0.001")) if value is not None else None,
             )
         )
-        value = _decimal(row[15], "TIV delivery values")
         if value is not None:
             tiv_delivered = (tiv_delivered or Decimal(0)) + value
     if len({d.year for d in deliveries}) != len(deliveries):
