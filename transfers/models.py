@@ -1113,3 +1113,19 @@ class RateCount(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.hits}"
+
+
+# --- HTTP caching ---------------------------------------------------------------------
+
+
+class DataVersion(models.Model):
+    """One row: a number that changes in the same transaction as every write to the
+    tracked tables (every table of this app but the bookkeeping ones), bumped by
+    database triggers (transfers.data_version), so that imports, fixtures, the admin and
+    raw SQL bump it as the API does. GET validators (ETags) are made from it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"data version {self.version}"

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from .. import evidence, selectors
+from ..http_cache import HTTPCacheMixin
 from ..models import CLAIM_SUBJECTS, Contract, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
@@ -34,6 +35,7 @@ from .mixins import (
     destroy=extend_schema(parameters=[IF_MATCH]),
 )
 class TrackerViewSet(
+    HTTPCacheMixin,
     StrictParametersMixin,
     AlternateLookupMixin,
     ValueListMixin,
@@ -41,7 +43,7 @@ class TrackerViewSet(
     HistoryMixin,
     viewsets.ModelViewSet,
 ):
-    """List, detail, CSV, ETags, conditional writes and history, for every resource."""
+    """List, detail, CSV, ETags and 304s, conditional writes and history, for every resource."""
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
     filter_backends = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
