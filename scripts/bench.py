@@ -233,10 +233,24 @@ def scenarios():
             CATEGORY_SUMMARY_SQL,
             None,
         ),
+        # The sort keys are copies on the row (Transfer.COPIES), each with a partial index on
+        # (key, id); the raw SQL reads the same columns.
         (
             "ordering=supplier",
             "/api/transfers/?ordering=supplier",
-            ROW_SQL.format(where="", order="s.code, t.id"),
+            ROW_SQL.format(where="", order="t.supplier_code, t.id"),
+            COUNT_SQL.format(where=""),
+        ),
+        (
+            "ordering=-recipient",
+            "/api/transfers/?ordering=-recipient",
+            ROW_SQL.format(where="", order="t.recipient_code DESC, t.id DESC"),
+            COUNT_SQL.format(where=""),
+        ),
+        (
+            "ordering=system",
+            "/api/transfers/?ordering=system",
+            ROW_SQL.format(where="", order="t.system_designation, t.id"),
             COUNT_SQL.format(where=""),
         ),
     ]

@@ -163,9 +163,10 @@ class TransferViewSet(TrackerViewSet):
     ordering_map = {
         "id": "pk",
         "order_date": "order_date",
-        "supplier": "supplier__code",
-        "recipient": "recipient__code",
-        "system": "system__designation",
+        # Copies on the row (Transfer.COPIES), each with a partial index on (key, id).
+        "supplier": "supplier_code",
+        "recipient": "recipient_code",
+        "system": "system_designation",
         "category": "category",
         "quantity_ordered": "quantity_ordered",
         "quantity_delivered": "delivered_total",
