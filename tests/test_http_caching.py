@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from transfers import data_version
+from transfers.bulk import bulk_insert, new_row
 from transfers.models import Actor, Claim, Contract, DataVersion, Source, Transfer
 
 from .test_concurrency import needs_postgres, run_together
@@ -83,6 +84,15 @@ def test_every_kind_of_write_bumps_the_version():
     Actor.objects.filter(code="ZZA").delete()
     assert changed()
     call_command("loaddata", "seed", verbosity=0)  # a fixture load, even of the same rows
+    assert changed()
+    # The imports' bulk path: COPY on PostgreSQL, multi-row INSERT on SQLite.
+    with transaction.atomic():
+        bulk_insert(
+            Actor,
+            [new_row(Actor, code="ZZB", name="Copied in", kind="state", aliases="[]")],
+            reason="test",
+            history=False,
+        )
     assert changed()
     # A transaction that writes several tables bumps it once, at commit.
     with transaction.atomic():
