@@ -5,8 +5,9 @@
     BENCH_TRANSFERS=100000 make bench
 
 Prints, per scenario: p50/p95 latency through HTTP, SQL queries per request, raw SQL
-p50 for the same page and count, and the ratio; then CSV export rows/s and the
-server's peak memory; then throughput under 16 concurrent clients.
+p50 for the same page and count, and the ratio; then repeated anonymous conditional
+requests (If-None-Match) answered 304 from the data version; then CSV export rows/s
+and the server's peak memory; then throughput under 16 concurrent clients.
 Figures, not assertions: this is not part of `make test`.
 """
 
@@ -27,7 +28,7 @@ TRANSFERS = int(os.environ.get("BENCH_TRANSFERS", "1000000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
 LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "30"))
 LOAD_CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "16"))
-PARTS = set(os.environ.get("BENCH_PARTS", "latency,csv,load").split(","))
+PARTS = set(os.environ.get("BENCH_PARTS", "latency,conditional,csv,load").split(","))
 SERVER_ENV = {
     "DJANGO_SECRET_KEY": "benchmark-only-secret-key-" + "x" * 40,
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -232,10 +233,24 @@ def scenarios():
             CATEGORY_SUMMARY_SQL,
             None,
         ),
+        # The sort keys are copies on the row (Transfer.COPIES), each with a partial index on
+        # (key, id); the raw SQL reads the same columns.
         (
             "ordering=supplier",
             "/api/transfers/?ordering=supplier",
-            ROW_SQL.format(where="", order="s.code, t.id"),
+            ROW_SQL.format(where="", order="t.supplier_code, t.id"),
+            COUNT_SQL.format(where=""),
+        ),
+        (
+            "ordering=-recipient",
+            "/api/transfers/?ordering=-recipient",
+            ROW_SQL.format(where="", order="t.recipient_code DESC, t.id DESC"),
+            COUNT_SQL.format(where=""),
+        ),
+        (
+            "ordering=system",
+            "/api/transfers/?ordering=system",
+            ROW_SQL.format(where="", order="t.system_designation, t.id"),
             COUNT_SQL.format(where=""),
         ),
     ]
@@ -281,6 +296,60 @@ def http_get(port, path, accept="application/json"):
     elapsed = time.perf_counter() - started
     conn.close()
     return response.status, elapsed, size
+
+
+def conditional_paths():
+    """Anonymous GETs a shared cache revalidates: lists, a summary, a detail, a CSV, pages."""
+    deal = Contract.objects.filter(reference__startswith="demo-", line_count__gt=1).order_by("pk").first()
+    return [
+        ("list, no filter", "/api/transfers/?limit=50", "application/json"),
+        (
+            "list supplier=USA & aircraft & 1990-2010",
+            "/api/transfers/?supplier=USA&category=aircraft&ordered_from=1990&ordered_to=2010",
+            "application/json",
+        ),
+        ("summary supplier,order_year", "/api/transfers/summary/?group_by=supplier,order_year", "application/json"),
+        ("a contract", f"/api/contracts/{deal.reference}/", "application/json"),
+        ("CSV supplier=RUS", "/api/transfers/?supplier=RUS&format=csv", "text/csv"),
+        ("page: register /", "/", "text/html"),
+        ("page: actor RUS", "/actors/RUS/", "text/html"),
+    ]
+
+
+def http_conditional(port, path, accept, etag=None):
+    """(status, seconds, ETag) of one GET, conditional on `etag` when given."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    headers = {"Accept": accept, **({"If-None-Match": etag} if etag else {})}
+    started = time.perf_counter()
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    while response.read(1 << 16):
+        pass
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return response.status, elapsed, response.getheader("ETag")
+
+
+def conditional_requests(port):
+    """Repeated anonymous requests with the ETag of the first: a 304 from the data version,
+    without the page's queries (transfers/http_cache.py), beside the full 200."""
+    columns = ("200 p50", "304 p50", "304 p95", "queries")
+    print(f"\n{'conditional GET (If-None-Match), anonymous':46} " + " ".join(f"{c:>8}" for c in columns))
+    client = Client()
+    for name, path, accept in conditional_paths():
+        full = [http_conditional(port, path, accept) for _ in range(max(3, REPEAT // 4))]
+        etag = full[-1][2]
+        answers = [http_conditional(port, path, accept, etag) for _ in range(REPEAT)]
+        statuses = {status for status, _, _ in answers}
+        if statuses != {304}:
+            raise SystemExit(f"{path}: conditional GET answered {statuses}, not 304")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path, HTTP_HOST=f"127.0.0.1:{port}", HTTP_ACCEPT=accept, HTTP_IF_NONE_MATCH=etag)
+        if response.status_code != 304:
+            raise SystemExit(f"{path}: in-process conditional GET answered {response.status_code}")
+        p200 = percentile([t for _, t, _ in full], 50) * 1000
+        p50, p95 = percentile([t for _, t, _ in answers], 50) * 1000, percentile([t for _, t, _ in answers], 95) * 1000
+        print(f"{name[:46]:46} {p200:8.1f} {p50:8.1f} {p95:8.1f} {len(queries):8d}")
 
 
 def time_raw(cursor, sql, count_sql):
@@ -426,6 +495,9 @@ def main():
                     f"{name[:46]:46} {p50:8.1f} {p95:8.1f} {queries_per_request(path):8d} {cold * 1000:8.1f} "
                     f"{cold_queries:8d}"
                 )
+
+        if "conditional" in PARTS:
+            conditional_requests(port)
 
         if "csv" in PARTS:
             before = peak_rss_mb(pids)

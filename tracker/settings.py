@@ -75,6 +75,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control and Vary of every response (transfers/http_cache.py): above the session,
+    # CSRF and authentication middleware, so it sees their cookies and the user.
+    "transfers.http_cache.CacheControlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -298,6 +301,10 @@ API_UNFILTERED_COUNT_CACHE_SECONDS = int(os.environ.get("DJANGO_UNFILTERED_COUNT
 # The reading room's charts and tables (summaries of the register) are kept in the shared cache
 # this long: a summary by delivery year reads every delivery. 0: computed on every request.
 READING_CACHE_SECONDS = int(os.environ.get("DJANGO_READING_CACHE_SECONDS", "60"))
+# Anonymous GETs (API and reading room) may be kept by shared caches (nginx, a CDN) this
+# long; after that, or at once with 0, they revalidate with the ETag (a 304 costs one
+# query). Authenticated requests are never shared (transfers/http_cache.py).
+HTTP_CACHE_SECONDS = int(os.environ.get("DJANGO_HTTP_CACHE_SECONDS", "60"))
 # On PostgreSQL the trade register's CSV is written by the database (COPY): about twice
 # as fast as writing it in Python. Off: the Python path, which SQLite always uses.
 API_CSV_COPY = env_bool("DJANGO_CSV_COPY", True)

@@ -7,4 +7,8 @@ class TransfersConfig(AppConfig):
     verbose_name = "Arms transfers"
 
     def ready(self):
-        from . import cache, evidence, signals  # noqa: F401
+        from django.db.models.signals import post_migrate
+
+        from . import cache, data_version, evidence, signals  # noqa: F401
+
+        post_migrate.connect(data_version.ensure_after_migrate, sender=self, dispatch_uid="transfers-data-version")

@@ -1,11 +1,13 @@
 """The register's cached columns on Transfer, generated from one declaration.
 
 Transfer.COPIES declares each copied column (the contract's parties, date, kind and
-value, the system's category); from it come:
-- the update of a contract's or system's lines after it is saved (signals below);
+value, the system's category; the sort keys: the parties' codes, the system's
+designation); from it come:
+- the update of a contract's, system's or actor's lines after it is saved (signals below);
 - transfer_cache_refresh: every copy recomputed in SQL, for bulk writers (imports,
   generated data) and after a line's own save;
-- transfer_cache_values: the copies of a new line from records in hand, for bulk inserts;
+- transfer_cache_values: the copies of a new line from records in hand, for bulk inserts
+  (the others, the sort keys, are looked up per batch as bulk_insert inserts them);
 - transfer_cache_stale: the lines whose copies differ from a recomputation (a check).
 The deliveries' total (delivered_sum) and each contract's line count are kept by the
 saves and deletes of deliveries and lines.
@@ -16,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from .bulk import rows_inserting
 from .models import Contract, Delivery, Transfer
 
 
@@ -32,7 +35,19 @@ def _copy_value(copy, record):
     return value == copy.equals if copy.equals is not None else value
 
 
+def _through(copy):
+    """The copy whose field is this copy's `via` (a copied foreign key: the contract's
+    party), or None when `via` is the transfer's own."""
+    return next((other for other in Transfer.COPIES if other.field == copy.via), None)
+
+
 def _copy_expression(copy):
+    through = _through(copy)
+    if through is not None:
+        # From the record the foreign key is copied from, so that one UPDATE that changes
+        # the key (the contract's supplier) also gets the value it leads to (its code).
+        records = _related(through)._base_manager.filter(pk=OuterRef(_attname(Transfer, through.via)))
+        return Subquery(records.values(f"{through.source}__{copy.source}")[:1])
     model = _related(copy)
     records = model._base_manager.filter(pk=OuterRef(_attname(Transfer, copy.via)))
     if copy.equals is not None:
@@ -66,12 +81,36 @@ def transfer_cache_refresh(*, transfers):
     return transfers.order_by().update(**_recomputed())
 
 
+def _in_hand(copy):
+    """Whether bulk writers hold the copy's record: the contract, and the system's category."""
+    return copy.via == "contract" or (copy.via, copy.source) == ("system", "category")
+
+
 def transfer_cache_values(*, contract, category, delivered_sum):
     """The cached columns of a new transfer, for bulk writers that hold its contract and
-    know its system's category."""
+    know its system's category. The others (sort keys: codes, designation) are looked up
+    for the whole batch when bulk_insert inserts it (below)."""
     records = {"contract": contract, "system": Transfer._meta.get_field("system").related_model(category=category)}
-    values = {_attname(Transfer, copy.field): _copy_value(copy, records[copy.via]) for copy in Transfer.COPIES}
+    values = {
+        _attname(Transfer, copy.field): _copy_value(copy, records[copy.via])
+        for copy in Transfer.COPIES
+        if _in_hand(copy)
+    }
     return {**values, "delivered_sum": delivered_sum}
+
+
+@receiver(rows_inserting, sender=Transfer)
+def _transfers_inserting(sender, rows, **kwargs):
+    """New lines of a bulk writer: the copies of records it does not hold, one query per
+    copy for the batch (after the contract's copies, which give the parties)."""
+    for copy in Transfer.COPIES:
+        if _in_hand(copy):
+            continue
+        via = _attname(Transfer, copy.via)
+        ids = {getattr(row, via) for row in rows} - {None}
+        found = dict(_related(copy)._base_manager.filter(pk__in=ids).values_list("pk", copy.source))
+        for row in rows:
+            setattr(row, _attname(Transfer, copy.field), found.get(getattr(row, via)))
 
 
 def transfer_cache_stale(*, transfers):
@@ -121,14 +160,43 @@ def _transfer_deleted(sender, instance, **kwargs):
     contract_line_count_refresh(contract_ids={instance.contract_id})
 
 
-def _copied_record_saved(sender, instance, **kwargs):
-    # A contract's or system's lines take its new values; lines already holding them are skipped.
-    values = {_attname(Transfer, copy.field): _copy_value(copy, instance) for copy in _copies_of(sender)}
-    via = {_attname(Transfer, copy.via) for copy in _copies_of(sender)}.pop()
-    Transfer.objects.filter(**{via: instance.pk}).exclude(**values).update(**values)
+def _copied_values(sender, instance):
+    return tuple(getattr(instance, _attname(sender, source)) for source in _sources_of(sender))
+
+
+def _sources_of(model):
+    return sorted({copy.source for copy in _copies_of(model)})
+
+
+def _copied_record_saving(sender, instance, raw=False, **kwargs):
+    # The copied values as stored, so that a save that changes none of them (an actor's
+    # notes; `load_countries` again on a full register) updates no lines.
+    instance._copied_stored = None
+    if instance.pk is not None and not raw:
+        instance._copied_stored = sender._base_manager.filter(pk=instance.pk).values_list(*_sources_of(sender)).first()
+
+
+def _copied_record_saved(sender, instance, created=False, **kwargs):
+    # A contract's, system's or actor's lines take its new values; lines already holding
+    # them are skipped. An actor is copied through two keys (supplier, recipient): per key.
+    if created or getattr(instance, "_copied_stored", None) == _copied_values(sender, instance):
+        return  # a new record has no lines yet; unchanged values need no update
+    by_via = {}
+    for copy in _copies_of(sender):
+        by_via.setdefault(copy.via, []).append(copy)
+    for via, copies in by_via.items():
+        values = {_attname(Transfer, copy.field): _copy_value(copy, instance) for copy in copies}
+        lines = Transfer.objects.filter(**{_attname(Transfer, via): instance.pk})
+        changed = lines.exclude(**values).update(**values)
+        # Copies through a key just changed (a contract's new supplier: its code) follow it.
+        fields = {copy.field for copy in copies}
+        following = [copy for copy in Transfer.COPIES if copy.via in fields]
+        if changed and following:
+            lines.update(**{_attname(Transfer, copy.field): _copy_expression(copy) for copy in following})
 
 
 for _model in {_related(copy) for copy in Transfer.COPIES}:
+    pre_save.connect(_copied_record_saving, sender=_model, dispatch_uid=f"transfer-copies-pre-{_model._meta.label}")
     post_save.connect(_copied_record_saved, sender=_model, dispatch_uid=f"transfer-copies-{_model._meta.label}")
 
 

@@ -460,6 +460,13 @@ class Transfer(models.Model):
         db_index=False,
         related_name="+",
     )
+    # Sort keys: the parties' codes and the system's designation, so that ordering the
+    # register by them reads an index in order (partial indexes below) instead of sorting
+    # a million rows by a value in another table. Nullable: SQLite then adds the columns
+    # without rebuilding the table (which would drop its triggers, migrations 0011/0013).
+    supplier_code = models.CharField(max_length=64, null=True, editable=False)
+    recipient_code = models.CharField(max_length=64, null=True, editable=False)
+    system_designation = models.CharField(max_length=200, null=True, editable=False)
 
     # The one declaration of what each copy copies: transfers.cache generates from it the
     # updates after a save of the contract or system, the bulk refresh that imports and
@@ -473,6 +480,11 @@ class Transfer(models.Model):
         CachedCopy("contract_value_currency", via="contract", source="value_currency"),
         CachedCopy("absent_from", via="contract", source="absent_from"),
         CachedCopy("category", via="system", source="category"),
+        # Through a copied foreign key (the contract's party): kept when the actor is renamed
+        # as when the contract changes party.
+        CachedCopy("supplier_code", via="supplier", source="code"),
+        CachedCopy("recipient_code", via="recipient", source="code"),
+        CachedCopy("system_designation", via="system", source="designation"),
     )
     # ... and the deliveries' total (delivered_sum), kept by the deliveries' saves.
     CACHED_FIELDS = (*(copy.field for copy in COPIES), "delivered_sum")
@@ -495,6 +507,10 @@ class Transfer(models.Model):
             models.Index(fields=["category", "order_date"], name="register_category", condition=Q(is_arms=True)),
             models.Index(fields=["order_date", "id"], name="register_order_date", condition=Q(is_arms=True)),
             models.Index(fields=["system", "order_date"], name="register_system", condition=Q(is_arms=True)),
+            # ordering=supplier, recipient, system (and descending: read backwards).
+            models.Index(fields=["supplier_code", "id"], name="register_by_supplier", condition=Q(is_arms=True)),
+            models.Index(fields=["recipient_code", "id"], name="register_by_recipient", condition=Q(is_arms=True)),
+            models.Index(fields=["system_designation", "id"], name="register_by_system", condition=Q(is_arms=True)),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -1293,3 +1309,19 @@ class Change(models.Model):
 
     def __str__(self):
         return f"{self.record_type} history {self.history_id}"
+
+
+# --- HTTP caching ---------------------------------------------------------------------
+
+
+class DataVersion(models.Model):
+    """One row: a number that changes in the same transaction as every write to the
+    tracked tables (every table of this app but the bookkeeping ones), bumped by
+    database triggers (transfers.data_version), so that imports, fixtures, the admin and
+    raw SQL bump it as the API does. GET validators (ETags) are made from it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"data version {self.version}"

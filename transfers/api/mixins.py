@@ -21,6 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from ..history import history_entries, record_version_of
+from ..http_cache import entity_tags, record_version_of_tag
 from . import serializers as s
 from .csv import CSVRenderer, copy_select, queryset_csv_row_chunks, stream_queryset_as_csv
 from .fields import is_id
@@ -34,7 +35,9 @@ def record_etag(instance):
 
 
 def _if_match_values(header):
-    return [value.strip().removeprefix("W/") for value in header.split(",") if value.strip()]
+    """The record versions an If-Match header names, quoted: a GET's ETag of a detail is
+    "<record version>.<validator>" (transfers.http_cache), of which writes compare the first."""
+    return [f'"{record_version_of_tag(tag)}"' if tag != "*" else tag for tag in entity_tags(header)]
 
 
 IF_MATCH = OpenApiParameter(

@@ -15,8 +15,8 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     """`limit`/`offset`, 50 by default, at most 1000 per page.
 
     The count of a whole unfiltered list (a million transfers) is the slowest
-    part of its first page; it is cached for a few seconds, so it may lag
-    behind the newest rows by that much. Filtered counts are always exact.
+    part of its first page; it is cached for a few seconds under the data
+    version (transfers.data_version), so it is exact: a write changes the key.
 
     A page ordered by something that is not a column of the listed table (a
     supplier's code, a computed quantity) is read in two steps: the page's ids
@@ -106,7 +106,12 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         seconds = getattr(settings, "API_UNFILTERED_COUNT_CACHE_SECONDS", 30)
         if not seconds or request is None or set(request.query_params) - PAGE_PARAMETERS:
             return super().get_count(queryset)
-        key = f"unfiltered-count:{queryset.model._meta.label_lower}:{request.path}"
+        # Keyed by the data version the request read (transfers.http_cache): exact, since
+        # any write changes it.
+        version = getattr(request, "data_version", None)
+        if version is None:
+            return super().get_count(queryset)
+        key = f"unfiltered-count:{queryset.model._meta.label_lower}:{request.path}:{version}"
         count = cache.get(key)
         if count is None:
             count = super().get_count(queryset)

@@ -1,6 +1,8 @@
 """OpenAPI schema: every operation also documents the errors it can answer with."""
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import SAFE_METHODS
 
 ERROR_SCHEMA = {
@@ -21,6 +23,17 @@ DESCRIPTIONS = {
     "429": "Too many requests: see the Retry-After header.",
 }
 
+NOT_MODIFIED = (
+    "Not modified: If-None-Match holds the current ETag (nothing the response shows has changed); "
+    "no body (transfers/http_cache.py)."
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of the response you hold: answered 304 with no body while it is current.",
+)
+
 
 class TrackerAutoSchema(AutoSchema):
     def get_auth(self):
@@ -31,8 +44,16 @@ class TrackerAutoSchema(AutoSchema):
             auths.append({})
         return auths
 
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method == "GET":
+            parameters = [*parameters, IF_NONE_MATCH]
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        if self.method == "GET":
+            responses.setdefault("304", {"description": NOT_MODIFIED})
         codes = ["400", "401", "403", "404", "406", "429"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["413", "415"]

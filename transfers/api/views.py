@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from .. import changes, evidence, releases, selectors
+from ..http_cache import HTTPCacheMixin
 from ..models import CLAIM_SUBJECTS, Change, Contract, Release, ReleaseDeal, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
@@ -35,6 +36,7 @@ from .pagination import LimitOffsetPagination
     destroy=extend_schema(parameters=[IF_MATCH]),
 )
 class TrackerViewSet(
+    HTTPCacheMixin,
     StrictParametersMixin,
     AlternateLookupMixin,
     ValueListMixin,
@@ -42,7 +44,7 @@ class TrackerViewSet(
     HistoryMixin,
     viewsets.ModelViewSet,
 ):
-    """List, detail, CSV, ETags, conditional writes and history, for every resource."""
+    """List, detail, CSV, ETags and 304s, conditional writes and history, for every resource."""
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
     filter_backends = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
@@ -162,9 +164,10 @@ class TransferViewSet(TrackerViewSet):
     ordering_map = {
         "id": "pk",
         "order_date": "order_date",
-        "supplier": "supplier__code",
-        "recipient": "recipient__code",
-        "system": "system__designation",
+        # Copies on the row (Transfer.COPIES), each with a partial index on (key, id).
+        "supplier": "supplier_code",
+        "recipient": "recipient_code",
+        "system": "system_designation",
         "category": "category",
         "quantity_ordered": "quantity_ordered",
         "quantity_delivered": "delivered_total",

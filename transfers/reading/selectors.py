@@ -24,7 +24,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
-from .. import evidence, selectors
+from .. import data_version, evidence, selectors
 from ..api import views as api_views
 from ..api.filters import ActorSearchFilter, ClaimFilterSet, StrictOrderingFilter
 from ..api.mixins import StrictParametersMixin
@@ -47,11 +47,13 @@ def query(params):
 
 
 def cached(key, compute):
-    """compute(), kept in the shared cache for READING_CACHE_SECONDS (0: not kept)."""
+    """compute(), kept in the shared cache for READING_CACHE_SECONDS (0: not kept), under
+    the data version: a write is seen at once."""
     seconds = settings.READING_CACHE_SECONDS
     if not seconds:
         return compute()
-    full_key = "reading:" + hashlib.sha256(key.encode()).hexdigest()
+    # Under the data version (read from the database the page reads): never stale.
+    full_key = "reading:" + hashlib.sha256(f"{data_version.current()}:{key}".encode()).hexdigest()
     value = cache.get(full_key)
     if value is None:
         value = compute()

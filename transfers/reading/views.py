@@ -14,6 +14,7 @@ from rest_framework.renderers import TemplateHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..http_cache import HTTPCacheMixin
 from ..models import Actor, Contract, Transfer
 from . import charts, figures, measures
 from . import selectors as read
@@ -45,8 +46,9 @@ ERROR_TITLES = {
 }
 
 
-class Page(APIView):
-    """A public page: GET only, the API's authentication, read permissions and throttles."""
+class Page(HTTPCacheMixin, APIView):
+    """A public page: GET only, the API's authentication, read permissions and throttles,
+    and the API's ETags, 304s and Cache-Control (transfers.http_cache)."""
 
     renderer_classes = [PageRenderer]
     content_negotiation_class = HTMLOnly
