@@ -1113,3 +1113,7 @@ class RateCount(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.hits}"
+
+
+# Articles and their draft claims (transfers.articles): a table of their own, so drafts are never claims.
+from .articles.models import Article, Draft  # noqa: E402, F401
