@@ -1132,3 +1132,7 @@ class DeliveryAdmin(BaseAdmin):
     @admin.display(description="date", ordering="date")
     def when(self, obj):
         return format_partial_date(obj.date, obj.date_precision)
+
+
+# Articles and their drafts (transfers.articles): paste or upload, then review beside the text.
+from .articles import admin as _articles_admin  # noqa: E402, F401

@@ -630,6 +630,9 @@ class Engine:
             content = (k, end)
             if phrase and phrase[0] > main:
                 content = (phrase[1], end)
+            if not any(doc[x].is_alpha for x in range(*content)) and phrase and phrase[0] > i:
+                # `Russia will deliver ..., the minister said on Tuesday.`: what is said comes first.
+                content = (i, phrase[0])
         elif according is not None:
             content = (i, according)
         else:
@@ -932,6 +935,8 @@ class Engine:
             kind = "delivery" if lower in DELIVERY_WORDS else "order" if lower in ORDER_WORDS | BUY_VERBS else None
             if lower in SUPPLY_VERBS and kind is None:
                 kind = "order"
+            if kind == "delivery" and x > 0 and doc[x - 1].lower_ in ("will", "would", "to", "shall", "could"):
+                kind = "order"  # `will deliver 12`: what the deal is for, not what arrived
             if kind and (best is None or abs(x - k) < best[0]):
                 best = (abs(x - k), kind)
         return best[1] if best else None

@@ -6,6 +6,7 @@ person), in one transaction; their history names the article.
 """
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -71,7 +72,9 @@ def article_ingest(
     meta = metadata_read(text)
     found = []
     if not title:
-        title = meta.title or " ".join(text.split()[:12])
+        body = text[meta.dateline[1] :] if meta.dateline else text
+        first = re.split(r"(?<=[.!?])\s", body.strip(), maxsplit=1)[0]
+        title = meta.title or (first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "...")
         found.append(f"title from the {meta.found.get('title', 'first words')}")
     if not publisher and meta.publisher:
         publisher = meta.publisher
@@ -81,7 +84,7 @@ def article_ingest(
         found.append(f"date from the {meta.found['published_date']}")
     with transaction.atomic():
         source = Source(
-            key=_unique_slug(Source, "key", f"{(published_date or datetime.date.today()).isoformat()}-{title}"[:90]),
+            key=_unique_slug(Source, "key", f"{(published_date or datetime.date.today()).isoformat()}-{title}"[:60]),
             kind=Source.Kind.NEWS_REPORT,
             title=title[:500],
             publisher=publisher[:200],
@@ -93,10 +96,10 @@ def article_ingest(
         )
         source.full_clean()
         _mark(source, user=user, reason="article ingested").save()
-        article = Article.objects.create(source=source, text=text, created_by=user if getattr(user, "pk", None) else None)
-        drafts = article_draft(
-            text=text, gazetteer=gazetteer or gazetteer_from_database(), published=published_date
+        article = Article.objects.create(
+            source=source, text=text, created_by=user if getattr(user, "pk", None) else None
         )
+        drafts = article_draft(text=text, gazetteer=gazetteer or gazetteer_from_database(), published=published_date)
         Draft.objects.bulk_create(_draft_rows(article, drafts))
     return article
 
@@ -212,6 +215,15 @@ def _proposed_contract(draft, *, user, reason):
 
 
 def _proposed_person(draft, *, user, reason):
+    """The person a draft proposes: created once per article, reused by its other drafts."""
+    sibling = (
+        Draft.objects.filter(article=draft.article, proposed_speaker=draft.proposed_speaker, status="accepted")
+        .exclude(claim__speaker=None)
+        .select_related("claim__speaker")
+        .first()
+    )
+    if sibling:
+        return sibling.claim.speaker
     person = Person(
         name=draft.proposed_speaker[:200],
         slug=_unique_slug(Person, "slug", draft.proposed_speaker),
