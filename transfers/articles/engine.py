@@ -49,6 +49,11 @@ def nlp():
 
 # --- Vocabularies --------------------------------------------------------------------------------
 
+# Verbs of speech (an actor speaks through someone), as against acts (`called on`, `criticised`).
+SPEECH_VERBS = {
+    "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms",
+    "denied", "denies", "insisted", "insists", "claimed", "claims", "noted", "declared", "rejected",
+}  # fmt: skip
 REPORTING = {
     "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms", "confirm",
     "denied", "denies", "deny", "reported", "insisted", "insists", "argued", "argue", "argues", "claimed",
@@ -81,19 +86,24 @@ SKIP_AFTER_SPEAKER = {
 BOUNDARIES = {",", "“", "”", '"', "but", "But", "that", ";", ":", "—", "–", "(", ")"}
 SKIP_AFTER_VERB = {"that", "on", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                    "previously", "earlier", "reporters", "yesterday", "today", ","}  # fmt: skip
+# After the verb of `..., the minister said on Tuesday`: what is said came before the speaker.
+AFTER_INVERTED = {
+    "on", "in", "at", "during", "after", "before", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "yesterday", "today", "last", "this", "late", "earlier", "while", "when",
+}  # fmt: skip
 QUOTE_OPEN = {"“", "‘"}
 QUOTE_CLOSE = {"”", "’"}
 
 SUPPLY_VERBS = {
     "sell", "sells", "sold", "selling", "supply", "supplies", "supplied", "supplying", "deliver", "delivers",
     "delivered", "delivering", "export", "exported", "exporting", "ship", "shipped", "transfer", "transferred",
-    "provide", "provided", "providing",
+    "provide", "provided", "providing", "handed",
 }  # fmt: skip
 BUY_VERBS = {"buy", "buys", "bought", "buying", "purchase", "purchased", "purchasing", "acquire", "acquired",
              "order", "ordered", "receive", "received", "procure", "procured"}  # fmt: skip
 ORDER_WORDS = {"signed", "sign", "ordered", "order", "agreed", "concluded", "contract", "deal", "struck", "sealed"}
-DELIVERY_WORDS = {"delivered", "deliver", "delivery", "deliveries", "received", "handed", "arrived", "shipped",
-                  "transferred"}  # fmt: skip
+DELIVERY_WORDS = {"delivered", "deliver", "delivery", "deliveries", "received", "handed", "arrived", "arrive",
+                  "shipped", "transferred"}  # fmt: skip
 SYSTEM_NOUNS = {
     "systems", "system", "missiles", "missile", "launchers", "launcher", "aircraft", "jets", "jet", "fighters",
     "fighter", "helicopters", "helicopter", "tanks", "tank", "vehicles", "ships", "ship", "submarines",
@@ -106,12 +116,12 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 
 DEAL_WORDS = re.compile(
     r"\b(?:arms|weapons?|missiles?|sales?|sell\w*|sold|deals?|contracts?|exports?|export\w*|suppl\w+|purchas\w*|"
-    r"buy\w*|bought|deliver\w*|order\w*|talks)\b",
+    r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price)\b",
     re.IGNORECASE,
 )
 SPECIFIC_DEAL = re.compile(
-    r"\b(?:the|this|that|their|its) (?:\w+ )?(?:sale|deal|contract|missiles|systems|weapons|delivery|deliveries|"
-    r"order|purchase)\b",
+    r"\b(?:the|this|that|their|its) (?:\w+ )?(?:sale|deal|contract|agreement|missiles|systems|weapons|delivery|"
+    r"deliveries|order|purchase|jets|aircraft|fighters|helicopters|tanks|ships|drones|launchers|batteries)\b",
     re.IGNORECASE,
 )
 ANONYMOUS = re.compile(
@@ -120,12 +130,13 @@ ANONYMOUS = re.compile(
     re.IGNORECASE,
 )
 ACCORDING_MEDIA = re.compile(
-    r"\baccording to (?:[\w’'.-]+ ){0,4}(?:media|reports?|newspapers?|agenc(?:y|ies)|daily|television|press)\b",
+    r"\baccording to (?:[\w’'.-]+ ){0,4}(?:media|reports?|newspapers?|agenc(?:y|ies)|daily|television|press)\b|"
+    r"\b(?:media|newspaper|agency|daily|broadcaster|television)\b,? citing\b",
     re.IGNORECASE,
 )
 
 STANCE_RULES = [
-    ("denies", re.compile(r"\b(?:den(?:y|ies|ied)|rejected|dismissed|refuted)\b", re.IGNORECASE)),
+    ("denies", re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject\w*|dismiss\w*|refut\w+)\b", re.IGNORECASE)),
     ("confirms", re.compile(r"\bconfirm\w*", re.IGNORECASE)),
     (
         "criticises",
@@ -139,7 +150,8 @@ STANCE_RULES = [
     (
         "defends",
         re.compile(
-            r"\bdefen(?:d|ds|ded|ding|sive)\b|\bargu\w+|\b(?:does|did|do|will) not violate\b|\blegitimate\b",
+            r"\bdefen(?:d|ds|ded|ding|sive)\b|\bargu\w+|\b(?:does|did|do|will) not violate\b|\blegitimate\b|"
+            r"\bnot (?:aimed|directed) at\b",
             re.IGNORECASE,
         ),
     ),
@@ -166,11 +178,12 @@ STATUS_RULES = [
         "delivered",
         re.compile(
             r"\b(?:has|have|had|were|was|been)\s+(?:\w+\s+)?delivered\b|\bdelivery took place\b|\bhanded over\b|"
-            r"\b(?:began|started|first)\s+deliver\w*|\bdelivered\b"
+            r"\b(?:began|started|first)\s+deliver\w*|(?<!\bbe )\bdelivered\b"
         ),
     ),
     ("not cancelled", re.compile(r"\b(?:not|n[’']t|never)\s+(?:been\s+)?(?:cancel+ed|scrapped|called off)\b")),
     ("cancelled", re.compile(r"\b(?:cancel+ed|scrapped|terminated|called off)\b")),
+    ("not negotiating", re.compile(r"\b(?:not|n[’']t|never)\s+(?:\w+\s+)?negotiat\w+")),
     ("negotiating", re.compile(r"\b(?:negotiat\w+)\b")),
 ]
 
@@ -567,10 +580,16 @@ class Engine:
                     counts[m.key] = counts.get(m.key, 0) + 1
             clause = Clause(doc, 0, len(doc), 0, mentions, [False] * len(doc))
             pair = self._parties(clause, 0, len(doc), speaker_state=None)[:2]
-            if pair[0] and pair[1]:
+            if pair[0] or pair[1]:
                 pairs[pair] = pairs.get(pair, 0) + 1
         if counts:
             self.main_system = max(counts, key=counts.get)
+        origin = self.gazetteer.systems[self.main_system].origin if self.main_system else None
+        for (supplier, recipient), n in list(pairs.items()):
+            if supplier is None and origin and origin != recipient:
+                pairs.pop((supplier, recipient))
+                pairs[(origin, recipient)] = pairs.get((origin, recipient), 0) + n
+        pairs = {pair: n for pair, n in pairs.items() if pair[0] and pair[1]}
         if pairs:
             self.main_pair = max(pairs, key=pairs.get)
 
@@ -604,6 +623,7 @@ class Engine:
         main = next((k for k in verbs if doc[k].lower_ != "according"), None)
         according = next((k for k in verbs if doc[k].lower_ == "according"), None)
         draft = DraftData(start=clause.start, end=clause.end, group=group)
+        self._verb = doc[main].lower_ if main is not None else ""
         for m in clause.mentions:
             if m.kind == "person":
                 self.people_seen.append(m.key)
@@ -630,8 +650,14 @@ class Engine:
             content = (k, end)
             if phrase and phrase[0] > main:
                 content = (phrase[1], end)
-            if not any(doc[x].is_alpha for x in range(*content)) and phrase and phrase[0] > i:
-                # `Russia will deliver ..., the minister said on Tuesday.`: what is said comes first.
+            after = doc[main + 1] if main + 1 < j else None
+            inverted = (
+                after is None or after.lower_ in AFTER_INVERTED or after.text.endswith("ing") or not after.is_alpha
+            )
+            if phrase and phrase[0] > i + 3 and doc[phrase[0] - 1].text == "," and inverted:
+                # `Russia will deliver ..., the minister said on Tuesday, adding ...`: what is said comes first.
+                content = (i, j)
+            elif not any(doc[x].is_alpha for x in range(*content)) and phrase and phrase[0] > i:
                 content = (i, phrase[0])
         elif according is not None:
             content = (i, according)
@@ -653,7 +679,7 @@ class Engine:
 
         # Facts.
         self._assertion(draft, clause, content, content_text)
-        if main is None and according is None and not draft.assertion_field and not clause.mentions:
+        if main is None and according is None and not getattr(draft, "_found", None) and not clause.mentions:
             if self.drafts and same_paragraph:
                 return self._continue(draft, clause, reason="no new speaker or record: continues the statement")
             return None
@@ -672,8 +698,8 @@ class Engine:
                 return self._merge(previous, draft, reason="the same speaker goes on")
         drafts = self._split_assertions(draft)
         self.drafts.extend(drafts)
-        if draft.deal:
-            self.current_deal = draft.deal
+        if draft.deal or draft.subject_type == "proposal":
+            self.current_deal = (draft.subject_type, draft.subject_key, dict(draft.proposed_contract))
         return subject
 
     def _continue(self, draft, clause, *, reason, speaker=None):
@@ -815,15 +841,36 @@ class Engine:
                     draft.speaker_actor = affiliation
                     draft.cue("speaker", f"“ministry”: {g.actors[affiliation].name}, of {g.people[slug].name}")
                     break
-        if "ministry" in words and chosen and g.actors[chosen.key].kind == "state" and not name:
+        if "ministry" in words and chosen and g.actors[chosen.key].kind == "state":
+            # `Israel's Foreign Ministry`: the state's ministry of that name.
+            which = {_US_SPELLING.get(w, w) for w in words} & {"foreign", "defence", "interior", "finance", "trade"}
             for code, actor in g.actors.items():
-                if actor.parent == chosen.key and "ministry" in actor.name.lower() and "defen" in actor.name.lower():
+                lower = actor.name.lower() + " " + " ".join(actor.names).lower()
+                if actor.parent == chosen.key and "ministry" in lower and which and all(w in lower for w in which):
                     draft.speaker_actor = code
+                    draft.cue("speaker", f"“{text}” = {actor.name}")
+                    chosen = None
+                    break
+            if chosen is None and not name:
+                draft.speaker_role = role
+                draft.speaker_kind = "role"
+                return "role"
         if name:
             return "person"
-        if chosen and not set(words) - set(w.lower() for w in chosen.text.split()) - {"the"}:
+        mentioned = {w.lower() for m in actors for w in m.text.split()}
+        if chosen and not set(words) - mentioned - {"the", "’s", "'s", "and"}:
             draft.speaker_kind = "actor"
             return "actor"
+        if words[0] == "the" and not actors and not draft.speaker_actor and self.drafts:
+            # `the officials said`: the officials named before.
+            head = words[-1]
+            for previous in reversed(self.drafts):
+                if head in previous.speaker_role.lower().split():
+                    draft.speaker_actor, draft.attribution = previous.speaker_actor, previous.attribution
+                    draft.speaker_role = role
+                    draft.speaker_kind = "anaphora"
+                    draft.cue("speaker", f"“{text}”: the {head} of draft sentence “{previous.summary[:40]}”")
+                    return "role"
         draft.speaker_role = role
         draft.speaker_kind = "role"
         return "role"
@@ -831,13 +878,16 @@ class Engine:
     def _attribution(self, draft, clause, phrase):
         text = clause.text()
         anonymous = ANONYMOUS.search(text)
-        if anonymous:
-            draft.attribution = "anonymous"
-            draft.cue("attribution", f"“{anonymous.group(0)}”")
-        elif ACCORDING_MEDIA.search(text) or draft.speaker_kind == "media":
+        if ACCORDING_MEDIA.search(text) or draft.speaker_kind == "media":
+            # What other media say reaches us through them, anonymous or not.
             draft.attribution = "media-report"
             match = ACCORDING_MEDIA.search(text)
             draft.cue("attribution", f"“{match.group(0)}”" if match else f"media: “{draft.speaker_role}”")
+        elif anonymous:
+            draft.attribution = "anonymous"
+            draft.cue("attribution", f"“{anonymous.group(0)}”")
+        elif draft.speaker_kind == "anaphora":
+            draft.cue("attribution", "as the officials named before")
         elif re.search(r"\bspokes(?:man|woman|person)\b", draft.speaker_role or "", re.IGNORECASE):
             draft.attribution = "spokesperson"
             draft.cue("attribution", "spokesperson")
@@ -847,6 +897,9 @@ class Engine:
         elif draft.speaker_kind == "role":
             draft.attribution = "spokesperson"
             draft.cue("attribution", f"officials speaking for their side: “{draft.speaker_role}”")
+        elif draft.speaker_kind == "actor" and self._verb in SPEECH_VERBS:
+            draft.attribution = "spokesperson"
+            draft.cue("attribution", f"the body speaks: “{self._verb}”")
         else:
             draft.attribution = "source"
             draft.cue("attribution", "no other speaker: the article itself" if not phrase else "the actor itself")
@@ -907,12 +960,15 @@ class Engine:
             number = f"{value}-{high}" if high and high > value else str(value)
             kind = self._nearest_kind(doc, k, content)
             field_name = "quantity_delivered" if kind == "delivery" else "quantity_ordered"
+            if kind == "planned" or any(f == field_name for f, *_ in found):
+                continue
             found.append((field_name, f"{qualifier} {number}".strip(), written, f"“{written} … {noun}” ({kind} words)"))
-            break
         for start, _end, written, value, precision in _dates_in(text, self.published):
             k = _token_at(doc, base + start, content)
-            kind = self._nearest_kind(doc, k, content, window=6)
-            if kind is None:
+            if any(_is_reporting(doc, x) for x in range(max(content[0], k - 2), k + 1)):
+                continue  # `said on Friday`: when it was said, not a date of the deal
+            kind = self._nearest_kind(doc, k, content, window=10)
+            if kind in (None, "planned"):
                 continue
             field_name = "delivery_date" if kind == "delivery" else "order_date"
             shown = value.isoformat()[: {"year": 4, "month": 7}.get(precision, 10)]
@@ -935,10 +991,16 @@ class Engine:
             kind = "delivery" if lower in DELIVERY_WORDS else "order" if lower in ORDER_WORDS | BUY_VERBS else None
             if lower in SUPPLY_VERBS and kind is None:
                 kind = "order"
-            if kind == "delivery" and x > 0 and doc[x - 1].lower_ in ("will", "would", "to", "shall", "could"):
-                kind = "order"  # `will deliver 12`: what the deal is for, not what arrived
-            if kind and (best is None or abs(x - k) < best[0]):
-                best = (abs(x - k), kind)
+            modal = ("will", "would", "to", "shall", "could")
+            if kind == "delivery" and x > 0 and doc[x - 1].lower_ in modal:
+                # `will deliver 12`: what the deal is for; `would arrive in March`: a plan.
+                kind = "order" if lower in SUPPLY_VERBS else "planned"
+            elif kind == "delivery" and x > 1 and doc[x - 1].lower_ == "be" and doc[x - 2].lower_ in modal:
+                kind = "planned"  # `would be delivered by 2022`: a plan, neither ordered nor delivered
+            # The verb that governs a figure usually comes before it (`signed in December`, `ordered 36`).
+            distance = k - x if x <= k else 2 * (x - k)
+            if kind and (best is None or distance < best[0]):
+                best = (distance, kind)
         return best[1] if best else None
 
     def _parties(self, clause, i, j, *, speaker_state):
@@ -996,6 +1058,10 @@ class Engine:
             supplier = supplier or (self.main_pair[0] if not recipient or recipient == self.main_pair[1] else None)
             recipient = recipient or (self.main_pair[1] if supplier == self.main_pair[0] else None)
             cue = []
+            origin = g.systems[system].origin if system in g.systems else None
+            if supplier is None and origin and origin != recipient:
+                supplier = origin
+                cue.append(f"supplier: where the {g.systems[system].designation} comes from")
             if verb:
                 cue.append(f"parties by {verb}")
             if specific:
@@ -1003,8 +1069,11 @@ class Engine:
             cue.append(f"system “{systems[0].text}”" if systems else f"system {system} (mentioned before)")
             return self._deal(draft, supplier, recipient, system, "; ".join(cue))
         if draft.speaker_kind in ("person", "role") and (has_deal_words or clause.mentions) and self.current_deal:
-            draft.subject_type, draft.subject_key, draft.deal = "contract", self.current_deal, self.current_deal
-            draft.cue("subject", f"an official on the deal in the news: {self.current_deal}")
+            draft.subject_type, draft.subject_key, proposal = self.current_deal
+            draft.proposed_contract = dict(proposal)
+            if draft.subject_type == "contract":
+                draft.deal = draft.subject_key
+            draft.cue("subject", "an official on the deal in the news, as the statement before")
             return draft.subject
         own = {draft.speaker_actor, speaker_state}
         actors = [m for m in clause.mentions_in(clause.i, clause.j, "actor") if m.key not in own]
@@ -1016,6 +1085,8 @@ class Engine:
         if first_subject is not None:
             draft.subject_type, draft.subject_key = first_subject
             draft.deal = first_subject[1] if first_subject[0] == "contract" else None
+            if first_subject[0] == "proposal":
+                draft.proposed_contract = dict(first_subject[1])
             draft.cue("subject", "refers back to the first half of the sentence")
             return draft.subject
         return None

@@ -191,19 +191,30 @@ def article_evaluate(*, annotation_path):
     taken = set()
     correct = dict.fromkeys(PARTS, 0)
     misses = []
-    for gold in golds:
-        best = None
-        for index, draft in enumerate(drafts):
-            if index in taken or not _overlaps(draft, gold["spans"]):
+    # Claims first take the drafts that state them (subject, field and value), then the closest left.
+    chosen = {}
+    for exact in (True, False):
+        for number, gold in enumerate(golds):
+            if number in chosen:
                 continue
-            agreement = _agreement(gold, parts[index])
-            score = (agreement["subject+field+value"], sum(agreement.values()))
-            if best is None or score > best[0]:
-                best = (score, index, agreement)
+            best = None
+            for index, draft in enumerate(drafts):
+                if index in taken or not _overlaps(draft, gold["spans"]):
+                    continue
+                agreement = _agreement(gold, parts[index])
+                if exact and not agreement["subject+field+value"]:
+                    continue
+                score = (agreement["subject+field+value"], sum(agreement.values()))
+                if best is None or score > best[0]:
+                    best = (score, index, agreement)
+            if best is not None:
+                chosen[number] = best
+                taken.add(best[1])
+    for number, gold in enumerate(golds):
+        best = chosen.get(number)
         if best is None:
             misses.append((gold["label"], "no draft"))
             continue
-        taken.add(best[1])
         for part, ok in best[2].items():
             correct[part] += ok
         wrong = [part for part in ("subject", "field+value", "speaker", "attribution", "stance") if not best[2][part]]

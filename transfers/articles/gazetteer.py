@@ -85,6 +85,7 @@ class SystemEntry:
     slug: str
     designation: str
     names: list = field(default_factory=list)
+    origin: str | None = None  # the state it comes from: a deal's supplier when none is named
 
 
 @dataclass
@@ -136,8 +137,10 @@ def gazetteer_from_database(*, using=None):
         entry.parent = parents.get(entry.parent)
     for slug, name, title, affiliation in manager(Person).values_list("slug", "name", "title", "affiliation__code"):
         gazetteer.people[slug] = PersonEntry(slug=slug, name=name, title=title, affiliation=affiliation)
-    for slug, designation, other_names in manager(WeaponSystem).values_list("slug", "designation", "other_names"):
-        gazetteer.systems[slug] = SystemEntry(slug=slug, designation=designation, names=list(other_names or []))
+    for slug, designation, other_names, origin in manager(WeaponSystem).values_list(
+        "slug", "designation", "other_names", "origin__code"
+    ):
+        gazetteer.systems[slug] = SystemEntry(slug, designation, list(other_names or []), origin)
     contracts = {}
     for reference, supplier, recipient, title, kind in manager(Contract).values_list(
         "reference", "supplier__code", "recipient__code", "title", "kind"
@@ -180,7 +183,7 @@ def gazetteer_from_fixtures(*, paths, countries=True):
             )
         elif model == "transfers.weaponsystem":
             gazetteer.systems[values["slug"]] = SystemEntry(
-                values["slug"], values["designation"], list(values.get("other_names") or [])
+                values["slug"], values["designation"], list(values.get("other_names") or []), key("origin")
             )
         elif model == "transfers.contract":
             contracts[values["reference"]] = ContractEntry(
