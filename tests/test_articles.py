@@ -206,3 +206,77 @@ def test_accepting_a_proposed_deal_and_person_creates_them_once(seed, tmp_path):
     assert (deal.supplier.code, deal.recipient.code, deal.status) == ("RUS", "SYR", "reported")
     assert deal.history.latest().history_change_reason == f"accepted from article {article.source.key}"
     assert {c.assertion_field for c in claims} == {"quantity_ordered", "value"}
+
+
+# --- The API: POST /api/articles/ ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def token_client(db, django_user_model):
+    from django.contrib.auth.models import Permission
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def make(*, perms=True):
+        user = django_user_model.objects.create_user(f"api-{perms}", password="pw-api-123")
+        if perms:
+            user.user_permissions.set(Permission.objects.filter(content_type__app_label="transfers"))
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        return client
+
+    return make
+
+
+@pytest.mark.django_db
+def test_api_post_article_drafts_its_claims_and_lists_no_claim(seed, token_client):
+    client = token_client()
+    body = {"text": SEED_TEXT.read_text(encoding="utf-8"), "published_date": "2007-01-16", "outlet": "NBC News"}
+    response = client.post("/api/articles/", body, format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["title"] == "Russian official confirms sale of missiles to Iran"
+    assert data["publisher"] == "The Associated Press" and data["outlet"] == "NBC News"
+    assert data["review_url"] == f"/admin/transfers/article/{data['id']}/review/"
+    value = next(d for d in data["drafts"] if d["assertion_field"] == "value" and d["subject"] == "rus-irn-2005-tor-m1")
+    assert value["assertion_value"] == "USD 700000000" and value["sentence"].startswith("Ministry officials")
+    assert value["speaker_actor"] == "rus-ministry-of-defence" and value["cues"]["attribution"]
+    # Drafts are not claims: the source has none, in the list or the deal's evidence.
+    claims = client.get("/api/claims/", {"source": data["source"]}).json()
+    assert claims["count"] == 0
+    assert client.get(f"/api/articles/{data['id']}/").json()["drafts"] == data["drafts"]
+    assert client.get("/api/articles/").json()["count"] == 1
+
+
+@pytest.mark.django_db
+def test_api_articles_need_credentials_and_permission(db, token_client):
+    from rest_framework.test import APIClient
+
+    anonymous = APIClient()
+    assert anonymous.get("/api/articles/").status_code == 401
+    assert anonymous.post("/api/articles/", {"text": "Russia sold arms."}, format="json").status_code == 401
+    reader = token_client(perms=False)
+    assert reader.post("/api/articles/", {"text": "Russia sold arms."}, format="json").status_code == 403
+    assert not Article.objects.exists()
+
+
+@pytest.mark.django_db
+def test_api_refuses_bad_input_with_field_messages(db, token_client):
+    client = token_client()
+    too_long = client.post("/api/articles/", {"text": "x" * 100_001}, format="json")
+    assert too_long.status_code == 400 and "limit is 100,000 characters" in too_long.json()["text"][0]
+    bad_date = client.post(
+        "/api/articles/", {"text": "Russia sold arms.", "published_date": "16/01/2007"}, format="json"
+    )
+    assert bad_date.status_code == 400 and "published_date" in bad_date.json()
+    empty = client.post("/api/articles/", {"text": "<p> </p>"}, format="json")
+    assert empty.status_code == 400 and "text" in empty.json()
+    form = client.post("/api/articles/", "text=Russia+sold+arms.", content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 415
+    unknown = client.get("/api/articles/", {"sort": "title"})
+    assert unknown.status_code == 400 and "sort" in unknown.json()
+    first = client.post("/api/articles/", {"text": "Russia sold arms.", "url": "https://example.org/a"}, format="json")
+    assert first.status_code == 201
+    again = client.post("/api/articles/", {"text": "Russia sold arms.", "url": "https://example.org/a"}, format="json")
+    assert again.status_code == 400 and "url" in again.json()
+    assert Article.objects.count() == 1

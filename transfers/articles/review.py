@@ -82,6 +82,8 @@ def article_ingest(
     if published_date is None and meta.published_date:
         published_date = meta.published_date
         found.append(f"date from the {meta.found['published_date']}")
+    if url and Source.objects.filter(url=url).exists():
+        raise ValidationError({"url": "A source with this URL already exists: this article may be ingested already."})
     with transaction.atomic():
         source = Source(
             key=_unique_slug(Source, "key", f"{(published_date or datetime.date.today()).isoformat()}-{title}"[:60]),
