@@ -334,7 +334,17 @@ def test_admin_menu_follows_the_work_and_folds_the_lockouts_away(admin_client, s
     apps = response.context["app_list"]
     assert [app["app_label"] for app in apps] == ["transfers", "auth", "authtoken", "axes"]
     names = [model["object_name"] for model in apps[0]["models"]]
-    assert names == ["Contract", "Transfer", "Delivery", "Source", "Claim", "Actor", "Person", "WeaponSystem"]
+    assert names == [
+        "Contract",
+        "Transfer",
+        "Delivery",
+        "Source",
+        "Article",
+        "Claim",
+        "Actor",
+        "Person",
+        "WeaponSystem",
+    ]
     lockouts = apps[-1]
     assert lockouts["collapsed"] and lockouts["name"] == "Login lockouts"
     page = response.content.decode()

@@ -32,6 +32,7 @@ EXERCISED_ELSEWHERE = {
     "make run": "the steps of `make run` (make seed, then runserver) are run below",
     "make test": ".ci/run runs `make test` on every push",
     "# What did Russia deliver to Iran since 2000?": "run below",
+    ".venv/bin/python manage.py ingest_article": "tests/test_articles.py runs the command on the seed article",
 }
 
 pytestmark = pytest.mark.skipif(

@@ -30,7 +30,7 @@ from .assertions import ACCEPTED
 from .dates import format_partial_date, parse_partial_date, validate_sane_date
 from .evidence import contract_evidence
 from .history import record_version
-from .models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
+from .models import Actor, Article, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 
 admin.site.site_header = "Arms-transfer tracker"
 admin.site.site_title = "Arms-transfer tracker"
@@ -41,8 +41,9 @@ admin.site.site_url = "/"
 
 # --- The menu, in the order of the work --------------------------------------------
 
-# Deals first, then what they rest on (sources, claims), then the reference lists.
-WORK_ORDER = [Contract, Transfer, Delivery, Source, Claim, Actor, Person, WeaponSystem]
+# Deals first, then what they rest on (sources, the articles claims are drafted from, claims),
+# then the reference lists.
+WORK_ORDER = [Contract, Transfer, Delivery, Source, Article, Claim, Actor, Person, WeaponSystem]
 # Apps after the records: users and tokens, then the login-lockout tables (django-axes),
 # folded away in a last group; they stay reachable at their own URLs.
 APP_ORDER = {"transfers": 0, "auth": 1, "authtoken": 2, "axes": 3}
