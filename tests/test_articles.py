@@ -280,3 +280,74 @@ def test_api_refuses_bad_input_with_field_messages(db, token_client):
     again = client.post("/api/articles/", {"text": "Russia sold arms.", "url": "https://example.org/a"}, format="json")
     assert again.status_code == 400 and "url" in again.json()
     assert Article.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_drafts_stay_out_of_the_timeline_evidence_and_disputed_flags(seed, token_client, tmp_path):
+    from django.core.management import call_command as run
+
+    run("loaddata", "tor-m1-reports", verbosity=0)
+    client = token_client()
+    tor = Contract.objects.get(reference="rus-irn-2005-tor-m1")
+    s300 = Contract.objects.get(reference="rus-irn-s-300-talks")
+    before = {
+        "timeline": client.get(f"/api/contracts/{tor.pk}/timeline/").json(),
+        "evidence": client.get(f"/api/contracts/{tor.pk}/evidence/").json(),
+        "claims": client.get("/api/claims/").json()["count"],
+        "disputed": client.get("/api/transfers/", {"disputed": "true"}).json()["count"],
+    }
+    # A report that would dispute the S-300 deal's status and the Tor-M1 deal's value, were it evidence.
+    text = (
+        "MOSCOW (AP) — Russia has delivered S-300 missiles to Iran, a defence ministry official said. "
+        "The Tor-M1 contract was worth $2 billion, Russian media reported.\n"
+    )
+    ingest(tmp_path, text, "--date", "2008-03-03")
+    assert Draft.objects.filter(assertion_field__in=["status", "value"]).count() >= 2
+    after = {
+        "timeline": client.get(f"/api/contracts/{tor.pk}/timeline/").json(),
+        "evidence": client.get(f"/api/contracts/{tor.pk}/evidence/").json(),
+        "claims": client.get("/api/claims/").json()["count"],
+        "disputed": client.get("/api/transfers/", {"disputed": "true"}).json()["count"],
+    }
+    assert after == before
+    s300.refresh_from_db()
+    assert not s300.disputed
+
+
+@pytest.mark.parametrize(
+    ("sentence", "field", "value"),
+    [
+        ("Russia sold Iran 29 Tor-M1 systems under a $700 million contract.", "value", "USD 700000000"),
+        ("Russia will supply the Tor-M1 systems to Iran for 1 billion dollars.", "value", "USD 1000000000"),
+        ("Russia agreed to sell Tor-M1 systems to Iran in a deal worth €7.8bn.", "value", "EUR 7800000000"),
+        ("Russia sold Iran about 30 Tor-M1 systems.", "quantity_ordered", "about 30"),
+        ("The Tor-M1 contract with Iran was signed in December 2005.", "order_date", "2005-12"),
+        ("Russia delivered the Tor-M1 systems to Iran last year.", "delivery_date", "2006"),
+        ("Russia delivered the Tor-M1 systems to Iran on Tuesday.", "delivery_date", "2007-01-16"),
+        ("Russia has not delivered the Tor-M1 systems to Iran.", "status", "not delivered"),
+    ],
+)
+@pytest.mark.django_db
+def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_client, sentence, field, value):
+    client = token_client()
+    response = client.post("/api/articles/", {"text": sentence, "published_date": "2007-01-18"}, format="json")
+    assert response.status_code == 201
+    found = {(d["assertion_field"], d["assertion_value"]) for d in response.json()["drafts"]}
+    assert (field, value) in found, found
+
+
+@pytest.mark.django_db
+def test_admin_upload_of_an_html_file(seed, admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    html = "<html><body><h1>Iran gets Tor-M1</h1><p>MOSCOW (AP) — Russia delivered Tor-M1 systems to Iran.</p>"
+    html = (html + "</body></html>").encode("utf-8")
+    upload = SimpleUploadedFile("report.html", html, content_type="text/html")
+    response = admin_client.post(
+        reverse("admin:transfers_article_add"), {"file": upload, "published_date": "2007-01-16"}
+    )
+    article = Article.objects.get()
+    assert response.status_code == 302
+    assert article.source.title == "Iran gets Tor-M1" and article.source.publisher == "The Associated Press"
+    assert "<p>" not in article.text
+    assert article.drafts.filter(assertion_field="status", assertion_value="delivered").exists()
