@@ -124,6 +124,8 @@ def test_admin_refuses_an_empty_or_oversized_article(db, admin_client):
     response = admin_client.post(reverse("admin:transfers_article_add"), {"text": "x" * 100_001})
     assert "at most 100000 characters" in response.content.decode().replace(",", "")
     assert not Article.objects.exists()
+    assert admin_client.get("/admin/transfers/article/x/change/").status_code == 404
+    assert admin_client.get("/admin/transfers/article/99999999999999999999/review/").status_code == 404
 
 
 @pytest.mark.django_db
@@ -280,6 +282,8 @@ def test_api_refuses_bad_input_with_field_messages(db, token_client):
     again = client.post("/api/articles/", {"text": "Russia sold arms.", "url": "https://example.org/a"}, format="json")
     assert again.status_code == 400 and "url" in again.json()
     assert Article.objects.count() == 1
+    assert client.get("/api/articles/99999999999999999999/").status_code == 404
+    assert client.get("/api/articles/x/").status_code == 404
 
 
 @pytest.mark.django_db

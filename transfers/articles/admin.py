@@ -4,10 +4,12 @@ beside its text (accept, edit, reject). Thin: the work is in transfers.articles.
 The article's text is untrusted: the templates show it autoescaped, never marked safe.
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -223,9 +225,13 @@ class ArticleAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/transfers/article/ingest.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not re.fullmatch(r"[0-9]{1,18}", object_id or ""):
+            raise Http404("No such article.")
         return HttpResponseRedirect(reverse("admin:transfers_article_review", args=[object_id]))
 
     def review_view(self, request, article_id):
+        if article_id > 2**62:
+            raise Http404("No such article.")
         article = get_object_or_404(Article.objects.select_related("source"), pk=article_id)
         if not self.has_view_permission(request, article):
             raise PermissionDenied
