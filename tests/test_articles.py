@@ -283,6 +283,10 @@ def test_api_refuses_bad_input_with_field_messages(db, token_client):
     assert again.status_code == 400 and "url" in again.json()
     assert Article.objects.count() == 1
     assert client.get("/api/articles/99999999999999999999/").status_code == 404
+    # Found by schemathesis: a page of none, an offset that is not a number, a number for a text.
+    assert client.get("/api/articles/", {"limit": "0"}).status_code == 400
+    assert client.get("/api/articles/", {"offset": "AAA"}).status_code == 400
+    assert client.post("/api/articles/", {"text": "Russia sold arms.", "outlet": 0}, format="json").status_code == 400
     assert client.get("/api/articles/x/").status_code == 404
 
 

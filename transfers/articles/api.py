@@ -4,10 +4,12 @@ material for review, not published evidence (no claim list, evidence or timeline
 shows them until accepted, in the admin)."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, pagination, permissions, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
+from ..api.fields import StrictCharField, StrictURLField
 from ..api.mixins import StrictParametersMixin
+from ..api.pagination import LimitOffsetPagination
 from ..api.schema import TrackerAutoSchema
 from .models import Article, Draft
 from .review import article_ingest
@@ -15,7 +17,7 @@ from .text import MAX_CHARS
 
 
 class ArticleInputSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = StrictCharField(
         max_length=MAX_CHARS,
         trim_whitespace=False,
         help_text=f"The article, plain text or HTML, at most {MAX_CHARS:,} characters.",
@@ -24,10 +26,10 @@ class ArticleInputSerializer(serializers.Serializer):
             "Send the report itself, without the page around it."
         },
     )
-    title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    publisher = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    outlet = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    title = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    publisher = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    outlet = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    url = StrictURLField(max_length=1000, required=False, allow_blank=True, default="")
     published_date = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="YYYY-MM-DD; read from the text when not given."
     )
@@ -156,7 +158,7 @@ class ArticleSchema(TrackerAutoSchema):
         return super(TrackerAutoSchema, self).get_auth()  # reading needs credentials too
 
 
-class ArticlePagination(pagination.LimitOffsetPagination):
+class ArticlePagination(LimitOffsetPagination):
     default_limit = 20
     max_limit = 100
 
