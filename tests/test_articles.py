@@ -165,6 +165,10 @@ def test_rejecting_and_editing_a_draft(seed, admin_client, tmp_path):
     admin_client.post(review_url(article), {"draft": first.pk, "action": "reject"})
     first.refresh_from_db()
     assert first.status == "rejected" and first.claim is None
+    # The draft as drafted, then the decision and who made it, are in its history.
+    history = list(first.history.order_by("history_id"))
+    assert history[0].history_change_reason == "drafted by the engine" and history[0].status == "pending"
+    assert history[-1].status == "rejected" and history[-1].history_user.username == "editor"
     change = reverse("admin:transfers_draft_change", args=[second.pk])
     page = admin_client.get(change)
     assert page.status_code == 200

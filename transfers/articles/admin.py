@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from simple_history.admin import SimpleHistoryAdmin
 
 from ..assertions import assertion_display
 from ..models import Claim
@@ -289,7 +290,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Draft)
-class DraftAdmin(admin.ModelAdmin):
+class DraftAdmin(SimpleHistoryAdmin):
     form = DraftForm
     list_display = ["position", "article", "status", "stance", "assertion_field", "summary"]
     list_filter = ["status", "stance"]

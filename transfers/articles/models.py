@@ -7,6 +7,7 @@ Drafts live in their own table: nothing that counts, lists or compares claims
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from ..dates import Precision
 from ..models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
@@ -21,6 +22,8 @@ class Article(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -87,6 +90,9 @@ class Draft(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    # What the engine drafted, and every edit and decision after it.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["article", "position"]

@@ -11,6 +11,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from ..assertions import AssertionUnreadable, assertion_read
 from ..models import Actor, Claim, Contract, Person, Source, Transfer, WeaponSystem
@@ -98,11 +99,13 @@ def article_ingest(
         )
         source.full_clean()
         _mark(source, user=user, reason="article ingested").save()
-        article = Article.objects.create(
-            source=source, text=text, created_by=user if getattr(user, "pk", None) else None
-        )
+        editor = user if getattr(user, "pk", None) else None
+        article = Article(source=source, text=text, created_by=editor)
+        _mark(article, user=user, reason="article ingested").save()
         drafts = article_draft(text=text, gazetteer=gazetteer or gazetteer_from_database(), published=published_date)
-        Draft.objects.bulk_create(_draft_rows(article, drafts))
+        bulk_create_with_history(
+            _draft_rows(article, drafts), Draft, default_user=editor, default_change_reason="drafted by the engine"
+        )
     return article
 
 
