@@ -114,6 +114,7 @@ def test_review_page_shows_the_article_escaped_with_drafts_highlighted(seed, adm
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Test &lt;b&gt;title&lt;/b&gt;" in page
     assert re.search(r'<mark id="s\d+" data-drafts="1 ', page)
+    assert 'href="#draft-1"' in page and re.search(r'<a href="#s\d+" title="Show the sentence">1\.</a>', page)
     assert "Accept" in page and "quantity ordered = 29" in page
 
 

@@ -252,13 +252,21 @@ class ArticleAdmin(admin.ModelAdmin):
         )
         for draft in drafts:
             draft.article = article
+        pieces = segments(article, drafts)
+        first_mark = {}
+        for number, (_text, positions) in enumerate(pieces, start=1):
+            for position in positions:
+                first_mark.setdefault(position, number)
+        rows = draft_rows(drafts)
+        for row in rows:
+            row["mark"] = first_mark.get(row["draft"].position)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Review: {article.source.title}",
             "article": article,
             "source": article.source,
-            "segments": segments(article, drafts),
-            "rows": draft_rows(drafts),
+            "segments": pieces,
+            "rows": rows,
             "opts": self.model._meta,
             "can_review": request.user.has_perm("transfers.add_claim")
             and request.user.has_perm("transfers.change_draft"),
