@@ -253,6 +253,8 @@ def draft_accept(*, draft, user=None):
     """Accept a pending draft: its claim (and the deal or person it proposes) in one
     transaction. Returns the Claim; raises ValidationError {field: message}."""
     with transaction.atomic():
+        # One acceptance at a time per article: two drafts proposing the same deal make one deal.
+        Article.objects.select_for_update().filter(pk=draft.article_id).exists()
         draft = Draft.objects.select_for_update().select_related("article__source").get(pk=draft.pk)
         if draft.status != Draft.Status.PENDING:
             raise ValidationError({"status": f"This draft was already {draft.status}."})
