@@ -196,6 +196,7 @@ DATE_PATTERNS = [
     ("day", re.compile(r"\b" + MONTHS + r" (\d{1,2}),? ((?:19|20)\d\d)\b")),
     ("month", re.compile(r"\b" + MONTHS + r",? ((?:19|20)\d\d)\b")),
     ("year", re.compile(r"\b(?:in|since|by|until|from|during|of|late|early|mid-)\s*((?:19|20)\d\d)\b")),
+    ("month-of-year", re.compile(r"\b(?:in|by|until|during|late|early|mid-)\s*" + MONTHS + r"(?![ ,]+\d)")),
     ("relative", re.compile(r"\b(?:last|this|next) (?:year|month|week)\b|\byesterday\b", re.IGNORECASE)),
     (
         "weekday",
@@ -382,6 +383,11 @@ def _date_found(match, kind, published):
     if published is None:
         return None
     lower = text.lower()
+    if kind == "month-of-year":
+        # `in February`, in an article of March 2022: the last February up to the article.
+        month = date_parser.parse(text.split()[-1].replace(".", ""), default=default).month
+        year = published.year if month <= published.month else published.year - 1
+        return datetime.date(year, month, 1), "month"
     if kind == "weekday":
         weekday = date_parser.parse(lower.replace("on ", ""), default=default).weekday()
         back = (published.weekday() - weekday) % 7
@@ -530,6 +536,8 @@ class Engine:
         self.people_seen = []  # slugs, in the order mentioned
         self.systems_seen = []
         self.current_deal = None
+        self.proposed = {}  # surname: full name of people proposed in this article
+        self.proposed_roles = {}
         self.main_pair = (None, None)
         self.main_system = None
 
@@ -642,6 +650,10 @@ class Engine:
                 run_end += 1
             content = (quoted[0], run_end)
             draft.quote = doc[content[0] : content[1]].text.strip('“”"‘’ ,')
+            tail = main + 1 if main is not None and main >= run_end else j
+            if any(doc[x].is_alpha and doc[x].lower_ not in SKIP_AFTER_VERB for x in range(tail, j)):
+                # `"...," Wallace said, adding that a package worth ... was approved`: that is said too.
+                content = (quoted[0], j)
         elif main is not None:
             k = main + 1
             while k < j and (doc[k].lower_ in SKIP_AFTER_VERB or (phrase and phrase[0] <= k < phrase[1])):
@@ -654,6 +666,9 @@ class Engine:
             inverted = (
                 after is None or after.lower_ in AFTER_INVERTED or after.text.endswith("ing") or not after.is_alpha
             )
+            before_text, after_text = clause.text(i, phrase[0]) if phrase else "", clause.text(*content)
+            if DEAL_WORDS.search(before_text) and not DEAL_WORDS.search(after_text):
+                inverted = True  # `Britain delivered 2,000 missiles, the minister told parliament.`
             if phrase and phrase[0] > i + 3 and doc[phrase[0] - 1].text == "," and inverted:
                 # `Russia will deliver ..., the minister said on Tuesday, adding ...`: what is said comes first.
                 content = (i, j)
@@ -750,6 +765,9 @@ class Engine:
             if doc[k].lower_ in ROLE_WORDS or doc[k].lower_ in PRONOUNS:
                 head = k
                 break
+            if k >= verb - 2 and doc[k].is_title and doc[k].is_alpha and k > clause.i:
+                head = k  # `..." Wallace said`: a name not recorded (yet)
+                break
         if head is None:
             return None
         mention = clause.mention_at(head)
@@ -823,9 +841,18 @@ class Engine:
             draft.cue("speaker", f"title “{text}” = {person.name}, {person.title}")
             return "person"
         name = _proper_name(clause, phrase)
+        if not name:
+            # `Wallace said`: a person proposed earlier in the article, by surname.
+            name = next((full for w in text.split() for surname, full in self.proposed.items() if w == surname), "")
+            if name:
+                draft.cue("speaker", f"“{name.split()[-1]}”: {name}, named before")
         if name:
             draft.proposed_speaker = name
             draft.speaker_role = " ".join(role.replace(name, " ").split()).strip(" ,")
+            if not draft.speaker_role or draft.speaker_role == name.split()[-1]:
+                draft.speaker_role = self.proposed_roles.get(name, "")
+            self.proposed.setdefault(name.split()[-1], name)
+            self.proposed_roles.setdefault(name, draft.speaker_role)
             draft.speaker_kind = "person"
             draft.cue("speaker", f"name “{name}” not recorded: proposed")
         bodies = [m for m in actors if g.actors[m.key].kind != "state"]
@@ -960,14 +987,14 @@ class Engine:
             number = f"{value}-{high}" if high and high > value else str(value)
             kind = self._nearest_kind(doc, k, content)
             field_name = "quantity_delivered" if kind == "delivery" else "quantity_ordered"
-            if kind == "planned" or any(f == field_name for f, *_ in found):
-                continue
+            if kind in (None, "planned") or any(f == field_name for f, *_ in found):
+                continue  # no deal verb near (`asked for 6,000 more`), or a plan
             found.append((field_name, f"{qualifier} {number}".strip(), written, f"“{written} … {noun}” ({kind} words)"))
         for start, _end, written, value, precision in _dates_in(text, self.published):
             k = _token_at(doc, base + start, content)
             if any(_is_reporting(doc, x) for x in range(max(content[0], k - 2), k + 1)):
                 continue  # `said on Friday`: when it was said, not a date of the deal
-            kind = self._nearest_kind(doc, k, content, window=10)
+            kind = self._nearest_kind(doc, k, content, window=10, date=True)
             if kind in (None, "planned"):
                 continue
             field_name = "delivery_date" if kind == "delivery" else "order_date"
@@ -984,7 +1011,7 @@ class Engine:
         draft.cues.setdefault("assertions", [])
         draft._found = found
 
-    def _nearest_kind(self, doc, k, content, window=12):
+    def _nearest_kind(self, doc, k, content, window=12, date=False):
         best = None
         for x in range(max(content[0], k - window), min(content[1], k + window)):
             lower = doc[x].lower_
@@ -992,9 +1019,10 @@ class Engine:
             if lower in SUPPLY_VERBS and kind is None:
                 kind = "order"
             modal = ("will", "would", "to", "shall", "could")
-            if kind == "delivery" and x > 0 and doc[x - 1].lower_ in modal:
+            moves = lower in SUPPLY_VERBS or lower in DELIVERY_WORDS
+            if kind and moves and x > 0 and doc[x - 1].lower_ in modal:
                 # `will deliver 12`: what the deal is for; `would arrive in March`: a plan.
-                kind = "order" if lower in SUPPLY_VERBS else "planned"
+                kind = "order" if lower in SUPPLY_VERBS and not date else "planned"
             elif kind == "delivery" and x > 1 and doc[x - 1].lower_ == "be" and doc[x - 2].lower_ in modal:
                 kind = "planned"  # `would be delivered by 2022`: a plan, neither ordered nor delivered
             # The verb that governs a figure usually comes before it (`signed in December`, `ordered 36`).
@@ -1068,7 +1096,8 @@ class Engine:
                 cue.append(f"“{specific.group(0)}”")
             cue.append(f"system “{systems[0].text}”" if systems else f"system {system} (mentioned before)")
             return self._deal(draft, supplier, recipient, system, "; ".join(cue))
-        if draft.speaker_kind in ("person", "role") and (has_deal_words or clause.mentions) and self.current_deal:
+        speaks = draft.speaker_kind in ("person", "role", "anaphora")
+        if speaks and (has_deal_words or clause.mentions) and self.current_deal:
             draft.subject_type, draft.subject_key, proposal = self.current_deal
             draft.proposed_contract = dict(proposal)
             if draft.subject_type == "contract":
