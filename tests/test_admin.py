@@ -339,6 +339,7 @@ def test_admin_menu_follows_the_work_and_folds_the_lockouts_away(admin_client, s
         "Transfer",
         "Delivery",
         "Source",
+        "Article",
         "Claim",
         "Actor",
         "Person",

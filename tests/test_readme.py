@@ -35,6 +35,7 @@ EXERCISED_ELSEWHERE = {
     "# Import the new release as any export": "tests/test_releases.py::test_the_readme_spring_commands",
     "# Everything since the last cursor you kept": "tests/test_changes.py::test_the_readme_feed_command",
     "# SIPRI's TIV tables": "run below",
+    ".venv/bin/python manage.py ingest_article": "tests/test_articles.py runs the command on the seed article",
 }
 
 pytestmark = pytest.mark.skipif(

@@ -30,7 +30,7 @@ from .assertions import ACCEPTED
 from .dates import format_partial_date, parse_partial_date, validate_sane_date
 from .evidence import contract_evidence
 from .history import record_version
-from .models import Actor, Claim, Contract, Delivery, Person, Release, Source, Transfer, WeaponSystem
+from .models import Actor, Article, Claim, Contract, Delivery, Person, Release, Source, Transfer, WeaponSystem
 
 admin.site.site_header = "Arms-transfer tracker"
 admin.site.site_title = "Arms-transfer tracker"
@@ -41,9 +41,9 @@ admin.site.site_url = "/"
 
 # --- The menu, in the order of the work --------------------------------------------
 
-# Deals first, then what they rest on (sources, claims), then the reference lists, then
-# the register's releases (read-only).
-WORK_ORDER = [Contract, Transfer, Delivery, Source, Claim, Actor, Person, WeaponSystem, Release]
+# Deals first, then what they rest on (sources, the articles claims are drafted from, claims),
+# then the reference lists, then the register's releases (read-only).
+WORK_ORDER = [Contract, Transfer, Delivery, Source, Article, Claim, Actor, Person, WeaponSystem, Release]
 # Apps after the records: users and tokens, then the login-lockout tables (django-axes),
 # folded away in a last group; they stay reachable at their own URLs.
 APP_ORDER = {"transfers": 0, "auth": 1, "authtoken": 2, "axes": 3}
@@ -1168,3 +1168,7 @@ class ReleaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Articles and their drafts (transfers.articles): paste or upload, then review beside the text.
+from .articles import admin as _articles_admin  # noqa: E402, F401

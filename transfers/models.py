@@ -1325,3 +1325,7 @@ class DataVersion(models.Model):
 
     def __str__(self):
         return f"data version {self.version}"
+
+
+# Articles and their draft claims (transfers.articles): a table of their own, so drafts are never claims.
+from .articles.models import Article, Draft  # noqa: E402, F401

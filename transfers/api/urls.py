@@ -3,6 +3,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from ..articles.api import ArticleViewSet
 from . import views
 from .exceptions import api_not_found
 
@@ -17,6 +18,7 @@ router.register("sources", views.SourceViewSet, basename="source")
 router.register("claims", views.ClaimViewSet, basename="claim")
 router.register("releases", views.ReleaseViewSet, basename="release")
 router.register("changes", views.ChangeViewSet, basename="change")
+router.register("articles", ArticleViewSet, basename="article")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

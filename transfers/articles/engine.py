@@ -1,0 +1,1275 @@
+"""The drafting engine: from an article's text to draft claims, each with the cue words
+that decided it.
+
+Deterministic and offline: spaCy's tokenizer and sentence splitter (a blank English
+pipeline, no downloaded model), its PhraseMatcher over the gazetteer (actors, people,
+systems from the database), python-dateutil for dates, and the grammar of typed
+assertions (transfers.assertions) for the values. Each part of a draft is decided by
+rules that name their cue words in `cues`, so an editor sees why.
+
+Reading a statement:
+- the reporting verb (`said`, `told`, `denied`, `according to` ...) outside quotations
+  splits it into the speaker (the phrase before the verb, or after it: `said Ivanov`)
+  and what is said (the quotation, or the words after the verb);
+- the speaker is a recorded person (by name, surname or title), a proposed person (a
+  name not recorded), an actor (name, alias, demonym, capital), or a role as written;
+- attribution: anonymity cues, media cues (`according to Russian media`), a named
+  person (on the record), a spokesman or officials (spokesperson), a state itself or
+  no speaker (the source);
+- the subject: a system described without a deal; a deal named by a distinctive word
+  of its title; a deal found by parties (`X sold ... to Y`) and system (named, or the
+  one last mentioned); a proposed deal when none is recorded; else an actor;
+- the assertion: an amount with a currency, a quantity of systems, a date tied to a
+  signing or a delivery, a status (`not all ... delivered`, `have delivered`).
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from dateutil import parser as date_parser
+from dateutil.relativedelta import relativedelta
+
+from ..assertions import AssertionUnreadable, assertion_read
+from .text import is_heading, metadata_read
+
+_NLP = None
+
+
+def nlp():
+    """A blank English pipeline with the rule-based sentence splitter (no model to download)."""
+    global _NLP
+    if _NLP is None:
+        import spacy
+
+        _NLP = spacy.blank("en")
+        _NLP.add_pipe("sentencizer")
+    return _NLP
+
+
+# --- Vocabularies --------------------------------------------------------------------------------
+
+# Verbs of speech (an actor speaks through someone), as against acts (`called on`, `criticised`).
+SPEECH_VERBS = {
+    "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms",
+    "denied", "denies", "insisted", "insists", "claimed", "claims", "noted", "declared", "rejected",
+}  # fmt: skip
+REPORTING = {
+    "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms", "confirm",
+    "denied", "denies", "deny", "reported", "insisted", "insists", "argued", "argue", "argues", "claimed",
+    "claims", "warned", "warns", "noted", "suspect", "suspects", "acknowledged", "admitted", "urged",
+    "criticized", "criticised", "condemned", "declared", "quoted", "stressed", "rejected",
+}  # fmt: skip
+PRONOUNS = {"he", "she", "they", "we", "it"}
+ROLE_WORDS = {
+    "official", "officials", "spokesman", "spokeswoman", "spokesperson", "minister", "ministry", "president",
+    "source", "sources", "diplomat", "diplomats", "media", "reports", "report", "newspaper", "agency", "analyst",
+    "analysts", "officer", "officers", "commander", "envoy", "ambassador", "secretary", "chief", "head",
+    "director", "government", "representative", "executive", "he", "she", "they", "we",
+}  # fmt: skip
+MEDIA_WORDS = {
+    "media",
+    "newspaper",
+    "newspapers",
+    "agency",
+    "agencies",
+    "reports",
+    "television",
+    "tv",
+    "daily",
+    "press",
+}
+SKIP_AFTER_SPEAKER = {
+    ",", "has", "have", "had", "is", "was", "were", "also", "too", "previously", "earlier", "repeatedly",
+    "severely", "strongly", "already", "again", "reportedly", "publicly", "never", "not", "later", "recently",
+}  # fmt: skip
+BOUNDARIES = {",", "“", "”", '"', "but", "But", "that", ";", ":", "—", "–", "(", ")"}
+SKIP_AFTER_VERB = {"that", "on", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                   "previously", "earlier", "reporters", "yesterday", "today", ","}  # fmt: skip
+# After the verb of `..., the minister said on Tuesday`: what is said came before the speaker.
+AFTER_INVERTED = {
+    "on", "in", "at", "during", "after", "before", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "yesterday", "today", "last", "this", "late", "earlier", "while", "when",
+}  # fmt: skip
+QUOTE_OPEN = {"“", "‘"}
+QUOTE_CLOSE = {"”", "’"}
+
+SUPPLY_VERBS = {
+    "sell", "sells", "sold", "selling", "supply", "supplies", "supplied", "supplying", "deliver", "delivers",
+    "delivered", "delivering", "export", "exported", "exporting", "ship", "shipped", "transfer", "transferred",
+    "provide", "provided", "providing", "handed",
+}  # fmt: skip
+BUY_VERBS = {"buy", "buys", "bought", "buying", "purchase", "purchased", "purchasing", "acquire", "acquired",
+             "order", "ordered", "receive", "received", "procure", "procured"}  # fmt: skip
+ORDER_WORDS = {"signed", "sign", "ordered", "order", "agreed", "concluded", "contract", "deal", "struck", "sealed"}
+DELIVERY_WORDS = {"delivered", "deliver", "delivery", "deliveries", "received", "handed", "arrived", "arrive",
+                  "shipped", "transferred"}  # fmt: skip
+SYSTEM_NOUNS = {
+    "systems", "system", "missiles", "missile", "launchers", "launcher", "aircraft", "jets", "jet", "fighters",
+    "fighter", "helicopters", "helicopter", "tanks", "tank", "vehicles", "ships", "ship", "submarines",
+    "submarine", "frigates", "frigate", "corvettes", "corvette", "drones", "drone", "batteries", "battery",
+    "units", "guns", "howitzers", "radars", "radar", "planes", "bombers", "trainers", "warships", "boats",
+}  # fmt: skip
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+                "fifty": 50, "dozen": 12, "hundred": 100}  # fmt: skip
+
+DEAL_WORDS = re.compile(
+    r"\b(?:arms|weapons?|missiles?|sales?|sell\w*|sold|deals?|contracts?|exports?|export\w*|suppl\w+|purchas\w*|"
+    r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price)\b",
+    re.IGNORECASE,
+)
+SPECIFIC_DEAL = re.compile(
+    r"\b(?:the|this|that|their|its) (?:\w+ )?(?:sale|deal|contract|agreement|missiles|systems|weapons|delivery|"
+    r"deliveries|order|purchase|jets|aircraft|fighters|helicopters|tanks|ships|drones|launchers|batteries)\b",
+    re.IGNORECASE,
+)
+ANONYMOUS = re.compile(
+    r"\b(?:anonymity|anonymous(?:ly)?|unidentified|unnamed|not authori[sz]ed|asked not to be (?:named|identified)|"
+    r"declined to be (?:named|identified))\b",
+    re.IGNORECASE,
+)
+ACCORDING_MEDIA = re.compile(
+    r"\baccording to (?:[\w’'.-]+ ){0,4}(?:media|reports?|newspapers?|agenc(?:y|ies)|daily|television|press)\b|"
+    r"\b(?:media|newspaper|agency|daily|broadcaster|television)\b,? citing\b",
+    re.IGNORECASE,
+)
+
+STANCE_RULES = [
+    ("denies", re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject\w*|dismiss\w*|refut\w+)\b", re.IGNORECASE)),
+    ("confirms", re.compile(r"\bconfirm\w*", re.IGNORECASE)),
+    (
+        "criticises",
+        re.compile(
+            r"\b(?:critici[sz]\w*|condemn\w*|concern\w*|complain\w*|protest\w*|oppos\w*|deplor\w*|warn\w*)|"
+            r"\bcalled on\b[^.]*\b(?:stop|halt|end|cease)\b|\burged?\b[^.]*\b(?:stop|halt|end|not)\b|"
+            r"(?:\bnot\b|n[’']t\b)[^.]*\bgood idea\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "defends",
+        re.compile(
+            r"\bdefen(?:d|ds|ded|ding|sive)\b|\bargu\w+|\b(?:does|did|do|will) not violate\b|\blegitimate\b|"
+            r"\bnot (?:aimed|directed) at\b",
+            re.IGNORECASE,
+        ),
+    ),
+]
+
+STATUS_RULES = [
+    ("delivering", re.compile(r"\bnot all\b[^.]*\bdeliver\w*|\bpartially delivered\b|\bsome of\b[^.]*\bdelivered\b")),
+    (
+        "not delivered",
+        re.compile(
+            r"\b(?:not|n[’']t|never)\s+(?:yet\s+)?(?:been\s+)?(?:deliver\w*|received)|\bhave yet to\b[^.]*\bdeliver|"
+            r"\bno\b[^.]{0,40}\bdelivered\b"
+        ),
+    ),
+    ("not completed", re.compile(r"\b(?:not|n[’']t)\s+(?:yet\s+)?(?:been\s+)?(?:completed|complete|finished)\b")),
+    (
+        "completed",
+        re.compile(
+            r"\b(?:completed|finished)\b[^.]*\bdeliver\w*|\bdeliver\w*\b[^.]*\b(?:completed|complete|finished)\b|"
+            r"\b(?:delivered all|fully delivered|all\b[^.]{0,40}\bhave been delivered)\b"
+        ),
+    ),
+    (
+        "delivered",
+        re.compile(
+            r"\b(?:has|have|had|were|was|been)\s+(?:\w+\s+)?delivered\b|\bdelivery took place\b|\bhanded over\b|"
+            r"\b(?:began|started|first)\s+deliver\w*|(?<!\bbe )\bdelivered\b"
+        ),
+    ),
+    ("not cancelled", re.compile(r"\b(?:not|n[’']t|never)\s+(?:been\s+)?(?:cancel+ed|scrapped|called off)\b")),
+    ("cancelled", re.compile(r"\b(?:cancel+ed|scrapped|terminated|called off)\b")),
+    ("not negotiating", re.compile(r"\b(?:not|n[’']t|never)\s+(?:\w+\s+)?negotiat\w+")),
+    ("negotiating", re.compile(r"\b(?:negotiat\w+)\b")),
+]
+
+MONTHS = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+)
+DATE_PATTERNS = [
+    ("day", re.compile(r"\b(\d{1,2}) " + MONTHS + r",? ((?:19|20)\d\d)\b")),
+    ("day", re.compile(r"\b" + MONTHS + r" (\d{1,2}),? ((?:19|20)\d\d)\b")),
+    ("month", re.compile(r"\b" + MONTHS + r",? ((?:19|20)\d\d)\b")),
+    ("year", re.compile(r"\b(?:in|since|by|until|from|during|of|late|early|mid-)\s*((?:19|20)\d\d)\b")),
+    ("month-of-year", re.compile(r"\b(?:in|by|until|during|late|early|mid-)\s*" + MONTHS + r"(?![ ,]+\d)")),
+    ("relative", re.compile(r"\b(?:last|this|next) (?:year|month|week)\b|\byesterday\b", re.IGNORECASE)),
+    (
+        "weekday",
+        re.compile(r"\b(?:on )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"),
+    ),
+]
+
+CURRENCY_WORDS = {
+    "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
+    "ruble": "RUB", "rubles": "RUB", "rouble": "RUB", "roubles": "RUB", "yuan": "CNY", "rupee": "INR",
+    "rupees": "INR", "yen": "JPY", "won": "KRW", "shekels": "ILS", "riyals": "SAR", "lira": "TRY",
+}  # fmt: skip
+CURRENCY_SYMBOLS = {"US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
+_MULT = r"(?:\s?(?:million|billion|trillion|thousand|bn|mn|mln|m|b|k)\b)?"
+_NUM = r"\d+(?:[.,]\d+)*"
+_SYM = r"(?:US\$|\$|€|£|¥|₹)"
+_CODES = r"(?:USD|EUR|GBP|RUB|CNY|INR|JPY|KRW|ILS|SAR|TRY|AED|CHF|SEK|NOK|AUD|CAD)"
+_WORD = r"(?:\s(?:US |U\.S\. )?(?:" + "|".join(CURRENCY_WORDS) + r"))"
+_ONE = rf"(?:{_SYM}\s?{_NUM}{_MULT}|{_CODES}\s?{_NUM}{_MULT}|{_NUM}{_MULT}(?:{_WORD}|\s{_CODES}\b))"
+_QUAL = (
+    r"(?P<qual>about|around|approximately|some|nearly|almost|roughly|more than|over|at least|up to|as much as|"
+    r"less than|under|an estimated|estimated)?\s*"
+)
+MONEY = re.compile(
+    _QUAL + rf"(?:between\s+)?(?P<low>{_ONE}|{_SYM}?\s?{_NUM}{_MULT})(?:\s?(?:-|–|to|and)\s?(?P<high>{_ONE}))?",
+    re.IGNORECASE,
+)
+QUALIFIER_WORDS = {
+    "about": "about", "around": "about", "approximately": "about", "some": "about", "nearly": "about",
+    "almost": "about", "roughly": "about", "an estimated": "about", "estimated": "about", "more than": "more than",
+    "over": "more than", "at least": "at least", "up to": "up to", "as much as": "up to", "less than": "less than",
+    "under": "less than",
+}  # fmt: skip
+
+
+@dataclass
+class Mention:
+    kind: str  # actor, person, system
+    key: str
+    i: int  # token indices in the line's doc
+    j: int
+    text: str
+
+
+@dataclass
+class DraftData:
+    start: int
+    end: int
+    group: int = 0
+    also: list = field(default_factory=list)
+    subject_type: str = ""  # contract, transfer, system, actor, proposal
+    subject_key: object = None  # a reference, (reference, line), a slug, a code
+    proposed_contract: dict = field(default_factory=dict)
+    speaker: str = ""
+    speaker_actor: str = ""
+    speaker_role: str = ""
+    proposed_speaker: str = ""
+    attribution: str = "source"
+    stance: str = "asserts"
+    assertion_field: str = ""
+    assertion_value: str = ""
+    assertion_text: str = ""
+    quote: str = ""
+    summary: str = ""
+    stated_date: datetime.date | None = None
+    stated_date_precision: str = "day"
+    cues: dict = field(default_factory=dict)
+    # Not stored: how the engine chains statements.
+    deal: str | None = None
+    speaker_kind: str = ""
+
+    def cue(self, part, text):
+        self.cues.setdefault(part, [])
+        if text not in self.cues[part]:
+            self.cues[part].append(text)
+
+    @property
+    def speaker_key(self):
+        return (self.speaker, self.proposed_speaker, self.speaker_actor if not self.speaker else "")
+
+    @property
+    def subject(self):
+        if self.subject_type == "proposal":
+            return ("proposal", tuple(sorted(self.proposed_contract.items())))
+        return (self.subject_type, self.subject_key)
+
+
+# --- The gazetteer as spaCy matchers -----------------------------------------------------------------
+
+
+class Recogniser:
+    """PhraseMatchers over the gazetteer: names in any case, and short capitalised names
+    (`US`, `UN`) only as written."""
+
+    def __init__(self, gazetteer):
+        from spacy.matcher import PhraseMatcher
+
+        self.gazetteer = gazetteer
+        language = nlp()
+        self.lower = PhraseMatcher(language.vocab, attr="LOWER")
+        self.exact = PhraseMatcher(language.vocab, attr="ORTH")
+        entries = {}
+        for code, actor in gazetteer.actors.items():
+            for name in actor.names:
+                entries.setdefault(("actor", code), set()).add(name)
+        surnames = {}
+        for slug, person in gazetteer.people.items():
+            entries.setdefault(("person", slug), set()).add(person.name)
+            surnames.setdefault(person.name.split()[-1], []).append(slug)
+        for surname, slugs in surnames.items():
+            if len(slugs) == 1 and len(surname) > 3:
+                entries[("person", slugs[0])].add(surname)
+        for slug, system in gazetteer.systems.items():
+            for name in [system.designation, *system.names]:
+                entries.setdefault(("system", slug), set()).add(name)
+        for (kind, key), names in entries.items():
+            label = f"{kind}|{key}"
+            exact = [language.make_doc(n) for n in names if len(n) <= 4 and n.upper() == n]
+            lower = [language.make_doc(n) for n in names if not (len(n) <= 4 and n.upper() == n)]
+            if exact:
+                self.exact.add(label, exact)
+            if lower:
+                self.lower.add(label, lower)
+        self.people_by_title = [
+            (slug, _title_words(person.title, gazetteer)) for slug, person in gazetteer.people.items() if person.title
+        ]
+        self.title_words = self._title_words_of_contracts()
+
+    def _title_words_of_contracts(self):
+        names = {n.lower() for a in self.gazetteer.actors.values() for n in a.names}
+        names |= {n.lower() for s in self.gazetteer.systems.values() for n in [s.designation, *s.names]}
+        words = {}
+        for contract in self.gazetteer.contracts:
+            for word in re.findall(r"[A-Za-z][\w-]+", contract.title)[1:]:
+                if word[0].isupper() and word.lower() not in names and len(word) > 3:
+                    words.setdefault(word, []).append(contract.reference)
+        return {word: refs[0] for word, refs in words.items() if len(refs) == 1}
+
+    def mentions(self, doc):
+        from spacy.tokens import Span
+        from spacy.util import filter_spans
+
+        spans = [
+            Span(doc, i, j, label=match_id) for matcher in (self.lower, self.exact) for match_id, i, j in matcher(doc)
+        ]
+        found = []
+        for span in filter_spans(spans):
+            kind, key = span.label_.split("|", 1)
+            found.append(Mention(kind, key, span.start, span.end, span.text))
+        return sorted(found, key=lambda m: m.i)
+
+
+_US_SPELLING = {"defense": "defence", "defenses": "defences", "organization": "organisation"}
+
+
+def _title_words(title, gazetteer):
+    countries = {w.lower() for a in gazetteer.actors.values() if a.kind == "state" for n in a.names for w in n.split()}
+    words = {_US_SPELLING.get(w, w) for w in re.findall(r"[a-z]+", title.lower())}
+    return frozenset(words - {"of", "the", "and", "for"} - countries)
+
+
+def _actor_state(gazetteer, code):
+    actor = gazetteer.actors.get(code)
+    if actor is None:
+        return None
+    return actor.parent if actor.kind != "state" and actor.parent else code
+
+
+# --- Dates and amounts ------------------------------------------------------------------------------
+
+
+def _date_found(match, kind, published):
+    """(date, precision) of a date match, relative forms resolved against the publication date."""
+    text = match.group(0)
+    default = datetime.datetime(2000, 1, 1)
+    if kind in ("day", "month"):
+        try:
+            value = date_parser.parse(text.replace(".", ""), fuzzy=True, default=default).date()
+        except (ValueError, OverflowError):
+            return None
+        return (value if kind == "day" else value.replace(day=1)), kind
+    if kind == "year":
+        return datetime.date(int(match.group(1)), 1, 1), "year"
+    if published is None:
+        return None
+    lower = text.lower()
+    if kind == "month-of-year":
+        # `in February`, in an article of March 2022: the last February up to the article.
+        month = date_parser.parse(text.split()[-1].replace(".", ""), default=default).month
+        year = published.year if month <= published.month else published.year - 1
+        return datetime.date(year, month, 1), "month"
+    if kind == "weekday":
+        weekday = date_parser.parse(lower.replace("on ", ""), default=default).weekday()
+        back = (published.weekday() - weekday) % 7
+        return published - datetime.timedelta(days=back), "day"
+    if lower == "yesterday":
+        return published - datetime.timedelta(days=1), "day"
+    step = {"last": -1, "this": 0, "next": 1}[lower.split()[0]]
+    unit = lower.split()[1]
+    if unit == "year":
+        return datetime.date(published.year + step, 1, 1), "year"
+    if unit == "month":
+        return (published.replace(day=1) + relativedelta(months=step)), "month"
+    return published + relativedelta(weeks=step), "day"
+
+
+def _dates_in(text, published):
+    found, taken = [], []
+    for kind, pattern in DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            if any(a < match.end() and match.start() < b for a, b in taken):
+                continue
+            value = _date_found(match, kind, published)
+            if value:
+                taken.append(match.span())
+                found.append((match.start(), match.end(), match.group(0).strip(), *value))
+    return sorted(found)
+
+
+def _amount_text(text):
+    """`USD 700000000` of `$700 million`, `1 billion dollars`, `€7.8bn`: the form claims read."""
+    currency = None
+    for symbol, code in CURRENCY_SYMBOLS.items():
+        if symbol in text:
+            currency, text = code, text.replace(symbol, " ")
+            break
+    for word, code in CURRENCY_WORDS.items():
+        if re.search(rf"\b{word}\b", text, re.IGNORECASE):
+            currency, text = code, re.sub(rf"(?:US |U\.S\. )?\b{word}\b", " ", text, flags=re.IGNORECASE)
+            break
+    match = re.search(rf"\b{_CODES}\b", text)
+    if match:
+        currency, text = match.group(0), text.replace(match.group(0), " ")
+    return currency, " ".join(text.split())
+
+
+def _money_in(text):
+    """[(start, end, as written, value in the claims' form)] of the amounts in a text."""
+    found = []
+    for match in MONEY.finditer(text):
+        low, high = match["low"], match["high"]
+        currency, low_number = _amount_text(low)
+        high_number = None
+        if high:
+            high_currency, high_number = _amount_text(high)
+            currency = currency or high_currency
+        if currency is None or not re.search(r"\d", low_number):
+            continue
+        # `$500 million to $1 billion`, `700-800 million dollars`: the unit written once counts for both.
+        unit = re.search(r"[a-z]+$", high_number or "", re.IGNORECASE)
+        if high_number and unit and not re.search(r"[a-z]$", low_number, re.IGNORECASE):
+            low_number += " " + unit.group(0)
+        number = f"{low_number}-{high_number}" if high_number else low_number
+        qualifier = QUALIFIER_WORDS.get((match["qual"] or "").lower(), "")
+        if high_number and qualifier not in ("", "about"):
+            qualifier = ""
+        value = f"{qualifier} {currency} {number}".strip()
+        try:
+            typed = assertion_read(field="value", text=value)
+        except AssertionUnreadable:
+            continue
+        amount = typed["assertion_amount"]
+        top = typed["assertion_amount_max"]
+        canonical = f"{currency} {amount.normalize():f}" + (f"-{top.normalize():f}" if top is not None else "")
+        if qualifier:
+            canonical = f"{qualifier} {canonical}"
+        start = match.start("qual") if match["qual"] else match.start("low")
+        found.append((start, match.end(), text[start : match.end()].strip(), canonical))
+    return found
+
+
+# --- Statements -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Clause:
+    doc: object
+    i: int  # token range in the line's doc
+    j: int
+    offset: int  # the line's offset in the article
+    mentions: list
+    in_quote: list
+
+    @property
+    def start(self):
+        return self.offset + self.doc[self.i].idx
+
+    @property
+    def end(self):
+        last = self.doc[self.j - 1]
+        return self.offset + last.idx + len(last.text)
+
+    def text(self, i=None, j=None):
+        i, j = (self.i if i is None else i), (self.j if j is None else j)
+        if i >= j:
+            return ""
+        return self.doc[i:j].text
+
+    def mentions_in(self, i, j, kind=None):
+        return [m for m in self.mentions if i <= m.i and m.j <= j and (kind is None or m.kind == kind)]
+
+    def mention_at(self, k):
+        return next((m for m in self.mentions if m.i <= k < m.j), None)
+
+
+def _quote_flags(doc, i, j):
+    flags, inside = [], False
+    for k in range(i, j):
+        text = doc[k].text
+        if text in QUOTE_OPEN or (text == '"' and not inside):
+            inside = True
+            flags.append(True)
+            continue
+        if text in QUOTE_CLOSE and text != "’" or (text == '"' and inside):
+            flags.append(True)
+            inside = False
+            continue
+        flags.append(inside)
+    return flags
+
+
+def _is_reporting(doc, k):
+    lower = doc[k].lower_
+    if lower == "according" and k + 1 < len(doc) and doc[k + 1].lower_ == "to":
+        return True
+    if lower == "called" and k + 1 < len(doc) and doc[k + 1].lower_ in ("on", "for"):
+        return True
+    return lower in REPORTING
+
+
+class Engine:
+    def __init__(self, *, gazetteer, published=None):
+        self.gazetteer = gazetteer
+        self.recogniser = Recogniser(gazetteer)
+        self.published = published
+        self.drafts = []
+        self.people_seen = []  # slugs, in the order mentioned
+        self.systems_seen = []
+        self.current_deal = None
+        self.proposed = {}  # surname: full name of people proposed in this article
+        self.proposed_roles = {}
+        self.main_pair = (None, None)
+        self.main_system = None
+
+    # -- the article ---------------------------------------------------------------------------------------
+
+    def run(self, text, *, skip=None):
+        lines, offset = [], 0
+        for line in text.split("\n"):
+            lines.append((offset, line))
+            offset += len(line) + 1
+        kept = []
+        for start, line in lines:
+            stripped = line.strip()
+            if not stripped or is_heading(stripped) or re.match(r"^/?\s*Source:", stripped):
+                continue
+            if skip and skip[0] <= start + len(line) and start <= skip[1]:
+                # The dateline opens the line: the statement starts after it.
+                cut = max(0, skip[1] - start)
+                start, line = start + cut, line[cut:]
+            kept.append((start, line))
+        docs = list(nlp().pipe(line for _, line in kept))
+        self._survey(docs)
+        group = 0
+        for (start, _line), doc in zip(kept, docs, strict=True):
+            mentions = self.recogniser.mentions(doc)
+            line_quotes = _quote_flags(doc, 0, len(doc))
+            previous_in_line = None
+            for sentence in doc.sents:
+                group += 1
+                clauses = self._clauses(doc, sentence.start, sentence.end, start, mentions, line_quotes)
+                first_subject = None
+                for clause in clauses:
+                    made = self._statement(
+                        clause, group=group, first_subject=first_subject, same_paragraph=previous_in_line
+                    )
+                    if made and first_subject is None:
+                        first_subject = made
+                previous_in_line = True
+        return self._deduplicated()
+
+    def _survey(self, docs):
+        """The article's main system and parties: what a statement without its own refers to."""
+        counts, pairs = {}, {}
+        for doc in docs:
+            mentions = self.recogniser.mentions(doc)
+            for m in mentions:
+                if m.kind == "system":
+                    counts[m.key] = counts.get(m.key, 0) + 1
+            clause = Clause(doc, 0, len(doc), 0, mentions, [False] * len(doc))
+            pair = self._parties(clause, 0, len(doc), speaker_state=None)[:2]
+            if pair[0] or pair[1]:
+                pairs[pair] = pairs.get(pair, 0) + 1
+        if counts:
+            self.main_system = max(counts, key=counts.get)
+        origin = self.gazetteer.systems[self.main_system].origin if self.main_system else None
+        for (supplier, recipient), n in list(pairs.items()):
+            if supplier is None and origin and origin != recipient:
+                pairs.pop((supplier, recipient))
+                pairs[(origin, recipient)] = pairs.get((origin, recipient), 0) + n
+        pairs = {pair: n for pair, n in pairs.items() if pair[0] and pair[1]}
+        if pairs:
+            self.main_pair = max(pairs, key=pairs.get)
+
+    def _clauses(self, doc, i, j, offset, mentions, line_quotes):
+        # An opening quotation mark that the splitter left at the end belongs to the next sentence.
+        while j - 1 > i and doc[j - 1].text in QUOTE_OPEN:
+            j -= 1
+        while i < j - 1 and doc[i].text in QUOTE_CLOSE:
+            i += 1
+        in_quote = line_quotes[i:j]
+        sentence_mentions = [m for m in mentions if i <= m.i and m.j <= j]
+        whole = Clause(doc, i, j, offset, sentence_mentions, in_quote)
+        # `X reported that ..., but Y denied that`: two statements.
+        for k in range(i + 2, j - 2):
+            if doc[k].lower_ == "but" and doc[k - 1].text == "," and not in_quote[k - i]:
+                left = [v for v in range(i, k) if not in_quote[v - i] and _is_reporting(doc, v)]
+                right = [v for v in range(k + 1, j) if not in_quote[v - i] and _is_reporting(doc, v)]
+                if left and right and doc[k + 1].lower_ not in PRONOUNS:
+                    return [
+                        Clause(doc, i, k - 1, offset, sentence_mentions, in_quote[: k - 1 - i]),
+                        Clause(doc, k + 1, j, offset, sentence_mentions, in_quote[k + 1 - i :]),
+                    ]
+        return [whole]
+
+    # -- one statement -------------------------------------------------------------------------------------
+
+    def _statement(self, clause, *, group, first_subject, same_paragraph):
+        doc, i, j = clause.doc, clause.i, clause.j
+        quoted = [k for k in range(i, j) if clause.in_quote[k - i]]
+        verbs = [k for k in range(i, j) if not clause.in_quote[k - i] and _is_reporting(doc, k)]
+        main = next((k for k in verbs if doc[k].lower_ != "according"), None)
+        according = next((k for k in verbs if doc[k].lower_ == "according"), None)
+        draft = DraftData(start=clause.start, end=clause.end, group=group)
+        self._verb = doc[main].lower_ if main is not None else ""
+        for m in clause.mentions:
+            if m.kind == "person":
+                self.people_seen.append(m.key)
+
+        # Speaker and content.
+        phrase = None
+        if main is not None:
+            phrase = self._phrase_before(clause, main) or self._phrase_after(clause, main)
+            draft.cue("speaker", f"reporting verb “{doc[main].text}”")
+        elif according is not None:
+            phrase = self._phrase_after(clause, according + 1)
+            draft.cue("speaker", "“according to”")
+        if quoted:
+            run_end = quoted[0]
+            while run_end < j and clause.in_quote[run_end - i]:
+                run_end += 1
+            content = (quoted[0], run_end)
+            draft.quote = doc[content[0] : content[1]].text.strip('“”"‘’ ,')
+            tail = main + 1 if main is not None and main >= run_end else j
+            if any(doc[x].is_alpha and doc[x].lower_ not in SKIP_AFTER_VERB for x in range(tail, j)):
+                # `"...," Wallace said, adding that a package worth ... was approved`: that is said too.
+                content = (quoted[0], j)
+        elif main is not None:
+            k = main + 1
+            while k < j and (doc[k].lower_ in SKIP_AFTER_VERB or (phrase and phrase[0] <= k < phrase[1])):
+                k += 1
+            end = according if according is not None and according > k else j
+            content = (k, end)
+            if phrase and phrase[0] > main:
+                content = (phrase[1], end)
+            after = doc[main + 1] if main + 1 < j else None
+            inverted = (
+                after is None or after.lower_ in AFTER_INVERTED or after.text.endswith("ing") or not after.is_alpha
+            )
+            before_text, after_text = clause.text(i, phrase[0]) if phrase else "", clause.text(*content)
+            if DEAL_WORDS.search(before_text) and not DEAL_WORDS.search(after_text):
+                inverted = True  # `Britain delivered 2,000 missiles, the minister told parliament.`
+            if phrase and phrase[0] > i + 3 and doc[phrase[0] - 1].text == "," and inverted:
+                # `Russia will deliver ..., the minister said on Tuesday, adding ...`: what is said comes first.
+                content = (i, j)
+            elif not any(doc[x].is_alpha for x in range(*content)) and phrase and phrase[0] > i:
+                content = (i, phrase[0])
+        elif according is not None:
+            content = (i, according)
+        else:
+            content = (i, j)
+        content_text = clause.text(*content)
+        if main is None and according is None and quoted and len(quoted) >= (j - i) - 1 and self.drafts:
+            # A quotation continued in a sentence of its own: the same statement.
+            return self._continue(draft, clause, reason="quotation continued")
+        speaker_ok = self._speaker(draft, clause, phrase)
+        if speaker_ok == "pronoun":
+            previous = self.drafts[-1] if self.drafts else None
+            if previous is None:
+                return None
+            for name in ("speaker", "speaker_actor", "speaker_role", "proposed_speaker", "attribution", "speaker_kind"):
+                setattr(draft, name, getattr(previous, name))
+            draft.cue("speaker", f"“{doc[phrase[0]].text}”: the previous speaker")
+        self._attribution(draft, clause, phrase)
+
+        # Facts.
+        self._assertion(draft, clause, content, content_text)
+        if main is None and according is None and not getattr(draft, "_found", None) and not clause.mentions:
+            if self.drafts and same_paragraph:
+                return self._continue(draft, clause, reason="no new speaker or record: continues the statement")
+            return None
+        possessive = self._possessive_speaker(clause)
+        if possessive and main is None:
+            return self._continue(draft, clause, reason=f"about {possessive}'s statement", speaker=possessive)
+        self._stance(draft, clause, main, content_text)
+        subject = self._subject(draft, clause, content, content_text, first_subject)
+        if subject is None:
+            return None
+        self._stated_date(draft, clause, main, content)
+        draft.summary = _summary(content_text or clause.text())
+        if speaker_ok == "pronoun" and self.drafts:
+            previous = self.drafts[-1]
+            if not draft.assertion_field and not previous.assertion_field and previous.subject == draft.subject:
+                return self._merge(previous, draft, reason="the same speaker goes on")
+        drafts = self._split_assertions(draft)
+        self.drafts.extend(drafts)
+        if draft.deal or draft.subject_type == "proposal":
+            self.current_deal = (draft.subject_type, draft.subject_key, dict(draft.proposed_contract))
+        return subject
+
+    def _continue(self, draft, clause, *, reason, speaker=None):
+        target = None
+        for previous in reversed(self.drafts):
+            if speaker is None or previous.speaker == speaker:
+                target = previous
+                break
+        if target is None:
+            return None
+        target.also.append([clause.start, clause.end])
+        target.cue("merged", reason)
+        if draft.quote and target.quote:
+            target.quote = f"{target.quote} {draft.quote}"
+        return target.subject
+
+    def _merge(self, previous, draft, *, reason):
+        previous.also.append([draft.start, draft.end])
+        previous.cue("merged", reason)
+        if previous.stance == "asserts" and draft.stance != "asserts":
+            previous.stance = draft.stance
+            for cue in draft.cues.get("stance", []):
+                previous.cue("stance", cue)
+        if draft.quote and not previous.quote:
+            previous.quote = draft.quote
+        return previous.subject
+
+    def _possessive_speaker(self, clause):
+        doc = clause.doc
+        for m in clause.mentions_in(clause.i, clause.j, "person"):
+            if m.j + 1 < clause.j and doc[m.j].text in ("’s", "'s") and doc[m.j + 1].lower_ in (
+                "comments", "remarks", "statement", "words", "confirmation", "announcement",
+            ):  # fmt: skip
+                return m.key
+        return None
+
+    def _phrase_before(self, clause, verb):
+        doc = clause.doc
+        head = None
+        for k in range(verb - 1, clause.i - 1, -1):
+            if clause.in_quote[k - clause.i]:
+                break
+            if doc[k].lower_ in ("that",) or doc[k].text in (";",):
+                break
+            if clause.mention_at(k) and clause.mention_at(k).kind in ("person", "actor"):
+                head = k
+                break
+            if doc[k].lower_ in ROLE_WORDS or doc[k].lower_ in PRONOUNS:
+                head = k
+                break
+            if k >= verb - 2 and doc[k].is_title and doc[k].is_alpha and k > clause.i:
+                head = k  # `..." Wallace said`: a name not recorded (yet)
+                break
+        if head is None:
+            return None
+        mention = clause.mention_at(head)
+        first = mention.i if mention else head
+        start = first
+        while (
+            start - 1 >= clause.i
+            and doc[start - 1].text not in BOUNDARIES
+            and not clause.in_quote[start - 1 - clause.i]
+        ):
+            start -= 1
+        end = verb
+        while end > head + 1 and doc[end - 1].lower_ in SKIP_AFTER_SPEAKER:
+            end -= 1
+        if mention:
+            end = max(end, mention.j)
+        while start < end and doc[start].lower_ in ("in", "and") and start < first:
+            start += 1
+        return (start, end)
+
+    def _phrase_after(self, clause, verb):
+        doc = clause.doc
+        k = verb + 1
+        while k < clause.j and doc[k].lower_ in ("to", "the"):
+            k += 1
+        end = k
+        while end < clause.j and doc[end].text not in BOUNDARIES and doc[end].text not in (".", "!", "?"):
+            end += 1
+        if end == k:
+            return None
+        has_head = any(clause.mention_at(x) or doc[x].lower_ in ROLE_WORDS for x in range(k, end))
+        return (k, end) if has_head else None
+
+    def _speaker(self, draft, clause, phrase):
+        """Who speaks: sets the speaker fields; 'pronoun' when the phrase is one."""
+        if phrase is None:
+            draft.speaker_kind = "source"
+            return None
+        doc, g = clause.doc, self.gazetteer
+        words = [doc[k].lower_ for k in range(*phrase)]
+        text = clause.text(*phrase)
+        role = re.sub(r"^(?:a|an|the)\s+", "", text, flags=re.IGNORECASE)
+        if len(words) == 1 and words[0] in PRONOUNS:
+            return "pronoun"
+        people = clause.mentions_in(*phrase, kind="person")
+        actors = clause.mentions_in(*phrase, kind="actor")
+        if people:
+            person = g.people[people[-1].key]
+            draft.speaker, draft.speaker_actor = person.slug, person.affiliation or ""
+            rest = " ".join(text.replace(people[-1].text, " ").split()).strip(" ,")
+            draft.speaker_role = rest or person.title
+            draft.speaker_kind = "person"
+            draft.cue("speaker", f"name “{people[-1].text}”")
+            return "person"
+        if MEDIA_WORDS & set(words):
+            draft.speaker_role = role
+            draft.speaker_kind = "media"
+            draft.cue("speaker", f"media “{text}”")
+            return "media"
+        normalised = {_US_SPELLING.get(w, w) for w in words}
+        states = {_actor_state(g, m.key) for m in actors}
+        matches = [
+            slug
+            for slug, title in self.recogniser.people_by_title
+            if title and title <= normalised and (not states or _actor_state(g, g.people[slug].affiliation) in states)
+        ]
+        if len(matches) == 1:
+            person = g.people[matches[0]]
+            draft.speaker, draft.speaker_actor, draft.speaker_role = person.slug, person.affiliation or "", role
+            draft.speaker_kind = "person"
+            draft.cue("speaker", f"title “{text}” = {person.name}, {person.title}")
+            return "person"
+        name = _proper_name(clause, phrase)
+        if not name:
+            # `Wallace said`: a person proposed earlier in the article, by surname.
+            name = next((full for w in text.split() for surname, full in self.proposed.items() if w == surname), "")
+            if name:
+                draft.cue("speaker", f"“{name.split()[-1]}”: {name}, named before")
+        if name:
+            draft.proposed_speaker = name
+            draft.speaker_role = " ".join(role.replace(name, " ").split()).strip(" ,")
+            if not draft.speaker_role or draft.speaker_role == name.split()[-1]:
+                draft.speaker_role = self.proposed_roles.get(name, "")
+            self.proposed.setdefault(name.split()[-1], name)
+            self.proposed_roles.setdefault(name, draft.speaker_role)
+            draft.speaker_kind = "person"
+            draft.cue("speaker", f"name “{name}” not recorded: proposed")
+        bodies = [m for m in actors if g.actors[m.key].kind != "state"]
+        chosen = (bodies or actors or [None])[-1]
+        if chosen:
+            draft.speaker_actor = chosen.key
+            draft.cue("speaker", f"actor “{chosen.text}”")
+        elif "ministry" in words:
+            # `a ministry official`: the ministry of the last person named who speaks for one.
+            for slug in reversed(self.people_seen):
+                affiliation = g.people[slug].affiliation
+                if affiliation and "ministry" in g.actors[affiliation].name.lower():
+                    draft.speaker_actor = affiliation
+                    draft.cue("speaker", f"“ministry”: {g.actors[affiliation].name}, of {g.people[slug].name}")
+                    break
+        if "ministry" in words and chosen and g.actors[chosen.key].kind == "state":
+            # `Israel's Foreign Ministry`: the state's ministry of that name.
+            which = {_US_SPELLING.get(w, w) for w in words} & {"foreign", "defence", "interior", "finance", "trade"}
+            for code, actor in g.actors.items():
+                lower = actor.name.lower() + " " + " ".join(actor.names).lower()
+                if actor.parent == chosen.key and "ministry" in lower and which and all(w in lower for w in which):
+                    draft.speaker_actor = code
+                    draft.cue("speaker", f"“{text}” = {actor.name}")
+                    chosen = None
+                    break
+            if chosen is None and not name:
+                draft.speaker_role = role
+                draft.speaker_kind = "role"
+                return "role"
+        if name:
+            return "person"
+        mentioned = {w.lower() for m in actors for w in m.text.split()}
+        if chosen and not set(words) - mentioned - {"the", "’s", "'s", "and"}:
+            draft.speaker_kind = "actor"
+            return "actor"
+        if words[0] == "the" and not actors and not draft.speaker_actor and self.drafts:
+            # `the officials said`: the officials named before.
+            head = words[-1]
+            for previous in reversed(self.drafts):
+                if head in previous.speaker_role.lower().split():
+                    draft.speaker_actor, draft.attribution = previous.speaker_actor, previous.attribution
+                    draft.speaker_role = role
+                    draft.speaker_kind = "anaphora"
+                    draft.cue("speaker", f"“{text}”: the {head} of draft sentence “{previous.summary[:40]}”")
+                    return "role"
+        draft.speaker_role = role
+        draft.speaker_kind = "role"
+        return "role"
+
+    def _attribution(self, draft, clause, phrase):
+        text = clause.text()
+        anonymous = ANONYMOUS.search(text)
+        if ACCORDING_MEDIA.search(text) or draft.speaker_kind == "media":
+            # What other media say reaches us through them, anonymous or not.
+            draft.attribution = "media-report"
+            match = ACCORDING_MEDIA.search(text)
+            draft.cue("attribution", f"“{match.group(0)}”" if match else f"media: “{draft.speaker_role}”")
+        elif anonymous:
+            draft.attribution = "anonymous"
+            draft.cue("attribution", f"“{anonymous.group(0)}”")
+        elif draft.speaker_kind == "anaphora":
+            draft.cue("attribution", "as the officials named before")
+        elif re.search(r"\bspokes(?:man|woman|person)\b", draft.speaker_role or "", re.IGNORECASE):
+            draft.attribution = "spokesperson"
+            draft.cue("attribution", "spokesperson")
+        elif draft.speaker_kind == "person":
+            draft.attribution = "on-record"
+            draft.cue("attribution", "a named speaker")
+        elif draft.speaker_kind == "role":
+            draft.attribution = "spokesperson"
+            draft.cue("attribution", f"officials speaking for their side: “{draft.speaker_role}”")
+        elif draft.speaker_kind == "actor" and self._verb in SPEECH_VERBS:
+            draft.attribution = "spokesperson"
+            draft.cue("attribution", f"the body speaks: “{self._verb}”")
+        else:
+            draft.attribution = "source"
+            draft.cue("attribution", "no other speaker: the article itself" if not phrase else "the actor itself")
+
+    def _stance(self, draft, clause, main, content_text):
+        doc = clause.doc
+        verb = doc[main].lower_ if main is not None else ""
+        if re.match(r"^\W*if\b", content_text, re.IGNORECASE) and re.search(r"\bwould\b", content_text):
+            draft.stance = "comments"
+            draft.cue("stance", "“if … would”: a conditional")
+            return
+        said = doc[main : clause.j].text if main is not None else ""
+        for stance, pattern in STANCE_RULES:
+            match = pattern.search(verb) or pattern.search(said) or pattern.search(content_text)
+            if match:
+                draft.stance = stance
+                draft.cue("stance", f"“{match.group(0)}”")
+                return
+        draft.cue("stance", "no cue: asserts")
+
+    def _assertion(self, draft, clause, content, content_text):
+        doc = clause.doc
+        text = content_text
+        lower = text.lower()
+        has_deal = bool(DEAL_WORDS.search(text)) or bool(clause.mentions_in(*content, kind="system"))
+        if not has_deal:
+            return
+        found = []
+        money = _money_in(text)
+        for _start, _end, written, canonical in money:
+            found.append(("value", canonical, written, f"amount “{written}”"))
+        money_spans = [(s, e) for s, e, _, _ in money]
+        base = doc[content[0]].idx if content[0] < len(doc) else 0
+        for k in range(*content):
+            token = doc[k]
+            value = _number_token(token)
+            if value is None:
+                continue
+            at = token.idx - base
+            if any(s <= at < e for s, e in money_spans) or (1900 <= value <= 2100 and token.text.isdigit()):
+                continue
+            noun = None
+            for x in range(k + 1, min(k + 6, content[1])):
+                mention = clause.mention_at(x)
+                if doc[x].lower_ in SYSTEM_NOUNS or (mention and mention.kind == "system"):
+                    noun = doc[x].text
+                    break
+                if not (doc[x].is_alpha or "-" in doc[x].text) or doc[x].lower_ in ("targets", "people", "years"):
+                    break
+            if noun is None:
+                continue
+            before = doc[max(content[0], k - 2) : k].text.lower()
+            qualifier = next((QUALIFIER_WORDS[q] for q in QUALIFIER_WORDS if before.endswith(q)), "")
+            high = None
+            if k + 2 < content[1] and doc[k + 1].lower_ in ("to", "-", "–", "or") and _number_token(doc[k + 2]):
+                high = _number_token(doc[k + 2])
+            written = doc[k : k + 3].text if high else token.text
+            number = f"{value}-{high}" if high and high > value else str(value)
+            kind = self._nearest_kind(doc, k, content)
+            field_name = "quantity_delivered" if kind == "delivery" else "quantity_ordered"
+            if kind in (None, "planned") or any(f == field_name for f, *_ in found):
+                continue  # no deal verb near (`asked for 6,000 more`), or a plan
+            found.append((field_name, f"{qualifier} {number}".strip(), written, f"“{written} … {noun}” ({kind} words)"))
+        for start, _end, written, value, precision in _dates_in(text, self.published):
+            k = _token_at(doc, base + start, content)
+            if any(_is_reporting(doc, x) for x in range(max(content[0], k - 2), k + 1)):
+                continue  # `said on Friday`: when it was said, not a date of the deal
+            kind = self._nearest_kind(doc, k, content, window=10, date=True)
+            if kind in (None, "planned"):
+                continue
+            field_name = "delivery_date" if kind == "delivery" else "order_date"
+            shown = value.isoformat()[: {"year": 4, "month": 7}.get(precision, 10)]
+            found.append((field_name, shown, written, f"date “{written}” near {kind} words"))
+        if not any(f == "order_date" for f, *_ in found):
+            for name, pattern in STATUS_RULES:
+                match = pattern.search(lower)
+                if match:
+                    if name == "delivered" and any(f == "quantity_delivered" for f, *_ in found):
+                        break
+                    found.append(("status", name, match.group(0), f"status “{match.group(0)}”"))
+                    break
+        draft.cues.setdefault("assertions", [])
+        draft._found = found
+
+    def _nearest_kind(self, doc, k, content, window=12, date=False):
+        best = None
+        for x in range(max(content[0], k - window), min(content[1], k + window)):
+            lower = doc[x].lower_
+            kind = "delivery" if lower in DELIVERY_WORDS else "order" if lower in ORDER_WORDS | BUY_VERBS else None
+            if lower in SUPPLY_VERBS and kind is None:
+                kind = "order"
+            modal = ("will", "would", "to", "shall", "could")
+            moves = lower in SUPPLY_VERBS or lower in DELIVERY_WORDS
+            if kind and moves and x > 0 and doc[x - 1].lower_ in modal:
+                # `will deliver 12`: what the deal is for; `would arrive in March`: a plan.
+                kind = "order" if lower in SUPPLY_VERBS and not date else "planned"
+            elif kind == "delivery" and x > 1 and doc[x - 1].lower_ == "be" and doc[x - 2].lower_ in modal:
+                kind = "planned"  # `would be delivered by 2022`: a plan, neither ordered nor delivered
+            # The verb that governs a figure usually comes before it (`signed in December`, `ordered 36`).
+            distance = k - x if x <= k else 2 * (x - k)
+            if kind and (best is None or distance < best[0]):
+                best = (distance, kind)
+        return best[1] if best else None
+
+    def _parties(self, clause, i, j, *, speaker_state):
+        """(supplier, recipient, cue) of `X sold ... to Y`, `Y bought ... from X`, in tokens i..j."""
+        doc, g = clause.doc, self.gazetteer
+        for k in range(i, j):
+            lower = doc[k].lower_
+            if lower not in SUPPLY_VERBS and lower not in BUY_VERBS:
+                continue
+            before = [m for m in clause.mentions if m.kind == "actor" and i <= m.i and m.j <= k]
+            after = [m for m in clause.mentions if m.kind == "actor" and k < m.i and m.j <= j]
+            to = [m for m in after if m.i > 0 and doc[m.i - 1].lower_ in ("to", "from", "for")]
+            near = _actor_state(g, before[-1].key) if before else None
+            if lower in SUPPLY_VERBS:
+                supplier = near
+                recipient = _actor_state(g, to[0].key) if to else None
+                if supplier is None and any(doc[x].lower_ in ("we", "our") for x in range(i, k)):
+                    supplier = speaker_state
+            else:
+                recipient = near
+                supplier = _actor_state(g, to[0].key) if to else None
+                if supplier is None and any(doc[x].lower_ in ("we", "us") for x in range(k, j)):
+                    supplier = speaker_state
+            if supplier or recipient:
+                return supplier, recipient, f"“{doc[k].text}”"
+        return None, None, None
+
+    def _subject(self, draft, clause, content, content_text, first_subject):
+        g = self.gazetteer
+        systems = clause.mentions_in(*content, kind="system") or clause.mentions_in(clause.i, clause.j, "system")
+        for m in systems:
+            self.systems_seen.append(m.key)
+        found = getattr(draft, "_found", [])
+        speaker_state = _actor_state(g, draft.speaker_actor) if draft.speaker_actor else None
+        supplier, recipient, verb = self._parties(clause, *content, speaker_state=speaker_state)
+        has_deal_words = bool(DEAL_WORDS.search(content_text))
+        specific = SPECIFIC_DEAL.search(content_text)
+        title_word = next(
+            (w for w in self.recogniser.title_words if re.search(rf"\b{re.escape(w)}\b", content_text)), None
+        )
+        if systems and not has_deal_words and not found:
+            draft.subject_type, draft.subject_key = "system", systems[0].key
+            draft.cue("subject", f"system “{systems[0].text}” described, no deal words")
+            return draft.subject
+        if title_word:
+            reference = self.recogniser.title_words[title_word]
+            draft.subject_type, draft.subject_key, draft.deal = "contract", reference, reference
+            draft.cue("subject", f"“{title_word}” in the title of deal {reference}")
+            return draft.subject
+        if found or specific or verb or systems:
+            if systems:
+                system = systems[0].key
+            else:
+                system = self.systems_seen[-1] if self.systems_seen else self.main_system
+            supplier = supplier or (self.main_pair[0] if not recipient or recipient == self.main_pair[1] else None)
+            recipient = recipient or (self.main_pair[1] if supplier == self.main_pair[0] else None)
+            cue = []
+            origin = g.systems[system].origin if system in g.systems else None
+            if supplier is None and origin and origin != recipient:
+                supplier = origin
+                cue.append(f"supplier: where the {g.systems[system].designation} comes from")
+            if verb:
+                cue.append(f"parties by {verb}")
+            if specific:
+                cue.append(f"“{specific.group(0)}”")
+            cue.append(f"system “{systems[0].text}”" if systems else f"system {system} (mentioned before)")
+            return self._deal(draft, supplier, recipient, system, "; ".join(cue))
+        speaks = draft.speaker_kind in ("person", "role", "anaphora")
+        if speaks and (has_deal_words or clause.mentions) and self.current_deal:
+            draft.subject_type, draft.subject_key, proposal = self.current_deal
+            draft.proposed_contract = dict(proposal)
+            if draft.subject_type == "contract":
+                draft.deal = draft.subject_key
+            draft.cue("subject", "an official on the deal in the news, as the statement before")
+            return draft.subject
+        own = {draft.speaker_actor, speaker_state}
+        actors = [m for m in clause.mentions_in(clause.i, clause.j, "actor") if m.key not in own]
+        actors = [m for m in actors if _actor_state(g, m.key) not in own or g.actors[m.key].kind != "state"]
+        if actors:
+            draft.subject_type, draft.subject_key = "actor", actors[0].key
+            draft.cue("subject", f"actor “{actors[0].text}” (no deal named)")
+            return draft.subject
+        if first_subject is not None:
+            draft.subject_type, draft.subject_key = first_subject
+            draft.deal = first_subject[1] if first_subject[0] == "contract" else None
+            if first_subject[0] == "proposal":
+                draft.proposed_contract = dict(first_subject[1])
+            draft.cue("subject", "refers back to the first half of the sentence")
+            return draft.subject
+        return None
+
+    def _deal(self, draft, supplier, recipient, system, cue):
+        g = self.gazetteer
+        candidates = [
+            c
+            for c in g.contracts
+            if (supplier is None or c.supplier == supplier)
+            and (recipient is None or c.recipient == recipient)
+            and (supplier or recipient)
+        ]
+        with_system = [c for c in candidates if system in c.lines]
+        chosen = (with_system or ([c for c in candidates if not c.lines] if system is None else []) or [None])[0]
+        if chosen is None and len(candidates) == 1 and system is None:
+            chosen = candidates[0]
+        if chosen is None:
+            draft.subject_type = "proposal"
+            draft.proposed_contract = {
+                k: v for k, v in (("supplier", supplier), ("recipient", recipient), ("system", system)) if v
+            }
+            draft.cue("subject", f"no recorded deal: proposed ({cue})")
+            return draft.subject
+        draft.deal = chosen.reference
+        draft.subject_type, draft.subject_key = "contract", chosen.reference
+        draft.cue("subject", f"deal {chosen.reference} ({cue})")
+        return draft.subject
+
+    def _stated_date(self, draft, clause, main, content):
+        doc = clause.doc
+        if main is not None:
+            window = doc[main : min(main + 3, clause.j)].text
+            for _s, _e, written, value, precision in _dates_in(window, self.published):
+                draft.stated_date, draft.stated_date_precision = value, precision
+                draft.cue("stated date", f"“{written}”")
+                return
+            before = doc[clause.i : main].text.lower()
+            if not re.search(r"\b(?:previously|earlier|have|has|had)\b", before):
+                draft.stated_date = self.published
+        else:
+            for _s, _e, written, value, precision in _dates_in(clause.text(), self.published):
+                if precision == "year" and "last year" in written.lower() or written.lower().startswith("this"):
+                    draft.stated_date, draft.stated_date_precision = value, precision
+                    draft.cue("stated date", f"“{written}”")
+                    return
+
+    def _split_assertions(self, draft):
+        """One draft per fact: a statement with three figures is three drafts of one group."""
+        found = getattr(draft, "_found", [])
+        if not found:
+            return [self._leveled(draft)]
+        drafts = []
+        seen = set()
+        for field_name, value, written, cue in found:
+            if field_name in seen:
+                continue
+            seen.add(field_name)
+            copy = DraftData(**{name: getattr(draft, name) for name in DraftData.__dataclass_fields__})
+            copy.cues = {k: list(v) for k, v in draft.cues.items() if k != "assertions"}
+            copy.assertion_field, copy.assertion_value, copy.assertion_text = field_name, value, written
+            copy.cues["assertion"] = [cue]
+            drafts.append(self._leveled(copy))
+        return drafts
+
+    def _leveled(self, draft):
+        """Quantities and statuses are about the deal's line of the system, when it is recorded."""
+        draft.cues.pop("assertions", None)
+        if draft.subject_type == "contract" and (
+            draft.assertion_field.startswith("quantity") or draft.assertion_field in ("status", "delivery_date")
+        ):
+            contract = next((c for c in self.gazetteer.contracts if c.reference == draft.subject_key), None)
+            system = self.systems_seen[-1] if self.systems_seen else self.main_system
+            if contract and contract.lines:
+                line = contract.lines.get(system) or next(iter(contract.lines.values()))
+                draft.subject_type, draft.subject_key = "transfer", (contract.reference, line)
+        if draft.speaker and draft.assertion_field == "status" and draft.stance == "asserts" and draft.deal:
+            contract = next((c for c in self.gazetteer.contracts if c.reference == draft.deal), None)
+            state = _actor_state(self.gazetteer, draft.speaker_actor)
+            if (
+                contract
+                and state in (contract.supplier, contract.recipient)
+                and not draft.assertion_value.startswith("not")
+            ):
+                draft.stance = "confirms"
+                draft.cue("stance", "a party's official states it on the record")
+        return draft
+
+    def _deduplicated(self):
+        """The same speaker saying the same thing twice is one draft, with both sentences."""
+        kept, seen = [], {}
+        for draft in self.drafts:
+            key = (draft.speaker_key, draft.subject, draft.assertion_field, draft.assertion_value)
+            if draft.assertion_field and key in seen:
+                first = seen[key]
+                first.also.append([draft.start, draft.end])
+                first.cue("merged", "the same speaker says the same again")
+                if first.stance == "asserts":
+                    first.stance = draft.stance
+                if draft.quote and not first.quote:
+                    first.quote = draft.quote
+                continue
+            seen[key] = draft
+            kept.append(draft)
+        return kept
+
+
+def _number_token(token):
+    text = token.text.replace(",", "")
+    if text.isdigit():
+        return int(text)
+    return NUMBER_WORDS.get(token.lower_)
+
+
+def _token_at(doc, char, content):
+    for k in range(*content):
+        if doc[k].idx <= char < doc[k].idx + len(doc[k].text) + 1:
+            return k
+    return content[0]
+
+
+def _proper_name(clause, phrase):
+    """The last run of two or more capitalised words in the phrase that names no actor or role."""
+    doc = clause.doc
+    runs, run = [], []
+    for k in range(*phrase):
+        token = doc[k]
+        if (
+            token.is_alpha
+            and token.text[0].isupper()
+            and not clause.mention_at(k)
+            and token.lower_ not in ROLE_WORDS
+            and token.lower_ not in {"foreign", "defence", "defense", "deputy", "prime", "the", "a", "state", "general"}
+        ):
+            run.append(token.text)
+        else:
+            if len(run) >= 2:
+                runs.append(" ".join(run))
+            run = []
+    if len(run) >= 2:
+        runs.append(" ".join(run))
+    return runs[-1] if runs else ""
+
+
+def _summary(text):
+    text = " ".join(text.strip(' ,“”"').split())
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def article_draft(*, text, gazetteer, published=None):
+    """The draft claims of an article's text: [DraftData], each with its offsets and cues."""
+    meta = metadata_read(text)
+    engine = Engine(gazetteer=gazetteer, published=published or meta.published_date)
+    return engine.run(text, skip=meta.dateline)

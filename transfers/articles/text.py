@@ -1,0 +1,144 @@
+"""An article's text and metadata: HTML reduced to text by a parser, the size limit,
+and what a reader finds at the top of a wire report (title, dateline, date line).
+
+Nothing is fetched: the text is what the editor gave.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup
+from dateutil import parser as date_parser
+
+MAX_CHARS = 100_000
+# Tags whose text is not the article's.
+_NOT_TEXT = ("script", "style", "noscript", "template", "head", "nav", "footer", "form", "svg", "iframe")
+# Block elements: each starts a new line of text.
+_BLOCKS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section", "article")
+
+WIRES = {
+    "AP": "The Associated Press",
+    "Reuters": "Reuters",
+    "AFP": "Agence France-Presse",
+    "UPI": "United Press International",
+    "dpa": "Deutsche Presse-Agentur",
+}
+# `MOSCOW (AP) —`, `TEHRAN, Iran (Reuters) -`: the place and the wire that opens a report.
+DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z .'’-]{1,40}?)(?:,\s*[A-Z][A-Za-z .]{1,30})?\s*\((?P<wire>"
+    + "|".join(WIRES)
+    + r")\)\s*[—–-]{1,2}\s*"
+)
+_SOURCE_LINE = re.compile(r"^/?\s*Source:\s*(?P<publisher>.+)$", re.IGNORECASE)
+_DATE_LINE_START = re.compile(
+    r"^(?:(?:published|updated|posted|dated?)\b[: ]*|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\d{1,2}\s+[A-Z][a-z]+\s+\d{4})",
+    re.IGNORECASE,
+)
+
+
+class ArticleTooLong(ValueError):
+    pass
+
+
+def text_check_size(text):
+    """Raise ArticleTooLong (a message for the editor) when the text is over the limit."""
+    if len(text) > MAX_CHARS:
+        raise ArticleTooLong(
+            f"The article is {len(text):,} characters long; the limit is {MAX_CHARS:,}. "
+            "Paste the report itself, without the page around it."
+        )
+
+
+def looks_like_html(text):
+    return bool(re.search(r"<(?:html|body|p|div|article|h1|br|span)\b", text[:5000], re.IGNORECASE))
+
+
+def html_to_text(html):
+    """The visible text of an HTML page, one block per line (BeautifulSoup's parser, no regular expressions)."""
+    text_check_size(html)
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(_NOT_TEXT):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCKS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    lines = [" ".join(line.split()) for line in soup.get_text().splitlines()]
+    return text_normalised("\n".join(lines))
+
+
+def text_normalised(text):
+    """Line ends unified, runs of blank lines reduced to one, no stray control characters."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+@dataclass
+class Metadata:
+    title: str = ""
+    publisher: str = ""
+    outlet: str = ""
+    url: str = ""
+    published_date: datetime.date | None = None
+    place: str = ""
+    # [start, end] of the dateline in the text, which is not part of any statement.
+    dateline: tuple | None = None
+    # Where each value was read: {"title": "first line", ...}.
+    found: dict | None = None
+
+
+def _date_of_line(line):
+    if len(line) > 80 or not re.search(r"\b(19|20)\d\d\b", line) or not _DATE_LINE_START.match(line):
+        return None
+    try:
+        # `Published Jan. 16, 2007, 3:49 PM UTC`: the date, whatever surrounds it.
+        return date_parser.parse(line, fuzzy=True, default=datetime.datetime(2000, 1, 1)).date()
+    except (ValueError, OverflowError):
+        return None
+
+
+def metadata_read(text):
+    """What a reader finds at the top of the text: the title (the first line that is
+    not a sentence of the report), a date line, a `Source:` line, and a dateline."""
+    meta = Metadata(found={})
+    offset = 0
+    lines = []
+    for line in text.split("\n"):
+        lines.append((offset, line))
+        offset += len(line) + 1
+    for start, line in lines[:40]:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        dateline = DATELINE.match(stripped)
+        if dateline:
+            meta.publisher = meta.publisher or WIRES[dateline["wire"]]
+            meta.found.setdefault("publisher", f"dateline “{dateline.group(0).strip()}”")
+            meta.place = dateline["place"].strip().title()
+            lead = start + (len(line) - len(line.lstrip()))
+            meta.dateline = (lead, lead + dateline.end())
+            break
+        source = _SOURCE_LINE.match(stripped)
+        if source:
+            meta.publisher = source["publisher"].strip()
+            meta.found["publisher"] = f"line “{stripped}”"
+            continue
+        date = _date_of_line(stripped)
+        if date and meta.published_date is None:
+            meta.published_date = date
+            meta.found["published_date"] = f"date line “{stripped}”"
+            continue
+        if not meta.title and is_heading(stripped):
+            meta.title = stripped[:500]
+            meta.found["title"] = "first heading line"
+    return meta
+
+
+def is_heading(line):
+    """A line that is not a sentence: no closing punctuation, and short."""
+    line = line.strip()
+    return bool(line) and line[-1] not in ".?!:;”\"’')" and len(line.split()) <= 20

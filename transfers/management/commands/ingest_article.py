@@ -1,0 +1,61 @@
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from transfers.articles.review import article_ingest
+from transfers.articles.text import MAX_CHARS
+
+
+def _date(text):
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--date: {text!r} is not a date of the form YYYY-MM-DD.") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest a news article (plain text or HTML) as a Source with its full text, and draft its claims for review "
+        "in the admin. Metadata not given is read from the text (title, dateline, date line). Nothing is fetched."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The article: a .txt or .html file ('-' reads standard input).")
+        parser.add_argument("--title", default="")
+        parser.add_argument("--publisher", default="", help="e.g. The Associated Press")
+        parser.add_argument("--outlet", default="", help="Where it appeared, e.g. NBC News")
+        parser.add_argument("--url", default="")
+        parser.add_argument("--date", type=_date, default=None, help="Published date, YYYY-MM-DD.")
+
+    def handle(self, *args, **options):
+        path = options["file"]
+        try:
+            if path == "-":
+                import sys
+
+                raw = sys.stdin.read(MAX_CHARS * 4 + 1)
+            else:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    raw = handle.read(MAX_CHARS * 4 + 1)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+        try:
+            article = article_ingest(
+                text=raw,
+                title=options["title"],
+                publisher=options["publisher"],
+                outlet=options["outlet"],
+                url=options["url"],
+                published_date=options["date"],
+            )
+        except ValidationError as exc:
+            messages = "; ".join(f"{field}: {' '.join(texts)}" for field, texts in exc.message_dict.items())
+            raise CommandError(messages) from None
+        source = article.source
+        drafts = article.drafts.count()
+        self.stdout.write(
+            f"Source {source.key}: “{source.title}” ({source.publisher or 'publisher unknown'}, "
+            f"{source.published_date_display or 'undated'}), {len(article.text.split())} words, {drafts} draft claims."
+        )
+        self.stdout.write(f"Review them at /admin/transfers/article/{article.pk}/review/")
