@@ -220,3 +220,18 @@ def test_the_readme_feed_command(seed):
     assert len(page["results"]) == Change.objects.count() == 36 and not page["more"]
     assert page["cursor"] == page["results"][-1]["cursor"]
     assert {e["channel"] for e in page["results"]} == {"fixture"}
+
+
+@pytest.mark.django_db
+def test_migrate_puts_back_a_history_tables_lost_trigger():
+    # SQLite rebuilds a table for many schema changes, and its triggers go with it.
+    table = Actor.history.model._meta.db_table
+    with connection.cursor() as cursor:
+        on = f' ON "{table}"' if connection.vendor == "postgresql" else ""
+        cursor.execute(f'DROP TRIGGER "transfers_change_actor"{on}')
+    Actor.objects.create(code="unfed", name="Unfed", kind="other")
+    assert not Change.objects.filter(record_type="actor", history_id=Actor.history.latest("history_id").history_id)
+    call_command("migrate", verbosity=0)
+    Actor.objects.create(code="fed", name="Fed", kind="other")
+    entry = Actor.history.get(code="fed")
+    assert Change.objects.filter(record_type="actor", history_id=entry.history_id).count() == 1

@@ -7,4 +7,15 @@ class TransfersConfig(AppConfig):
     verbose_name = "Arms transfers"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import cache, evidence, signals  # noqa: F401
+
+        post_migrate.connect(_change_feed_triggers, sender=self)
+
+
+def _change_feed_triggers(sender, using="default", **kwargs):
+    # After every migrate: the change feed's triggers on the history tables (transfers.changes).
+    from .changes import change_feed_triggers_ensure
+
+    change_feed_triggers_ensure(using=using)

@@ -15,20 +15,17 @@ import datetime
 import re
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import connections
 
 from .history import history_channel
-from .models import Actor, Change, Claim, Contract, Delivery, Person, Release, Source, Transfer, WeaponSystem
+from .models import Change, Release
 
+# Every model with a history: a model that gains one is fed once migrate has run.
 FED = {
-    "actor": Actor,
-    "person": Person,
-    "weaponsystem": WeaponSystem,
-    "contract": Contract,
-    "transfer": Transfer,
-    "delivery": Delivery,
-    "source": Source,
-    "claim": Claim,
+    model._meta.model_name: model
+    for model in apps.get_app_config("transfers").get_models()
+    if hasattr(model, "history")
 }
 KINDS = {"+": "created", "~": "updated", "-": "deleted"}
 # The field a deleted record's key is read from, in its last history entry.
@@ -45,6 +42,52 @@ KEY_JOINS = {"transfer": ["contract"], "delivery": ["transfer__contract"]}
 _CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})")
 _IMPORT_REASON = re.compile(r"SIPRI import of (\S+) export \((\d{4}-\d{2}-\d{2}|undated)\)")
 START = (0, 0)
+
+
+POSTGRES_FUNCTION = """
+CREATE OR REPLACE FUNCTION transfers_change_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- One statement's new history rows, with the id of the transaction writing them.
+    INSERT INTO transfers_change (record_type, history_id, txid)
+    SELECT TG_ARGV[0], history_id, pg_current_xact_id()::text::bigint FROM new_rows ORDER BY history_id;
+    RETURN NULL;
+END
+$$
+"""
+
+
+def change_feed_triggers_ensure(*, using="default"):
+    """Create the trigger of each history table where it is missing (run after every
+    migrate): SQLite rebuilds a table for many schema changes, dropping its triggers, and
+    a model that gains a history needs one."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        tables = set(connection.introspection.table_names(cursor))
+        if Change._meta.db_table not in tables:
+            return
+        if connection.vendor == "postgresql":
+            cursor.execute(POSTGRES_FUNCTION)
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+        for record_type, model in FED.items():
+            table, name = model.history.model._meta.db_table, f"transfers_change_{record_type}"
+            if name in present or table not in tables:
+                continue
+            if connection.vendor == "postgresql":
+                # Per statement, over its new rows: an import COPYs a hundred thousand at once.
+                cursor.execute(
+                    f"CREATE TRIGGER {quote(name)} AFTER INSERT ON {quote(table)} REFERENCING NEW TABLE AS new_rows "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION transfers_change_log('{record_type}')"
+                )
+            else:
+                cursor.execute(  # names from the models' metadata, not from input
+                    f"CREATE TRIGGER {quote(name)} AFTER INSERT ON {quote(table)} BEGIN "  # noqa: S608
+                    f"INSERT INTO transfers_change (record_type, history_id, txid) "
+                    f"VALUES ('{record_type}', NEW.history_id, 0); END"
+                )
 
 
 def change_cursor_parse(*, text):
