@@ -147,7 +147,8 @@ def _entries(rows):
         pks = {history[k].id for k in history if k[0] == record_type}
         records = model._base_manager.filter(pk__in=pks).select_related(*KEY_JOINS.get(record_type, []))
         for record in records:
-            keys[(record_type, record.pk)] = "/".join(str(part) for part in record.natural_key())
+            key = record.natural_key() if hasattr(record, "natural_key") else (record.pk,)
+            keys[(record_type, record.pk)] = "/".join(str(part) for part in key)
     releases = {}
     entries = []
     for row in rows:
