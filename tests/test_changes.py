@@ -2,6 +2,7 @@
 applies it from the start holds what the API returns, and no change is missed or
 repeated across pages, even while writes happen."""
 
+import datetime
 import io
 import random
 import re
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from transfers.models import Actor, Change, Claim, Contract, Release
@@ -35,7 +37,10 @@ def feed(api, since=None, limit=None, **params):
         assert response.status_code == 200, response.content
         page = response.json()
         entries += page["results"]
-        assert page["cursor"] == (page["results"][-1]["cursor"] if page["results"] else cursor or "0.0")
+        if page["results"]:
+            assert page["cursor"] == page["results"][-1]["cursor"]
+        elif cursor and cursor[0].isdigit() and "T" not in cursor:
+            assert page["cursor"] == cursor  # nothing new: the same cursor
         cursor = page["cursor"]
         if not page["more"]:
             return entries, cursor
@@ -235,3 +240,19 @@ def test_migrate_puts_back_a_history_tables_lost_trigger():
     Actor.objects.create(code="fed", name="Fed", kind="other")
     entry = Actor.history.get(code="fed")
     assert Change.objects.filter(record_type="actor", history_id=entry.history_id).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_feed_starts_at_a_date_and_time(seed):
+    api = APIClient()
+    moment = timezone.now()
+    Actor.objects.create(code="after-moment", name="After", kind="other")
+    entries, cursor = feed(api, since=moment.isoformat())
+    assert [e["key"] for e in entries] == ["after-moment"]
+    naive = moment.replace(tzinfo=None).isoformat()  # read as UTC
+    assert [e["key"] for e in feed(api, since=naive)[0]] == ["after-moment"]
+    # Nothing since: the answer waits at the end, and goes on from there.
+    later, end = feed(api, since=(moment + datetime.timedelta(days=1)).isoformat())
+    assert later == [] and end == cursor
+    Actor.objects.create(code="next", name="Next", kind="other")
+    assert [e["key"] for e in feed(api, since=end)[0]] == ["next"]

@@ -96,6 +96,34 @@ def change_cursor_parse(*, text):
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
+def change_cursor_at(*, moment):
+    """The cursor just before the first change (in feed order) made at or after `moment`:
+    no change made since is left out; changes of transactions that were under way then may
+    come too. None: nothing changed since."""
+    first = None
+    for record_type, model in FED.items():
+        since = model.history.filter(history_date__gte=moment).values("history_id")
+        change = (
+            Change.objects.filter(record_type=record_type, history_id__in=since)
+            .order_by("txid", "pk")
+            .values_list("txid", "pk")
+            .first()
+        )
+        if change is not None and (first is None or change < first):
+            first = change
+    return None if first is None else (first[0], first[1] - 1)
+
+
+def change_feed_end():
+    """The cursor after every change served now: where a client waits for what comes next."""
+    changes = Change.objects.all()
+    horizon = change_feed_horizon(using=changes.db)
+    if horizon is not None:
+        changes = changes.filter(txid__lt=horizon)
+    last = changes.order_by("-txid", "-pk").values_list("txid", "pk").first()
+    return last or START
+
+
 def change_cursor(*, txid, pk):
     return f"{txid}.{pk}"
 
