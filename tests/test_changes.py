@@ -134,6 +134,8 @@ def test_bad_feed_parameters_are_a_400():
         ({"since": "yesterday"}, "since"),
         ({"since": "1.2.3"}, "since"),
         ({"since": "-1.0"}, "since"),
+        ({"since": "0001-01-01T00:00:00+05:00"}, "since"),
+        ({"since": "2026-13-40T00:00:00Z"}, "since"),
         ({"record_type": "planet"}, "record_type"),
         ({"limit": "0"}, "limit"),
         ({"offset": "10"}, "offset"),

@@ -473,4 +473,8 @@ def _moment(text):
         return None
     if moment is None:
         return None
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, datetime.UTC)
+    try:
+        moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment, datetime.UTC)
+        return moment.astimezone(datetime.UTC)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00+05:00 lies before year 1 in UTC
+        return None
