@@ -12,3 +12,11 @@ class TransfersConfig(AppConfig):
         from . import cache, data_version, evidence, signals  # noqa: F401
 
         post_migrate.connect(data_version.ensure_after_migrate, sender=self, dispatch_uid="transfers-data-version")
+        post_migrate.connect(_change_feed_triggers, sender=self, dispatch_uid="transfers-change-feed")
+
+
+def _change_feed_triggers(sender, using="default", **kwargs):
+    # After every migrate: the change feed's triggers on the history tables (transfers.changes).
+    from .changes import change_feed_triggers_ensure
+
+    change_feed_triggers_ensure(using=using)

@@ -15,21 +15,17 @@ import datetime
 import re
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import connections
-from django.db.models import Q
 
 from .history import history_channel
-from .models import Actor, Change, Claim, Contract, Delivery, Person, Release, Source, Transfer, WeaponSystem
+from .models import Change, Release
 
+# Every model with a history: a model that gains one is fed once migrate has run.
 FED = {
-    "actor": Actor,
-    "person": Person,
-    "weaponsystem": WeaponSystem,
-    "contract": Contract,
-    "transfer": Transfer,
-    "delivery": Delivery,
-    "source": Source,
-    "claim": Claim,
+    model._meta.model_name: model
+    for model in apps.get_app_config("transfers").get_models()
+    if hasattr(model, "history")
 }
 KINDS = {"+": "created", "~": "updated", "-": "deleted"}
 # The field a deleted record's key is read from, in its last history entry.
@@ -48,10 +44,84 @@ _IMPORT_REASON = re.compile(r"SIPRI import of (\S+) export \((\d{4}-\d{2}-\d{2}|
 START = (0, 0)
 
 
+POSTGRES_FUNCTION = """
+CREATE OR REPLACE FUNCTION transfers_change_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- One statement's new history rows, with the id of the transaction writing them.
+    INSERT INTO transfers_change (record_type, history_id, txid)
+    SELECT TG_ARGV[0], history_id, pg_current_xact_id()::text::bigint FROM new_rows ORDER BY history_id;
+    RETURN NULL;
+END
+$$
+"""
+
+
+def change_feed_triggers_ensure(*, using="default"):
+    """Create the trigger of each history table where it is missing (run after every
+    migrate): SQLite rebuilds a table for many schema changes, dropping its triggers, and
+    a model that gains a history needs one."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        tables = set(connection.introspection.table_names(cursor))
+        if Change._meta.db_table not in tables:
+            return
+        if connection.vendor == "postgresql":
+            cursor.execute(POSTGRES_FUNCTION)
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+        for record_type, model in FED.items():
+            table, name = model.history.model._meta.db_table, f"transfers_change_{record_type}"
+            if name in present or table not in tables:
+                continue
+            if connection.vendor == "postgresql":
+                # Per statement, over its new rows: an import COPYs a hundred thousand at once.
+                cursor.execute(
+                    f"CREATE TRIGGER {quote(name)} AFTER INSERT ON {quote(table)} REFERENCING NEW TABLE AS new_rows "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION transfers_change_log('{record_type}')"
+                )
+            else:
+                cursor.execute(  # names from the models' metadata, not from input
+                    f"CREATE TRIGGER {quote(name)} AFTER INSERT ON {quote(table)} BEGIN "  # noqa: S608
+                    f"INSERT INTO transfers_change (record_type, history_id, txid) "
+                    f"VALUES ('{record_type}', NEW.history_id, 0); END"
+                )
+
+
 def change_cursor_parse(*, text):
     """(txid, id) of a cursor "txid.id"; None if malformed."""
     match = _CURSOR.fullmatch(text or "")
     return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def change_cursor_at(*, moment):
+    """The cursor just before the first change (in feed order) made at or after `moment`:
+    no change made since is left out; changes of transactions that were under way then may
+    come too. None: nothing changed since."""
+    first = None
+    for record_type, model in FED.items():
+        since = model.history.filter(history_date__gte=moment).values("history_id")
+        change = (
+            Change.objects.filter(record_type=record_type, history_id__in=since)
+            .order_by("txid", "pk")
+            .values_list("txid", "pk")
+            .first()
+        )
+        if change is not None and (first is None or change < first):
+            first = change
+    return None if first is None else (first[0], first[1] - 1)
+
+
+def change_feed_end():
+    """The cursor after every change served now: where a client waits for what comes next."""
+    changes = Change.objects.all()
+    horizon = change_feed_horizon(using=changes.db)
+    if horizon is not None:
+        changes = changes.filter(txid__lt=horizon)
+    last = changes.order_by("-txid", "-pk").values_list("txid", "pk").first()
+    return last or START
 
 
 def change_cursor(*, txid, pk):
@@ -73,7 +143,9 @@ def change_feed_page(*, after=START, limit=50, record_types=None):
     changes = Change.objects.all()
     horizon = change_feed_horizon(using=changes.db)
     txid, pk = after
-    changes = changes.filter(Q(txid__gt=txid) | Q(txid=txid, pk__gt=pk))
+    # A row comparison, which the (txid, id) index answers as a range (an OR of the two
+    # conditions made PostgreSQL walk the index from the start).
+    changes = changes.extra(where=['("txid", "id") > (%s, %s)'], params=[txid, pk])  # noqa: S610
     if horizon is not None:
         changes = changes.filter(txid__lt=horizon)
     if record_types:
@@ -103,7 +175,8 @@ def _entries(rows):
         pks = {history[k].id for k in history if k[0] == record_type}
         records = model._base_manager.filter(pk__in=pks).select_related(*KEY_JOINS.get(record_type, []))
         for record in records:
-            keys[(record_type, record.pk)] = "/".join(str(part) for part in record.natural_key())
+            key = record.natural_key() if hasattr(record, "natural_key") else (record.pk,)
+            keys[(record_type, record.pk)] = "/".join(str(part) for part in key)
     releases = {}
     entries = []
     for row in rows:

@@ -729,7 +729,9 @@ class ChangeFilterSet(BaseFilterSet):
 
     since = filters.CharFilter(
         method="filter_noop",
-        help_text="The cursor of the last change read (`cursor` of the previous answer); none: from the start.",
+        help_text="The cursor of the last change read (`cursor` of the previous answer), or a date and time "
+        "(ISO 8601, UTC unless it says otherwise) to start at the first change made then or later; none: "
+        "from the start.",
     )
     record_type = ChoiceListFilter(field_name="record_type", choices=[(name, name) for name in FED])
 

@@ -205,6 +205,13 @@ class ContractSerializer(BaseModelSerializer):
     disputed = serializers.BooleanField(
         read_only=True, help_text="Claims about the deal disagree on a figure: see /api/contracts/{id}/evidence/."
     )
+    absent_from = serializers.IntegerField(
+        source="absent_from_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The release of the SIPRI register that no longer contains the deal (/api/releases/{id}/); "
+        "such deals are listed only with absent=include or absent=only.",
+    )
 
     class Meta:
         model = Contract
@@ -227,6 +234,7 @@ class ContractSerializer(BaseModelSerializer):
             "transfer_count",
             "claim_count",
             "disputed",
+            "absent_from",
         ]
 
 

@@ -1,7 +1,11 @@
 """API views: one viewset per resource, composed of the shared behaviours in mixins.py;
 queries come from selectors, rules from the models."""
 
+import datetime
+
 from django.db import connections
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -439,10 +443,18 @@ class ChangeViewSet(StrictParametersMixin, viewsets.GenericViewSet):
             raise ValidationError(filterset.errors)
         cleaned = filterset.form.cleaned_data
         after = changes.START
-        if cleaned.get("since"):
-            after = changes.change_cursor_parse(text=cleaned["since"])
-            if after is None:
-                raise ValidationError({"since": ["A cursor is two numbers joined by a dot (e.g. 0.0), as given."]})
+        since = cleaned.get("since")
+        if since:
+            after = changes.change_cursor_parse(text=since)
+            moment = None if after is not None else _moment(since)
+            if after is None and moment is None:
+                raise ValidationError(
+                    {"since": ["Give a cursor as an answer gave it (e.g. 0.0) or a date and time (ISO 8601)."]}
+                )
+            if moment is not None:
+                after = changes.change_cursor_at(moment=moment)
+                if after is None:  # nothing changed since: wait at the end
+                    after = changes.change_feed_end()
         limit = LimitOffsetPagination().get_limit(request)
         entries, cursor, more = changes.change_feed_page(
             after=after, limit=limit, record_types=cleaned.get("record_type")
@@ -457,3 +469,18 @@ class ChangeViewSet(StrictParametersMixin, viewsets.GenericViewSet):
                 "next": request.build_absolute_uri(f"{request.path}?{query.urlencode()}"),
             }
         )
+
+
+def _moment(text):
+    """An ISO 8601 date and time (UTC when it names no zone), or None."""
+    try:
+        moment = parse_datetime(text.replace(" ", "+"))
+    except ValueError:
+        return None
+    if moment is None:
+        return None
+    try:
+        moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment, datetime.UTC)
+        return moment.astimezone(datetime.UTC)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00+05:00 lies before year 1 in UTC
+        return None

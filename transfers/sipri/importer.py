@@ -909,7 +909,7 @@ def sipri_import(
         names = {d.supplier for d in export.deals} | {d.recipient for d in export.deals}
         actors = actor_resolve_sipri_parties(names=names, reason=reason, created=report.actors_created)
         # Which deal of the previous release each row is (legacy rows take its reference).
-        release_plan_ = release_plan(export=export, actors=actors)
+        matched = release_plan(export=export, actors=actors)
         if legacy:
             plan = _plan_legacy(export.deals, actors, report)
         else:
@@ -946,7 +946,7 @@ def sipri_import(
             with transaction.atomic():
                 report.release = release_record(
                     export=export,
-                    plan=release_plan_,
+                    plan=matched,
                     report=report,
                     sha256=sha256,
                     file_name=Path(path).name,
