@@ -232,6 +232,22 @@ def test_tiv_by_delivery_year_is_placed_exactly_and_the_rest_reported(register):
     for code, total in totals.items():
         per_year = sum(D(r["tiv_delivered"] or "0") for r in rows if r["group"]["supplier"]["code"] == code)
         assert per_year == D(total["tiv_delivered"] or "0")
+    # Grouped with the order year too (PostgreSQL extracts years as numeric in SQL written by hand).
+    rows = get(f"{SUMMARY}?group_by=order_year,delivery_year")
+    per_order_year = {}
+    for row in rows:
+        year = row["group"]["order_year"]
+        per_order_year[year] = per_order_year.get(year, D(0)) + D(row["tiv_delivered"] or "0")
+    assert {year: total for year, total in per_order_year.items() if total} == {
+        1995: D("50"),
+        2005: D("362.5"),
+        2008: D("100"),
+        2015: D("24"),
+    }
+    assert [(r["group"]["order_year"], r["tiv_delivered"]) for r in rows if r["unplaced"]] == [
+        (2008, "100.000"),
+        (2015, "8.000"),
+    ]
     cats = get(f"{SUMMARY}?group_by=delivery_year,category")
     assert [(r["group"]["category"]["slug"], r["tiv_delivered"]) for r in cats if r["unplaced"]] == [
         ("air-defence", "100.000"),
