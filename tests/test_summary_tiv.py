@@ -232,6 +232,22 @@ def test_tiv_by_delivery_year_is_placed_exactly_and_the_rest_reported(register):
     for code, total in totals.items():
         per_year = sum(D(r["tiv_delivered"] or "0") for r in rows if r["group"]["supplier"]["code"] == code)
         assert per_year == D(total["tiv_delivered"] or "0")
+    # Grouped with the order year too (PostgreSQL extracts years as numeric in SQL written by hand).
+    rows = get(f"{SUMMARY}?group_by=order_year,delivery_year")
+    per_order_year = {}
+    for row in rows:
+        year = row["group"]["order_year"]
+        per_order_year[year] = per_order_year.get(year, D(0)) + D(row["tiv_delivered"] or "0")
+    assert {year: total for year, total in per_order_year.items() if total} == {
+        1995: D("50"),
+        2005: D("362.5"),
+        2008: D("100"),
+        2015: D("24"),
+    }
+    assert [(r["group"]["order_year"], r["tiv_delivered"]) for r in rows if r["unplaced"]] == [
+        (2008, "100.000"),
+        (2015, "8.000"),
+    ]
     cats = get(f"{SUMMARY}?group_by=delivery_year,category")
     assert [(r["group"]["category"]["slug"], r["tiv_delivered"]) for r in cats if r["unplaced"]] == [
         ("air-defence", "100.000"),
@@ -412,3 +428,50 @@ def test_every_grouping_answers_on_an_empty_register_and_on_the_seed(db, fmt):
                 for row in response.json():
                     assert {"tiv_delivered", "tiv_ordered", "tiv_delivered_share", "tiv_ordered_share"} <= set(row)
                     assert ("unplaced" in row) == ("delivery_year" in group_by)
+
+
+@pytest.mark.parametrize("order", ["legacy first", "by-delivery-year first"])
+def test_both_formats_merged_keep_the_legacy_totals_and_the_per_year_tiv(db, order):
+    """The project's samples of both exports: each deal once, TIV delivered per supplier the
+    legacy register's (plus the deals only the newer export has), Tor-M1's TIV per year the
+    by-delivery-year rows (15 x 12.5 = 187.5 in 2006, 175 in 2007)."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    data = Path(__file__).parent / "data"
+    legacy, by_year = data / "sipri-legacy-2026-05-sample.csv", data / "sipri-by-delivery-year-2026-02-sample.csv"
+    call_command("load_countries", verbosity=0)
+    for path in [legacy, by_year] if order == "legacy first" else [by_year, legacy]:
+        call_command("import_sipri", str(path), verbosity=0)
+    lines = legacy.read_bytes().decode("latin-1").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Recipient,Supplier")) + 1
+    names = {name: actor.code for actor in Actor.objects.all() for name in [actor.name, *actor.aliases]}
+    expected, pending = {}, None
+    for line in lines[start:]:
+        row = next(csv.reader([line]), [""])
+        if pending is not None:  # a row split by a line break in its comments
+            row = [*pending[:-1], pending[-1] + "\n" + row[0], *row[1:]]
+        pending = row if len(row) < 16 else None
+        if len(row) == 16:
+            code = names.get(row[1])
+            expected[code] = expected.get(code, D(0)) + (D(row[15]) if row[15].strip() else D(0))
+    for transfer in Transfer.objects.filter(contract__reference__regex=r"^sipri-[0-9]+$").select_related("supplier"):
+        code = transfer.supplier.code
+        expected[code] = expected.get(code, D(0)) + (transfer.tiv_delivered or 0)
+    totals = {
+        code: D(row["tiv_delivered"] or "0")
+        for code, row in by(get(f"{SUMMARY}?group_by=supplier"), "supplier").items()
+    }
+    assert {k: v for k, v in totals.items() if v} == {k: v for k, v in expected.items() if v}
+    per_year = {}
+    for row in get(f"{SUMMARY}?group_by=supplier,delivery_year"):
+        code = row["group"]["supplier"]["code"]
+        per_year[code] = per_year.get(code, D(0)) + D(row["tiv_delivered"] or "0")
+    assert {k: v for k, v in per_year.items() if v} == {k: v for k, v in totals.items() if v}
+    tor = Transfer.objects.select_related("system").get(contract__sipri_deal_id="31785")
+    rows = get(f"{SUMMARY}?group_by=delivery_year&supplier=RUS&recipient=IRN&system={tor.system.slug}")
+    assert [(r["group"]["delivery_year"], r["tiv_delivered"], r["unplaced"]) for r in rows] == [
+        (2006, "187.500", False),
+        (2007, "175.000", False),
+    ]

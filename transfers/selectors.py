@@ -269,7 +269,6 @@ def transfer_register_base():
 # What a summary can compute, in the order of its rows' keys. Each TIV measure brings its
 # share of the total (TIV_SHARES) along.
 SUMMARY_MEASURES = ("transfers", "quantity_ordered", "quantity_delivered", "values", "tiv_delivered", "tiv_ordered")
-TIV_MEASURES = ("tiv_delivered", "tiv_ordered")
 TIV_SHARES = {"tiv_delivered": "tiv_delivered_share", "tiv_ordered": "tiv_ordered_share"}
 # Below this (millions of TIV) what a line's per-year figures leave unplaced is nothing:
 # the figures are stored to 0.001.
@@ -356,7 +355,11 @@ def _tiv_by_delivery_year(transfers, columns, aliases):
         for *group, year, amount, part, lines_count in cursor.fetchall():
             if part == "u" and not lines_count:
                 continue  # an empty aggregate (no keys, nothing unplaced)
-            key = list(group)
+            # PostgreSQL's EXTRACT is numeric: years as the grouping query gives them (int).
+            key = [
+                int(v) if alias == "g_order_year" and v is not None else v
+                for alias, v in zip(other, group, strict=True)
+            ]
             key.insert(position, None if part == "u" else int(year))
             key = tuple(key)
             if part == "u":
