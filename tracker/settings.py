@@ -304,7 +304,7 @@ READING_CACHE_SECONDS = int(os.environ.get("DJANGO_READING_CACHE_SECONDS", "60")
 # Anonymous GETs (API and reading room) may be kept by shared caches (nginx, a CDN) this
 # long; after that, or at once with 0, they revalidate with the ETag (a 304 costs one
 # query). Authenticated requests are never shared (transfers/http_cache.py).
-HTTP_CACHE_SECONDS = int(os.environ.get("DJANGO_HTTP_CACHE_SECONDS", "60"))
+HTTP_CACHE_SECONDS = max(0, int(os.environ.get("DJANGO_HTTP_CACHE_SECONDS", "60")))
 # On PostgreSQL the trade register's CSV is written by the database (COPY): about twice
 # as fast as writing it in Python. Off: the Python path, which SQLite always uses.
 API_CSV_COPY = env_bool("DJANGO_CSV_COPY", True)
