@@ -157,6 +157,9 @@ def test_accepting_creates_the_claim_with_history_naming_the_article(seed, admin
     response = admin_client.post(review_url(article), {"draft": drafts[0].pk, "action": "accept"}, follow=True)
     assert "already accepted" in response.content.decode()
     assert claims.count() == 3
+    pending = article.drafts.filter(status="pending").count()
+    listing = admin_client.get(reverse("admin:transfers_article_changelist")).content.decode()
+    assert f"{pending} / 3 / 0" in listing
 
 
 @pytest.mark.django_db

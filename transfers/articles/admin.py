@@ -9,6 +9,7 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -170,12 +171,13 @@ class ArticleAdmin(admin.ModelAdmin):
     def published(self, obj):
         return obj.source.published_date_display
 
+    def get_queryset(self, request):
+        counts = {status: Count("drafts", filter=Q(drafts__status=status)) for status in Draft.Status.values}
+        return super().get_queryset(request).annotate(**{f"n_{status}": n for status, n in counts.items()})
+
     @admin.display(description="drafts (pending / accepted / rejected)")
     def draft_counts(self, obj):
-        counts = {status: 0 for status in Draft.Status.values}
-        for status in obj.drafts.values_list("status", flat=True):
-            counts[status] += 1
-        return f"{counts['pending']} / {counts['accepted']} / {counts['rejected']}"
+        return f"{obj.n_pending} / {obj.n_accepted} / {obj.n_rejected}"
 
     def get_urls(self):
         return [
