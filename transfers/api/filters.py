@@ -211,10 +211,9 @@ class StrictBooleanFilter(filters.ChoiceFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, choices=[(v, v) for v in sorted(self.TRUE | self.FALSE)], **kwargs)
-        # Documented as text with the empty value too: a form's "any" (`disputed=`) is accepted
-        # and ignored, like any empty filter; on contracts the model's boolean field would
-        # otherwise make the schema say `boolean`, which `yes` and `1` are not.
-        _document(self, "string", enum=["", *sorted(self.TRUE | self.FALSE)])
+        # Text: on contracts the model's boolean field would otherwise make the schema say
+        # `boolean`, which `yes` and `1` are not. (The empty value: see api.schema.)
+        _document(self, "string", enum=sorted(self.TRUE | self.FALSE))
 
     def filter(self, qs, value):
         if value in (None, ""):

@@ -35,6 +35,22 @@ IF_NONE_MATCH = OpenApiParameter(
 )
 
 
+# Query parameters whose empty value is an error, not "not given": the representation and
+# the summary's grouping have no default a client could mean by leaving them empty.
+EMPTY_IS_AN_ERROR = {"format", "group_by"}
+EMPTY = {"type": "string", "enum": [""]}
+
+
+def empty_allowed(schema):
+    """A query parameter's schema that also admits the empty value, which every filter, page
+    and ordering parameter takes as "not given" (an HTML form's unset field sends it)."""
+    if schema.get("enum") is not None:
+        return schema if "" in schema["enum"] else {**schema, "enum": ["", *schema["enum"]]}
+    if schema.get("type") == "string" and "pattern" not in schema and not schema.get("minLength"):
+        return schema  # any text, the empty one included
+    return {"anyOf": [schema, EMPTY]}
+
+
 class TrackerAutoSchema(AutoSchema):
     def get_auth(self):
         # Anyone may read (DjangoModelPermissionsOrAnonReadOnly, which drf-spectacular
@@ -43,6 +59,14 @@ class TrackerAutoSchema(AutoSchema):
         if self.method in SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] == "query" and parameter["name"] not in EMPTY_IS_AN_ERROR and "schema" in parameter:
+                parameter["schema"] = empty_allowed(parameter["schema"])
+                parameter["description"] = (parameter.get("description", "") + " Empty: not given.").strip()
+        return parameters
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
