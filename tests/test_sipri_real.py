@@ -1,4 +1,9 @@
-"""The real SIPRI exports of ../shared/data/sipri/, when present: counts checked against the files themselves."""
+"""The real SIPRI exports of ../shared/data/sipri/, when present: counts checked against the files themselves.
+
+Importing a legacy release takes 15-40 s, so each file is imported once per state asked
+about, and every question about that state is asked right after: completeness here, TIV
+against the files' column sums (sipri_tiv_checks), what changed between two releases
+(sipri_release_checks)."""
 
 import csv
 import io
@@ -12,6 +17,9 @@ from rest_framework.test import APIClient
 
 from transfers.models import Actor, Claim, Contract, Delivery, Transfer
 from transfers.sipri.parser import category_from_description
+
+from .sipri_release_checks import check_two_releases_diff_as_the_files_do
+from .sipri_tiv_checks import check_tiv_of_a_legacy_release_per_party_and_year, check_tiv_of_the_by_delivery_year_export
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "sipri"
 LEGACY = SHARED / "trade-register-2026-05-18.csv"
@@ -79,10 +87,11 @@ def test_by_delivery_year_export_imports_completely():
     assert Counter(Contract.objects.values_list("supplier_id", flat=True)) == Counter(
         names[r[1]] for r in {r[0]: r for r in rows}.values()
     )
+    check_tiv_of_the_by_delivery_year_export()
 
 
 @pytest.mark.django_db
-def test_the_earlier_release_with_split_rows_imports_every_deal():
+def test_the_earlier_release_then_the_later_one():
     call_command("load_countries", verbosity=0)
     out = run(EARLIER)
     assert "rows read 29515, deals 29515, rejected 0" in out
@@ -94,6 +103,9 @@ def test_the_earlier_release_with_split_rows_imports_every_deal():
     )
     assert engine.comments == "Cummins (275hp) diesel engine for 12 Puma M-36 APC from South Africa"
     assert (engine.quantity_ordered, str(engine.tiv_order)) == (12, "0.360")
+    check_tiv_of_a_legacy_release_per_party_and_year(EARLIER, 29515)
+    # The next spring's release over it: what changed, as the files say.
+    check_two_releases_diff_as_the_files_do(run(LEGACY))
 
 
 def assert_the_legacy_register_imported_completely():
@@ -150,6 +162,7 @@ def test_legacy_register_then_the_newer_export_each_deal_once():
     call_command("load_countries", verbosity=0)
     assert "rejected 0" in run(LEGACY)
     assert_the_legacy_register_imported_completely()
+    check_tiv_of_a_legacy_release_per_party_and_year(LEGACY, 29916)
     api = APIClient()
     summary = "/api/transfers/summary/?group_by=supplier"
     legacy_summary = api.get(summary).json()

@@ -1,4 +1,6 @@
-"""TIV in the summary against the real SIPRI exports of ../shared/data/sipri/ (#13 item 5):
+"""TIV in the summary against the real SIPRI exports of ../shared/data/sipri/ (#13 item 5),
+checked by tests/test_sipri_real.py right after its imports (one import of each file for all
+the questions asked of it):
 the summary's TIV delivered per supplier and per recipient equals each file's own column
 sums, computed here by a plain csv reading; by delivery year, a by-delivery-year deal's
 TIV per year equals its rows, and what cannot be placed is reported. Each file is imported
@@ -14,7 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from transfers.models import Actor, Transfer
@@ -109,17 +110,8 @@ def legacy_sums(rows, code):
     return supplier, recipient
 
 
-pytestmark = [
-    pytest.mark.skipif(
-        not all(path.exists() for path in (LEGACY, EARLIER, NEW)), reason="shared SIPRI exports not present"
-    ),
-    pytest.mark.django_db,
-]
-
-
-def test_tiv_of_the_by_delivery_year_export():
-    call_command("load_countries", verbosity=0)
-    call_command("import_sipri", str(NEW), verbosity=0)
+def check_tiv_of_the_by_delivery_year_export():
+    """After importing the by-delivery-year export alone."""
     rows = by_year_file_rows()
     code = names()
     supplier, recipient, supplier_year = defaultdict(Decimal), defaultdict(Decimal), defaultdict(Decimal)
@@ -157,10 +149,8 @@ def test_tiv_of_the_by_delivery_year_export():
     assert [(r["group"]["delivery_year"], r["tiv_delivered"]) for r in tor] == [(2006, "187.500"), (2007, "175.000")]
 
 
-@pytest.mark.parametrize(("path", "deals"), [(LEGACY, 29916), (EARLIER, 29515)], ids=["2026", "2025"])
-def test_tiv_of_a_legacy_release_per_party_and_year(path, deals):
-    call_command("load_countries", verbosity=0)
-    call_command("import_sipri", str(path), verbosity=0)
+def check_tiv_of_a_legacy_release_per_party_and_year(path, deals):
+    """After importing this release of the legacy register alone."""
     rows = legacy_file_rows(path)
     assert len(rows) == deals
     release = path.stem.rsplit("-", 3)[-3]
