@@ -124,7 +124,11 @@ def install(connection, tables):
 
 
 def uninstall(connection, tables):
+    """Drop the triggers, from `tables` and from every other table that has one: post_migrate
+    installed them on tables of later migrations too, which a migration back to before 0050
+    must not leave depending on the functions it drops."""
     qn = connection.ops.quote_name
+    tables = sorted(set(tables) | tables_with_triggers(connection, complete=False))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             for table in tables:
@@ -138,8 +142,9 @@ def uninstall(connection, tables):
                     cursor.execute(f"DROP TRIGGER IF EXISTS {qn(_sqlite_trigger_name(table, event))}")
 
 
-def tables_with_triggers(connection):
-    """The tables that have the bump trigger now (for tests and checks)."""
+def tables_with_triggers(connection, complete=True):
+    """The tables that have the bump trigger now (for tests and checks); on SQLite, with
+    `complete`, only those that have it for every event."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -152,7 +157,7 @@ def tables_with_triggers(connection):
         for table, name in cursor.fetchall():
             if name.startswith("transfers_data_written_"):
                 tables.setdefault(table, set()).add(name)
-        return {table for table, names in tables.items() if len(names) == len(SQLITE_EVENTS)}
+        return {table for table, names in tables.items() if not complete or len(names) == len(SQLITE_EVENTS)}
 
 
 def ensure_after_migrate(sender, using, apps=None, **kwargs):
