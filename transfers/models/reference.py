@@ -69,6 +69,22 @@ class Actor(models.Model):
     def natural_key(self):
         return (self.code,)
 
+    def add_aliases(self, names, *, reason):
+        """Append the names the actor is not yet known by (as its code, name or an alias) to
+        its aliases and save them, `reason` in its history. True when any was added."""
+        known = {self.code, self.name, *self.aliases}
+        missing = []
+        for name in names:
+            if name not in known:
+                missing.append(name)
+                known.add(name)
+        if not missing:
+            return False
+        self.aliases = [*self.aliases, *missing]
+        self._change_reason = reason
+        self.save(update_fields=["aliases"])
+        return True
+
 
 class Person(models.Model):
     """A named speaker, with the actor they speak for."""
