@@ -2,7 +2,6 @@
 refusal shown as a message, a year filter, and the columns of a grouped tabular inline."""
 
 import csv
-import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -13,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..api.csv import csv_safe
 from ..api.exceptions import database_refusal
+from ..api.fields import is_id
 from ..history import record_version
 from .forms import TrackerFieldsMixin
 
@@ -55,7 +55,7 @@ class BaseAdmin(TrackerFieldsMixin, SimpleHistoryAdmin):
         extra_context = dict(extra_context or {})
         if request.method == "POST" and request.POST.get("_version"):
             extra_context["record_version"] = request.POST["_version"]
-        elif object_id and re.fullmatch(r"[0-9]{1,18}", object_id):
+        elif is_id(object_id):
             extra_context["record_version"] = record_version(model=self.model, pk=int(object_id))
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -1,8 +1,6 @@
 """Deals: a contract's page with its lines inline (a first delivery typed on the same row), the
 claims about the deal as a compact table and its evidence per field."""
 
-import re
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -12,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from ..api.fields import is_id
 from ..dates import parse_partial_date, validate_sane_date
 from ..evidence import contract_evidence
 from ..models import Category, Claim, Contract, Delivery, Transfer
@@ -294,7 +293,7 @@ class ContractAdmin(BaseAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
         contract = None
-        if object_id and re.fullmatch(r"[0-9]{1,18}", object_id):
+        if is_id(object_id):
             contract = self.get_object(request, object_id)
         if contract is not None:
             rows, count = deal_claim_rows(contract)

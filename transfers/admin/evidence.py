@@ -1,13 +1,12 @@
 """Sources and claims: a claim's typed assertion in forms, how a claim is shown (who, what, when,
 where it was read), and the claims about one deal."""
 
-import re
-
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html
 
+from ..api.fields import is_id
 from ..assertions import ACCEPTED
 from ..models import Claim, Contract, Source
 from .base import BaseAdmin
@@ -176,13 +175,9 @@ class DealFilter(admin.SimpleListFilter):
     parameter_name = "deal"
     MAX_LISTED = 2000
 
-    @staticmethod
-    def is_id(value):
-        return re.fullmatch(r"[0-9]{1,18}", value) is not None
-
     def lookups(self, request, model_admin):
         value = self.value()
-        if value and self.is_id(value):
+        if value and is_id(value):
             contract = Contract.objects.filter(pk=int(value)).only("reference").first()
             if contract:
                 return [(value, contract.reference)]
@@ -192,7 +187,7 @@ class DealFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not self.is_id(value):
+        if not is_id(value):
             return queryset.none()
         union = deal_claim_ids([int(value)])
         ids = list(union[: self.MAX_LISTED + 1])
