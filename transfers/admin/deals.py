@@ -17,7 +17,7 @@ from ..models import Category, Claim, Contract, Delivery, Transfer
 from .base import BaseAdmin, Column, YearListFilter
 from .evidence import DealFilter, claim_assertion, claim_date, claim_speaker, deal_claim_ids, source_label
 from .forms import TrackerFieldsMixin, TrackerModelForm, format_amount
-from .lines import annotate_delivered, delivered_figures
+from .lines import DeliveredFiguresMixin, annotate_delivered
 
 
 class OrderYearFilter(YearListFilter):
@@ -85,7 +85,7 @@ class TransferInlineForm(TrackerModelForm):
         return cleaned
 
 
-class TransferInline(TrackerFieldsMixin, admin.TabularInline):
+class TransferInline(DeliveredFiguresMixin, TrackerFieldsMixin, admin.TabularInline):
     """A deal's lines, one compact row each: the figures that belong together share a cell."""
 
     model = Transfer
@@ -124,14 +124,6 @@ class TransferInline(TrackerFieldsMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return annotate_delivered(super().get_queryset(request).select_related("system"))
-
-    @admin.display(description="delivered")
-    def delivered(self, obj):
-        return delivered_figures(obj)[0]
-
-    @admin.display(description="remaining")
-    def remaining(self, obj):
-        return delivered_figures(obj)[1]
 
 
 class CategoryFilter(admin.SimpleListFilter):

@@ -102,22 +102,26 @@ def claim_date(claim):
     return None, ""
 
 
+# A claim's records, picked by search (the inline on a source and the claim's own page).
+CLAIM_AUTOCOMPLETE_FIELDS = [
+    "source",
+    "speaker",
+    "speaker_actor",
+    "contract",
+    "transfer",
+    "delivery",
+    "system",
+    "actor",
+    "cites",
+]
+
+
 class ClaimInline(AssertionFieldsMixin, TrackerFieldsMixin, admin.StackedInline):
     model = Claim
     extra = 0
     show_change_link = True
     classes = ["collapse"]
-    autocomplete_fields = [
-        "source",
-        "speaker",
-        "speaker_actor",
-        "contract",
-        "transfer",
-        "delivery",
-        "system",
-        "actor",
-        "cites",
-    ]
+    autocomplete_fields = CLAIM_AUTOCOMPLETE_FIELDS
     fieldsets = [
         (None, {"fields": ["summary", "quote", ("stance", "attribution", "rank"), ("statement", "cites")]}),
         ("Who says it", {"fields": [("speaker", "speaker_actor", "speaker_role"), ("stated_date", "stated_date_end")]}),
@@ -208,17 +212,7 @@ class ClaimAdmin(AssertionFieldsMixin, BaseAdmin):
         DealFilter,
     ]
     search_fields = ["summary", "quote", "speaker__name", "speaker_role", "source__title", "key", "statement"]
-    autocomplete_fields = [
-        "source",
-        "speaker",
-        "speaker_actor",
-        "contract",
-        "transfer",
-        "delivery",
-        "system",
-        "actor",
-        "cites",
-    ]
+    autocomplete_fields = CLAIM_AUTOCOMPLETE_FIELDS
     list_select_related = [
         "source",
         "speaker",

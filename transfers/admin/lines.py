@@ -48,6 +48,19 @@ def annotate_delivered(queryset):
     )
 
 
+class DeliveredFiguresMixin:
+    """The `delivered` and `remaining` columns of a transfer (delivered_figures), for its
+    admin and the deal page's inline; their querysets go through annotate_delivered."""
+
+    @admin.display(description="delivered")
+    def delivered(self, obj):
+        return delivered_figures(obj)[0]
+
+    @admin.display(description="remaining")
+    def remaining(self, obj):
+        return delivered_figures(obj)[1]
+
+
 class TransferOrderYearFilter(YearListFilter):
     title = "order year"
     parameter_name = "order_year"
@@ -105,7 +118,7 @@ class DeliveryInline(TrackerFieldsMixin, admin.TabularInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(BaseAdmin):
+class TransferAdmin(DeliveredFiguresMixin, BaseAdmin):
     list_display = [
         "line_display",
         "contract_supplier",
@@ -189,14 +202,6 @@ class TransferAdmin(BaseAdmin):
     @admin.display(description="status", ordering="contract__status")
     def status(self, obj):
         return obj.contract.get_status_display()
-
-    @admin.display(description="delivered")
-    def delivered(self, obj):
-        return delivered_figures(obj)[0]
-
-    @admin.display(description="remaining")
-    def remaining(self, obj):
-        return delivered_figures(obj)[1]
 
 
 @admin.register(Delivery)
