@@ -15,8 +15,8 @@ from django.db import transaction
 
 from .bulk import bulk_insert, new_row, tables_analyze
 from .cache import transfer_cache_values
+from .countries import actor_load_countries
 from .models import Actor, Category, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
-from .services import actor_load_countries
 
 BATCH = 5000
 

@@ -335,8 +335,8 @@ class AbsentFilter(filters.ChoiceFilter):
         return queryset.filter(**{f"{field_name}__isnull": value != "only"})
 
 
-def _delivery_between(first, last, transfer_ref="pk"):
-    deliveries = Delivery.objects.filter(transfer=OuterRef(transfer_ref))
+def _delivery_between(first, last):
+    deliveries = Delivery.objects.filter(transfer=OuterRef("pk"))
     if first is not None:
         deliveries = deliveries.filter(date__gte=datetime.date(first, 1, 1))
     if last is not None:

@@ -25,6 +25,7 @@ from ..http_cache import entity_tags, record_version_of_tag
 from . import serializers as s
 from .csv import CSVRenderer, copy_select, queryset_csv_row_chunks, stream_queryset_as_csv
 from .fields import is_id
+from .pagination import PageQuery
 from .rows import ValueShape
 
 
@@ -179,7 +180,8 @@ class ValueListMixin:
         if shape is None:
             return None
         values = shape.values_of(queryset)
-        return shape.represent(self.paginate_values(values, plain=queryset))
+        # The count and the page's ids come from the queryset without the joins of the values.
+        return shape.represent(self.paginate_values(PageQuery(values, plain=queryset, ids_first=self.ids_first)))
 
     def value_shape(self, queryset):
         # Once per resource (and set of annotations), not per request.
@@ -195,13 +197,12 @@ class ValueListMixin:
     # Read list pages in two steps: the ids from a narrow query, then their rows.
     ids_first = False
 
-    def paginate_values(self, values, *, plain):
-        """A page of value tuples (all of them without pagination). `plain`: the same rows
-        without the joins of their values, for the count and for ids."""
+    def paginate_values(self, query):
+        """A page of value tuples (all of them without pagination), of `query` (a PageQuery)."""
         if self.paginator is None:
-            return list(values)
-        page = self.paginator.paginate_queryset(values, self.request, view=self, plain=plain, ids_first=self.ids_first)
-        return list(values) if page is None else page
+            return list(query.rows)
+        page = self.paginator.paginate(query, self.request, view=self)
+        return list(query.rows) if page is None else page
 
     # Values the serializer shows that are not columns, for lists and CSV read as
     # value tuples: {name: (value paths, function of their values)}.

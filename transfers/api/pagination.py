@@ -1,14 +1,39 @@
 import operator
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
-from django.db.models.query import ModelIterable
+from django.db.models.query import ModelIterable, QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
 # Parameters that do not change which rows a list holds.
 PAGE_PARAMETERS = {"limit", "offset", "ordering", "format"}
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """What a list page is read from.
+
+    `rows`: the queryset whose rows the page holds (model instances, or value tuples that
+    start with the pk). `plain`: the same rows without the joins of the page's columns,
+    which the count and a query for ids would otherwise keep; `rows` when not given.
+    `ids_first`: read the page's ids first even when it is sorted on its own columns.
+    """
+
+    rows: QuerySet
+    plain: QuerySet | None = None
+    ids_first: bool = False
+
+    @property
+    def counted(self):
+        """The queryset the count and the page's ids are read from."""
+        return self.rows if self.plain is None else self.plain
+
+    def in_two_steps(self):
+        """Whether the page is read as ids first, then their rows."""
+        return self.ids_first or _sorts_on_other_columns(self.rows)
 
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
@@ -23,46 +48,41 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
     from a narrow query, which PostgreSQL answers keeping only the top rows of
     its sort, then those rows with everything they show. In one step it sorted
     the whole joined, annotated register.
+
+    `paginate(PageQuery(...), request)` reads a page; `paginate_queryset` (DRF's
+    interface) is `paginate` of the queryset alone.
     """
 
-    def paginate_queryset(self, queryset, request, view=None, *, plain=None, ids_first=False):
-        # plain: the same rows without the joins of the page's columns, which a count
-        # or a query for ids would keep (a values() queryset). ids_first: read the page
-        # in two steps even when it is sorted on its own columns.
-        self.plain = plain
-        if not ids_first and not self._sorts_on_other_columns(queryset):
-            return super().paginate_queryset(queryset, request, view)
+    def paginate_queryset(self, queryset, request, view=None):
+        return self.paginate(PageQuery(queryset), request, view)
+
+    def paginate(self, query, request, view=None):
+        """The page of `query` (a PageQuery) this request asks for; None when not paginated."""
         self.request = request
         self.limit = self.get_limit(request)
         if self.limit is None:
             return None
-        self.count = self.get_count(queryset)
+        self.count = self.get_count(query.counted)
         self.offset = self.get_offset(request)
         if self.count > self.limit and self.template is not None:
             self.display_page_controls = True
         if self.count == 0 or self.offset > self.count:
             return []
-        ids_query = queryset if plain is None else plain
+        if not query.in_two_steps():
+            return list(query.rows[self.offset : self.offset + self.limit])
+        ids_query = query.counted
         if self.count <= self.FEW:
             ids_query = ids_query.order_by(*(_unindexed_pk(term) for term in ids_query.query.order_by))
         ids = list(ids_query.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
-        # Model instances, or value tuples that start with the pk.
-        pk_of = operator.attrgetter("pk") if queryset._iterable_class is ModelIterable else operator.itemgetter(0)
-        rows = {pk_of(row): row for row in queryset.filter(pk__in=ids).order_by()}
-        return [rows[pk] for pk in ids if pk in rows]
+        rows = query.rows
+        pk_of = operator.attrgetter("pk") if rows._iterable_class is ModelIterable else operator.itemgetter(0)
+        by_pk = {pk_of(row): row for row in rows.filter(pk__in=ids).order_by()}
+        return [by_pk[pk] for pk in ids if pk in by_pk]
 
     # Few matching rows are sorted (a bitmap scan, then a top-N sort), not found by walking
     # the primary key in order: PostgreSQL takes a selective text search for a broad one
     # and walked all 830k claims to find 23 (560 ms).
     FEW = 10_000
-
-    @staticmethod
-    def _sorts_on_other_columns(queryset):
-        local = {f.name for f in queryset.model._meta.concrete_fields} | {"pk"}
-        for term in queryset.query.order_by:
-            if not isinstance(term, str) or term.lstrip("-") not in local:
-                return True
-        return False
 
     default_limit = 50
     max_limit = 1000
@@ -100,8 +120,6 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         return int(raw[:18])
 
     def get_count(self, queryset):
-        if getattr(self, "plain", None) is not None:
-            queryset = self.plain
         request = getattr(self, "request", None)
         seconds = getattr(settings, "API_UNFILTERED_COUNT_CACHE_SECONDS", 30)
         if not seconds or request is None or set(request.query_params) - PAGE_PARAMETERS:
@@ -117,6 +135,14 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             count = super().get_count(queryset)
             cache.set(key, count, seconds)
         return count
+
+
+def _sorts_on_other_columns(queryset):
+    local = {f.name for f in queryset.model._meta.concrete_fields} | {"pk"}
+    for term in queryset.query.order_by:
+        if not isinstance(term, str) or term.lstrip("-") not in local:
+            return True
+    return False
 
 
 def _unindexed_pk(term):

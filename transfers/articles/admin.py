@@ -4,8 +4,6 @@ beside its text (accept, edit, reject). Thin: the work is in transfers.articles.
 The article's text is untrusted: the templates show it autoescaped, never marked safe.
 """
 
-import re
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from ..api.fields import is_id
 from ..assertions import assertion_display
 from ..models import Claim
 from .models import Article, Draft
@@ -228,7 +227,7 @@ class ArticleAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/transfers/article/ingest.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not re.fullmatch(r"[0-9]{1,18}", object_id or ""):
+        if not is_id(object_id):
             raise Http404("No such article.")
         return HttpResponseRedirect(reverse("admin:transfers_article_review", args=[object_id]))
 

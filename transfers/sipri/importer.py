@@ -32,10 +32,10 @@ from simple_history.utils import bulk_create_with_history
 
 from ..bulk import bulk_insert, new_row, tables_analyze
 from ..cache import transfer_cache_refresh, transfer_cache_values
+from ..countries import country_display_name
 from ..evidence import contract_disputed_deferred
 from ..models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
 from ..releases import release_default_user, release_file_sha256, release_plan, release_record, release_recorded
-from ..services import country_display_name
 from . import matching
 from .matching import DealFacts, Year
 from .parser import (  # noqa: F401
@@ -161,10 +161,7 @@ def _actor_index():
 def _new_actor(code, name, kind, alias, reason):
     actor = Actor.objects.filter(code__iexact=code).first()
     if actor is not None:
-        if alias not in actor.aliases and alias != actor.name:
-            actor.aliases = [*actor.aliases, alias]
-            actor._change_reason = reason
-            actor.save(update_fields=["aliases"])
+        actor.add_aliases([alias], reason=reason)
         return actor, False
     actor = Actor(code=code, name=name, kind=kind, aliases=[] if alias == name else [alias])
     actor._change_reason = reason
@@ -181,11 +178,8 @@ def actor_resolve_sipri_parties(*, names, reason, created):
         key = name.strip().lower()
         if key in index:
             actor = index[key]
-            if name != actor.code and name != actor.name and name not in actor.aliases:
-                # Keep SIPRI's spelling as an alias ('eSwatini', 'Turkiye').
-                actor.aliases = [*actor.aliases, name]
-                actor._change_reason = reason
-                actor.save(update_fields=["aliases"])
+            # Keep SIPRI's spelling as an alias ('eSwatini', 'Turkiye').
+            actor.add_aliases([name], reason=reason)
             resolved[name] = actor
             continue
         if name in SIPRI_PARTIES:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from transfers.services import actor_load_countries
+from transfers.countries import actor_load_countries
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Business operations (HackSoft style): plain functions, keyword-only arguments."""
+"""Countries: the names researchers write for them, and every current ISO 3166-1 state loaded as an Actor."""
 
 import pycountry
 from django.db import transaction
@@ -53,11 +53,7 @@ def actor_load_countries():
             actor.save()
             counts["created"] += 1
             continue
-        missing = [alias for alias in aliases if alias not in actor.aliases and alias != actor.name]
-        if missing:
-            actor.aliases = [*actor.aliases, *missing]
-            actor._change_reason = "ISO 3166-1 countries (pycountry)"
-            actor.save(update_fields=["aliases"])
+        if actor.add_aliases(aliases, reason="ISO 3166-1 countries (pycountry)"):
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1

@@ -1,0 +1,67 @@
+"""What the models share: validators, keys, the rules the database enforces with triggers, the next
+line number under a parent, and the natural-key manager."""
+
+import secrets
+
+import pycountry
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models, router, transaction
+from django.db.models import Max
+
+CODE_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    "Use letters, digits, '-', '_' or '.', starting with a letter or digit.",
+)
+
+
+def new_key():
+    """A short random key for records that have no natural name of their own."""
+    return secrets.token_hex(6)
+
+
+def validate_currency(value):
+    if value and pycountry.currencies.get(alpha_3=value.upper()) is None:
+        raise ValidationError("%(value)s is not an ISO 4217 currency code.", params={"value": value})
+
+
+def validate_language(value):
+    if value and pycountry.languages.get(alpha_2=value.lower()) is None:
+        raise ValidationError("%(value)s is not an ISO 639-1 language code.", params={"value": value})
+
+
+# Rules the database enforces with triggers (migration 0011), not constraints: name: (field, message).
+DATABASE_TRIGGERS = {
+    "delivery_total_not_above_ordered": ("quantity", "The deliveries would add up to more than the quantity ordered."),
+    "transfer_ordered_not_below_delivered": (
+        "quantity_ordered",
+        "The quantity ordered cannot be below the quantity already delivered.",
+    ),
+}
+
+
+def save_with_next_line(instance, parent_field, save):
+    """Save `instance` with the next free line number under its parent (a contract's
+    transfers, a transfer's deliveries). The parent row is locked until the insert
+    commits, so two requests adding lines at the same moment get 1 and 2, not a
+    duplicate key (on SQLite, writes are serialised anyway)."""
+    model = type(instance)
+    parent = model._meta.get_field(parent_field).related_model
+    parent_id = getattr(instance, f"{parent_field}_id")
+    with transaction.atomic(using=router.db_for_write(model)):
+        # FOR NO KEY UPDATE: conflicts with itself, not with the key-share locks of foreign keys.
+        parent._base_manager.select_for_update(no_key=True).filter(pk=parent_id).exists()
+        last = model._base_manager.filter(**{f"{parent_field}_id": parent_id}).aggregate(m=Max("line"))["m"]
+        instance.line = (last or 0) + 1
+        save()
+
+
+class NaturalKeyManager(models.Manager):
+    """Finds a record by its natural key: these lookups, in the order natural_key() gives them."""
+
+    def __init__(self, *lookups):
+        super().__init__()
+        self.lookups = lookups
+
+    def get_by_natural_key(self, *key):
+        return self.get(**dict(zip(self.lookups, key, strict=True)))
