@@ -216,10 +216,12 @@ def admin_at_1400_px(page, errors, url, django_user_model):
         "Transfers",
         "Deliveries",
         "Sources",
+        "Articles",
         "Claims",
         "Actors",
         "People",
         "Weapon systems",
+        "Releases",
     ]
     assert not page.locator("#content-main .app-axes").is_visible()
     page.click("#content-main details.collapsed-app summary")

@@ -157,6 +157,8 @@ def charts_have_their_marks(browser, url):
     query = "supplier=RUS"
     page.goto(f"{url}/?{query}")
     summary = api_json(page, f"{url}/api/transfers/summary/?group_by=delivery_year,category&{query}")
+    # The rows of TIV that no year holds are stated under the chart, not drawn.
+    summary = [row for row in summary if not row["unplaced"]]
     expected = sum(1 for row in summary if row["quantity_delivered"])
     unknown = {row["group"]["delivery_year"] for row in summary if row["quantity_delivered"] is None}
     assert page.locator("#register-chart rect.bar").count() == expected > 0

@@ -259,7 +259,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "transfers.api.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     # A JSON API: writes are JSON (the browsable API's raw-data form too), so the

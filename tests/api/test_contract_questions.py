@@ -178,7 +178,8 @@ def test_pagination(api, seed):
     assert api.get("/api/actors/?limit=abc").json() == {"limit": ["Give a whole number of at least 1; got 'abc'."]}
 
 
-@pytest.mark.django_db
+# Committed writes: on PostgreSQL the data version is bumped at commit (transfers.data_version).
+@pytest.mark.django_db(transaction=True)
 def test_unfiltered_count_is_cached_until_the_next_write_filtered_counts_are_exact(api, seed, settings):
     from django.core.cache import cache
     from django.db import connection

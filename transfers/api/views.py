@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import filters, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -51,7 +51,7 @@ class TrackerViewSet(
     """List, detail, CSV, ETags and 304s, conditional writes and history, for every resource."""
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
+    filter_backends = [DjangoFilterBackend, api_filters.SearchFilter, StrictOrderingFilter]
     ordering_map = {"id": "pk"}
     default_ordering = ("pk",)
 

@@ -21,12 +21,11 @@ from django.core.cache import cache
 from django.db.models.functions import Upper
 from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
 from .. import data_version, evidence, selectors
 from ..api import views as api_views
-from ..api.filters import ActorSearchFilter, ClaimFilterSet, StrictOrderingFilter
+from ..api.filters import ActorSearchFilter, ClaimFilterSet, SearchFilter, StrictOrderingFilter
 from ..api.mixins import StrictParametersMixin
 from ..assertions import assertion_display
 from ..models import Actor, Contract, Delivery, Source, Transfer, WeaponSystem
@@ -279,14 +278,14 @@ def search(request, *, limit=SEARCH_LIMIT):
     them (deals on their reference and title here; the API also searches notes and the
     parties' names). Each list holds at most limit + 1 records (more: there are more)."""
     actors = ActorSearchFilter().filter_queryset(request, Actor.objects.order_by("name"), api_views.ActorViewSet)
-    systems = drf_filters.SearchFilter().filter_queryset(
+    systems = SearchFilter().filter_queryset(
         request, WeaponSystem.objects.order_by("designation"), api_views.WeaponSystemViewSet
     )
-    sources = drf_filters.SearchFilter().filter_queryset(
+    sources = SearchFilter().filter_queryset(
         request, Source.objects.order_by("-published_date", "pk"), api_views.SourceViewSet
     )
     deals_view = SimpleNamespace(search_fields=["reference", "title"])
-    deals = drf_filters.SearchFilter().filter_queryset(
+    deals = SearchFilter().filter_queryset(
         request, Contract.objects.select_related("supplier", "recipient").order_by(), deals_view
     )
     found = {
