@@ -138,19 +138,22 @@ def source_list():
     return Source.objects.annotate(claim_count=_count_subquery(Claim.objects.filter(source=OuterRef("pk"))))
 
 
+# What a claim (and a draft claim, transfers.articles) is about and who said it: the relations
+# their lists show.
+SUBJECT_AND_SPEAKER = (
+    "contract",
+    "transfer__contract",
+    "transfer__system",
+    "delivery",
+    "system",
+    "actor",
+    "speaker",
+    "speaker_actor",
+)
+
+
 def claim_list():
-    return Claim.objects.select_related(
-        "source",
-        "cites",
-        "contract",
-        "transfer__contract",
-        "transfer__system",
-        "delivery",
-        "system",
-        "actor",
-        "speaker",
-        "speaker_actor",
-    )
+    return Claim.objects.select_related("source", "cites", *SUBJECT_AND_SPEAKER)
 
 
 def transfer_confirmed_q():

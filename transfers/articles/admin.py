@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ..api.fields import is_id
 from ..assertions import assertion_display
 from ..models import Claim
+from ..selectors import SUBJECT_AND_SPEAKER
 from .models import Article, Draft
 from .review import article_ingest, draft_accept, draft_reject
 from .text import MAX_CHARS
@@ -239,18 +240,7 @@ class ArticleAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if request.method == "POST":
             return self._review_action(request, article)
-        drafts = list(
-            article.drafts.select_related(
-                "contract",
-                "transfer__contract",
-                "transfer__system",
-                "delivery",
-                "system",
-                "actor",
-                "speaker",
-                "speaker_actor",
-            )
-        )
+        drafts = list(article.drafts.select_related(*SUBJECT_AND_SPEAKER))
         for draft in drafts:
             draft.article = article
         pieces = segments(article, drafts)
