@@ -1329,3 +1329,6 @@ class DataVersion(models.Model):
 
 # Articles and their draft claims (transfers.articles): a table of their own, so drafts are never claims.
 from .articles.models import Article, Draft  # noqa: E402, F401
+
+# The yearly totals (transfers.totals): tables of their own, kept by triggers and a refresh.
+from .totals.models import TotalsDirty, YearlyTotal  # noqa: E402, F401

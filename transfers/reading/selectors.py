@@ -26,7 +26,7 @@ from rest_framework.exceptions import ValidationError
 
 from .. import data_version, evidence, selectors
 from ..api import views as api_views
-from ..api.filters import ActorSearchFilter, ClaimFilterSet, StrictOrderingFilter
+from ..api.filters import ActorSearchFilter, ClaimFilterSet, RegisterFilters, StrictOrderingFilter
 from ..api.mixins import StrictParametersMixin
 from ..assertions import assertion_display
 from ..models import Actor, Contract, Delivery, Source, Transfer, WeaponSystem
@@ -181,11 +181,10 @@ class Register:
         )
 
         def compute():
-            transfers = self.filtered(selectors.transfer_register_base(), ordered=False)
-            contracts = self.api.summary_contracts(self.request) if "values" in measures else None
-            return selectors.transfer_summary(
-                transfers=transfers, group_by=group_by, contracts=contracts, measures=measures
-            )
+            if not self.filterset.is_valid():
+                raise ValidationError(self.filterset.errors)
+            filters = RegisterFilters(self.params, request=self.request)
+            return selectors.transfer_summary(group_by=group_by, filters=filters, measures=measures)
 
         return cached(key, compute) if keep else compute()
 
