@@ -913,11 +913,13 @@ class RegisterFilters:
 
     NAMES = frozenset([*TransferFilterSet.base_filters, TransferSearchFilter.search_param])
 
-    def __init__(self, params, *, request=None):
+    def __init__(self, params, *, request=None, filterset=None):
         self.params = params
+        self.request = request
         # Given: a non-empty value (empty means not given, as everywhere in the API).
         self.given = {name for name in self.NAMES if params.get(name, "") != ""}
-        self.filterset = TransferFilterSet(data=params, queryset=transfer_register_base(), request=request)
+        # `filterset`: one already made of these params (the reading room's), not made again.
+        self.filterset = filterset or TransferFilterSet(data=params, queryset=transfer_register_base(), request=request)
         if not self.filterset.is_valid():
             raise translate_validation(self.filterset.errors)  # as DjangoFilterBackend answers
         self.search = TransferSearchFilter()

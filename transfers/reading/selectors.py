@@ -76,6 +76,7 @@ class Register:
         self.api = self.api_class(request=request, action="list", format_kwarg=None, args=(), kwargs={})
         self.extra = set(extra)
         self._filterset = None
+        self._register_filters = None  # the summary selector's filters, made once
         self._errors = None
 
     # --- parameters ---
@@ -181,10 +182,11 @@ class Register:
         )
 
         def compute():
-            if not self.filterset.is_valid():
-                raise ValidationError(self.filterset.errors)
-            filters = RegisterFilters(self.params, request=self.request)
-            return selectors.transfer_summary(group_by=group_by, filters=filters, measures=measures)
+            if self._register_filters is None:
+                if not self.filterset.is_valid():
+                    raise ValidationError(self.filterset.errors)
+                self._register_filters = RegisterFilters(self.params, request=self.request, filterset=self.filterset)
+            return selectors.transfer_summary(group_by=group_by, filters=self._register_filters, measures=measures)
 
         return cached(key, compute) if keep else compute()
 

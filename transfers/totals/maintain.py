@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import connections, router, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Subquery, Sum, Value
 from django.db.models.signals import post_delete, post_save
 
 from .. import selectors
@@ -376,9 +376,13 @@ def summary_parts(*, group_by, filters, wanted):
     None when they cannot answer this request or are not up to date."""
     if not READ_TOTALS or not answerable(group_by=group_by, filters=filters, wanted=wanted):
         return None
-    db = router.db_for_read(YearlyTotal)
-    if TotalsDirty.objects.using(db).exists():
+    # Found stale once in this request (a reading-room page draws several figures): live for
+    # the rest of it, without asking again.
+    memo = filters.request if filters.request is not None else filters
+    if getattr(memo, "totals_stale", False):
         return None
+    db = router.db_for_read(YearlyTotal)
+    stale = TotalsDirty.objects.using(db)
     totals = YearlyTotal.objects.using(db).order_by()
     cleaned = filters.cleaned
     conditions = Q()
@@ -403,18 +407,31 @@ def summary_parts(*, group_by, filters, wanted):
     kind = YearlyTotal.Kind
     by_year = "delivery_year" in group_by
 
-    def read(rows_kind, keys, **sums):
+    def read(rows_kind, keys, *, first=False, **sums):
+        """Rows of this kind summed by these keys. The first read also says whether any
+        pair is stale, in the same query (one query fewer per summary): None then."""
         named = {alias: column for alias, column in columns.items() if alias in keys}
         sums = {name: Sum(field) for name, field in sums.items()}
         if not named:  # one group: all the rows (none when there are none)
             found = totals.filter(kind=rows_kind).aggregate(**sums)
             return [found] if any(value is not None for value in found.values()) else []
-        query = (
-            totals.filter(kind=rows_kind)
-            .values(**{alias: F(column) for alias, column in named.items()})
-            .annotate(**sums)
-        )
-        return list(query)
+        query = totals.filter(kind=rows_kind).values(**{alias: F(column) for alias, column in named.items()})
+        if not first:
+            return list(query.annotate(**sums))
+        # One row more when any pair is stale, in the same query.
+        query = query.annotate(_stale=Value(False), **sums)
+        one_mark = stale.filter(pk=Subquery(stale.order_by("pk").values("pk")[:1]))
+        field = YearlyTotal._meta.get_field
+        sentinel = one_mark.values(
+            **{alias: Value(None, output_field=field(column)) for alias, column in named.items()}
+        ).annotate(_stale=Value(True), **{name: Value(None, output_field=field("transfers")) for name in sums})
+        rows = list(query.union(sentinel, all=True))
+        if any(row["_stale"] for row in rows):
+            memo.totals_stale = True
+            return None
+        for row in rows:
+            del row["_stale"]
+        return rows
 
     def number(value):
         return None if value is None else int(value)
@@ -425,7 +442,10 @@ def summary_parts(*, group_by, filters, wanted):
     grouped = []
     by_year_tiv = None
     if by_year:
-        for row in read(kind.YEAR, aliases, transfers="transfers", quantity_delivered="quantity_delivered"):
+        rows = read(kind.YEAR, aliases, first=True, transfers="transfers", quantity_delivered="quantity_delivered")
+        if rows is None:
+            return None
+        for row in rows:
             grouped.append(
                 {**row, "transfers": number(row["transfers"]), "quantity_delivered": number(row["quantity_delivered"])}
             )
@@ -441,15 +461,19 @@ def summary_parts(*, group_by, filters, wanted):
                 by_year_tiv[key] = (milli(row["tiv"]), number(row["lines"]))
                 grouped.append({**{a: row[a] for a in aliases}, "transfers": number(row["lines"]), "_unplaced": True})
     else:
-        for row in read(
+        rows = read(
             kind.LINES,
             aliases,
+            first=True,
             transfers="transfers",
             quantity_ordered="quantity_ordered",
             quantity_delivered="quantity_delivered",
             tiv_delivered="tiv_delivered_milli",
             tiv_ordered="tiv_ordered_milli",
-        ):
+        )
+        if rows is None:
+            return None
+        for row in rows:
             for name in ("transfers", "quantity_ordered", "quantity_delivered"):
                 row[name] = number(row[name])
             for name in ("tiv_delivered", "tiv_ordered"):
