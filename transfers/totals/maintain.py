@@ -32,7 +32,7 @@ from django.db.models import F, Q, Subquery, Sum, Value
 from django.db.models.signals import post_delete, post_save
 
 from .. import selectors
-from ..bulk import rows_inserted
+from ..bulk import bulk_insert, rows_inserted
 from .models import TotalsDirty, YearlyTotal
 
 DIRTY = "transfers_totalsdirty"
@@ -279,8 +279,16 @@ def refresh(using="default"):
             totals.filter(condition).delete()
             transfers = transfers.filter(condition)
             done = len(pairs)
-        totals.bulk_create(compute(transfers), batch_size=2000)
+        _write(compute(transfers), using)
     return done
+
+
+def _write(rows, using):
+    """The totals' new rows: COPY on PostgreSQL (transfers.bulk), as imports write."""
+    if using == "default":
+        bulk_insert(YearlyTotal, rows, reason="yearly totals", history=False)
+    else:
+        YearlyTotal.objects.using(using).bulk_create(rows, batch_size=2000)
 
 
 def rebuild(using="default"):
@@ -288,9 +296,7 @@ def rebuild(using="default"):
     with transaction.atomic(using=using):
         TotalsDirty.objects.using(using).all().delete()
         YearlyTotal.objects.using(using).all().delete()
-        YearlyTotal.objects.using(using).bulk_create(
-            compute(selectors.transfer_register_base().using(using)), batch_size=2000
-        )
+        _write(compute(selectors.transfer_register_base().using(using)), using)
 
 
 class _AfterCommit:
