@@ -21,6 +21,9 @@ refreshes are serialised by an advisory lock. SQLite: row-level triggers, INSERT
 IGNORE into a unique index (writers are serialised, so deduplicating loses nothing).
 Installed by migration 0080 and again after every migrate (a migration that rebuilds a
 table on SQLite drops its triggers), as transfers.data_version does.
+
+About 500 lines on purpose: the triggers, the refresh and the reads state one contract (what
+a mark means, what a row holds) and are kept together so that it is read in one place.
 """
 
 import threading
