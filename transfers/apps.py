@@ -14,6 +14,11 @@ class TransfersConfig(AppConfig):
         post_migrate.connect(data_version.ensure_after_migrate, sender=self, dispatch_uid="transfers-data-version")
         post_migrate.connect(_change_feed_triggers, sender=self, dispatch_uid="transfers-change-feed")
 
+        from .totals import maintain as totals
+
+        totals.connect_signals()
+        post_migrate.connect(totals.ensure_after_migrate, sender=self, dispatch_uid="transfers-totals")
+
 
 def _change_feed_triggers(sender, using="default", **kwargs):
     # After every migrate: the change feed's triggers on the history tables (transfers.changes).

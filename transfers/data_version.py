@@ -32,7 +32,7 @@ from django.db import connections
 from .models import DataVersion
 
 # Tables of this app whose writes do not change what a page shows.
-UNTRACKED = {"transfers_dataversion", "transfers_ratecount"}
+UNTRACKED = {"transfers_dataversion", "transfers_ratecount", "transfers_totalsdirty", "transfers_yearlytotal"}
 MARKS = "transfers_dataversion_mark"
 COUNTER = "transfers_dataversion"
 

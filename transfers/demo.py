@@ -17,6 +17,7 @@ from .bulk import bulk_insert, new_row, tables_analyze
 from .cache import transfer_cache_values
 from .countries import actor_load_countries
 from .models import Actor, Category, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
+from .totals.maintain import refresh_deferred
 
 BATCH = 5000
 
@@ -129,6 +130,7 @@ def _zipf_weights(n, exponent=1.1):
     return [1 / (rank**exponent) for rank in range(1, n + 1)]
 
 
+@refresh_deferred()  # the yearly totals: refreshed once, at the end
 def demo_data_generate(*, transfers: int, seed: int = 1, progress: Callable[[int, int], None] | None = None):
     """Generate `transfers` synthetic transfers (with contracts, deliveries, sources, claims). Returns counts."""
     started = time.monotonic()

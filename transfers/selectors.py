@@ -164,8 +164,21 @@ def transfer_confirmed_q():
 # --- Summary ----------------------------------------------------------------------------------
 
 SUMMARY_KEYS = ["supplier", "recipient", "system", "category", "order_year", "delivery_year"]
+# What is the contract's own on a transfer (its copies of the deal's columns, Transfer.COPIES):
+# every line of a deal is alike in it. Per column: the summary key grouping by it (or None) and
+# the register's filters on it, which mean the same on /api/contracts/. Stated once here.
+CONTRACT_LEVEL = {
+    "supplier": ("supplier", ("supplier",)),
+    "recipient": ("recipient", ("recipient",)),
+    "order_date": ("order_year", ("ordered_from", "ordered_to")),
+    "status": (None, ("status",)),
+    "disputed": (None, ("disputed",)),
+    "absent_from": (None, ("absent",)),
+}
 # Keys that are the contract's own: every line of a contract falls in the same group.
-CONTRACT_SUMMARY_KEYS = {"supplier", "recipient", "order_year"}
+CONTRACT_SUMMARY_KEYS = {key for key, _filters in CONTRACT_LEVEL.values() if key}
+# Filters that are the contract's own: no line of a deal is in while another is out.
+CONTRACT_LEVEL_FILTERS = {name for _key, names in CONTRACT_LEVEL.values() for name in names}
 
 
 def _group_columns(keys, *, path="", order_dates=False):
@@ -184,6 +197,8 @@ def _group_columns(keys, *, path="", order_dates=False):
             columns["g_order_year"] = F(f"{path}order_date") if order_dates else ExtractYear(f"{path}order_date")
         elif key == "delivery_year":
             columns["g_delivery_year"] = ExtractYear(f"{path}deliveries__date")
+        elif key == "absent":
+            columns["g_absent"] = F(f"{path}absent_from_id")
     return columns
 
 
@@ -396,8 +411,25 @@ def queryset_sql(queryset):
         return None
 
 
-def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
+def summary_measures(measures=None):
+    """The set of SUMMARY_MEASURES asked for (all by default); ValueError for others."""
+    wanted = set(SUMMARY_MEASURES if measures is None else measures)
+    if not wanted or wanted - set(SUMMARY_MEASURES):
+        raise ValueError(f"measures: some of {', '.join(SUMMARY_MEASURES)}")
+    return wanted
+
+
+def transfer_summary(*, group_by, filters=None, transfers=None, contracts=None, measures=None):
     """Aggregate filtered transfers by one or two keys.
+
+    `filters`: the register's filters as /api/transfers/ takes them (a
+    transfers.api.filters.RegisterFilters, built from the query parameters and validated
+    there). When every filter given is on a dimension the yearly totals keep
+    (transfers.totals.TOTALS_FILTERS) and the keys are among theirs, the rows are read from
+    the totals (a few thousand pre-aggregated rows instead of the register); else they are
+    computed from the transfers. The answer is the same either way (tests/test_yearly_totals.py).
+    Without filters, `transfers` (a queryset of arms transfers) and optionally `contracts`
+    (the contracts of exactly these transfers) are aggregated as given.
 
     Counts transfers and sums quantities; values are summed per currency over the
     distinct contracts in each group (a deal with two lines counts once). Grouped
@@ -421,12 +453,27 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
     every (group, contract) pair) and, by delivery year, the distinct count of transfers
     (a sort of every delivery) cost several times the sum itself.
     """
-    wanted = set(SUMMARY_MEASURES if measures is None else measures)
-    if not wanted or wanted - set(SUMMARY_MEASURES):
-        raise ValueError(f"measures: some of {', '.join(SUMMARY_MEASURES)}")
+    wanted = summary_measures(measures)
+    if filters is not None:
+        from .totals import maintain as totals
+
+        parts = totals.summary_parts(group_by=group_by, filters=filters, wanted=wanted)
+        if parts is None:
+            parts = summary_parts(
+                transfers=filters.transfers(), group_by=group_by, wanted=wanted, contracts=filters.contracts()
+            )
+    else:
+        parts = summary_parts(transfers=transfers, group_by=group_by, wanted=wanted, contracts=contracts)
+    return assemble_summary(group_by=group_by, wanted=wanted, parts=parts)
+
+
+def summary_parts(*, transfers, group_by, wanted, contracts=None, fold_order_dates=True):
+    """What a summary is made of, computed from the transfers: (aliases, grouped rows,
+    TIV by delivery year or None, values). `group_by` may also hold "absent" (the deal's
+    absent_from release: the totals keep it as a dimension)."""
     transfers = transfers.order_by()
     # Additive measures only: a transfer counted per delivery date could count twice in a year.
-    order_dates = "order_year" in group_by and "delivery_year" not in group_by
+    order_dates = fold_order_dates and "order_year" in group_by and "delivery_year" not in group_by
     if "delivery_year" in group_by:
         # The filtered transfers joined to their deliveries (not deliveries of transfers
         # IN (the filtered ones): a semi-join PostgreSQL hashed a million ids for).
@@ -467,7 +514,8 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
     def add_value(keys, currency, amount):
         if "g_delivery_year" in aliases and keys[aliases.index("g_delivery_year")] is None:
             return  # a transfer with no deliveries has no delivery year
-        if order_dates:
+        if order_dates or "g_order_year" in aliases:
+            # Years as ints (PostgreSQL's EXTRACT is numeric).
             keys = tuple(_year_of(k) if a == "g_order_year" else k for a, k in zip(aliases, keys, strict=True))
         values[keys][currency] = values[keys].get(currency, 0) + amount
 
@@ -504,7 +552,13 @@ def transfer_summary(*, transfers, group_by, contracts=None, measures=None):
                 cursor.execute(value_sql, params)
                 for *group, currency, amount in cursor.fetchall():
                     add_value(tuple(group), currency, amount)
+    return aliases, grouped, by_year_tiv, values
 
+
+def assemble_summary(*, group_by, wanted, parts):
+    """The summary's rows from its parts (summary_parts, or transfers.totals): labels,
+    values, TIV placement, shares, order."""
+    aliases, grouped, by_year_tiv, values = parts
     labels = _group_labels(grouped, group_by)
     result = []
     for row in grouped:

@@ -14,11 +14,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from .. import changes, evidence, releases, selectors
 from ..http_cache import HTTPCacheMixin
-from ..models import CLAIM_SUBJECTS, Change, Contract, Release, ReleaseDeal, claim_subject_type
+from ..models import CLAIM_SUBJECTS, Change, Release, ReleaseDeal, claim_subject_type
 from . import filters as api_filters
 from . import serializers as s
 from .csv import CSVRenderer, summary_csv_records
@@ -207,31 +206,14 @@ class TransferViewSet(TrackerViewSet):
             raise ValidationError(
                 {"group_by": [f"Give one or two distinct keys of: {', '.join(selectors.SUMMARY_KEYS)}."]}
             )
-        # The list's filters and search, on a base without the row annotations (ordering is moot here).
-        transfers = selectors.transfer_register_base()
-        StrictOrderingFilter().get_ordering(request, transfers, self)  # an unknown ordering is still a 400
-        for backend in (DjangoFilterBackend, api_filters.TransferSearchFilter):
-            transfers = backend().filter_queryset(request, transfers, self)
-        rows = selectors.transfer_summary(transfers=transfers, group_by=keys, contracts=self.summary_contracts(request))
+        StrictOrderingFilter().get_ordering(request, None, self)  # an unknown ordering is still a 400
+        filters_given = api_filters.RegisterFilters(request.query_params, request=request)
+        rows = selectors.transfer_summary(group_by=keys, filters=filters_given)
         data = s.SummaryRowSerializer(rows, many=True).data
         if getattr(request.accepted_renderer, "format", None) == "csv":
             # One column per currency (value_USD...), numbers a spreadsheet can sum.
             data = summary_csv_records(data)
         return Response(data)
-
-    # Transfer filters that are the contract's own, with the same names and meaning on contracts.
-    CONTRACT_LEVEL_FILTERS = {"supplier", "recipient", "status", "ordered_from", "ordered_to", "disputed", "absent"}
-
-    def summary_contracts(self, request):
-        """The contracts of exactly the filtered transfers, when every filter given is the
-        contract's own (then no line of a contract is in while another is out); else None."""
-        given = {name for name, value in request.query_params.items() if value != ""}
-        transfer_filters = set(api_filters.TransferFilterSet.base_filters) | {api_settings.SEARCH_PARAM}
-        if (given & transfer_filters) - self.CONTRACT_LEVEL_FILTERS:
-            return None
-        contracts = Contract.objects.filter(kind=Contract.Kind.ARMS, line_count__gt=0)
-        params = {name: request.query_params[name] for name in given & self.CONTRACT_LEVEL_FILTERS}
-        return api_filters.ContractFilterSet(params, queryset=contracts, request=request).qs
 
 
 class DeliveryViewSet(TrackerViewSet):

@@ -26,3 +26,6 @@ from .bookkeeping import Change, DataVersion  # noqa: F401
 
 # Articles and their draft claims (transfers.articles): a table of their own, so drafts are never claims.
 from ..articles.models import Article, Draft  # noqa: F401
+
+# The yearly totals (transfers.totals): tables of their own, kept by triggers and a refresh.
+from ..totals.models import TotalsDirty, YearlyTotal  # noqa: F401

@@ -25,7 +25,7 @@ from rest_framework.exceptions import ValidationError
 
 from .. import data_version, evidence, selectors
 from ..api import views as api_views
-from ..api.filters import ActorSearchFilter, ClaimFilterSet, SearchFilter, StrictOrderingFilter
+from ..api.filters import ActorSearchFilter, ClaimFilterSet, RegisterFilters, SearchFilter, StrictOrderingFilter
 from ..api.mixins import StrictParametersMixin
 from ..assertions import assertion_display
 from ..models import Actor, Contract, Delivery, Source, Transfer, WeaponSystem
@@ -75,6 +75,7 @@ class Register:
         self.api = self.api_class(request=request, action="list", format_kwarg=None, args=(), kwargs={})
         self.extra = set(extra)
         self._filterset = None
+        self._register_filters = None  # the summary selector's filters, made once
         self._errors = None
 
     # --- parameters ---
@@ -180,11 +181,11 @@ class Register:
         )
 
         def compute():
-            transfers = self.filtered(selectors.transfer_register_base(), ordered=False)
-            contracts = self.api.summary_contracts(self.request) if "values" in measures else None
-            return selectors.transfer_summary(
-                transfers=transfers, group_by=group_by, contracts=contracts, measures=measures
-            )
+            if self._register_filters is None:
+                if not self.filterset.is_valid():
+                    raise ValidationError(self.filterset.errors)
+                self._register_filters = RegisterFilters(self.params, request=self.request, filterset=self.filterset)
+            return selectors.transfer_summary(group_by=group_by, filters=self._register_filters, measures=measures)
 
         return cached(key, compute) if keep else compute()
 

@@ -36,6 +36,7 @@ from ..countries import country_display_name
 from ..evidence import contract_disputed_deferred
 from ..models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
 from ..releases import release_default_user, release_file_sha256, release_plan, release_record, release_recorded
+from ..totals.maintain import refresh_deferred
 from . import matching
 from .matching import DealFacts, Year
 from .parser import (  # noqa: F401
@@ -899,7 +900,8 @@ def sipri_import(
     export_year = export.generated.year if export.generated else None
 
     outer = transaction.atomic() if (dry_run or strict) else _NoTransaction()
-    with outer:
+    # The yearly totals: refreshed once at the end, not after each batch.
+    with refresh_deferred(), outer:
         names = {d.supplier for d in export.deals} | {d.recipient for d in export.deals}
         actors = actor_resolve_sipri_parties(names=names, reason=reason, created=report.actors_created)
         # Which deal of the previous release each row is (legacy rows take its reference).

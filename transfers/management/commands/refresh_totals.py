@@ -1,0 +1,22 @@
+"""Bring the yearly totals (transfers.totals) up to date: after raw SQL writes, or with
+--rebuild to recompute them all."""
+
+from django.core.management.base import BaseCommand
+
+from transfers.totals import maintain
+
+
+class Command(BaseCommand):
+    help = "Refresh the yearly totals of the pairs marked stale (--rebuild: recompute everything)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rebuild", action="store_true", help="Recompute every total.")
+        parser.add_argument("--database", default="default")
+
+    def handle(self, *args, rebuild=False, database="default", **options):
+        if rebuild:
+            maintain.rebuild(using=database)
+            self.stdout.write("Yearly totals rebuilt.")
+        else:
+            done = maintain.refresh(using=database)
+            self.stdout.write(f"Yearly totals refreshed: {done} pair(s).")

@@ -1,0 +1,510 @@
+"""Keeping the yearly totals (totals.models.YearlyTotal) equal to the register, and reading them.
+
+How they are kept: database triggers on the transfers and deliveries mark, in the writing
+transaction, the (supplier, recipient) pairs a write touches (before and after: a deal
+that changes party marks both), whatever writes (API, admin, ORM, bulk COPY imports,
+cascading deletes, the cached copies' refreshes when a contract changes party, year,
+value or release; every dimension is a copy on the transfer row, so transfer and
+delivery writes are all there is to watch). `refresh()` consumes the marks and
+recomputes those pairs' totals with the summary's own live queries
+(selectors.summary_parts at the finest grain), in one transaction; it runs after the
+commit of every write made through Django (signals, bulk inserts) and at the end of
+imports, and `manage.py refresh_totals` runs it for anything else. A summary is read
+from the totals only when no mark is left (else it is computed live, the same answer).
+
+PostgreSQL: statement-level triggers with transition tables (one INSERT of the distinct
+pairs per statement: a COPY of a million rows marks a few thousand pairs, once); the
+marks only ever get appended and the refresh deletes exactly those it read (DELETE ...
+RETURNING), so a write committed while a refresh runs keeps its mark. The triggers take
+no row locks (the delivered-not-above-ordered triggers' locks are untouched); concurrent
+refreshes are serialised by an advisory lock. SQLite: row-level triggers, INSERT OR
+IGNORE into a unique index (writers are serialised, so deduplicating loses nothing).
+Installed by migration 0080 and again after every migrate (a migration that rebuilds a
+table on SQLite drops its triggers), as transfers.data_version does.
+
+About 500 lines on purpose: the triggers, the refresh and the reads state one contract (what
+a mark means, what a row holds) and are kept together so that it is read in one place.
+"""
+
+import threading
+from contextlib import contextmanager
+from decimal import Decimal
+
+from django.db import connections, router, transaction
+from django.db.models import F, Q, Subquery, Sum, Value
+from django.db.models.signals import post_delete, post_save
+
+from .. import selectors
+from ..bulk import bulk_insert, rows_inserted
+from .models import TotalsDirty, YearlyTotal
+
+DIRTY = "transfers_totalsdirty"
+TOTALS = "transfers_yearlytotal"
+ADVISORY_LOCK = 7_270_080
+
+# What the totals can answer: the summary's keys and the register's filters on their dimensions.
+TOTALS_KEYS = {"supplier", "recipient", "category", "order_year", "delivery_year"}
+TOTALS_FILTERS = {"supplier", "recipient", "category", "ordered_from", "ordered_to", "absent"}
+
+# The finest grain the totals are computed at (selectors._group_columns keys).
+CELL = ["supplier", "recipient", "category", "order_year", "absent"]
+CELL_COLUMNS = {
+    "supplier": "supplier_id",
+    "recipient": "recipient_id",
+    "category": "category",
+    "order_year": "order_year",
+    "absent": "absent_from_id",
+    "delivery_year": "delivery_year",
+}
+# Off: every summary is computed live (tests compare both ways with it).
+READ_TOTALS = True
+# A refresh of more pairs than this recomputes everything (one pass, no long OR).
+FULL_REFRESH_PAIRS = 400
+
+# --- Triggers -------------------------------------------------------------------------------
+
+_PAIR = "COALESCE({r}.supplier_id, 0), COALESCE({r}.recipient_id, 0)"
+
+PG_FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION transfers_totals_mark_transfers() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO {DIRTY} (supplier_id, recipient_id)
+            SELECT DISTINCT {_PAIR.format(r="n")} FROM transfers_totals_new n WHERE n.is_arms;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        INSERT INTO {DIRTY} (supplier_id, recipient_id)
+            SELECT DISTINCT {_PAIR.format(r="o")} FROM transfers_totals_old o WHERE o.is_arms;
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION transfers_totals_mark_deliveries() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO {DIRTY} (supplier_id, recipient_id)
+            SELECT DISTINCT {_PAIR.format(r="t")} FROM transfers_totals_new d
+            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.is_arms;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        INSERT INTO {DIRTY} (supplier_id, recipient_id)
+            SELECT DISTINCT {_PAIR.format(r="t")} FROM transfers_totals_old d
+            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.is_arms;
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+"""  # noqa: S608
+
+_PG_REFERENCING = {
+    "INSERT": "NEW TABLE AS transfers_totals_new",
+    "UPDATE": "OLD TABLE AS transfers_totals_old NEW TABLE AS transfers_totals_new",
+    "DELETE": "OLD TABLE AS transfers_totals_old",
+}
+_TABLES = {"transfers_transfer": "transfers", "transfers_delivery": "deliveries"}
+
+_SQLITE_TRANSFER = {
+    "INSERT": [("NEW", "NEW")],
+    "UPDATE": [("OLD", "OLD"), ("NEW", "NEW")],
+    "DELETE": [("OLD", "OLD")],
+}
+
+
+def _sqlite_statements():
+    statements = [
+        f"CREATE UNIQUE INDEX IF NOT EXISTS transfers_totalsdirty_pair ON {DIRTY} (supplier_id, recipient_id)"
+    ]
+    for event, rows in _SQLITE_TRANSFER.items():
+        body = "".join(
+            f"INSERT OR IGNORE INTO {DIRTY} (supplier_id, recipient_id) "  # noqa: S608
+            f"SELECT {_PAIR.format(r=row)} WHERE {row}.is_arms; "
+            for row, _ in rows
+        )
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS transfers_totals_{event.lower()}_transfers "
+            f"AFTER {event} ON transfers_transfer BEGIN {body}END"
+        )
+        body = "".join(
+            f"INSERT OR IGNORE INTO {DIRTY} (supplier_id, recipient_id) "  # noqa: S608
+            f"SELECT {_PAIR.format(r='t')} FROM transfers_transfer t WHERE t.id = {row}.transfer_id AND t.is_arms; "
+            for row, _ in rows
+        )
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS transfers_totals_{event.lower()}_deliveries "
+            f"AFTER {event} ON transfers_delivery BEGIN {body}END"
+        )
+    return statements
+
+
+def install(connection):
+    """Create (or update) the marking triggers: idempotent."""
+    existing = set(connection.introspection.table_names())
+    if DIRTY not in existing or not set(_TABLES) <= existing:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_FUNCTIONS)
+            for table, what in _TABLES.items():
+                for event, referencing in _PG_REFERENCING.items():
+                    cursor.execute(
+                        f"CREATE OR REPLACE TRIGGER transfers_totals_{event.lower()} AFTER {event} ON {table} "
+                        f"REFERENCING {referencing} FOR EACH STATEMENT "
+                        f"EXECUTE FUNCTION transfers_totals_mark_{what}()"
+                    )
+        elif connection.vendor == "sqlite":
+            for statement in _sqlite_statements():
+                cursor.execute(statement)
+
+
+def uninstall(connection):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in _TABLES:
+                for event in _PG_REFERENCING:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS transfers_totals_{event.lower()} ON {table}")
+            cursor.execute("DROP FUNCTION IF EXISTS transfers_totals_mark_transfers()")
+            cursor.execute("DROP FUNCTION IF EXISTS transfers_totals_mark_deliveries()")
+        elif connection.vendor == "sqlite":
+            for event in _SQLITE_TRANSFER:
+                for what in _TABLES.values():
+                    cursor.execute(f"DROP TRIGGER IF EXISTS transfers_totals_{event.lower()}_{what}")
+
+
+def ensure_after_migrate(sender, using="default", **kwargs):
+    install(connections[using])
+
+
+# --- Refresh --------------------------------------------------------------------------------
+
+
+def _pair_q(supplier, recipient):
+    return Q(**({"supplier_id__isnull": True} if not supplier else {"supplier_id": supplier})) & Q(
+        **({"recipient_id__isnull": True} if not recipient else {"recipient_id": recipient})
+    )
+
+
+def _milli(value):
+    return None if value is None else int(selectors._decimal(value) * 1000)
+
+
+def _cents(value):
+    return None if value is None else int((Decimal(str(value)) * 100).to_integral_value())
+
+
+def compute(transfers):
+    """The totals rows of these arms transfers: the live summary's parts at the finest grain."""
+    kind = YearlyTotal.Kind
+    everything = set(selectors.SUMMARY_MEASURES)
+    rows = []
+
+    def cell(aliases, key, **values):
+        fields = {CELL_COLUMNS[alias[2:]]: value for alias, value in zip(aliases, key, strict=True)}
+        if fields.get("category") is None:
+            fields["category"] = ""
+        return YearlyTotal(**fields, **values)
+
+    def add_values(aliases, values, value_kind):
+        for key, currencies in values.items():
+            for currency, amount in currencies.items():
+                rows.append(cell(aliases, key, kind=value_kind, currency=currency, amount_cents=_cents(amount)))
+
+    aliases, grouped, _, values = selectors.summary_parts(transfers=transfers, group_by=CELL, wanted=everything)
+    for row in grouped:
+        rows.append(
+            cell(
+                aliases,
+                [row[a] for a in aliases],
+                kind=kind.LINES,
+                transfers=row["transfers"],
+                quantity_ordered=row["quantity_ordered"],
+                quantity_delivered=row["quantity_delivered"],
+                tiv_delivered_milli=_milli(row["tiv_delivered"]),
+                tiv_ordered_milli=_milli(row["tiv_ordered"]),
+            )
+        )
+    add_values(aliases, values, kind.VALUE_CATEGORY)
+    no_category = [key for key in CELL if key != "category"]
+    aliases, _, _, values = selectors.summary_parts(transfers=transfers, group_by=no_category, wanted={"values"})
+    add_values(aliases, values, kind.VALUE)
+
+    by_year = [*CELL, "delivery_year"]
+    aliases, grouped, tiv, values = selectors.summary_parts(
+        transfers=transfers, group_by=by_year, wanted={"transfers", "quantity_delivered", "tiv_delivered", "values"}
+    )
+    for row in grouped:
+        key = tuple(row[a] for a in aliases)
+        amount = tiv.get(key, (None, 0))[0]
+        if row.get("_unplaced"):
+            rows.append(
+                cell(aliases, key, kind=kind.UNPLACED, transfers=row["transfers"], tiv_delivered_milli=_milli(amount))
+            )
+        else:
+            rows.append(
+                cell(
+                    aliases,
+                    key,
+                    kind=kind.YEAR,
+                    transfers=row["transfers"],
+                    quantity_delivered=row["quantity_delivered"],
+                    tiv_delivered_milli=_milli(amount),
+                )
+            )
+    add_values(aliases, values, kind.VALUE_CATEGORY_YEAR)
+    aliases, _, _, values = selectors.summary_parts(
+        transfers=transfers, group_by=[*no_category, "delivery_year"], wanted={"values"}
+    )
+    add_values(aliases, values, kind.VALUE_YEAR)
+    return rows
+
+
+def refresh(using="default"):
+    """Recompute the totals of the pairs marked since the last refresh, in one transaction.
+    Returns the number of pairs refreshed ("all" when everything was recomputed)."""
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+            cursor.execute(f"DELETE FROM {DIRTY} RETURNING supplier_id, recipient_id")  # noqa: S608
+            pairs = {tuple(row) for row in cursor.fetchall()}
+        if not pairs:
+            return 0
+        totals = YearlyTotal.objects.using(using)
+        transfers = selectors.transfer_register_base().using(using)
+        if len(pairs) > FULL_REFRESH_PAIRS:
+            totals.all().delete()
+            done = "all"
+        else:
+            condition = Q()
+            for supplier, recipient in pairs:
+                condition |= _pair_q(supplier, recipient)
+            totals.filter(condition).delete()
+            transfers = transfers.filter(condition)
+            done = len(pairs)
+        _write(compute(transfers), using)
+    return done
+
+
+def _write(rows, using):
+    """The totals' new rows: COPY on PostgreSQL (transfers.bulk), as imports write."""
+    if using == "default":
+        bulk_insert(YearlyTotal, rows, reason="yearly totals", history=False)
+    else:
+        YearlyTotal.objects.using(using).bulk_create(rows, batch_size=2000)
+
+
+def rebuild(using="default"):
+    """Everything recomputed (a consistency repair; tests compare it with the kept totals)."""
+    with transaction.atomic(using=using):
+        TotalsDirty.objects.using(using).all().delete()
+        YearlyTotal.objects.using(using).all().delete()
+        _write(compute(selectors.transfer_register_base().using(using)), using)
+
+
+class _AfterCommit:
+    """The refresh a transaction asked for: one per transaction, however many writes."""
+
+    def __init__(self, using):
+        self.using = using
+        self.ran = False
+
+    def __call__(self):
+        self.ran = True
+        refresh(using=self.using)
+
+
+_deferred = threading.local()
+
+
+@contextmanager
+def refresh_deferred(using="default"):
+    """No refresh until the block ends, then one (after the commit of the transaction around
+    it, if any): an import of many batches refreshes once, not once per batch. The marks are
+    kept meanwhile, so summaries are computed live, never wrong."""
+    depth = getattr(_deferred, "depth", 0)
+    _deferred.depth = depth + 1
+    try:
+        yield
+    finally:
+        _deferred.depth = depth
+    if not depth:
+        refresh_after_commit(using=using)
+
+
+def refresh_after_commit(using="default"):
+    """Refresh once the current transaction commits (once per transaction, however many writes)."""
+    if getattr(_deferred, "depth", 0):
+        return
+    connection = connections[using]
+    pending = getattr(connection, "totals_refresh", None)
+    if (
+        connection.in_atomic_block
+        and pending is not None
+        and not pending.ran
+        and any(func is pending for _sids, func, _robust in connection.run_on_commit)
+    ):
+        return
+    connection.totals_refresh = _AfterCommit(using)
+    transaction.on_commit(connection.totals_refresh, using=using, robust=True)
+
+
+def _written(sender, using="default", **kwargs):
+    refresh_after_commit(using=using)
+
+
+def connect_signals():
+    from ..models import Contract, Delivery, Transfer, WeaponSystem
+
+    for model in (Transfer, Delivery, Contract, WeaponSystem):
+        post_save.connect(_written, sender=model, dispatch_uid=f"totals-saved-{model.__name__}")
+        post_delete.connect(_written, sender=model, dispatch_uid=f"totals-deleted-{model.__name__}")
+    for model in (Transfer, Delivery):
+        rows_inserted.connect(_inserted, sender=model, dispatch_uid=f"totals-inserted-{model.__name__}")
+
+
+def _inserted(sender, **kwargs):
+    refresh_after_commit(using=router.db_for_write(sender))
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+
+def answerable(*, group_by, filters, wanted):
+    """Whether the totals can answer this summary (not whether they are up to date)."""
+    if set(group_by) - TOTALS_KEYS or filters.given - TOTALS_FILTERS:
+        return False
+    categories = filters.cleaned.get("category")
+    if "values" in wanted and "category" not in group_by and categories and len(set(categories)) > 1:
+        return False  # a deal with lines in both categories would count twice
+    return True
+
+
+def summary_parts(*, group_by, filters, wanted):
+    """The summary's parts (as selectors.summary_parts makes them) read from the totals;
+    None when they cannot answer this request or are not up to date."""
+    if not READ_TOTALS or not answerable(group_by=group_by, filters=filters, wanted=wanted):
+        return None
+    # Found stale once in this request (a reading-room page draws several figures): live for
+    # the rest of it, without asking again.
+    memo = filters.request if filters.request is not None else filters
+    if getattr(memo, "totals_stale", False):
+        return None
+    db = router.db_for_read(YearlyTotal)
+    stale = TotalsDirty.objects.using(db)
+    totals = YearlyTotal.objects.using(db).order_by()
+    cleaned = filters.cleaned
+    conditions = Q()
+    if cleaned.get("supplier"):
+        conditions &= Q(supplier_id__in=cleaned["supplier"])
+    if cleaned.get("recipient"):
+        conditions &= Q(recipient_id__in=cleaned["recipient"])
+    if cleaned.get("ordered_from") is not None:
+        conditions &= Q(order_year__gte=cleaned["ordered_from"])
+    if cleaned.get("ordered_to") is not None:
+        conditions &= Q(order_year__lte=cleaned["ordered_to"])
+    absent = cleaned.get("absent") or "hide"
+    if absent != "include":
+        conditions &= Q(absent_from_id__isnull=absent != "only")
+    categories = cleaned.get("category")
+    if categories:
+        conditions &= Q(category__in=categories)
+    totals = totals.filter(conditions)
+
+    aliases = [f"g_{key}" for key in group_by]
+    columns = {f"g_{key}": CELL_COLUMNS[key] for key in group_by}
+    kind = YearlyTotal.Kind
+    by_year = "delivery_year" in group_by
+
+    def read(rows_kind, keys, *, first=False, **sums):
+        """Rows of this kind summed by these keys. The first read also says whether any
+        pair is stale, in the same query (one query fewer per summary): None then."""
+        named = {alias: column for alias, column in columns.items() if alias in keys}
+        sums = {name: Sum(field) for name, field in sums.items()}
+        if not named:  # one group: all the rows (none when there are none)
+            found = totals.filter(kind=rows_kind).aggregate(**sums)
+            return [found] if any(value is not None for value in found.values()) else []
+        query = totals.filter(kind=rows_kind).values(**{alias: F(column) for alias, column in named.items()})
+        if not first:
+            return list(query.annotate(**sums))
+        # One row more when any pair is stale, in the same query.
+        query = query.annotate(_stale=Value(False), **sums)
+        one_mark = stale.filter(pk=Subquery(stale.order_by("pk").values("pk")[:1]))
+        field = YearlyTotal._meta.get_field
+        sentinel = one_mark.values(
+            **{alias: Value(None, output_field=field(column)) for alias, column in named.items()}
+        ).annotate(_stale=Value(True), **{name: Value(None, output_field=field("transfers")) for name in sums})
+        rows = list(query.union(sentinel, all=True))
+        if any(row["_stale"] for row in rows):
+            memo.totals_stale = True
+            return None
+        for row in rows:
+            del row["_stale"]
+        return rows
+
+    def number(value):
+        return None if value is None else int(value)
+
+    def milli(value):
+        return None if value is None else (Decimal(int(value)) / 1000).quantize(Decimal("0.001"))
+
+    grouped = []
+    by_year_tiv = None
+    if by_year:
+        rows = read(kind.YEAR, aliases, first=True, transfers="transfers", quantity_delivered="quantity_delivered")
+        if rows is None:
+            return None
+        for row in rows:
+            grouped.append(
+                {**row, "transfers": number(row["transfers"]), "quantity_delivered": number(row["quantity_delivered"])}
+            )
+        if "tiv_delivered" in wanted:
+            by_year_tiv = {}
+            for row in read(kind.YEAR, aliases, tiv="tiv_delivered_milli"):
+                if row["tiv"] is not None:
+                    by_year_tiv[tuple(row[a] for a in aliases)] = (milli(row["tiv"]), 0)
+            others = [a for a in aliases if a != "g_delivery_year"]
+            for row in read(kind.UNPLACED, others, lines="transfers", tiv="tiv_delivered_milli"):
+                row["g_delivery_year"] = None
+                key = tuple(row[a] for a in aliases)
+                by_year_tiv[key] = (milli(row["tiv"]), number(row["lines"]))
+                grouped.append({**{a: row[a] for a in aliases}, "transfers": number(row["lines"]), "_unplaced": True})
+    else:
+        rows = read(
+            kind.LINES,
+            aliases,
+            first=True,
+            transfers="transfers",
+            quantity_ordered="quantity_ordered",
+            quantity_delivered="quantity_delivered",
+            tiv_delivered="tiv_delivered_milli",
+            tiv_ordered="tiv_ordered_milli",
+        )
+        if rows is None:
+            return None
+        for row in rows:
+            for name in ("transfers", "quantity_ordered", "quantity_delivered"):
+                row[name] = number(row[name])
+            for name in ("tiv_delivered", "tiv_ordered"):
+                row[name] = milli(row[name])
+            grouped.append(row)
+
+    values = {}
+    if "values" in wanted:
+        with_category = "category" in group_by or bool(categories)
+        value_kind = {
+            (False, False): kind.VALUE,
+            (True, False): kind.VALUE_CATEGORY,
+            (False, True): kind.VALUE_YEAR,
+            (True, True): kind.VALUE_CATEGORY_YEAR,
+        }[(with_category, by_year)]
+        named = {alias: F(column) for alias, column in columns.items()}
+        query = (
+            totals.filter(kind=value_kind)
+            .values(**named, value_currency=F("currency"))
+            .annotate(cents=Sum("amount_cents"))
+        )
+        for row in query:
+            key = tuple(row[a] for a in aliases)
+            values.setdefault(key, {})[row["value_currency"]] = Decimal(int(row["cents"])).scaleb(-2)
+    return aliases, grouped, by_year_tiv, values
