@@ -43,12 +43,13 @@ class Migration(migrations.Migration):
             name='YearlyTotal',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('grain', models.SmallIntegerField(default=15)),
                 ('kind', models.SmallIntegerField(choices=[(0, 'Lines'), (1, 'Year'), (2, 'Unplaced'), (3, 'Value'), (4, 'Value Category'), (5, 'Value Year'), (6, 'Value Category Year')])),
-                ('supplier_id', models.BigIntegerField(null=True)),
-                ('recipient_id', models.BigIntegerField(null=True)),
+                ('supplier_id', models.BigIntegerField(default=0)),
+                ('recipient_id', models.BigIntegerField(default=0)),
                 ('category', models.CharField(blank=True, max_length=20)),
-                ('order_year', models.IntegerField(null=True)),
-                ('absent_from_id', models.BigIntegerField(null=True)),
+                ('order_year', models.IntegerField(default=0)),
+                ('absent', models.BooleanField(default=False)),
                 ('delivery_year', models.IntegerField(null=True)),
                 ('currency', models.CharField(blank=True, max_length=3)),
                 ('transfers', models.BigIntegerField(null=True)),
@@ -59,8 +60,24 @@ class Migration(migrations.Migration):
                 ('amount_cents', models.BigIntegerField(null=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['kind', 'delivery_year'], name='yearlytotal_kind_year'), models.Index(fields=['supplier_id', 'recipient_id'], name='yearlytotal_pair')],
+                'indexes': [
+                    models.Index(fields=['grain', 'kind'], name='yearlytotal_grain_kind'),
+                    models.Index(fields=['grain', 'supplier_id', 'recipient_id', 'category', 'order_year'], name='yearlytotal_supplier'),
+                    models.Index(fields=['grain', 'recipient_id', 'category', 'order_year'], name='yearlytotal_recipient'),
+                    models.Index(fields=['grain', 'category', 'order_year'], name='yearlytotal_category'),
+                    models.Index(fields=['grain', 'order_year'], name='yearlytotal_order_year'),
+                ],
             },
+        ),
+        migrations.CreateModel(
+            name='TotalsAffected',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('supplier_id', models.BigIntegerField()),
+                ('recipient_id', models.BigIntegerField()),
+                ('category', models.CharField(blank=True, max_length=20)),
+                ('order_year', models.IntegerField()),
+            ],
         ),
         migrations.RunPython(install, uninstall),
     ]

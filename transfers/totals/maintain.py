@@ -32,14 +32,16 @@ from decimal import Decimal
 
 from django.db import connections, router, transaction
 from django.db.models import F, Q, Subquery, Sum, Value
+from django.db.models.functions import NullIf
 from django.db.models.signals import post_delete, post_save
 
 from .. import selectors
 from ..bulk import bulk_insert, rows_inserted
-from .models import TotalsDirty, YearlyTotal
+from .models import TotalsAffected, TotalsDirty, YearlyTotal
 
 DIRTY = "transfers_totalsdirty"
 TOTALS = "transfers_yearlytotal"
+AFFECTED = TotalsAffected._meta.db_table
 ADVISORY_LOCK = 7_270_080
 
 # What the totals can answer: the summary's keys and the register's filters on their dimensions.
@@ -53,9 +55,55 @@ CELL_COLUMNS = {
     "recipient": "recipient_id",
     "category": "category",
     "order_year": "order_year",
-    "absent": "absent_from_id",
+    "absent": "absent",
     "delivery_year": "delivery_year",
 }
+
+# --- Grains -----------------------------------------------------------------------------------
+# A grain is the set of dimensions its rows keep (a bit each); the rest are summed away (0 or
+# ''). The finest grain keeps them all; each rollup is summed from its parent, a grain with one
+# dimension more, so a refresh redoes a rollup's rows from a few of its parent's. A summary
+# reads the smallest grain that keeps its keys and filters. Not kept: rollups with both
+# parties but not all four (a flow between two parties reads the finest grain).
+DIMENSIONS = {"supplier": 1, "recipient": 2, "category": 4, "order_year": 8}
+FULL = 15
+_S, _R, _C, _Y = (DIMENSIONS[name] for name in ("supplier", "recipient", "category", "order_year"))
+# Parents before children; the reads try them from the end (the smallest first).
+GRAINS = [
+    FULL,
+    _S | _C | _Y,
+    _R | _C | _Y,
+    _S | _C,
+    _S | _Y,
+    _R | _C,
+    _R | _Y,
+    _C | _Y,
+    _S,
+    _R,
+    _C,
+    _Y,
+    0,
+]
+
+
+def grain_dimensions(grain):
+    return [name for name, bit in DIMENSIONS.items() if grain & bit]
+
+
+def grain_parent(grain):
+    """The first grain listed before this one that keeps exactly one dimension more."""
+    for candidate in GRAINS[: GRAINS.index(grain)]:
+        if candidate & grain == grain and bin(candidate).count("1") == bin(grain).count("1") + 1:
+            return candidate
+    raise ValueError(grain)
+
+
+def grain_for(dimensions):
+    """The smallest grain that keeps all these dimensions."""
+    wanted = sum(DIMENSIONS[name] for name in set(dimensions))
+    return next(grain for grain in reversed(GRAINS) if grain & wanted == wanted)
+
+
 # Off: every summary is computed live (tests compare both ways with it).
 READ_TOTALS = True
 # A refresh of more pairs than this recomputes everything (one pass, no long OR).
@@ -200,9 +248,11 @@ def compute(transfers):
 
     def cell(aliases, key, **values):
         fields = {CELL_COLUMNS[alias[2:]]: value for alias, value in zip(aliases, key, strict=True)}
-        if fields.get("category") is None:
-            fields["category"] = ""
-        return YearlyTotal(**fields, **values)
+        for column in ("supplier_id", "recipient_id", "order_year"):
+            fields[column] = fields.get(column) or 0
+        fields["category"] = fields.get("category") or ""
+        fields["absent"] = fields.get("absent") is not None  # the release a deal is absent from
+        return YearlyTotal(grain=FULL, **fields, **values)
 
     def add_values(aliases, values, value_kind):
         for key, currencies in values.items():
@@ -258,8 +308,59 @@ def compute(transfers):
     return rows
 
 
+MEASURES = [
+    "transfers",
+    "quantity_ordered",
+    "quantity_delivered",
+    "tiv_delivered_milli",
+    "tiv_ordered_milli",
+    "amount_cents",
+]
+_ROW_COLUMNS = ["grain", "kind", *(CELL_COLUMNS[name] for name in DIMENSIONS), "absent", "delivery_year", "currency"]
+_VALUE_BY_CATEGORY = [YearlyTotal.Kind.VALUE_CATEGORY, YearlyTotal.Kind.VALUE_CATEGORY_YEAR]
+
+
+def _rollup_statements(grain, *, affected):
+    """SQL that redoes this rollup's rows from its parent's: all of them, or (affected) those
+    of the cells in TotalsAffected."""
+    parent = grain_parent(grain)
+    kept = [CELL_COLUMNS[name] for name in grain_dimensions(grain)]
+    dimensions = [
+        column if column in kept else ("''" if column == "category" else "0")
+        for column in (CELL_COLUMNS[name] for name in DIMENSIONS)
+    ]
+    where = ""
+    if affected and kept:
+        where = f" AND ({', '.join(kept)}) IN (SELECT DISTINCT {', '.join(kept)} FROM {AFFECTED})"  # noqa: S608
+    # Values by category do not add up over categories: not kept where the category is not.
+    kinds = "" if grain & _C else f" AND kind NOT IN ({', '.join(str(int(kind)) for kind in _VALUE_BY_CATEGORY)})"
+    delete = f"DELETE FROM {TOTALS} WHERE grain = {grain}{where}"  # noqa: S608
+    insert = (
+        f"INSERT INTO {TOTALS} ({', '.join([*_ROW_COLUMNS, *MEASURES])}) "  # noqa: S608
+        f"SELECT {grain}, kind, {', '.join(dimensions)}, absent, delivery_year, currency, "
+        f"{', '.join(f'SUM({measure})' for measure in MEASURES)} "
+        f"FROM {TOTALS} WHERE grain = {parent}{kinds}{where} "
+        f"GROUP BY kind, {''.join(f'{column}, ' for column in kept)}absent, delivery_year, currency"
+    )
+    return delete, insert
+
+
+def _rollups_redo(cursor, *, affected):
+    for grain in GRAINS[1:]:
+        for statement in _rollup_statements(grain, affected=affected):
+            cursor.execute(statement)
+
+
+def _affected_add(cursor, rows):
+    """Note the finest cells of these rows (a YearlyTotal queryset) as affected."""
+    columns = [CELL_COLUMNS[name] for name in DIMENSIONS]
+    sql, params = rows.filter(grain=FULL).values(*columns).distinct().query.sql_with_params()
+    cursor.execute(f"INSERT INTO {AFFECTED} ({', '.join(columns)}) {sql}", params)  # noqa: S608
+
+
 def refresh(using="default"):
-    """Recompute the totals of the pairs marked since the last refresh, in one transaction.
+    """Recompute the totals of the pairs marked since the last refresh, in one transaction:
+    their finest rows from the register, then the rollups of the cells they were or are in.
     Returns the number of pairs refreshed ("all" when everything was recomputed)."""
     connection = connections[using]
     with transaction.atomic(using=using):
@@ -268,22 +369,31 @@ def refresh(using="default"):
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
             cursor.execute(f"DELETE FROM {DIRTY} RETURNING supplier_id, recipient_id")  # noqa: S608
             pairs = {tuple(row) for row in cursor.fetchall()}
-        if not pairs:
-            return 0
-        totals = YearlyTotal.objects.using(using)
-        transfers = selectors.transfer_register_base().using(using)
-        if len(pairs) > FULL_REFRESH_PAIRS:
-            totals.all().delete()
-            done = "all"
-        else:
-            condition = Q()
+            if not pairs:
+                return 0
+            if len(pairs) > FULL_REFRESH_PAIRS:
+                _rebuild(using)
+                return "all"
+            cursor.execute(f"DELETE FROM {AFFECTED}")  # noqa: S608
+            transfers = selectors.transfer_register_base().using(using)
+            register_pairs, total_pairs = Q(), Q()
             for supplier, recipient in pairs:
-                condition |= _pair_q(supplier, recipient)
-            totals.filter(condition).delete()
-            transfers = transfers.filter(condition)
-            done = len(pairs)
-        _write(compute(transfers), using)
-    return done
+                register_pairs |= _pair_q(supplier, recipient)
+                total_pairs |= Q(supplier_id=supplier, recipient_id=recipient)
+            finest = YearlyTotal.objects.using(using).filter(total_pairs, grain=FULL)
+            _affected_add(cursor, finest)
+            finest.delete()
+            _write(compute(transfers.filter(register_pairs)), using)
+            _affected_add(cursor, finest)
+            _rollups_redo(cursor, affected=True)
+    return len(pairs)
+
+
+def _rebuild(using):
+    YearlyTotal.objects.using(using).all().delete()
+    _write(compute(selectors.transfer_register_base().using(using)), using)
+    with connections[using].cursor() as cursor:
+        _rollups_redo(cursor, affected=False)
 
 
 def _write(rows, using):
@@ -298,8 +408,7 @@ def rebuild(using="default"):
     """Everything recomputed (a consistency repair; tests compare it with the kept totals)."""
     with transaction.atomic(using=using):
         TotalsDirty.objects.using(using).all().delete()
-        YearlyTotal.objects.using(using).all().delete()
-        _write(compute(selectors.transfer_register_base().using(using)), using)
+        _rebuild(using)
 
 
 class _AfterCommit:
@@ -370,6 +479,13 @@ def _inserted(sender, **kwargs):
 # --- Reading --------------------------------------------------------------------------------
 
 
+def _key(column):
+    """A dimension as the live summary keys it: None for no supplier, recipient or year."""
+    if column in ("supplier_id", "recipient_id", "order_year"):
+        return NullIf(F(column), Value(0))
+    return F(column)
+
+
 def answerable(*, group_by, filters, wanted):
     """Whether the totals can answer this summary (not whether they are up to date)."""
     if set(group_by) - TOTALS_KEYS or filters.given - TOTALS_FILTERS:
@@ -378,6 +494,15 @@ def answerable(*, group_by, filters, wanted):
     if "values" in wanted and "category" not in group_by and categories and len(set(categories)) > 1:
         return False  # a deal with lines in both categories would count twice
     return True
+
+
+def summary_grain(*, group_by, cleaned):
+    """The grain a summary reads: the smallest that keeps its keys and filtered dimensions."""
+    needed = {key for key in group_by if key in DIMENSIONS}
+    needed |= {name for name in ("supplier", "recipient", "category") if cleaned.get(name)}
+    if cleaned.get("ordered_from") is not None or cleaned.get("ordered_to") is not None:
+        needed.add("order_year")
+    return grain_for(needed)
 
 
 def summary_parts(*, group_by, filters, wanted):
@@ -405,11 +530,11 @@ def summary_parts(*, group_by, filters, wanted):
         conditions &= Q(order_year__lte=cleaned["ordered_to"])
     absent = cleaned.get("absent") or "hide"
     if absent != "include":
-        conditions &= Q(absent_from_id__isnull=absent != "only")
+        conditions &= Q(absent=absent == "only")
     categories = cleaned.get("category")
     if categories:
         conditions &= Q(category__in=categories)
-    totals = totals.filter(conditions)
+    totals = totals.filter(conditions, grain=summary_grain(group_by=group_by, cleaned=cleaned))
 
     aliases = [f"g_{key}" for key in group_by]
     columns = {f"g_{key}": CELL_COLUMNS[key] for key in group_by}
@@ -424,7 +549,7 @@ def summary_parts(*, group_by, filters, wanted):
         if not named:  # one group: all the rows (none when there are none)
             found = totals.filter(kind=rows_kind).aggregate(**sums)
             return [found] if any(value is not None for value in found.values()) else []
-        query = totals.filter(kind=rows_kind).values(**{alias: F(column) for alias, column in named.items()})
+        query = totals.filter(kind=rows_kind).values(**{alias: _key(column) for alias, column in named.items()})
         if not first:
             return list(query.annotate(**sums))
         # One row more when any pair is stale, in the same query.
@@ -498,7 +623,7 @@ def summary_parts(*, group_by, filters, wanted):
             (False, True): kind.VALUE_YEAR,
             (True, True): kind.VALUE_CATEGORY_YEAR,
         }[(with_category, by_year)]
-        named = {alias: F(column) for alias, column in columns.items()}
+        named = {alias: _key(column) for alias, column in columns.items()}
         query = (
             totals.filter(kind=value_kind)
             .values(**named, value_currency=F("currency"))

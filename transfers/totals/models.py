@@ -4,9 +4,12 @@ from django.db import models
 
 
 class YearlyTotal(models.Model):
-    """One pre-aggregated part of the summary for one cell: the arms transfers of one
-    (supplier, recipient, category, order year, absent_from) and, for the `*_YEAR` kinds,
-    one delivery year. Kinds (what a row holds):
+    """One pre-aggregated part of the summary, at one grain. The finest grain (FULL) is the
+    arms transfers of one (supplier, recipient, category, order year, absent or not) and,
+    for the `*_YEAR` kinds, one delivery year; each coarser grain (a rollup) is the sum of
+    the finest rows over the dimensions it drops (GRAINS in transfers.totals.maintain), so
+    that a summary reads a few thousand rows of the grain its keys and filters need.
+    Kinds (what a row holds):
 
     - LINES: transfers, quantities ordered and delivered, TIV delivered and ordered;
     - YEAR: transfers with a delivery in that year, the quantity delivered in it, the TIV
@@ -17,8 +20,10 @@ class YearlyTotal(models.Model):
       year). A deal is in one (supplier, recipient, order year, absent) cell only, so these
       add up over those; not over categories, hence the kinds with and without one.
 
-    Amounts are integers (TIV in thousandths, values in cents): sums are exact on SQLite too.
-    Ids without foreign keys: a total is rebuilt, never cascaded.
+    Dimensions are never null, so that rollups can be matched on them: 0 stands for no
+    supplier, recipient or order year, and for a dimension the grain drops. Amounts are
+    integers (TIV in thousandths, values in cents): sums are exact on SQLite too. Ids
+    without foreign keys: a total is rebuilt, never cascaded.
     """
 
     class Kind(models.IntegerChoices):
@@ -30,12 +35,14 @@ class YearlyTotal(models.Model):
         VALUE_YEAR = 5
         VALUE_CATEGORY_YEAR = 6
 
+    # Which dimensions a row keeps (bits: maintain.DIMENSIONS); 15 is the finest grain.
+    grain = models.SmallIntegerField(default=15)
     kind = models.SmallIntegerField(choices=Kind.choices)
-    supplier_id = models.BigIntegerField(null=True)
-    recipient_id = models.BigIntegerField(null=True)
+    supplier_id = models.BigIntegerField(default=0)
+    recipient_id = models.BigIntegerField(default=0)
     category = models.CharField(max_length=20, blank=True)
-    order_year = models.IntegerField(null=True)
-    absent_from_id = models.BigIntegerField(null=True)
+    order_year = models.IntegerField(default=0)
+    absent = models.BooleanField(default=False)
     delivery_year = models.IntegerField(null=True)
     currency = models.CharField(max_length=3, blank=True)
     transfers = models.BigIntegerField(null=True)
@@ -46,13 +53,36 @@ class YearlyTotal(models.Model):
     amount_cents = models.BigIntegerField(null=True)
 
     class Meta:
+        # Reads take one grain and kind; a refresh finds a rollup's rows, and the rows it is
+        # summed from, by the grain and its leading dimensions.
         indexes = [
-            models.Index(fields=["kind", "delivery_year"], name="yearlytotal_kind_year"),
-            models.Index(fields=["supplier_id", "recipient_id"], name="yearlytotal_pair"),
+            models.Index(fields=["grain", "kind"], name="yearlytotal_grain_kind"),
+            models.Index(
+                fields=["grain", "supplier_id", "recipient_id", "category", "order_year"], name="yearlytotal_supplier"
+            ),
+            models.Index(fields=["grain", "recipient_id", "category", "order_year"], name="yearlytotal_recipient"),
+            models.Index(fields=["grain", "category", "order_year"], name="yearlytotal_category"),
+            models.Index(fields=["grain", "order_year"], name="yearlytotal_order_year"),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.supplier_id}>{self.recipient_id} {self.category} {self.order_year}"
+        return (
+            f"{self.get_kind_display()} grain {self.grain} {self.supplier_id}>{self.recipient_id} "
+            f"{self.category} {self.order_year}"
+        )
+
+
+class TotalsAffected(models.Model):
+    """Scratch rows of a refresh (cleared at its start, under its lock): the finest cells
+    whose totals it rewrites, before and after, from which the rollups to redo follow."""
+
+    supplier_id = models.BigIntegerField()
+    recipient_id = models.BigIntegerField()
+    category = models.CharField(max_length=20, blank=True)
+    order_year = models.IntegerField()
+
+    def __str__(self):
+        return f"affected {self.supplier_id}>{self.recipient_id} {self.category} {self.order_year}"
 
 
 class TotalsDirty(models.Model):
