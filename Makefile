@@ -47,7 +47,8 @@ lint: setup-dev
 test: lint
 	scripts/run-tests
 
-# Benchmarks print figures; they are not tests. BENCH_TRANSFERS (default 1,000,000) sets the size.
+# Benchmarks print figures; they are not tests. BENCH_SIZES (default 100,000, 300,000 and 1,000,000)
+# sets the sizes, and the growth of each scenario between them is printed.
 bench: setup-dev
 	scripts/with-postgres $(PY) scripts/bench.py
 

@@ -1,17 +1,24 @@
 #!/usr/bin/env python
 """API benchmark against PostgreSQL: the real HTTP stack (gunicorn on loopback) vs the same query in raw SQL.
 
-    make bench                       # 1,000,000 generated transfers (+ the SIPRI register when present)
-    BENCH_TRANSFERS=100000 make bench
+    make bench                       # 100,000, 300,000 and 1,000,000 generated transfers
+    BENCH_SIZES=100000 make bench    # one size (BENCH_TRANSFERS=N is the same as BENCH_SIZES=N)
 
-Prints, per scenario: p50/p95 latency through HTTP, SQL queries per request, raw SQL
-p50 for the same page and count, and the ratio; then repeated anonymous conditional
+At each size (the database grows from one to the next; the SIPRI register is added at
+the first when present), prints per scenario: p50/p95 latency through HTTP, SQL queries
+per request, raw SQL p50 for the same page and count, and the ratio. Then how cost grows:
+per scenario, the growth exponent of its p50 between sizes (log of the time ratio over
+log of the size ratio: 1 grows with the table, 0 does not grow) beside that of its answer
+(the rows a list counts, the transfers a summary adds up). At the largest size only,
+repeated anonymous conditional
 requests (If-None-Match) answered 304 from the data version; then CSV export rows/s
 and the server's peak memory; then throughput under 16 concurrent clients.
 Figures, not assertions: this is not part of `make test`.
 """
 
 import http.client
+import json
+import math
 import os
 import socket
 import subprocess
@@ -24,7 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data" / "sipri" / "trade-register-2026-05-18.csv"
-TRANSFERS = int(os.environ.get("BENCH_TRANSFERS", "1000000"))
+SIZES = sorted(
+    int(size)
+    for size in (os.environ.get("BENCH_TRANSFERS") or os.environ.get("BENCH_SIZES", "100000,300000,1000000")).split(",")
+)
 REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
 LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "30"))
 LOAD_CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "16"))
@@ -70,15 +80,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-def prepare():
+def prepare(transfers):
     call_command("migrate", verbosity=0)
     # The reading room's pages link their stylesheet through the production static storage,
     # which needs collectstatic's manifest.
     call_command("collectstatic", interactive=False, verbosity=0)
     have = Transfer.objects.filter(contract__reference__startswith="demo-").count()
-    if have < TRANSFERS:
-        print(f"generating {TRANSFERS - have:,} transfers ...", flush=True)
-        call_command("generate_demo_data", transfers=TRANSFERS - have, seed=1000 + have, verbosity=0)
+    if have < transfers:
+        print(f"generating {transfers - have:,} transfers ...", flush=True)
+        started = time.perf_counter()
+        call_command("generate_demo_data", transfers=transfers - have, seed=1000 + have, verbosity=0)
+        print(f"generated in {time.perf_counter() - started:.0f} s (the yearly totals refreshed included)", flush=True)
     if SHARED.exists() and not Transfer.objects.filter(contract__reference__startswith="sipri-").exists():
         print("importing the SIPRI register ...", flush=True)
         call_command("import_sipri", str(SHARED), verbosity=0)
@@ -155,6 +167,27 @@ SELECT totals.*, vals.currency, vals.amount FROM totals LEFT JOIN vals USING (ca
 ORDER BY totals.category, totals.y
 """
 
+DELIVERY_YEAR_SQL = """
+SELECT extract(year FROM d.date) AS y, COUNT(DISTINCT d.transfer_id), SUM(d.quantity)
+FROM transfers_delivery d JOIN transfers_transfer t ON t.id = d.transfer_id
+WHERE t.is_arms {where}
+GROUP BY y ORDER BY y
+"""
+CATEGORY_DELIVERY_YEAR_SQL = """
+SELECT t.category, extract(year FROM d.date) AS y, COUNT(DISTINCT d.transfer_id), SUM(d.quantity)
+FROM transfers_delivery d JOIN transfers_transfer t ON t.id = d.transfer_id
+WHERE t.is_arms {where}
+GROUP BY t.category, y ORDER BY t.category, y
+"""
+RECIPIENT_SUMMARY_SQL = """
+SELECT r.code, r.name, COUNT(*), SUM(t.quantity_ordered), SUM(COALESCE(t.delivered_sum, t.reported_delivered)),
+       SUM(t.tiv_delivered)
+FROM transfers_transfer t
+JOIN transfers_actor r ON r.id = t.recipient_id
+WHERE t.is_arms {where}
+GROUP BY r.code, r.name ORDER BY r.code, r.name
+"""
+
 
 def scenarios():
     usa = Actor.objects.get(code="USA")
@@ -224,6 +257,30 @@ def scenarios():
             "summary supplier,order_year, supplier=USA",
             "/api/transfers/summary/?group_by=supplier,order_year&supplier=USA",
             SUMMARY_SQL.format(where=f"AND t.supplier_id = {usa.pk}"),
+            None,
+        ),
+        (
+            "summary delivery_year",
+            "/api/transfers/summary/?group_by=delivery_year",
+            DELIVERY_YEAR_SQL.format(where=""),
+            None,
+        ),
+        (
+            "summary category,delivery_year",
+            "/api/transfers/summary/?group_by=category,delivery_year",
+            CATEGORY_DELIVERY_YEAR_SQL.format(where=""),
+            None,
+        ),
+        (
+            "summary delivery_year, supplier=RUS",
+            "/api/transfers/summary/?group_by=delivery_year&supplier=RUS",
+            DELIVERY_YEAR_SQL.format(where=f"AND t.supplier_id = {rus.pk}"),
+            None,
+        ),
+        (
+            "summary recipient, ordered 2000-2020",
+            "/api/transfers/summary/?group_by=recipient&ordered_from=2000&ordered_to=2020",
+            RECIPIENT_SUMMARY_SQL.format(where="AND t.order_date >= '2000-01-01' AND t.order_date < '2021-01-01'"),
             None,
         ),
         (
@@ -420,11 +477,18 @@ def load_test(port, paths, seconds, clients):
     return len(latencies) / elapsed, percentile(latencies, 95) if latencies else 0, len(errors), len(latencies)
 
 
-def main():
-    if connection.vendor != "postgresql":
-        raise SystemExit("The benchmark runs on PostgreSQL: use `make bench` (or set DATABASE_URL).")
-    prepare()
-    total = Transfer.objects.filter(contract__kind="arms").count()
+def answer_size(port, path):
+    """The rows a list counts, or the transfers a summary adds up (its groups' sum)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    conn.request("GET", path, headers={"Accept": "application/json"})
+    body = json.loads(conn.getresponse().read())
+    conn.close()
+    if isinstance(body, dict):
+        return body.get("count")
+    return sum(row.get("transfers") or 0 for row in body if not row.get("unplaced"))
+
+
+def start_server():
     port = free_port()
     server = subprocess.Popen(
         [
@@ -442,60 +506,106 @@ def main():
         cwd=ROOT,
         env={**os.environ},
     )
-    try:
-        for _ in range(100):
-            try:
-                if http_get(port, "/api/")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        pids = worker_pids(server.pid)
-        cpu = os.cpu_count()
-        print(
-            f"\nBenchmark: {total:,} arms transfers on PostgreSQL, gunicorn 2 workers, {cpu} CPUs, "
-            f"{REPEAT} requests each"
+    for _ in range(100):
+        try:
+            if http_get(port, "/api/")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    return server, port
+
+
+def latency(port, total):
+    """The scenarios and the reading room's pages at this size: {name: (p50 ms, answer size)}."""
+    found = {}
+    print(f"\nBenchmark: {total:,} arms transfers on PostgreSQL, gunicorn 2 workers, {os.cpu_count()} CPUs, ", end="")
+    print(f"{REPEAT} requests each")
+    print(f"{'scenario':46} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL p50':>8} {'ratio':>6}")
+    raw = raw_connection()
+    cursor = raw.cursor()
+    for name, path, sql, count_sql in scenarios():
+        for _ in range(3):
+            http_get(port, path)
+            time_raw(cursor, sql, count_sql)
+        api_times, raw_times = [], []
+        for _ in range(REPEAT):
+            status, elapsed, _ = http_get(port, path)
+            if status != 200:
+                raise SystemExit(f"{path}: HTTP {status}")
+            api_times.append(elapsed)
+            raw_times.append(time_raw(cursor, sql, count_sql))
+        p50, p95, raw50 = (
+            percentile(api_times, 50) * 1000,
+            percentile(api_times, 95) * 1000,
+            percentile(raw_times, 50) * 1000,
         )
-        print(f"{'scenario':46} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'SQL p50':>8} {'ratio':>6}")
-        raw = raw_connection()
-        cursor = raw.cursor()
-        for name, path, sql, count_sql in scenarios() if "latency" in PARTS else []:
-            for _ in range(3):
-                http_get(port, path)
-                time_raw(cursor, sql, count_sql)
-            api_times, raw_times = [], []
-            for _ in range(REPEAT):
-                status, elapsed, _ = http_get(port, path)
-                if status != 200:
-                    raise SystemExit(f"{path}: HTTP {status}")
-                api_times.append(elapsed)
-                raw_times.append(time_raw(cursor, sql, count_sql))
-            p50, p95, raw50 = (
-                percentile(api_times, 50) * 1000,
-                percentile(api_times, 95) * 1000,
-                percentile(raw_times, 50) * 1000,
-            )
-            print(f"{name:46} {p50:8.1f} {p95:8.1f} {queries_per_request(path):8d} {raw50:8.1f} {p50 / raw50:6.1f}")
-        raw.close()
+        print(f"{name:46} {p50:8.1f} {p95:8.1f} {queries_per_request(path):8d} {raw50:8.1f} {p50 / raw50:6.1f}")
+        found[name] = (p50, answer_size(port, path))
+    raw.close()
 
+    # The pages keep their figures in the shared cache (READING_CACHE_SECONDS): the first
+    # request of each computes them (cold), the others read them (p50, p95).
+    columns = ("p50 ms", "p95 ms", "queries", "cold ms", "queries")
+    print(f"\n{'reading room page':46} " + " ".join(f"{c:>8}" for c in columns))
+    for name, path in reading_pages():
+        cache.clear()
+        cold_queries = queries_per_request(path)
+        cache.clear()
+        status, cold, _ = http_get(port, path, accept="text/html")
+        if status != 200:
+            raise SystemExit(f"{path}: HTTP {status}")
+        times = [http_get(port, path, accept="text/html")[1] for _ in range(REPEAT)]
+        p50, p95 = percentile(times, 50) * 1000, percentile(times, 95) * 1000
+        print(
+            f"{name[:46]:46} {p50:8.1f} {p95:8.1f} {queries_per_request(path):8d} {cold * 1000:8.1f} {cold_queries:8d}"
+        )
+        found[f"{name} (cold)"] = (cold * 1000, None)
+    return found
+
+
+def growth_table(results):
+    """Per scenario: p50 at each size and the growth exponents between sizes, of the time
+    and of the answer."""
+    sizes = sorted(results)
+    print("\nHow cost grows: p50 ms per size; exponent of the time / of the answer between sizes")
+    header = " ".join(f"{size:>10,}" for size in sizes)
+    steps = " ".join(f"{f'{a // 1000}k>{b // 1000}k':>13}" for a, b in zip(sizes, sizes[1:], strict=False))
+    print(f"{'scenario':46} {header} {steps}")
+    for name in results[sizes[0]]:
+        times = [results[size][name][0] for size in sizes]
+        answers = [results[size][name][1] for size in sizes]
+        exponents = []
+        for i in range(len(sizes) - 1):
+            scale = math.log(sizes[i + 1] / sizes[i])
+            time_exponent = math.log(times[i + 1] / times[i]) / scale
+            if answers[i] and answers[i + 1]:
+                exponents.append(f"{time_exponent:5.2f} / {math.log(answers[i + 1] / answers[i]) / scale:5.2f}")
+            else:
+                exponents.append(f"{time_exponent:5.2f} /   n/a")
+        cells = [f"{t:10.1f}" for t in times] + [f"{e:>13}" for e in exponents]
+        print(f"{name[:46]:46} " + " ".join(cells))
+
+
+def main():
+    if connection.vendor != "postgresql":
+        raise SystemExit("The benchmark runs on PostgreSQL: use `make bench` (or set DATABASE_URL).")
+    results = {}
+    for size in SIZES:
+        prepare(size)
+        total = Transfer.objects.filter(contract__kind="arms").count()
         if "latency" in PARTS:
-            # The pages keep their figures in the shared cache (READING_CACHE_SECONDS): the first
-            # request of each computes them (cold), the others read them (p50, p95).
-            columns = ("p50 ms", "p95 ms", "queries", "cold ms", "queries")
-            print(f"\n{'reading room page':46} " + " ".join(f"{c:>8}" for c in columns))
-            for name, path in reading_pages():
-                cache.clear()
-                cold_queries = queries_per_request(path)
-                cache.clear()
-                status, cold, _ = http_get(port, path, accept="text/html")
-                if status != 200:
-                    raise SystemExit(f"{path}: HTTP {status}")
-                times = [http_get(port, path, accept="text/html")[1] for _ in range(REPEAT)]
-                p50, p95 = percentile(times, 50) * 1000, percentile(times, 95) * 1000
-                print(
-                    f"{name[:46]:46} {p50:8.1f} {p95:8.1f} {queries_per_request(path):8d} {cold * 1000:8.1f} "
-                    f"{cold_queries:8d}"
-                )
+            server, port = start_server()
+            try:
+                results[total] = latency(port, total)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    if len(results) > 1:
+        growth_table(results)
 
+    server, port = start_server()
+    try:
+        pids = worker_pids(server.pid)
         if "conditional" in PARTS:
             conditional_requests(port)
 

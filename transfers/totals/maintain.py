@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import connections, router, transaction
-from django.db.models import F, Q, Subquery, Sum, Value
+from django.db.models import Count, F, Q, Subquery, Sum, Value
 from django.db.models.functions import NullIf
 from django.db.models.signals import post_delete, post_save
 
@@ -63,8 +63,7 @@ CELL_COLUMNS = {
 # A grain is the set of dimensions its rows keep (a bit each); the rest are summed away (0 or
 # ''). The finest grain keeps them all; each rollup is summed from its parent, a grain with one
 # dimension more, so a refresh redoes a rollup's rows from a few of its parent's. A summary
-# reads the smallest grain that keeps its keys and filters. Not kept: rollups with both
-# parties but not all four (a flow between two parties reads the finest grain).
+# reads the smallest grain that keeps its keys and filters. Every subset of the four is kept.
 DIMENSIONS = {"supplier": 1, "recipient": 2, "category": 4, "order_year": 8}
 FULL = 15
 _S, _R, _C, _Y = (DIMENSIONS[name] for name in ("supplier", "recipient", "category", "order_year"))
@@ -73,6 +72,9 @@ GRAINS = [
     FULL,
     _S | _C | _Y,
     _R | _C | _Y,
+    _S | _R | _C,
+    _S | _R | _Y,
+    _S | _R,
     _S | _C,
     _S | _Y,
     _R | _C,
@@ -389,9 +391,26 @@ def refresh(using="default"):
     return len(pairs)
 
 
+REBUILD_CHUNK = 100_000
+
+
 def _rebuild(using):
+    """Everything from the register: the finest rows computed for a few suppliers at a time
+    (a cell is one supplier's: memory stays that of about REBUILD_CHUNK transfers), then
+    every rollup summed from its parent."""
     YearlyTotal.objects.using(using).all().delete()
-    _write(compute(selectors.transfer_register_base().using(using)), using)
+    transfers = selectors.transfer_register_base().using(using)
+    sizes = transfers.order_by().values_list("supplier_id").annotate(n=Count("pk")).order_by("supplier_id")
+    chunk, size = [], 0
+    for supplier, n in [*sizes, (0, REBUILD_CHUNK)]:  # the last one flushes what is left
+        if chunk and size + n > REBUILD_CHUNK:
+            suppliers = Q(supplier_id__in=[s for s in chunk if s is not None])
+            if None in chunk:
+                suppliers |= Q(supplier_id__isnull=True)
+            _write(compute(transfers.filter(suppliers)), using)
+            chunk, size = [], 0
+        chunk.append(supplier)
+        size += n
     with connections[using].cursor() as cursor:
         _rollups_redo(cursor, affected=False)
 
