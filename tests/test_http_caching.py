@@ -256,7 +256,7 @@ def test_a_write_to_a_related_record_changes_the_etag_of_a_list_that_shows_it(an
 @committed
 def test_the_count_of_the_whole_register_is_cached_under_the_version(anon):
     contract = seeded()
-    with override_settings(API_UNFILTERED_COUNT_CACHE_SECONDS=300):
+    with override_settings(API_COUNT_CACHE_SECONDS=300):
         before = anon.get("/api/transfers/").json()["count"]
         Transfer.objects.create(contract=contract, system=contract.transfers.first().system, quantity_ordered=1)
         assert anon.get("/api/transfers/").json()["count"] == before + 1

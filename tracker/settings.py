@@ -297,7 +297,7 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "transfers.api.throttling.client_ip"
 
 # Counting a whole unfiltered list of a million rows is slow; its count is cached this long.
-API_UNFILTERED_COUNT_CACHE_SECONDS = int(os.environ.get("DJANGO_UNFILTERED_COUNT_CACHE_SECONDS", "30"))
+API_COUNT_CACHE_SECONDS = int(os.environ.get("DJANGO_COUNT_CACHE_SECONDS", "30"))
 # The reading room's charts and tables (summaries of the register) are kept in the shared cache
 # this long: a summary by delivery year reads every delivery. 0: computed on every request.
 READING_CACHE_SECONDS = int(os.environ.get("DJANGO_READING_CACHE_SECONDS", "60"))

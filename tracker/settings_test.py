@@ -37,7 +37,7 @@ REST_FRAMEWORK = {
 # (a database table) has its own tests against a server with several workers.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Exact counts everywhere in tests (the cache has its own test).
-API_UNFILTERED_COUNT_CACHE_SECONDS = 0
+API_COUNT_CACHE_SECONDS = 0
 # The test client's login() gives axes no request; lockouts have their own test.
 AXES_ENABLED = False
 

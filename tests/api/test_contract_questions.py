@@ -180,20 +180,32 @@ def test_pagination(api, seed):
 
 # Committed writes: on PostgreSQL the data version is bumped at commit (transfers.data_version).
 @pytest.mark.django_db(transaction=True)
-def test_unfiltered_count_is_cached_until_the_next_write_filtered_counts_are_exact(api, seed, settings):
+def test_counts_are_cached_per_filters_until_the_next_write(api, seed, settings, editor_api):
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from transfers.models import Actor
 
-    settings.API_UNFILTERED_COUNT_CACHE_SECONDS = 30
+    settings.API_COUNT_CACHE_SECONDS = 30
     cache.clear()
-    first = api.get("/api/actors/").json()["count"]
-    with CaptureQueriesContext(connection) as queries:
-        assert api.get("/api/actors/").json()["count"] == first
-    assert not any("COUNT(" in q["sql"] for q in queries.captured_queries)  # from the cache
+
+    def count(client, url):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response.json()["count"], any("COUNT(" in q["sql"] for q in queries.captured_queries)
+
+    first, counted = count(api, "/api/actors/")
+    assert counted
+    assert count(api, "/api/actors/") == (first, False)  # from the cache
+    assert count(api, "/api/actors/?limit=1&offset=2") == (first, False)  # another page: the same count
+    bodies, counted = count(api, "/api/actors/?kind=government-body")
+    assert counted and bodies == 3  # other filters: counted
+    assert count(api, "/api/actors/?kind=government-body") == (3, False)
+    assert count(api, "/api/actors/?kind=state")[1]
+    assert count(editor_api, "/api/actors/?kind=government-body") == (3, True)  # another reader: counted
     # The cache is keyed by the data version (transfers.data_version): a write makes it exact.
     Actor.objects.create(code="new-body", name="New body", kind="government-body")
-    assert api.get("/api/actors/").json()["count"] == first + 1
-    assert api.get("/api/actors/?kind=government-body").json()["count"] == 4  # 3 seed bodies + the new one
+    assert count(api, "/api/actors/") == (first + 1, True)
+    assert count(api, "/api/actors/?kind=government-body") == (4, True)  # 3 seed bodies + the new one
