@@ -31,8 +31,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import connections, router, transaction
-from django.db.models import Count, F, Q, Subquery, Sum, Value
-from django.db.models.functions import NullIf
+from django.db.models import BigIntegerField, Count, F, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, NullIf
 from django.db.models.signals import post_delete, post_save
 
 from .. import selectors
@@ -391,26 +391,42 @@ def refresh(using="default"):
     return len(pairs)
 
 
-REBUILD_CHUNK = 100_000
+REBUILD_CHUNK = 50_000
+
+
+def _party_q(field, ids):
+    condition = Q(**{f"{field}_id__in": [pk for pk in ids if pk is not None]})
+    return condition | Q(**{f"{field}_id__isnull": True}) if None in ids else condition
 
 
 def _rebuild(using):
-    """Everything from the register: the finest rows computed for a few suppliers at a time
-    (a cell is one supplier's: memory stays that of about REBUILD_CHUNK transfers), then
-    every rollup summed from its parent."""
+    """Everything from the register: the finest rows computed for a few (supplier, recipient)
+    pairs at a time (a cell is one pair's: memory stays that of about REBUILD_CHUNK
+    transfers, 300 MB), then every rollup summed from its parent."""
     YearlyTotal.objects.using(using).all().delete()
     transfers = selectors.transfer_register_base().using(using)
-    sizes = transfers.order_by().values_list("supplier_id").annotate(n=Count("pk")).order_by("supplier_id")
-    chunk, size = [], 0
-    for supplier, n in [*sizes, (0, REBUILD_CHUNK)]:  # the last one flushes what is left
+    sizes = (
+        transfers.order_by()
+        .values_list("supplier_id", "recipient_id")
+        .annotate(n=Count("pk"))
+        .order_by("supplier_id", "recipient_id")
+    )
+    chunk, size = {}, 0
+
+    def flush():
+        condition = Q()
+        for supplier, recipients in chunk.items():
+            condition |= _party_q("supplier", [supplier]) & _party_q("recipient", recipients)
+        _write(compute(transfers.filter(condition)), using)
+
+    for supplier, recipient, n in sizes.iterator():
         if chunk and size + n > REBUILD_CHUNK:
-            suppliers = Q(supplier_id__in=[s for s in chunk if s is not None])
-            if None in chunk:
-                suppliers |= Q(supplier_id__isnull=True)
-            _write(compute(transfers.filter(suppliers)), using)
-            chunk, size = [], 0
-        chunk.append(supplier)
+            flush()
+            chunk, size = {}, 0
+        chunk.setdefault(supplier, []).append(recipient)
         size += n
+    if chunk:
+        flush()
     with connections[using].cursor() as cursor:
         _rollups_redo(cursor, affected=False)
 
@@ -498,6 +514,15 @@ def _inserted(sender, **kwargs):
 # --- Reading --------------------------------------------------------------------------------
 
 
+def _dicts(query, names):
+    """The rows of a values() query as dicts of these names (in its column order), straight
+    from the cursor: Django's per-value converters cost more than the query at 20,000 groups."""
+    sql, params = query.query.sql_with_params()
+    with connections[query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _key(column):
     """A dimension as the live summary keys it: None for no supplier, recipient or year."""
     if column in ("supplier_id", "recipient_id", "order_year"):
@@ -564,13 +589,13 @@ def summary_parts(*, group_by, filters, wanted):
         """Rows of this kind summed by these keys. The first read also says whether any
         pair is stale, in the same query (one query fewer per summary): None then."""
         named = {alias: column for alias, column in columns.items() if alias in keys}
-        sums = {name: Sum(field) for name, field in sums.items()}
+        sums = {name: Cast(Sum(field), BigIntegerField()) for name, field in sums.items()}
         if not named:  # one group: all the rows (none when there are none)
             found = totals.filter(kind=rows_kind).aggregate(**sums)
             return [found] if any(value is not None for value in found.values()) else []
         query = totals.filter(kind=rows_kind).values(**{alias: _key(column) for alias, column in named.items()})
         if not first:
-            return list(query.annotate(**sums))
+            return _dicts(query.annotate(**sums), [*named, *sums])
         # One row more when any pair is stale, in the same query.
         query = query.annotate(_stale=Value(False), **sums)
         one_mark = stale.filter(pk=Subquery(stale.order_by("pk").values("pk")[:1]))
@@ -578,7 +603,7 @@ def summary_parts(*, group_by, filters, wanted):
         sentinel = one_mark.values(
             **{alias: Value(None, output_field=field(column)) for alias, column in named.items()}
         ).annotate(_stale=Value(True), **{name: Value(None, output_field=field("transfers")) for name in sums})
-        rows = list(query.union(sentinel, all=True))
+        rows = _dicts(query.union(sentinel, all=True), [*named, "_stale", *sums])
         if any(row["_stale"] for row in rows):
             memo.totals_stale = True
             return None
@@ -595,18 +620,23 @@ def summary_parts(*, group_by, filters, wanted):
     grouped = []
     by_year_tiv = None
     if by_year:
-        rows = read(kind.YEAR, aliases, first=True, transfers="transfers", quantity_delivered="quantity_delivered")
+        rows = read(
+            kind.YEAR,
+            aliases,
+            first=True,
+            transfers="transfers",
+            quantity_delivered="quantity_delivered",
+            tiv="tiv_delivered_milli",
+        )
         if rows is None:
             return None
+        by_year_tiv = {} if "tiv_delivered" in wanted else None
         for row in rows:
-            grouped.append(
-                {**row, "transfers": number(row["transfers"]), "quantity_delivered": number(row["quantity_delivered"])}
-            )
-        if "tiv_delivered" in wanted:
-            by_year_tiv = {}
-            for row in read(kind.YEAR, aliases, tiv="tiv_delivered_milli"):
-                if row["tiv"] is not None:
-                    by_year_tiv[tuple(row[a] for a in aliases)] = (milli(row["tiv"]), 0)
+            tiv = row.pop("tiv")
+            grouped.append(row)
+            if tiv is not None and by_year_tiv is not None:
+                by_year_tiv[tuple(row[a] for a in aliases)] = (milli(tiv), 0)
+        if by_year_tiv is not None:
             others = [a for a in aliases if a != "g_delivery_year"]
             for row in read(kind.UNPLACED, others, lines="transfers", tiv="tiv_delivered_milli"):
                 row["g_delivery_year"] = None
@@ -627,8 +657,6 @@ def summary_parts(*, group_by, filters, wanted):
         if rows is None:
             return None
         for row in rows:
-            for name in ("transfers", "quantity_ordered", "quantity_delivered"):
-                row[name] = number(row[name])
             for name in ("tiv_delivered", "tiv_ordered"):
                 row[name] = milli(row[name])
             grouped.append(row)
@@ -646,9 +674,9 @@ def summary_parts(*, group_by, filters, wanted):
         query = (
             totals.filter(kind=value_kind)
             .values(**named, value_currency=F("currency"))
-            .annotate(cents=Sum("amount_cents"))
+            .annotate(cents=Cast(Sum("amount_cents"), BigIntegerField()))
         )
-        for row in query:
+        for row in _dicts(query, [*named, "value_currency", "cents"]):
             key = tuple(row[a] for a in aliases)
             values.setdefault(key, {})[row["value_currency"]] = Decimal(int(row["cents"])).scaleb(-2)
     return aliases, grouped, by_year_tiv, values
