@@ -122,6 +122,7 @@ def test_totals_equal_a_recomputation_through_random_edits_imports_and_deletes(
     api, imported, monkeypatch, django_capture_on_commit_callbacks
 ):
     rng = random.Random(20261130)
+    monkeypatch.setattr(maintain, "REFRESH_CHUNK", 3)  # a refresh of many cells, in parts
     actors = list(Actor.objects.all()[:40])
     releases = []
     assert YearlyTotal.objects.filter(kind=YearlyTotal.Kind.UNPLACED).exists()  # the walk starts with all kinds

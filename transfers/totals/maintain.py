@@ -1,19 +1,19 @@
 """Keeping the yearly totals (totals.models.YearlyTotal) equal to the register, and reading them.
 
 How they are kept: database triggers on the transfers and deliveries mark, in the writing
-transaction, the (supplier, recipient) pairs a write touches (before and after: a deal
+transaction, the (supplier, recipient, order year) cells a write touches (before and after: a deal
 that changes party marks both), whatever writes (API, admin, ORM, bulk COPY imports,
 cascading deletes, the cached copies' refreshes when a contract changes party, year,
 value or release; every dimension is a copy on the transfer row, so transfer and
 delivery writes are all there is to watch). `refresh()` consumes the marks and
-recomputes those pairs' totals with the summary's own live queries
+recomputes those cells' totals with the summary's own live queries
 (selectors.summary_parts at the finest grain), in one transaction; it runs after the
 commit of every write made through Django (signals, bulk inserts) and at the end of
 imports, and `manage.py refresh_totals` runs it for anything else. A summary is read
 from the totals only when no mark is left (else it is computed live, the same answer).
 
 PostgreSQL: statement-level triggers with transition tables (one INSERT of the distinct
-pairs per statement: a COPY of a million rows marks a few thousand pairs, once); the
+cells per statement: a COPY of a million rows marks some thousands of cells, once); the
 marks only ever get appended and the refresh deletes exactly those it read (DELETE ...
 RETURNING), so a write committed while a refresh runs keeps its mark. The triggers take
 no row locks (the delivered-not-above-ordered triggers' locks are untouched); concurrent
@@ -108,23 +108,34 @@ def grain_for(dimensions):
 
 # Off: every summary is computed live (tests compare both ways with it).
 READ_TOTALS = True
-# A refresh of more pairs than this recomputes everything (one pass, no long OR).
-FULL_REFRESH_PAIRS = 400
+# A refresh of more cells than this recomputes everything (one pass, no long OR); fewer
+# are recomputed REFRESH_CHUNK at a time.
+FULL_REFRESH_CELLS = 20_000
+REFRESH_CHUNK = 200
 
 # --- Triggers -------------------------------------------------------------------------------
 
-_PAIR = "COALESCE({r}.supplier_id, 0), COALESCE({r}.recipient_id, 0)"
+# A mark: the (supplier, recipient, order year) of a row, 0 for none. A deal's lines and
+# values are all in one such cell (a deal has one supplier, recipient and order date).
+_MARK_COLUMNS = "supplier_id, recipient_id, order_year"
+_PG_MARK = (
+    "COALESCE({r}.supplier_id, 0), COALESCE({r}.recipient_id, 0), COALESCE(EXTRACT(YEAR FROM {r}.order_date)::int, 0)"
+)
+_SQLITE_MARK = (
+    "COALESCE({r}.supplier_id, 0), COALESCE({r}.recipient_id, 0), "
+    "COALESCE(CAST(strftime('%Y', {r}.order_date) AS INTEGER), 0)"
+)
 
 PG_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION transfers_totals_mark_transfers() RETURNS trigger AS $$
 BEGIN
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO {DIRTY} (supplier_id, recipient_id)
-            SELECT DISTINCT {_PAIR.format(r="n")} FROM transfers_totals_new n WHERE n.is_arms;
+        INSERT INTO {DIRTY} ({_MARK_COLUMNS})
+            SELECT DISTINCT {_PG_MARK.format(r="n")} FROM transfers_totals_new n WHERE n.is_arms;
     END IF;
     IF TG_OP <> 'INSERT' THEN
-        INSERT INTO {DIRTY} (supplier_id, recipient_id)
-            SELECT DISTINCT {_PAIR.format(r="o")} FROM transfers_totals_old o WHERE o.is_arms;
+        INSERT INTO {DIRTY} ({_MARK_COLUMNS})
+            SELECT DISTINCT {_PG_MARK.format(r="o")} FROM transfers_totals_old o WHERE o.is_arms;
     END IF;
     RETURN NULL;
 END;
@@ -133,13 +144,13 @@ $$ LANGUAGE plpgsql;
 CREATE OR REPLACE FUNCTION transfers_totals_mark_deliveries() RETURNS trigger AS $$
 BEGIN
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO {DIRTY} (supplier_id, recipient_id)
-            SELECT DISTINCT {_PAIR.format(r="t")} FROM transfers_totals_new d
+        INSERT INTO {DIRTY} ({_MARK_COLUMNS})
+            SELECT DISTINCT {_PG_MARK.format(r="t")} FROM transfers_totals_new d
             JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.is_arms;
     END IF;
     IF TG_OP <> 'INSERT' THEN
-        INSERT INTO {DIRTY} (supplier_id, recipient_id)
-            SELECT DISTINCT {_PAIR.format(r="t")} FROM transfers_totals_old d
+        INSERT INTO {DIRTY} ({_MARK_COLUMNS})
+            SELECT DISTINCT {_PG_MARK.format(r="t")} FROM transfers_totals_old d
             JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.is_arms;
     END IF;
     RETURN NULL;
@@ -163,12 +174,13 @@ _SQLITE_TRANSFER = {
 
 def _sqlite_statements():
     statements = [
-        f"CREATE UNIQUE INDEX IF NOT EXISTS transfers_totalsdirty_pair ON {DIRTY} (supplier_id, recipient_id)"
+        "DROP INDEX IF EXISTS transfers_totalsdirty_pair",
+        f"CREATE UNIQUE INDEX IF NOT EXISTS transfers_totalsdirty_mark ON {DIRTY} ({_MARK_COLUMNS})",
     ]
     for event, rows in _SQLITE_TRANSFER.items():
         body = "".join(
-            f"INSERT OR IGNORE INTO {DIRTY} (supplier_id, recipient_id) "  # noqa: S608
-            f"SELECT {_PAIR.format(r=row)} WHERE {row}.is_arms; "
+            f"INSERT OR IGNORE INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
+            f"SELECT {_SQLITE_MARK.format(r=row)} WHERE {row}.is_arms; "
             for row, _ in rows
         )
         statements.append(
@@ -176,8 +188,9 @@ def _sqlite_statements():
             f"AFTER {event} ON transfers_transfer BEGIN {body}END"
         )
         body = "".join(
-            f"INSERT OR IGNORE INTO {DIRTY} (supplier_id, recipient_id) "  # noqa: S608
-            f"SELECT {_PAIR.format(r='t')} FROM transfers_transfer t WHERE t.id = {row}.transfer_id AND t.is_arms; "
+            f"INSERT OR IGNORE INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
+            f"SELECT {_SQLITE_MARK.format(r='t')} FROM transfers_transfer t "
+            f"WHERE t.id = {row}.transfer_id AND t.is_arms; "
             for row, _ in rows
         )
         statements.append(
@@ -207,6 +220,16 @@ def install(connection):
                 cursor.execute(statement)
 
 
+def mark_everything(connection):
+    """Mark every cell of the register stale (the totals are then recomputed by the next refresh)."""
+    mark = _PG_MARK if connection.vendor == "postgresql" else _SQLITE_MARK
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
+            f"SELECT DISTINCT {mark.format(r='t')} FROM transfers_transfer t WHERE t.is_arms"
+        )
+
+
 def uninstall(connection):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -226,12 +249,6 @@ def ensure_after_migrate(sender, using="default", **kwargs):
 
 
 # --- Refresh --------------------------------------------------------------------------------
-
-
-def _pair_q(supplier, recipient):
-    return Q(**({"supplier_id__isnull": True} if not supplier else {"supplier_id": supplier})) & Q(
-        **({"recipient_id__isnull": True} if not recipient else {"recipient_id": recipient})
-    )
 
 
 def _milli(value):
@@ -360,35 +377,46 @@ def _affected_add(cursor, rows):
     cursor.execute(f"INSERT INTO {AFFECTED} ({', '.join(columns)}) {sql}", params)  # noqa: S608
 
 
+def _mark_q(supplier, recipient, year, *, register):
+    """The register's transfers (register) or the finest totals rows of one marked cell."""
+    if not register:
+        return Q(supplier_id=supplier, recipient_id=recipient, order_year=year)
+    year_q = Q(order_date__isnull=True) if not year else Q(order_date__year=year)
+    return _party_q("supplier", [supplier or None]) & _party_q("recipient", [recipient or None]) & year_q
+
+
 def refresh(using="default"):
-    """Recompute the totals of the pairs marked since the last refresh, in one transaction:
-    their finest rows from the register, then the rollups of the cells they were or are in.
-    Returns the number of pairs refreshed ("all" when everything was recomputed)."""
+    """Recompute the totals of the cells marked since the last refresh, in one transaction:
+    their finest rows from the register (REFRESH_CHUNK cells at a time), then the rollups of
+    the cells they were or are in. Returns the number of cells refreshed ("all" when
+    everything was recomputed)."""
     connection = connections[using]
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
-            cursor.execute(f"DELETE FROM {DIRTY} RETURNING supplier_id, recipient_id")  # noqa: S608
-            pairs = {tuple(row) for row in cursor.fetchall()}
-            if not pairs:
+            cursor.execute(f"DELETE FROM {DIRTY} RETURNING {_MARK_COLUMNS}")  # noqa: S608
+            marks = sorted({tuple(row) for row in cursor.fetchall()})
+            if not marks:
                 return 0
-            if len(pairs) > FULL_REFRESH_PAIRS:
+            if len(marks) > FULL_REFRESH_CELLS:
                 _rebuild(using)
                 return "all"
             cursor.execute(f"DELETE FROM {AFFECTED}")  # noqa: S608
             transfers = selectors.transfer_register_base().using(using)
-            register_pairs, total_pairs = Q(), Q()
-            for supplier, recipient in pairs:
-                register_pairs |= _pair_q(supplier, recipient)
-                total_pairs |= Q(supplier_id=supplier, recipient_id=recipient)
-            finest = YearlyTotal.objects.using(using).filter(total_pairs, grain=FULL)
-            _affected_add(cursor, finest)
-            finest.delete()
-            _write(compute(transfers.filter(register_pairs)), using)
-            _affected_add(cursor, finest)
+            for start in range(0, len(marks), REFRESH_CHUNK):
+                chunk = marks[start : start + REFRESH_CHUNK]
+                register_cells, total_cells = Q(), Q()
+                for mark in chunk:
+                    register_cells |= _mark_q(*mark, register=True)
+                    total_cells |= _mark_q(*mark, register=False)
+                finest = YearlyTotal.objects.using(using).filter(total_cells, grain=FULL)
+                _affected_add(cursor, finest)
+                finest.delete()
+                _write(compute(transfers.filter(register_cells)), using)
+                _affected_add(cursor, finest)
             _rollups_redo(cursor, affected=True)
-    return len(pairs)
+    return len(marks)
 
 
 REBUILD_CHUNK = 50_000
@@ -587,7 +615,7 @@ def summary_parts(*, group_by, filters, wanted):
 
     def read(rows_kind, keys, *, first=False, **sums):
         """Rows of this kind summed by these keys. The first read also says whether any
-        pair is stale, in the same query (one query fewer per summary): None then."""
+        cell is stale, in the same query (one query fewer per summary): None then."""
         named = {alias: column for alias, column in columns.items() if alias in keys}
         sums = {name: Cast(Sum(field), BigIntegerField()) for name, field in sums.items()}
         if not named:  # one group: all the rows (none when there are none)
@@ -596,7 +624,7 @@ def summary_parts(*, group_by, filters, wanted):
         query = totals.filter(kind=rows_kind).values(**{alias: _key(column) for alias, column in named.items()})
         if not first:
             return _dicts(query.annotate(**sums), [*named, *sums])
-        # One row more when any pair is stale, in the same query.
+        # One row more when any cell is stale, in the same query.
         query = query.annotate(_stale=Value(False), **sums)
         one_mark = stale.filter(pk=Subquery(stale.order_by("pk").values("pk")[:1]))
         field = YearlyTotal._meta.get_field

@@ -57,10 +57,10 @@ class YearlyTotal(models.Model):
         # summed from, by the grain and its leading dimensions.
         indexes = [
             models.Index(fields=["grain", "kind"], name="yearlytotal_grain_kind"),
-            models.Index(
-                fields=["grain", "supplier_id", "recipient_id", "category", "order_year"], name="yearlytotal_supplier"
-            ),
+            models.Index(fields=["grain", "supplier_id", "category", "order_year"], name="yearlytotal_supplier"),
             models.Index(fields=["grain", "recipient_id", "category", "order_year"], name="yearlytotal_recipient"),
+            models.Index(fields=["grain", "supplier_id", "recipient_id", "category"], name="yearlytotal_pair"),
+            models.Index(fields=["grain", "supplier_id", "recipient_id", "order_year"], name="yearlytotal_pair_year"),
             models.Index(fields=["grain", "category", "order_year"], name="yearlytotal_category"),
             models.Index(fields=["grain", "order_year"], name="yearlytotal_order_year"),
         ]
@@ -86,11 +86,12 @@ class TotalsAffected(models.Model):
 
 
 class TotalsDirty(models.Model):
-    """A (supplier, recipient) pair whose totals are out of date (0: none), marked by
-    database triggers in the writing transaction; the refresh consumes the marks."""
+    """A (supplier, recipient, order year) cell whose totals are out of date (0: none), marked
+    by database triggers in the writing transaction; the refresh consumes the marks."""
 
     supplier_id = models.BigIntegerField()
     recipient_id = models.BigIntegerField()
+    order_year = models.IntegerField(default=0)
 
     def __str__(self):
-        return f"stale {self.supplier_id}>{self.recipient_id}"
+        return f"stale {self.supplier_id}>{self.recipient_id} {self.order_year}"

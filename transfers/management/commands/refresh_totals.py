@@ -7,7 +7,7 @@ from transfers.totals import maintain
 
 
 class Command(BaseCommand):
-    help = "Refresh the yearly totals of the pairs marked stale (--rebuild: recompute everything)."
+    help = "Refresh the yearly totals of the cells marked stale (--rebuild: recompute everything)."
 
     def add_arguments(self, parser):
         parser.add_argument("--rebuild", action="store_true", help="Recompute every total.")
@@ -19,4 +19,4 @@ class Command(BaseCommand):
             self.stdout.write("Yearly totals rebuilt.")
         else:
             done = maintain.refresh(using=database)
-            self.stdout.write(f"Yearly totals refreshed: {done} pair(s).")
+            self.stdout.write(f"Yearly totals refreshed: {done} cell(s).")
