@@ -17,6 +17,15 @@ the API, fixtures, imports and the migration of the old free-text values share.
 
 Nothing here touches the database: the models validate with it, transfers.evidence
 compares with it.
+
+One module of about 650 lines, on purpose: it is one value type, and its parts are
+read together (the grammar's messages quote the accepted forms, the checks read text
+with the grammar, display and comparison follow the same columns); the models, the
+API, the admin, imports, the evidence rule and the article engine import it from one
+place. In order: the vocabularies and the columns of each kind; reading a value as
+written (`assertion_read`); checking typed values (`assertion_cleaned`); reading typed
+values back: display, date spans, the interval a figure allows, the states a status
+allows.
 """
 
 import calendar

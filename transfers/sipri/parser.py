@@ -8,6 +8,13 @@ to (more delivered than ordered) are kept and flagged on the deal
 (`Deal.inconsistency`), never rejected; a row that SIPRI's export broke over two
 physical lines (an unquoted line break in Comments) is put back together when
 the lines make exactly one valid row.
+
+One module of about 650 lines, on purpose: it reads one publisher's files, and its
+two formats share the cell readers, the rejoining of broken rows and the records.
+In order: the formats' headers and vocabularies; categories from descriptions (the
+legacy format has no category column); the records (`Deal`, `DeliveryYear`,
+`RowError`, `Export`); reading: decoding, the cells of each column, a legacy row, a
+by-delivery-year deal's rows, rejoining broken rows, and `sipri_read`, the entry point.
 """
 
 import csv

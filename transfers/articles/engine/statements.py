@@ -1,244 +1,58 @@
-"""The drafting engine: from an article's text to draft claims, each with the cue words
-that decided it.
+"""Reading statements: an article split into lines, sentences and clauses, and each
+clause read into draft claims (speaker, attribution, stance, subject, assertion, date).
 
-Deterministic and offline: spaCy's tokenizer and sentence splitter (a blank English
-pipeline, no downloaded model), its PhraseMatcher over the gazetteer (actors, people,
-systems from the database), python-dateutil for dates, and the grammar of typed
-assertions (transfers.assertions) for the values. Each part of a draft is decided by
-rules that name their cue words in `cues`, so an editor sees why.
-
-Reading a statement:
-- the reporting verb (`said`, `told`, `denied`, `according to` ...) outside quotations
-  splits it into the speaker (the phrase before the verb, or after it: `said Ivanov`)
-  and what is said (the quotation, or the words after the verb);
-- the speaker is a recorded person (by name, surname or title), a proposed person (a
-  name not recorded), an actor (name, alias, demonym, capital), or a role as written;
-- attribution: anonymity cues, media cues (`according to Russian media`), a named
-  person (on the record), a spokesman or officials (spokesperson), a state itself or
-  no speaker (the source);
-- the subject: a system described without a deal; a deal named by a distinctive word
-  of its title; a deal found by parties (`X sold ... to Y`) and system (named, or the
-  one last mentioned); a proposed deal when none is recorded; else an actor;
-- the assertion: an amount with a currency, a quantity of systems, a date tied to a
-  signing or a delivery, a status (`not all ... delivered`, `have delivered`).
+Longer than ~500 lines for a reason: the Engine's rules share one article's state (the
+people and systems mentioned so far, the deal in the news, the speakers proposed) and
+call one another in the order a statement is read, so they read best as one class.
+In order: the draft (DraftData) and the clause (Clause); the Engine: the article (run,
+survey, clauses), one statement (_statement, continuing or merging statements), the
+speaker (phrases before or after the reporting verb, who it is, attribution), stance,
+assertions (figures, dates, statuses and which deal verb they go with), the subject
+(parties, systems, the deal recorded or proposed), the stated date, one draft per fact;
+then small helpers and article_draft, the entry point.
 """
 
 import datetime
 import re
 from dataclasses import dataclass, field
 
-from dateutil import parser as date_parser
-from dateutil.relativedelta import relativedelta
-
-from ..assertions import AssertionUnreadable, assertion_read
-from .text import is_heading, metadata_read
-
-_NLP = None
-
-
-def nlp():
-    """A blank English pipeline with the rule-based sentence splitter (no model to download)."""
-    global _NLP
-    if _NLP is None:
-        import spacy
-
-        _NLP = spacy.blank("en")
-        _NLP.add_pipe("sentencizer")
-    return _NLP
-
-
-# --- Vocabularies --------------------------------------------------------------------------------
-
-# Verbs of speech (an actor speaks through someone), as against acts (`called on`, `criticised`).
-SPEECH_VERBS = {
-    "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms",
-    "denied", "denies", "insisted", "insists", "claimed", "claims", "noted", "declared", "rejected",
-}  # fmt: skip
-REPORTING = {
-    "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms", "confirm",
-    "denied", "denies", "deny", "reported", "insisted", "insists", "argued", "argue", "argues", "claimed",
-    "claims", "warned", "warns", "noted", "suspect", "suspects", "acknowledged", "admitted", "urged",
-    "criticized", "criticised", "condemned", "declared", "quoted", "stressed", "rejected",
-}  # fmt: skip
-PRONOUNS = {"he", "she", "they", "we", "it"}
-ROLE_WORDS = {
-    "official", "officials", "spokesman", "spokeswoman", "spokesperson", "minister", "ministry", "president",
-    "source", "sources", "diplomat", "diplomats", "media", "reports", "report", "newspaper", "agency", "analyst",
-    "analysts", "officer", "officers", "commander", "envoy", "ambassador", "secretary", "chief", "head",
-    "director", "government", "representative", "executive", "he", "she", "they", "we",
-}  # fmt: skip
-MEDIA_WORDS = {
-    "media",
-    "newspaper",
-    "newspapers",
-    "agency",
-    "agencies",
-    "reports",
-    "television",
-    "tv",
-    "daily",
-    "press",
-}
-SKIP_AFTER_SPEAKER = {
-    ",", "has", "have", "had", "is", "was", "were", "also", "too", "previously", "earlier", "repeatedly",
-    "severely", "strongly", "already", "again", "reportedly", "publicly", "never", "not", "later", "recently",
-}  # fmt: skip
-BOUNDARIES = {",", "“", "”", '"', "but", "But", "that", ";", ":", "—", "–", "(", ")"}
-SKIP_AFTER_VERB = {"that", "on", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-                   "previously", "earlier", "reporters", "yesterday", "today", ","}  # fmt: skip
-# After the verb of `..., the minister said on Tuesday`: what is said came before the speaker.
-AFTER_INVERTED = {
-    "on", "in", "at", "during", "after", "before", "monday", "tuesday", "wednesday", "thursday", "friday",
-    "saturday", "sunday", "yesterday", "today", "last", "this", "late", "earlier", "while", "when",
-}  # fmt: skip
-QUOTE_OPEN = {"“", "‘"}
-QUOTE_CLOSE = {"”", "’"}
-
-SUPPLY_VERBS = {
-    "sell", "sells", "sold", "selling", "supply", "supplies", "supplied", "supplying", "deliver", "delivers",
-    "delivered", "delivering", "export", "exported", "exporting", "ship", "shipped", "transfer", "transferred",
-    "provide", "provided", "providing", "handed",
-}  # fmt: skip
-BUY_VERBS = {"buy", "buys", "bought", "buying", "purchase", "purchased", "purchasing", "acquire", "acquired",
-             "order", "ordered", "receive", "received", "procure", "procured"}  # fmt: skip
-ORDER_WORDS = {"signed", "sign", "ordered", "order", "agreed", "concluded", "contract", "deal", "struck", "sealed"}
-DELIVERY_WORDS = {"delivered", "deliver", "delivery", "deliveries", "received", "handed", "arrived", "arrive",
-                  "shipped", "transferred"}  # fmt: skip
-SYSTEM_NOUNS = {
-    "systems", "system", "missiles", "missile", "launchers", "launcher", "aircraft", "jets", "jet", "fighters",
-    "fighter", "helicopters", "helicopter", "tanks", "tank", "vehicles", "ships", "ship", "submarines",
-    "submarine", "frigates", "frigate", "corvettes", "corvette", "drones", "drone", "batteries", "battery",
-    "units", "guns", "howitzers", "radars", "radar", "planes", "bombers", "trainers", "warships", "boats",
-}  # fmt: skip
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-                "fifty": 50, "dozen": 12, "hundred": 100}  # fmt: skip
-
-DEAL_WORDS = re.compile(
-    r"\b(?:arms|weapons?|missiles?|sales?|sell\w*|sold|deals?|contracts?|exports?|export\w*|suppl\w+|purchas\w*|"
-    r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price)\b",
-    re.IGNORECASE,
+from ..text import is_heading, metadata_read
+from .recogniser import (
+    US_SPELLING,
+    Recogniser,
+    actor_state,
+    nlp,
 )
-SPECIFIC_DEAL = re.compile(
-    r"\b(?:the|this|that|their|its) (?:\w+ )?(?:sale|deal|contract|agreement|missiles|systems|weapons|delivery|"
-    r"deliveries|order|purchase|jets|aircraft|fighters|helicopters|tanks|ships|drones|launchers|batteries)\b",
-    re.IGNORECASE,
+from .values import (
+    QUALIFIER_WORDS,
+    dates_in,
+    money_in,
 )
-ANONYMOUS = re.compile(
-    r"\b(?:anonymity|anonymous(?:ly)?|unidentified|unnamed|not authori[sz]ed|asked not to be (?:named|identified)|"
-    r"declined to be (?:named|identified))\b",
-    re.IGNORECASE,
+from .vocabulary import (
+    ACCORDING_MEDIA,
+    AFTER_INVERTED,
+    ANONYMOUS,
+    BOUNDARIES,
+    BUY_VERBS,
+    DEAL_WORDS,
+    DELIVERY_WORDS,
+    MEDIA_WORDS,
+    NUMBER_WORDS,
+    ORDER_WORDS,
+    PRONOUNS,
+    QUOTE_CLOSE,
+    QUOTE_OPEN,
+    REPORTING,
+    ROLE_WORDS,
+    SKIP_AFTER_SPEAKER,
+    SKIP_AFTER_VERB,
+    SPECIFIC_DEAL,
+    SPEECH_VERBS,
+    STANCE_RULES,
+    STATUS_RULES,
+    SUPPLY_VERBS,
+    SYSTEM_NOUNS,
 )
-ACCORDING_MEDIA = re.compile(
-    r"\baccording to (?:[\w’'.-]+ ){0,4}(?:media|reports?|newspapers?|agenc(?:y|ies)|daily|television|press)\b|"
-    r"\b(?:media|newspaper|agency|daily|broadcaster|television)\b,? citing\b",
-    re.IGNORECASE,
-)
-
-STANCE_RULES = [
-    ("denies", re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject\w*|dismiss\w*|refut\w+)\b", re.IGNORECASE)),
-    ("confirms", re.compile(r"\bconfirm\w*", re.IGNORECASE)),
-    (
-        "criticises",
-        re.compile(
-            r"\b(?:critici[sz]\w*|condemn\w*|concern\w*|complain\w*|protest\w*|oppos\w*|deplor\w*|warn\w*)|"
-            r"\bcalled on\b[^.]*\b(?:stop|halt|end|cease)\b|\burged?\b[^.]*\b(?:stop|halt|end|not)\b|"
-            r"(?:\bnot\b|n[’']t\b)[^.]*\bgood idea\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "defends",
-        re.compile(
-            r"\bdefen(?:d|ds|ded|ding|sive)\b|\bargu\w+|\b(?:does|did|do|will) not violate\b|\blegitimate\b|"
-            r"\bnot (?:aimed|directed) at\b",
-            re.IGNORECASE,
-        ),
-    ),
-]
-
-STATUS_RULES = [
-    ("delivering", re.compile(r"\bnot all\b[^.]*\bdeliver\w*|\bpartially delivered\b|\bsome of\b[^.]*\bdelivered\b")),
-    (
-        "not delivered",
-        re.compile(
-            r"\b(?:not|n[’']t|never)\s+(?:yet\s+)?(?:been\s+)?(?:deliver\w*|received)|\bhave yet to\b[^.]*\bdeliver|"
-            r"\bno\b[^.]{0,40}\bdelivered\b"
-        ),
-    ),
-    ("not completed", re.compile(r"\b(?:not|n[’']t)\s+(?:yet\s+)?(?:been\s+)?(?:completed|complete|finished)\b")),
-    (
-        "completed",
-        re.compile(
-            r"\b(?:completed|finished)\b[^.]*\bdeliver\w*|\bdeliver\w*\b[^.]*\b(?:completed|complete|finished)\b|"
-            r"\b(?:delivered all|fully delivered|all\b[^.]{0,40}\bhave been delivered)\b"
-        ),
-    ),
-    (
-        "delivered",
-        re.compile(
-            r"\b(?:has|have|had|were|was|been)\s+(?:\w+\s+)?delivered\b|\bdelivery took place\b|\bhanded over\b|"
-            r"\b(?:began|started|first)\s+deliver\w*|(?<!\bbe )\bdelivered\b"
-        ),
-    ),
-    ("not cancelled", re.compile(r"\b(?:not|n[’']t|never)\s+(?:been\s+)?(?:cancel+ed|scrapped|called off)\b")),
-    ("cancelled", re.compile(r"\b(?:cancel+ed|scrapped|terminated|called off)\b")),
-    ("not negotiating", re.compile(r"\b(?:not|n[’']t|never)\s+(?:\w+\s+)?negotiat\w+")),
-    ("negotiating", re.compile(r"\b(?:negotiat\w+)\b")),
-]
-
-MONTHS = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-    r"Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
-)
-DATE_PATTERNS = [
-    ("day", re.compile(r"\b(\d{1,2}) " + MONTHS + r",? ((?:19|20)\d\d)\b")),
-    ("day", re.compile(r"\b" + MONTHS + r" (\d{1,2}),? ((?:19|20)\d\d)\b")),
-    ("month", re.compile(r"\b" + MONTHS + r",? ((?:19|20)\d\d)\b")),
-    ("year", re.compile(r"\b(?:in|since|by|until|from|during|of|late|early|mid-)\s*((?:19|20)\d\d)\b")),
-    ("month-of-year", re.compile(r"\b(?:in|by|until|during|late|early|mid-)\s*" + MONTHS + r"(?![ ,]+\d)")),
-    ("relative", re.compile(r"\b(?:last|this|next) (?:year|month|week)\b|\byesterday\b", re.IGNORECASE)),
-    (
-        "weekday",
-        re.compile(r"\b(?:on )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"),
-    ),
-]
-
-CURRENCY_WORDS = {
-    "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
-    "ruble": "RUB", "rubles": "RUB", "rouble": "RUB", "roubles": "RUB", "yuan": "CNY", "rupee": "INR",
-    "rupees": "INR", "yen": "JPY", "won": "KRW", "shekels": "ILS", "riyals": "SAR", "lira": "TRY",
-}  # fmt: skip
-CURRENCY_SYMBOLS = {"US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
-_MULT = r"(?:\s?(?:million|billion|trillion|thousand|bn|mn|mln|m|b|k)\b)?"
-_NUM = r"\d+(?:[.,]\d+)*"
-_SYM = r"(?:US\$|\$|€|£|¥|₹)"
-_CODES = r"(?:USD|EUR|GBP|RUB|CNY|INR|JPY|KRW|ILS|SAR|TRY|AED|CHF|SEK|NOK|AUD|CAD)"
-_WORD = r"(?:\s(?:US |U\.S\. )?(?:" + "|".join(CURRENCY_WORDS) + r"))"
-_ONE = rf"(?:{_SYM}\s?{_NUM}{_MULT}|{_CODES}\s?{_NUM}{_MULT}|{_NUM}{_MULT}(?:{_WORD}|\s{_CODES}\b))"
-_QUAL = (
-    r"(?P<qual>about|around|approximately|some|nearly|almost|roughly|more than|over|at least|up to|as much as|"
-    r"less than|under|an estimated|estimated)?\s*"
-)
-MONEY = re.compile(
-    _QUAL + rf"(?:between\s+)?(?P<low>{_ONE}|{_SYM}?\s?{_NUM}{_MULT})(?:\s?(?:-|–|to|and)\s?(?P<high>{_ONE}))?",
-    re.IGNORECASE,
-)
-QUALIFIER_WORDS = {
-    "about": "about", "around": "about", "approximately": "about", "some": "about", "nearly": "about",
-    "almost": "about", "roughly": "about", "an estimated": "about", "estimated": "about", "more than": "more than",
-    "over": "more than", "at least": "at least", "up to": "up to", "as much as": "up to", "less than": "less than",
-    "under": "less than",
-}  # fmt: skip
-
-
-@dataclass
-class Mention:
-    kind: str  # actor, person, system
-    key: str
-    i: int  # token indices in the line's doc
-    j: int
-    text: str
 
 
 @dataclass
@@ -282,193 +96,6 @@ class DraftData:
         if self.subject_type == "proposal":
             return ("proposal", tuple(sorted(self.proposed_contract.items())))
         return (self.subject_type, self.subject_key)
-
-
-# --- The gazetteer as spaCy matchers -----------------------------------------------------------------
-
-
-class Recogniser:
-    """PhraseMatchers over the gazetteer: names in any case, and short capitalised names
-    (`US`, `UN`) only as written."""
-
-    def __init__(self, gazetteer):
-        from spacy.matcher import PhraseMatcher
-
-        self.gazetteer = gazetteer
-        language = nlp()
-        self.lower = PhraseMatcher(language.vocab, attr="LOWER")
-        self.exact = PhraseMatcher(language.vocab, attr="ORTH")
-        entries = {}
-        for code, actor in gazetteer.actors.items():
-            for name in actor.names:
-                entries.setdefault(("actor", code), set()).add(name)
-        surnames = {}
-        for slug, person in gazetteer.people.items():
-            entries.setdefault(("person", slug), set()).add(person.name)
-            surnames.setdefault(person.name.split()[-1], []).append(slug)
-        for surname, slugs in surnames.items():
-            if len(slugs) == 1 and len(surname) > 3:
-                entries[("person", slugs[0])].add(surname)
-        for slug, system in gazetteer.systems.items():
-            for name in [system.designation, *system.names]:
-                entries.setdefault(("system", slug), set()).add(name)
-        for (kind, key), names in entries.items():
-            label = f"{kind}|{key}"
-            exact = [language.make_doc(n) for n in names if len(n) <= 4 and n.upper() == n]
-            lower = [language.make_doc(n) for n in names if not (len(n) <= 4 and n.upper() == n)]
-            if exact:
-                self.exact.add(label, exact)
-            if lower:
-                self.lower.add(label, lower)
-        self.people_by_title = [
-            (slug, _title_words(person.title, gazetteer)) for slug, person in gazetteer.people.items() if person.title
-        ]
-        self.title_words = self._title_words_of_contracts()
-
-    def _title_words_of_contracts(self):
-        names = {n.lower() for a in self.gazetteer.actors.values() for n in a.names}
-        names |= {n.lower() for s in self.gazetteer.systems.values() for n in [s.designation, *s.names]}
-        words = {}
-        for contract in self.gazetteer.contracts:
-            for word in re.findall(r"[A-Za-z][\w-]+", contract.title)[1:]:
-                if word[0].isupper() and word.lower() not in names and len(word) > 3:
-                    words.setdefault(word, []).append(contract.reference)
-        return {word: refs[0] for word, refs in words.items() if len(refs) == 1}
-
-    def mentions(self, doc):
-        from spacy.tokens import Span
-        from spacy.util import filter_spans
-
-        spans = [
-            Span(doc, i, j, label=match_id) for matcher in (self.lower, self.exact) for match_id, i, j in matcher(doc)
-        ]
-        found = []
-        for span in filter_spans(spans):
-            kind, key = span.label_.split("|", 1)
-            found.append(Mention(kind, key, span.start, span.end, span.text))
-        return sorted(found, key=lambda m: m.i)
-
-
-_US_SPELLING = {"defense": "defence", "defenses": "defences", "organization": "organisation"}
-
-
-def _title_words(title, gazetteer):
-    countries = {w.lower() for a in gazetteer.actors.values() if a.kind == "state" for n in a.names for w in n.split()}
-    words = {_US_SPELLING.get(w, w) for w in re.findall(r"[a-z]+", title.lower())}
-    return frozenset(words - {"of", "the", "and", "for"} - countries)
-
-
-def _actor_state(gazetteer, code):
-    actor = gazetteer.actors.get(code)
-    if actor is None:
-        return None
-    return actor.parent if actor.kind != "state" and actor.parent else code
-
-
-# --- Dates and amounts ------------------------------------------------------------------------------
-
-
-def _date_found(match, kind, published):
-    """(date, precision) of a date match, relative forms resolved against the publication date."""
-    text = match.group(0)
-    default = datetime.datetime(2000, 1, 1)
-    if kind in ("day", "month"):
-        try:
-            value = date_parser.parse(text.replace(".", ""), fuzzy=True, default=default).date()
-        except (ValueError, OverflowError):
-            return None
-        return (value if kind == "day" else value.replace(day=1)), kind
-    if kind == "year":
-        return datetime.date(int(match.group(1)), 1, 1), "year"
-    if published is None:
-        return None
-    lower = text.lower()
-    if kind == "month-of-year":
-        # `in February`, in an article of March 2022: the last February up to the article.
-        month = date_parser.parse(text.split()[-1].replace(".", ""), default=default).month
-        year = published.year if month <= published.month else published.year - 1
-        return datetime.date(year, month, 1), "month"
-    if kind == "weekday":
-        weekday = date_parser.parse(lower.replace("on ", ""), default=default).weekday()
-        back = (published.weekday() - weekday) % 7
-        return published - datetime.timedelta(days=back), "day"
-    if lower == "yesterday":
-        return published - datetime.timedelta(days=1), "day"
-    step = {"last": -1, "this": 0, "next": 1}[lower.split()[0]]
-    unit = lower.split()[1]
-    if unit == "year":
-        return datetime.date(published.year + step, 1, 1), "year"
-    if unit == "month":
-        return (published.replace(day=1) + relativedelta(months=step)), "month"
-    return published + relativedelta(weeks=step), "day"
-
-
-def _dates_in(text, published):
-    found, taken = [], []
-    for kind, pattern in DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            if any(a < match.end() and match.start() < b for a, b in taken):
-                continue
-            value = _date_found(match, kind, published)
-            if value:
-                taken.append(match.span())
-                found.append((match.start(), match.end(), match.group(0).strip(), *value))
-    return sorted(found)
-
-
-def _amount_text(text):
-    """`USD 700000000` of `$700 million`, `1 billion dollars`, `€7.8bn`: the form claims read."""
-    currency = None
-    for symbol, code in CURRENCY_SYMBOLS.items():
-        if symbol in text:
-            currency, text = code, text.replace(symbol, " ")
-            break
-    for word, code in CURRENCY_WORDS.items():
-        if re.search(rf"\b{word}\b", text, re.IGNORECASE):
-            currency, text = code, re.sub(rf"(?:US |U\.S\. )?\b{word}\b", " ", text, flags=re.IGNORECASE)
-            break
-    match = re.search(rf"\b{_CODES}\b", text)
-    if match:
-        currency, text = match.group(0), text.replace(match.group(0), " ")
-    return currency, " ".join(text.split())
-
-
-def _money_in(text):
-    """[(start, end, as written, value in the claims' form)] of the amounts in a text."""
-    found = []
-    for match in MONEY.finditer(text):
-        low, high = match["low"], match["high"]
-        currency, low_number = _amount_text(low)
-        high_number = None
-        if high:
-            high_currency, high_number = _amount_text(high)
-            currency = currency or high_currency
-        if currency is None or not re.search(r"\d", low_number):
-            continue
-        # `$500 million to $1 billion`, `700-800 million dollars`: the unit written once counts for both.
-        unit = re.search(r"[a-z]+$", high_number or "", re.IGNORECASE)
-        if high_number and unit and not re.search(r"[a-z]$", low_number, re.IGNORECASE):
-            low_number += " " + unit.group(0)
-        number = f"{low_number}-{high_number}" if high_number else low_number
-        qualifier = QUALIFIER_WORDS.get((match["qual"] or "").lower(), "")
-        if high_number and qualifier not in ("", "about"):
-            qualifier = ""
-        value = f"{qualifier} {currency} {number}".strip()
-        try:
-            typed = assertion_read(field="value", text=value)
-        except AssertionUnreadable:
-            continue
-        amount = typed["assertion_amount"]
-        top = typed["assertion_amount_max"]
-        canonical = f"{currency} {amount.normalize():f}" + (f"-{top.normalize():f}" if top is not None else "")
-        if qualifier:
-            canonical = f"{qualifier} {canonical}"
-        start = match.start("qual") if match["qual"] else match.start("low")
-        found.append((start, match.end(), text[start : match.end()].strip(), canonical))
-    return found
-
-
-# --- Statements -----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -827,12 +454,12 @@ class Engine:
             draft.speaker_kind = "media"
             draft.cue("speaker", f"media “{text}”")
             return "media"
-        normalised = {_US_SPELLING.get(w, w) for w in words}
-        states = {_actor_state(g, m.key) for m in actors}
+        normalised = {US_SPELLING.get(w, w) for w in words}
+        states = {actor_state(g, m.key) for m in actors}
         matches = [
             slug
             for slug, title in self.recogniser.people_by_title
-            if title and title <= normalised and (not states or _actor_state(g, g.people[slug].affiliation) in states)
+            if title and title <= normalised and (not states or actor_state(g, g.people[slug].affiliation) in states)
         ]
         if len(matches) == 1:
             person = g.people[matches[0]]
@@ -870,7 +497,7 @@ class Engine:
                     break
         if "ministry" in words and chosen and g.actors[chosen.key].kind == "state":
             # `Israel's Foreign Ministry`: the state's ministry of that name.
-            which = {_US_SPELLING.get(w, w) for w in words} & {"foreign", "defence", "interior", "finance", "trade"}
+            which = {US_SPELLING.get(w, w) for w in words} & {"foreign", "defence", "interior", "finance", "trade"}
             for code, actor in g.actors.items():
                 lower = actor.name.lower() + " " + " ".join(actor.names).lower()
                 if actor.parent == chosen.key and "ministry" in lower and which and all(w in lower for w in which):
@@ -955,7 +582,7 @@ class Engine:
         if not has_deal:
             return
         found = []
-        money = _money_in(text)
+        money = money_in(text)
         for _start, _end, written, canonical in money:
             found.append(("value", canonical, written, f"amount “{written}”"))
         money_spans = [(s, e) for s, e, _, _ in money]
@@ -990,7 +617,7 @@ class Engine:
             if kind in (None, "planned") or any(f == field_name for f, *_ in found):
                 continue  # no deal verb near (`asked for 6,000 more`), or a plan
             found.append((field_name, f"{qualifier} {number}".strip(), written, f"“{written} … {noun}” ({kind} words)"))
-        for start, _end, written, value, precision in _dates_in(text, self.published):
+        for start, _end, written, value, precision in dates_in(text, self.published):
             k = _token_at(doc, base + start, content)
             if any(_is_reporting(doc, x) for x in range(max(content[0], k - 2), k + 1)):
                 continue  # `said on Friday`: when it was said, not a date of the deal
@@ -1041,15 +668,15 @@ class Engine:
             before = [m for m in clause.mentions if m.kind == "actor" and i <= m.i and m.j <= k]
             after = [m for m in clause.mentions if m.kind == "actor" and k < m.i and m.j <= j]
             to = [m for m in after if m.i > 0 and doc[m.i - 1].lower_ in ("to", "from", "for")]
-            near = _actor_state(g, before[-1].key) if before else None
+            near = actor_state(g, before[-1].key) if before else None
             if lower in SUPPLY_VERBS:
                 supplier = near
-                recipient = _actor_state(g, to[0].key) if to else None
+                recipient = actor_state(g, to[0].key) if to else None
                 if supplier is None and any(doc[x].lower_ in ("we", "our") for x in range(i, k)):
                     supplier = speaker_state
             else:
                 recipient = near
-                supplier = _actor_state(g, to[0].key) if to else None
+                supplier = actor_state(g, to[0].key) if to else None
                 if supplier is None and any(doc[x].lower_ in ("we", "us") for x in range(k, j)):
                     supplier = speaker_state
             if supplier or recipient:
@@ -1062,7 +689,7 @@ class Engine:
         for m in systems:
             self.systems_seen.append(m.key)
         found = getattr(draft, "_found", [])
-        speaker_state = _actor_state(g, draft.speaker_actor) if draft.speaker_actor else None
+        speaker_state = actor_state(g, draft.speaker_actor) if draft.speaker_actor else None
         supplier, recipient, verb = self._parties(clause, *content, speaker_state=speaker_state)
         has_deal_words = bool(DEAL_WORDS.search(content_text))
         specific = SPECIFIC_DEAL.search(content_text)
@@ -1106,7 +733,7 @@ class Engine:
             return draft.subject
         own = {draft.speaker_actor, speaker_state}
         actors = [m for m in clause.mentions_in(clause.i, clause.j, "actor") if m.key not in own]
-        actors = [m for m in actors if _actor_state(g, m.key) not in own or g.actors[m.key].kind != "state"]
+        actors = [m for m in actors if actor_state(g, m.key) not in own or g.actors[m.key].kind != "state"]
         if actors:
             draft.subject_type, draft.subject_key = "actor", actors[0].key
             draft.cue("subject", f"actor “{actors[0].text}” (no deal named)")
@@ -1149,7 +776,7 @@ class Engine:
         doc = clause.doc
         if main is not None:
             window = doc[main : min(main + 3, clause.j)].text
-            for _s, _e, written, value, precision in _dates_in(window, self.published):
+            for _s, _e, written, value, precision in dates_in(window, self.published):
                 draft.stated_date, draft.stated_date_precision = value, precision
                 draft.cue("stated date", f"“{written}”")
                 return
@@ -1157,7 +784,7 @@ class Engine:
             if not re.search(r"\b(?:previously|earlier|have|has|had)\b", before):
                 draft.stated_date = self.published
         else:
-            for _s, _e, written, value, precision in _dates_in(clause.text(), self.published):
+            for _s, _e, written, value, precision in dates_in(clause.text(), self.published):
                 if precision == "year" and "last year" in written.lower() or written.lower().startswith("this"):
                     draft.stated_date, draft.stated_date_precision = value, precision
                     draft.cue("stated date", f"“{written}”")
@@ -1194,7 +821,7 @@ class Engine:
                 draft.subject_type, draft.subject_key = "transfer", (contract.reference, line)
         if draft.speaker and draft.assertion_field == "status" and draft.stance == "asserts" and draft.deal:
             contract = next((c for c in self.gazetteer.contracts if c.reference == draft.deal), None)
-            state = _actor_state(self.gazetteer, draft.speaker_actor)
+            state = actor_state(self.gazetteer, draft.speaker_actor)
             if (
                 contract
                 and state in (contract.supplier, contract.recipient)

@@ -1,0 +1,132 @@
+"""What every serializer shares: brief representations of related records (a contract
+shown inside a transfer), and the model's own validation run on writes, as the admin runs it."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework import serializers
+
+from ...models import (
+    Actor,
+    Contract,
+    Delivery,
+    Person,
+    Source,
+    Transfer,
+    WeaponSystem,
+)
+from ..fields import (
+    NestedRelatedField,
+    PartialDateField,
+    StrictCharField,
+    StrictSlugField,
+    StrictURLField,
+)
+
+# --- Brief representations of related records ----------------------------------------
+
+
+class ActorBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Actor
+        fields = ["id", "code", "name"]
+
+
+class PersonBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Person
+        fields = ["id", "slug", "name"]
+
+
+class SystemBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WeaponSystem
+        fields = ["id", "slug", "designation", "category"]
+
+
+class ContractBriefSerializer(serializers.ModelSerializer):
+    order_date = PartialDateField(date_field="order_date", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "order_date",
+            "order_date_precision",
+            # SIPRI's "?" on the year of order: shown wherever the date is.
+            "order_date_is_estimate",
+            "value_amount",
+            "value_currency",
+            "value_is_estimate",
+        ]
+
+
+class TransferBriefSerializer(serializers.ModelSerializer):
+    contract = serializers.CharField(source="contract.reference", read_only=True)
+    system = serializers.CharField(source="system.slug", read_only=True)
+
+    class Meta:
+        model = Transfer
+        fields = ["id", "contract", "line", "system"]
+
+
+class DeliveryBriefSerializer(serializers.ModelSerializer):
+    date = PartialDateField(date_field="date", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "transfer", "date", "quantity"]
+
+
+class SourceBriefSerializer(serializers.ModelSerializer):
+    published_date = PartialDateField(date_field="published_date", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Source
+        fields = ["id", "key", "title", "publisher", "outlet", "url", "published_date"]
+
+
+def actor_field(**kwargs):
+    return NestedRelatedField(
+        brief=ActorBriefSerializer, lookup="code", case_insensitive=True, queryset=Actor.objects.all(), **kwargs
+    )
+
+
+# --- Validation shared with the admin ---------------------------------------------------------
+
+
+class ModelValidationMixin:
+    """Run the model's own validation (field validators, clean(), constraints), as the admin does."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        instance = self.instance or model()
+        original = {name: getattr(instance, name) for name in attrs if hasattr(instance, name)}
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean()
+            # What clean() normalised (a currency in capitals) is what gets saved.
+            attrs = {name: getattr(instance, name) if name in original else value for name, value in attrs.items()}
+        except DjangoValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            raise serializers.ValidationError(
+                {("non_field_errors" if field == "__all__" else field): messages for field, messages in errors.items()}
+            ) from exc
+        finally:
+            if self.instance is not None:
+                for name, value in original.items():
+                    setattr(self.instance, name, value)
+        return attrs
+
+
+class BaseModelSerializer(ModelValidationMixin, serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
+        models.URLField: StrictURLField,
+    }

@@ -1,0 +1,105 @@
+"""The gazetteer as spaCy matchers: actors, people and systems found in a line, people
+found by their titles, deals by a distinctive word of their title."""
+
+import re
+from dataclasses import dataclass
+
+_NLP = None
+
+
+def nlp():
+    """A blank English pipeline with the rule-based sentence splitter (no model to download)."""
+    global _NLP
+    if _NLP is None:
+        import spacy
+
+        _NLP = spacy.blank("en")
+        _NLP.add_pipe("sentencizer")
+    return _NLP
+
+
+@dataclass
+class Mention:
+    kind: str  # actor, person, system
+    key: str
+    i: int  # token indices in the line's doc
+    j: int
+    text: str
+
+
+class Recogniser:
+    """PhraseMatchers over the gazetteer: names in any case, and short capitalised names
+    (`US`, `UN`) only as written."""
+
+    def __init__(self, gazetteer):
+        from spacy.matcher import PhraseMatcher
+
+        self.gazetteer = gazetteer
+        language = nlp()
+        self.lower = PhraseMatcher(language.vocab, attr="LOWER")
+        self.exact = PhraseMatcher(language.vocab, attr="ORTH")
+        entries = {}
+        for code, actor in gazetteer.actors.items():
+            for name in actor.names:
+                entries.setdefault(("actor", code), set()).add(name)
+        surnames = {}
+        for slug, person in gazetteer.people.items():
+            entries.setdefault(("person", slug), set()).add(person.name)
+            surnames.setdefault(person.name.split()[-1], []).append(slug)
+        for surname, slugs in surnames.items():
+            if len(slugs) == 1 and len(surname) > 3:
+                entries[("person", slugs[0])].add(surname)
+        for slug, system in gazetteer.systems.items():
+            for name in [system.designation, *system.names]:
+                entries.setdefault(("system", slug), set()).add(name)
+        for (kind, key), names in entries.items():
+            label = f"{kind}|{key}"
+            exact = [language.make_doc(n) for n in names if len(n) <= 4 and n.upper() == n]
+            lower = [language.make_doc(n) for n in names if not (len(n) <= 4 and n.upper() == n)]
+            if exact:
+                self.exact.add(label, exact)
+            if lower:
+                self.lower.add(label, lower)
+        self.people_by_title = [
+            (slug, _title_words(person.title, gazetteer)) for slug, person in gazetteer.people.items() if person.title
+        ]
+        self.title_words = self._title_words_of_contracts()
+
+    def _title_words_of_contracts(self):
+        names = {n.lower() for a in self.gazetteer.actors.values() for n in a.names}
+        names |= {n.lower() for s in self.gazetteer.systems.values() for n in [s.designation, *s.names]}
+        words = {}
+        for contract in self.gazetteer.contracts:
+            for word in re.findall(r"[A-Za-z][\w-]+", contract.title)[1:]:
+                if word[0].isupper() and word.lower() not in names and len(word) > 3:
+                    words.setdefault(word, []).append(contract.reference)
+        return {word: refs[0] for word, refs in words.items() if len(refs) == 1}
+
+    def mentions(self, doc):
+        from spacy.tokens import Span
+        from spacy.util import filter_spans
+
+        spans = [
+            Span(doc, i, j, label=match_id) for matcher in (self.lower, self.exact) for match_id, i, j in matcher(doc)
+        ]
+        found = []
+        for span in filter_spans(spans):
+            kind, key = span.label_.split("|", 1)
+            found.append(Mention(kind, key, span.start, span.end, span.text))
+        return sorted(found, key=lambda m: m.i)
+
+
+US_SPELLING = {"defense": "defence", "defenses": "defences", "organization": "organisation"}
+
+
+def _title_words(title, gazetteer):
+    countries = {w.lower() for a in gazetteer.actors.values() if a.kind == "state" for n in a.names for w in n.split()}
+    words = {US_SPELLING.get(w, w) for w in re.findall(r"[a-z]+", title.lower())}
+    return frozenset(words - {"of", "the", "and", "for"} - countries)
+
+
+def actor_state(gazetteer, code):
+    actor = gazetteer.actors.get(code)
+    if actor is None:
+        return None
+    return actor.parent if actor.kind != "state" and actor.parent else code

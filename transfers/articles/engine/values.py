@@ -1,0 +1,154 @@
+"""Dates and amounts in an article's text: dates resolved against the article's date
+(`last year`, `on Tuesday`), amounts read into the form claims take (`USD 700000000`)."""
+
+import datetime
+import re
+
+from dateutil import parser as date_parser
+from dateutil.relativedelta import relativedelta
+
+from ...assertions import AssertionUnreadable, assertion_read
+
+MONTHS = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+)
+DATE_PATTERNS = [
+    ("day", re.compile(r"\b(\d{1,2}) " + MONTHS + r",? ((?:19|20)\d\d)\b")),
+    ("day", re.compile(r"\b" + MONTHS + r" (\d{1,2}),? ((?:19|20)\d\d)\b")),
+    ("month", re.compile(r"\b" + MONTHS + r",? ((?:19|20)\d\d)\b")),
+    ("year", re.compile(r"\b(?:in|since|by|until|from|during|of|late|early|mid-)\s*((?:19|20)\d\d)\b")),
+    ("month-of-year", re.compile(r"\b(?:in|by|until|during|late|early|mid-)\s*" + MONTHS + r"(?![ ,]+\d)")),
+    ("relative", re.compile(r"\b(?:last|this|next) (?:year|month|week)\b|\byesterday\b", re.IGNORECASE)),
+    (
+        "weekday",
+        re.compile(r"\b(?:on )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"),
+    ),
+]
+
+CURRENCY_WORDS = {
+    "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
+    "ruble": "RUB", "rubles": "RUB", "rouble": "RUB", "roubles": "RUB", "yuan": "CNY", "rupee": "INR",
+    "rupees": "INR", "yen": "JPY", "won": "KRW", "shekels": "ILS", "riyals": "SAR", "lira": "TRY",
+}  # fmt: skip
+CURRENCY_SYMBOLS = {"US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
+_MULT = r"(?:\s?(?:million|billion|trillion|thousand|bn|mn|mln|m|b|k)\b)?"
+_NUM = r"\d+(?:[.,]\d+)*"
+_SYM = r"(?:US\$|\$|€|£|¥|₹)"
+_CODES = r"(?:USD|EUR|GBP|RUB|CNY|INR|JPY|KRW|ILS|SAR|TRY|AED|CHF|SEK|NOK|AUD|CAD)"
+_WORD = r"(?:\s(?:US |U\.S\. )?(?:" + "|".join(CURRENCY_WORDS) + r"))"
+_ONE = rf"(?:{_SYM}\s?{_NUM}{_MULT}|{_CODES}\s?{_NUM}{_MULT}|{_NUM}{_MULT}(?:{_WORD}|\s{_CODES}\b))"
+_QUAL = (
+    r"(?P<qual>about|around|approximately|some|nearly|almost|roughly|more than|over|at least|up to|as much as|"
+    r"less than|under|an estimated|estimated)?\s*"
+)
+MONEY = re.compile(
+    _QUAL + rf"(?:between\s+)?(?P<low>{_ONE}|{_SYM}?\s?{_NUM}{_MULT})(?:\s?(?:-|–|to|and)\s?(?P<high>{_ONE}))?",
+    re.IGNORECASE,
+)
+QUALIFIER_WORDS = {
+    "about": "about", "around": "about", "approximately": "about", "some": "about", "nearly": "about",
+    "almost": "about", "roughly": "about", "an estimated": "about", "estimated": "about", "more than": "more than",
+    "over": "more than", "at least": "at least", "up to": "up to", "as much as": "up to", "less than": "less than",
+    "under": "less than",
+}  # fmt: skip
+
+
+def _date_found(match, kind, published):
+    """(date, precision) of a date match, relative forms resolved against the publication date."""
+    text = match.group(0)
+    default = datetime.datetime(2000, 1, 1)
+    if kind in ("day", "month"):
+        try:
+            value = date_parser.parse(text.replace(".", ""), fuzzy=True, default=default).date()
+        except (ValueError, OverflowError):
+            return None
+        return (value if kind == "day" else value.replace(day=1)), kind
+    if kind == "year":
+        return datetime.date(int(match.group(1)), 1, 1), "year"
+    if published is None:
+        return None
+    lower = text.lower()
+    if kind == "month-of-year":
+        # `in February`, in an article of March 2022: the last February up to the article.
+        month = date_parser.parse(text.split()[-1].replace(".", ""), default=default).month
+        year = published.year if month <= published.month else published.year - 1
+        return datetime.date(year, month, 1), "month"
+    if kind == "weekday":
+        weekday = date_parser.parse(lower.replace("on ", ""), default=default).weekday()
+        back = (published.weekday() - weekday) % 7
+        return published - datetime.timedelta(days=back), "day"
+    if lower == "yesterday":
+        return published - datetime.timedelta(days=1), "day"
+    step = {"last": -1, "this": 0, "next": 1}[lower.split()[0]]
+    unit = lower.split()[1]
+    if unit == "year":
+        return datetime.date(published.year + step, 1, 1), "year"
+    if unit == "month":
+        return (published.replace(day=1) + relativedelta(months=step)), "month"
+    return published + relativedelta(weeks=step), "day"
+
+
+def dates_in(text, published):
+    found, taken = [], []
+    for kind, pattern in DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            if any(a < match.end() and match.start() < b for a, b in taken):
+                continue
+            value = _date_found(match, kind, published)
+            if value:
+                taken.append(match.span())
+                found.append((match.start(), match.end(), match.group(0).strip(), *value))
+    return sorted(found)
+
+
+def _amount_text(text):
+    """`USD 700000000` of `$700 million`, `1 billion dollars`, `€7.8bn`: the form claims read."""
+    currency = None
+    for symbol, code in CURRENCY_SYMBOLS.items():
+        if symbol in text:
+            currency, text = code, text.replace(symbol, " ")
+            break
+    for word, code in CURRENCY_WORDS.items():
+        if re.search(rf"\b{word}\b", text, re.IGNORECASE):
+            currency, text = code, re.sub(rf"(?:US |U\.S\. )?\b{word}\b", " ", text, flags=re.IGNORECASE)
+            break
+    match = re.search(rf"\b{_CODES}\b", text)
+    if match:
+        currency, text = match.group(0), text.replace(match.group(0), " ")
+    return currency, " ".join(text.split())
+
+
+def money_in(text):
+    """[(start, end, as written, value in the claims' form)] of the amounts in a text."""
+    found = []
+    for match in MONEY.finditer(text):
+        low, high = match["low"], match["high"]
+        currency, low_number = _amount_text(low)
+        high_number = None
+        if high:
+            high_currency, high_number = _amount_text(high)
+            currency = currency or high_currency
+        if currency is None or not re.search(r"\d", low_number):
+            continue
+        # `$500 million to $1 billion`, `700-800 million dollars`: the unit written once counts for both.
+        unit = re.search(r"[a-z]+$", high_number or "", re.IGNORECASE)
+        if high_number and unit and not re.search(r"[a-z]$", low_number, re.IGNORECASE):
+            low_number += " " + unit.group(0)
+        number = f"{low_number}-{high_number}" if high_number else low_number
+        qualifier = QUALIFIER_WORDS.get((match["qual"] or "").lower(), "")
+        if high_number and qualifier not in ("", "about"):
+            qualifier = ""
+        value = f"{qualifier} {currency} {number}".strip()
+        try:
+            typed = assertion_read(field="value", text=value)
+        except AssertionUnreadable:
+            continue
+        amount = typed["assertion_amount"]
+        top = typed["assertion_amount_max"]
+        canonical = f"{currency} {amount.normalize():f}" + (f"-{top.normalize():f}" if top is not None else "")
+        if qualifier:
+            canonical = f"{qualifier} {canonical}"
+        start = match.start("qual") if match["qual"] else match.start("low")
+        found.append((start, match.end(), text[start : match.end()].strip(), canonical))
+    return found

@@ -1,0 +1,142 @@
+"""The words and patterns that cue each part of a draft: reporting verbs, speakers' roles,
+media, deal and delivery words, system nouns, anonymity, stances and statuses."""
+
+import re
+
+# Verbs of speech (an actor speaks through someone), as against acts (`called on`, `criticised`).
+SPEECH_VERBS = {
+    "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms",
+    "denied", "denies", "insisted", "insists", "claimed", "claims", "noted", "declared", "rejected",
+}  # fmt: skip
+REPORTING = {
+    "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms", "confirm",
+    "denied", "denies", "deny", "reported", "insisted", "insists", "argued", "argue", "argues", "claimed",
+    "claims", "warned", "warns", "noted", "suspect", "suspects", "acknowledged", "admitted", "urged",
+    "criticized", "criticised", "condemned", "declared", "quoted", "stressed", "rejected",
+}  # fmt: skip
+PRONOUNS = {"he", "she", "they", "we", "it"}
+ROLE_WORDS = {
+    "official", "officials", "spokesman", "spokeswoman", "spokesperson", "minister", "ministry", "president",
+    "source", "sources", "diplomat", "diplomats", "media", "reports", "report", "newspaper", "agency", "analyst",
+    "analysts", "officer", "officers", "commander", "envoy", "ambassador", "secretary", "chief", "head",
+    "director", "government", "representative", "executive", "he", "she", "they", "we",
+}  # fmt: skip
+MEDIA_WORDS = {
+    "media",
+    "newspaper",
+    "newspapers",
+    "agency",
+    "agencies",
+    "reports",
+    "television",
+    "tv",
+    "daily",
+    "press",
+}
+SKIP_AFTER_SPEAKER = {
+    ",", "has", "have", "had", "is", "was", "were", "also", "too", "previously", "earlier", "repeatedly",
+    "severely", "strongly", "already", "again", "reportedly", "publicly", "never", "not", "later", "recently",
+}  # fmt: skip
+BOUNDARIES = {",", "“", "”", '"', "but", "But", "that", ";", ":", "—", "–", "(", ")"}
+SKIP_AFTER_VERB = {"that", "on", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                   "previously", "earlier", "reporters", "yesterday", "today", ","}  # fmt: skip
+# After the verb of `..., the minister said on Tuesday`: what is said came before the speaker.
+AFTER_INVERTED = {
+    "on", "in", "at", "during", "after", "before", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "yesterday", "today", "last", "this", "late", "earlier", "while", "when",
+}  # fmt: skip
+QUOTE_OPEN = {"“", "‘"}
+QUOTE_CLOSE = {"”", "’"}
+
+SUPPLY_VERBS = {
+    "sell", "sells", "sold", "selling", "supply", "supplies", "supplied", "supplying", "deliver", "delivers",
+    "delivered", "delivering", "export", "exported", "exporting", "ship", "shipped", "transfer", "transferred",
+    "provide", "provided", "providing", "handed",
+}  # fmt: skip
+BUY_VERBS = {"buy", "buys", "bought", "buying", "purchase", "purchased", "purchasing", "acquire", "acquired",
+             "order", "ordered", "receive", "received", "procure", "procured"}  # fmt: skip
+ORDER_WORDS = {"signed", "sign", "ordered", "order", "agreed", "concluded", "contract", "deal", "struck", "sealed"}
+DELIVERY_WORDS = {"delivered", "deliver", "delivery", "deliveries", "received", "handed", "arrived", "arrive",
+                  "shipped", "transferred"}  # fmt: skip
+SYSTEM_NOUNS = {
+    "systems", "system", "missiles", "missile", "launchers", "launcher", "aircraft", "jets", "jet", "fighters",
+    "fighter", "helicopters", "helicopter", "tanks", "tank", "vehicles", "ships", "ship", "submarines",
+    "submarine", "frigates", "frigate", "corvettes", "corvette", "drones", "drone", "batteries", "battery",
+    "units", "guns", "howitzers", "radars", "radar", "planes", "bombers", "trainers", "warships", "boats",
+}  # fmt: skip
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+                "fifty": 50, "dozen": 12, "hundred": 100}  # fmt: skip
+
+DEAL_WORDS = re.compile(
+    r"\b(?:arms|weapons?|missiles?|sales?|sell\w*|sold|deals?|contracts?|exports?|export\w*|suppl\w+|purchas\w*|"
+    r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price)\b",
+    re.IGNORECASE,
+)
+SPECIFIC_DEAL = re.compile(
+    r"\b(?:the|this|that|their|its) (?:\w+ )?(?:sale|deal|contract|agreement|missiles|systems|weapons|delivery|"
+    r"deliveries|order|purchase|jets|aircraft|fighters|helicopters|tanks|ships|drones|launchers|batteries)\b",
+    re.IGNORECASE,
+)
+ANONYMOUS = re.compile(
+    r"\b(?:anonymity|anonymous(?:ly)?|unidentified|unnamed|not authori[sz]ed|asked not to be (?:named|identified)|"
+    r"declined to be (?:named|identified))\b",
+    re.IGNORECASE,
+)
+ACCORDING_MEDIA = re.compile(
+    r"\baccording to (?:[\w’'.-]+ ){0,4}(?:media|reports?|newspapers?|agenc(?:y|ies)|daily|television|press)\b|"
+    r"\b(?:media|newspaper|agency|daily|broadcaster|television)\b,? citing\b",
+    re.IGNORECASE,
+)
+
+STANCE_RULES = [
+    ("denies", re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject\w*|dismiss\w*|refut\w+)\b", re.IGNORECASE)),
+    ("confirms", re.compile(r"\bconfirm\w*", re.IGNORECASE)),
+    (
+        "criticises",
+        re.compile(
+            r"\b(?:critici[sz]\w*|condemn\w*|concern\w*|complain\w*|protest\w*|oppos\w*|deplor\w*|warn\w*)|"
+            r"\bcalled on\b[^.]*\b(?:stop|halt|end|cease)\b|\burged?\b[^.]*\b(?:stop|halt|end|not)\b|"
+            r"(?:\bnot\b|n[’']t\b)[^.]*\bgood idea\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "defends",
+        re.compile(
+            r"\bdefen(?:d|ds|ded|ding|sive)\b|\bargu\w+|\b(?:does|did|do|will) not violate\b|\blegitimate\b|"
+            r"\bnot (?:aimed|directed) at\b",
+            re.IGNORECASE,
+        ),
+    ),
+]
+
+STATUS_RULES = [
+    ("delivering", re.compile(r"\bnot all\b[^.]*\bdeliver\w*|\bpartially delivered\b|\bsome of\b[^.]*\bdelivered\b")),
+    (
+        "not delivered",
+        re.compile(
+            r"\b(?:not|n[’']t|never)\s+(?:yet\s+)?(?:been\s+)?(?:deliver\w*|received)|\bhave yet to\b[^.]*\bdeliver|"
+            r"\bno\b[^.]{0,40}\bdelivered\b"
+        ),
+    ),
+    ("not completed", re.compile(r"\b(?:not|n[’']t)\s+(?:yet\s+)?(?:been\s+)?(?:completed|complete|finished)\b")),
+    (
+        "completed",
+        re.compile(
+            r"\b(?:completed|finished)\b[^.]*\bdeliver\w*|\bdeliver\w*\b[^.]*\b(?:completed|complete|finished)\b|"
+            r"\b(?:delivered all|fully delivered|all\b[^.]{0,40}\bhave been delivered)\b"
+        ),
+    ),
+    (
+        "delivered",
+        re.compile(
+            r"\b(?:has|have|had|were|was|been)\s+(?:\w+\s+)?delivered\b|\bdelivery took place\b|\bhanded over\b|"
+            r"\b(?:began|started|first)\s+deliver\w*|(?<!\bbe )\bdelivered\b"
+        ),
+    ),
+    ("not cancelled", re.compile(r"\b(?:not|n[’']t|never)\s+(?:been\s+)?(?:cancel+ed|scrapped|called off)\b")),
+    ("cancelled", re.compile(r"\b(?:cancel+ed|scrapped|terminated|called off)\b")),
+    ("not negotiating", re.compile(r"\b(?:not|n[’']t|never)\s+(?:\w+\s+)?negotiat\w+")),
+    ("negotiating", re.compile(r"\b(?:negotiat\w+)\b")),
+]
