@@ -170,7 +170,7 @@ class PartialDateFieldExtension(OpenApiSerializerFieldExtension):
 
 
 class AssertionPartMixin:
-    """A part of a claim's typed assertion (api.serializers.AssertionSerializer): shown for
+    """A part of a claim's typed assertion (api.serializers.evidence.AssertionSerializer): shown for
     the assertion fields it applies to, null for the others (a quantity has no currency).
 
     In value tuples (api.rows) it is read from two columns, its own and the assertion's

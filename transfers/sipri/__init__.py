@@ -8,6 +8,9 @@
 - `importer`: writes those deals as Contract + Transfer + Deliveries, each
   backed by a Claim of the export's Source; idempotent, batched, keeps hand
   edits, merges the two formats' copies of one deal.
+- `matching`: pairs a by-delivery-year deal with its legacy register row (no
+  database access); releases use it too, to pair a deal across releases.
+- `updates`: the importer's bulk UPDATE of many rows with their history.
 
 The management command `import_sipri` is the public entry point.
 """
