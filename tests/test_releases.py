@@ -267,6 +267,18 @@ def test_the_admin_shows_releases_read_only(two_releases, admin_client):
     assert admin_client.post(f"/admin/transfers/release/{release.pk}/delete/").status_code == 403
 
 
+def test_the_contract_admin_shows_which_release_a_deal_is_absent_from(two_releases, admin_client):
+    later = Release.objects.order_by("pk").last()
+    t55 = Contract.objects.get(transfers__system__designation="T-55")
+    page = admin_client.get(f"/admin/transfers/contract/{t55.pk}/change/").content.decode()
+    assert "Absent from" in page and str(later) in page
+    assert 'name="absent_from"' not in page  # set by imports only
+    absent = admin_client.get("/admin/transfers/contract/?absent_from__isempty=0").content.decode()
+    present = admin_client.get("/admin/transfers/contract/?absent_from__isempty=1").content.decode()
+    assert t55.reference in absent and t55.reference not in present
+    assert "3 contracts" in absent
+
+
 def test_the_schema_documents_the_releases(db, api):
     schema = api.get("/api/schema/", {"format": "json"}).json()
     operation = schema["paths"]["/api/releases/{id}/changes/"]["get"]

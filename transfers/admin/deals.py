@@ -243,6 +243,7 @@ class ContractAdmin(BaseAdmin):
         OrderYearFilter,
         ("supplier", admin.RelatedOnlyFieldListFilter),
         ("recipient", admin.RelatedOnlyFieldListFilter),
+        ("absent_from", admin.EmptyFieldListFilter),
     ]
     search_fields = [
         "reference",
@@ -268,8 +269,10 @@ class ContractAdmin(BaseAdmin):
                 ]
             },
         ),
-        ("More", {"fields": ["sipri_deal_id", "notes"]}),
+        ("More", {"fields": ["sipri_deal_id", "absent_from", "notes"]}),
     ]
+    # Set by imports (a SIPRI release that no longer has the deal), never by hand.
+    readonly_fields = ["absent_from"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_transfers=Count("transfers", distinct=True))
