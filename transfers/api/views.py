@@ -15,9 +15,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from .. import changes, evidence, releases, selectors
+from .. import changes, evidence, selectors
 from ..http_cache import HTTPCacheMixin
 from ..models import CLAIM_SUBJECTS, Change, Release, ReleaseDeal, claim_subject_type
+from ..sipri import releases
 from . import filters as api_filters
 from . import serializers as s
 from .csv import CSVRenderer, summary_csv_records

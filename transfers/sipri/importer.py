@@ -35,7 +35,6 @@ from ..cache import transfer_cache_refresh, transfer_cache_values
 from ..countries import country_display_name
 from ..evidence import contract_disputed_deferred
 from ..models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
-from ..releases import release_default_user, release_file_sha256, release_plan, release_record, release_recorded
 from ..totals.maintain import refresh_deferred
 from . import matching
 from .matching import DealFacts, Year
@@ -48,6 +47,7 @@ from .parser import (  # noqa: F401
     sipri_read,
     system_designation,
 )
+from .releases import release_default_user, release_file_sha256, release_plan, release_record, release_recorded
 from .updates import bulk_update_rows
 
 BATCH_SIZE = 1000
@@ -139,7 +139,7 @@ class ImportReport:
     seconds: float = 0.0
     dry_run: bool = False
     sha256: str = ""
-    # The release this import recorded (transfers.releases), or the one already recorded
+    # The release this import recorded (transfers.sipri.releases), or the one already recorded
     # for the same file, which then was not imported again.
     release: object = None
     already_recorded: bool = False
@@ -850,7 +850,7 @@ def sipri_import(
     user: str | None = None,
     again: bool = False,
 ):
-    """Import a SIPRI export and record it as a release (transfers.releases). A file whose
+    """Import a SIPRI export and record it as a release (transfers.sipri.releases). A file whose
     sha256 is already recorded is not imported again: the report says so
     (already_recorded), unless `again` (to repair what an older importer wrote): then it is
     imported as any file and its release stays as recorded. Returns an ImportReport;

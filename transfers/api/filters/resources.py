@@ -21,10 +21,10 @@ from ...models import (
     Transfer,
     WeaponSystem,
 )
-from ...releases import DIFF_FIELDS
 from ...selectors import (
     transfer_has_claims_q,
 )
+from ...sipri.releases import DIFF_FIELDS
 from .base import (
     AbsentFilter,
     AssertedFigureFilter,

@@ -1,4 +1,4 @@
-"""SIPRI releases (transfers.releases): each import of an export, and the changes between two."""
+"""SIPRI releases (transfers.sipri.releases): each import of an export, and the changes between two."""
 
 from rest_framework import serializers
 
@@ -6,7 +6,7 @@ from ...models import (
     Release,
     ReleaseDeal,
 )
-from ...releases import DIFF_FIELDS
+from ...sipri.releases import DIFF_FIELDS
 
 
 class ReleaseSerializer(serializers.ModelSerializer):

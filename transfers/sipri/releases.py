@@ -25,11 +25,11 @@ from django.db import connections
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from .bulk import bulk_insert, new_row, tables_analyze
-from .cache import transfer_cache_refresh
-from .models import Actor, Contract, Release, ReleaseDeal, Transfer
-from .sipri import matching
-from .sipri.updates import bulk_update_rows
+from ..bulk import bulk_insert, new_row, tables_analyze
+from ..cache import transfer_cache_refresh
+from ..models import Actor, Contract, Release, ReleaseDeal, Transfer
+from . import matching
+from .updates import bulk_update_rows
 
 # The figures a release publishes for a deal, compared field by field between releases.
 DIFF_FIELDS = [
