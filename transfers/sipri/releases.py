@@ -279,7 +279,7 @@ def release_plan(*, export, actors):
     which a new release reshuffles), and unmatched rows a reference no earlier deal holds:
     the import updates the deal each row is, and an ambiguous row's candidates are left
     alone."""
-    from .sipri.parser import BY_DELIVERY_YEAR
+    from .parser import BY_DELIVERY_YEAR
 
     previous = _previous_release(format=export.format)
     values = [release_deal_values(deal=deal, actors=actors) for deal in export.deals]
