@@ -1,4 +1,12 @@
-"""Read-side queries (HackSoft style): the querysets the API and exports are built on."""
+"""Read-side queries (HackSoft style): the querysets the API and exports are built on.
+
+About 730 lines in three sections, in order: each resource's list (the register's rows
+and their computed columns first), the summary, and a deal's timeline. The summary is
+half of it and stays here whole: its live queries (groups on ids, values over distinct
+deals, TIV placed per delivery year or reported unplaced) and their assembly are one
+definition of what a group counts, which the yearly totals (transfers.totals) compute
+their rows with, so the two cannot drift apart.
+"""
 
 import functools
 from collections import defaultdict

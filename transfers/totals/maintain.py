@@ -22,8 +22,10 @@ IGNORE into a unique index (writers are serialised, so deduplicating loses nothi
 Installed by migration 0080 and again after every migrate (a migration that rebuilds a
 table on SQLite drops its triggers), as transfers.data_version does.
 
-About 500 lines on purpose: the triggers, the refresh and the reads state one contract (what
-a mark means, what a row holds) and are kept together so that it is read in one place.
+About 700 lines on purpose, in sections in this order: the grains, the triggers, the refresh
+(the finest rows, then the rollups), the deferral around imports, and the reads. They state
+one contract (what a mark means, what a row of each grain holds) and are kept together so
+that it is read in one place.
 """
 
 import threading
