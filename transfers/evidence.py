@@ -37,6 +37,7 @@ A claim is dated by when it was stated, else by its source's publication.
 
 import contextlib
 import contextvars
+from collections import Counter
 from decimal import Decimal
 from itertools import combinations
 
@@ -86,31 +87,46 @@ def _deal_claims(*, contract_ids, registry=None, related=()):
     The ids first, one index lookup per path (an OR across the three joins scans every
     claim), then the claims: two queries, whatever the number of claims.
     """
-    Claim = _model(registry, "Claim")
-    base = Claim._base_manager.filter(assertion_field__in=EVIDENCE_FIELDS).order_by().values_list("pk", flat=True)
-    first, *rest = [
-        base.filter(contract_id__in=contract_ids),
-        base.filter(transfer__contract_id__in=contract_ids),
-        base.filter(delivery__transfer__contract_id__in=contract_ids),
-    ]
-    ids = list(first.union(*rest))
+    return _claims_of(
+        ids=list(_claim_deals(contract_ids=contract_ids, registry=registry)), registry=registry, related=related
+    )
+
+
+def _claims_of(*, ids, registry=None, related=()):
     if not ids:
         return []
     return list(
-        Claim._base_manager.filter(pk__in=ids)
+        _with_deal(_model(registry, "Claim")._base_manager.filter(pk__in=ids))
         .annotate(
-            deal_id=Coalesce(
-                "contract_id",
-                "transfer__contract_id",
-                "delivery__transfer__contract_id",
-                output_field=BigIntegerField(),
-            ),
             line_id=Coalesce("transfer_id", "delivery__transfer_id", output_field=BigIntegerField()),
             source_published_date=F("source__published_date"),
             source_published_precision=F("source__published_date_precision"),
         )
         .select_related(*related)
         .order_by("pk")
+    )
+
+
+def _claim_deals(*, contract_ids, registry=None):
+    """{claim id: its deal's id} of the evidence claims about these deals (a claim has
+    exactly one subject, so one path finds it)."""
+    Claim = _model(registry, "Claim")
+    base = Claim._base_manager.filter(assertion_field__in=EVIDENCE_FIELDS).order_by()
+    first, *rest = [
+        base.filter(contract_id__in=contract_ids).values_list("pk", "contract_id"),
+        base.filter(transfer__contract_id__in=contract_ids).values_list("pk", "transfer__contract_id"),
+        base.filter(delivery__transfer__contract_id__in=contract_ids).values_list(
+            "pk", "delivery__transfer__contract_id"
+        ),
+    ]
+    return dict(first.union(*rest))
+
+
+def _with_deal(claims):
+    return claims.annotate(
+        deal_id=Coalesce(
+            "contract_id", "transfer__contract_id", "delivery__transfer__contract_id", output_field=BigIntegerField()
+        )
     )
 
 
@@ -257,11 +273,14 @@ def _refresh_chunk(chunk, *, Contract, Transfer, registry):
     # waits for this one and sees this one's (two claims that disagree, written at once,
     # each compared without the other, would leave the deal undisputed).
     list(Contract._base_manager.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk").values_list("pk"))
+    # One claim cannot disagree with itself: only deals with two or more are compared, and
+    # only their claims are read (an import's thirty thousand new deals have one each).
+    deal_of = _claim_deals(contract_ids=chunk, registry=registry)
+    count = Counter(deal_of.values())
     by_deal = {}
-    for claim in _deal_claims(contract_ids=chunk, registry=registry):
+    for claim in _claims_of(ids=[pk for pk, deal in deal_of.items() if count[deal] > 1], registry=registry):
         by_deal.setdefault(claim.deal_id, []).append(claim)
-    # One claim cannot disagree with itself: only deals with two or more are compared.
-    candidates = [deal for deal, claims in by_deal.items() if len(claims) > 1]
+    candidates = list(by_deal)
     lines = {}
     for deal, line in Transfer._base_manager.filter(contract_id__in=candidates).values_list("contract_id", "pk"):
         lines.setdefault(deal, []).append(line)
@@ -397,11 +416,17 @@ def _contract_saved(sender, instance, **kwargs):
 @receiver(rows_inserting, sender=Claim)
 def _claims_bulk_inserting(sender, rows, **kwargs):
     # Imports write claims as plain rows: a value given as text is read, and checked, by
-    # the same rules as every other claim's.
+    # the same rules as every other claim's. Read once per distinct assertion (an import's
+    # thirty thousand claims say a few hundred different numbers).
+    read = {}
     for row in rows:
         if not getattr(row, "assertion_field", ""):
             continue
-        values, errors = assertion_cleaned(values={column: getattr(row, column) for column in ASSERTION_COLUMNS})
+        given = {column: getattr(row, column) for column in ASSERTION_COLUMNS}
+        key = tuple((value.__class__, value) for value in given.values())
+        if key not in read:
+            read[key] = assertion_cleaned(values=given)
+        values, errors = read[key]
         if errors:
             raise ValueError(f"Claim {getattr(row, 'key', '')}: {'; '.join(errors.values())}")
         for column, value in values.items():
