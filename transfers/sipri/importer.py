@@ -30,7 +30,7 @@ from django.db.models.functions import Concat
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from ..bulk import bulk_insert, new_row, tables_analyze
+from ..bulk import bulk_insert, collector_paused, new_row, tables_analyze
 from ..cache import transfer_cache_refresh, transfer_cache_values
 from ..countries import country_display_name
 from ..evidence import contract_disputed_deferred
@@ -840,6 +840,7 @@ def _plan_deliveries(transfer, stored, d_values, *, updates):
         (updates.lowered if new is None or (old is not None and new <= old) else updates.raised).append(delivery)
 
 
+@collector_paused()
 def sipri_import(
     *,
     path,
