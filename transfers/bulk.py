@@ -9,6 +9,7 @@ INSERT on SQLite.
 import gc
 import types
 from contextlib import contextmanager
+from operator import attrgetter
 
 from django.db import connection
 from django.dispatch import Signal
@@ -91,7 +92,7 @@ def _copy_text(value):
 def _copy_fields(row):
     """A row's values as COPY text fields. Most strings need no escaping: plain str() first,
     and the escaping only for a row whose text shows a tab, newline or backslash of its own."""
-    fields = ["\\N" if v is None else ("t" if v else "f") if v.__class__ is bool else str(v) for v in row]
+    fields = ["\\N" if v is None else "t" if v is True else "f" if v is False else str(v) for v in row]
     line = "\t".join(fields)
     if line.count("\\") != row.count(None) or line.count("\t") != len(fields) - 1 or "\n" in line or "\r" in line:
         fields = [_copy_text(value) for value in row]
@@ -154,7 +155,9 @@ def bulk_insert(model, objects, *, reason, history=True):
                 [model._meta.db_table, pk.column, len(objects)],
             )
             ids = [row[0] for row in cursor.fetchall()]
-        values = ([new_id] + [getattr(o, f.attname) for f in fields] for o, new_id in zip(objects, ids, strict=True))
+        names = [f.attname for f in fields]
+        read = attrgetter(*names) if len(names) > 1 else lambda o: (getattr(o, names[0]),)
+        values = ([new_id, *read(o)] for o, new_id in zip(objects, ids, strict=True))
         columns = [pk.column] + [f.column for f in fields]
         if not history:
             _copy_lines(model, columns, ("\t".join(_copy_fields(row)) for row in values))
