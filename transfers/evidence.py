@@ -112,10 +112,14 @@ def _claim_deals(*, contract_ids, registry=None):
     exactly one subject, so one path finds it)."""
     Claim = _model(registry, "Claim")
     base = Claim._base_manager.filter(assertion_field__in=EVIDENCE_FIELDS).order_by()
+    # "isnull=False", implied by the joins, tells the planner to start from the few claims
+    # about lines or deliveries, not from every delivery of these deals (a scan of them all).
     first, *rest = [
         base.filter(contract_id__in=contract_ids).values_list("pk", "contract_id"),
-        base.filter(transfer__contract_id__in=contract_ids).values_list("pk", "transfer__contract_id"),
-        base.filter(delivery__transfer__contract_id__in=contract_ids).values_list(
+        base.filter(transfer__isnull=False, transfer__contract_id__in=contract_ids).values_list(
+            "pk", "transfer__contract_id"
+        ),
+        base.filter(delivery__isnull=False, delivery__transfer__contract_id__in=contract_ids).values_list(
             "pk", "delivery__transfer__contract_id"
         ),
     ]
