@@ -13,6 +13,9 @@ The deliveries' total (delivered_sum) and each contract's line count are kept by
 saves and deletes of deliveries and lines.
 """
 
+from functools import cache
+from types import SimpleNamespace
+
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -31,8 +34,7 @@ def _attname(model, name):
 
 
 def _copy_value(copy, record):
-    value = getattr(record, _attname(_related(copy), copy.source))
-    return value == copy.equals if copy.equals is not None else value
+    return _copied(record, _attname(_related(copy), copy.source), copy.equals)
 
 
 def _through(copy):
@@ -90,13 +92,24 @@ def transfer_cache_values(*, contract, category, delivered_sum):
     """The cached columns of a new transfer, for bulk writers that hold its contract and
     know its system's category. The others (sort keys: codes, designation) are looked up
     for the whole batch when bulk_insert inserts it (below)."""
-    records = {"contract": contract, "system": Transfer._meta.get_field("system").related_model(category=category)}
-    values = {
-        _attname(Transfer, copy.field): _copy_value(copy, records[copy.via])
+    records = {"contract": contract, "system": SimpleNamespace(category=category)}
+    values = {name: _copied(records[via], source, equals) for name, via, source, equals in _in_hand_copies()}
+    return {**values, "delivered_sum": delivered_sum}
+
+
+@cache
+def _in_hand_copies():
+    # Resolved once: a bulk writer asks for every new line (field, via, source attnames, equals).
+    return [
+        (_attname(Transfer, copy.field), copy.via, _attname(_related(copy), copy.source), copy.equals)
         for copy in Transfer.COPIES
         if _in_hand(copy)
-    }
-    return {**values, "delivered_sum": delivered_sum}
+    ]
+
+
+def _copied(record, source, equals):
+    value = getattr(record, source)
+    return value == equals if equals is not None else value
 
 
 @receiver(rows_inserting, sender=Transfer)
