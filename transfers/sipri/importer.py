@@ -12,7 +12,6 @@ system is a designation with its category, spelled as SIPRI spells it; and the
 two export formats' copies of one deal become one deal (`matching`): the legacy
 row's figures, the deal id and per-year numbers of the by-delivery-year export.
 
-
 About 980 lines, in sections in this order: the parties, the weapon systems, each deal's
 desired state, which stored deal each row is (by key, or its copy from the other export),
 and the import itself (batches, updates, deliveries, the release). They are one pass over
