@@ -12,6 +12,11 @@ Matching a release's deals to the previous release of the same format:
   such rows through `sipri.matching.pair` (the rule that pairs the two export formats'
   copies of a deal), taking only its designation-spelling and revised-order-year
   levels: a weaker match.
+
+About 610 lines, in sections in this order: the snapshot's values, matching across
+releases, recording a release (its snapshot, absent deals), and the diff (its rows, CSV
+and totals). One deal key runs through all of them: what a snapshot stores is what the
+matching compares and what the diff joins on.
 """
 
 import getpass
