@@ -61,7 +61,6 @@ class Migration(migrations.Migration):
                     models.Index(fields=['grain', 'kind'], name='yearlytotal_grain_kind'),
                     models.Index(fields=['grain', 'supplier_id', 'category', 'order_year'], name='yearlytotal_supplier'),
                     models.Index(fields=['grain', 'recipient_id', 'category', 'order_year'], name='yearlytotal_recipient'),
-                    models.Index(fields=['grain', 'supplier_id', 'recipient_id', 'category'], name='yearlytotal_pair'),
                     models.Index(fields=['grain', 'supplier_id', 'recipient_id', 'order_year'], name='yearlytotal_pair_year'),
                     models.Index(fields=['grain', 'category', 'order_year'], name='yearlytotal_category'),
                     models.Index(fields=['grain', 'order_year'], name='yearlytotal_order_year'),
