@@ -68,6 +68,15 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='TotalsRefreshing',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('supplier_id', models.BigIntegerField()),
+                ('recipient_id', models.BigIntegerField()),
+                ('order_year', models.IntegerField()),
+            ],
+        ),
+        migrations.CreateModel(
             name='TotalsAffected',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),

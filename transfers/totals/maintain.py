@@ -33,13 +33,13 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import connections, router, transaction
-from django.db.models import BigIntegerField, Count, F, Q, Subquery, Sum, Value
-from django.db.models.functions import Cast, NullIf
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, ExtractYear, NullIf
 from django.db.models.signals import post_delete, post_save
 
 from .. import selectors
 from ..bulk import bulk_insert, rows_inserted
-from .models import TotalsAffected, TotalsDirty, YearlyTotal
+from .models import TotalsAffected, TotalsDirty, TotalsRefreshing, YearlyTotal
 
 DIRTY = "transfers_totalsdirty"
 TOTALS = "transfers_yearlytotal"
@@ -110,10 +110,12 @@ def grain_for(dimensions):
 
 # Off: every summary is computed live (tests compare both ways with it).
 READ_TOTALS = True
-# A refresh of more cells than this recomputes everything (one pass, no long OR); fewer
-# are recomputed REFRESH_CHUNK at a time.
-FULL_REFRESH_CELLS = 1_000
-REFRESH_CHUNK = 200
+# A refresh of up to NAMED_CELLS cells names them (index lookups: an edit); of more, joins
+# them to the register REFRESH_CHUNK at a time (an import: an OR of thousands of cells took
+# longer to plan than to run); of more than FULL_REFRESH_CELLS, recomputes everything.
+NAMED_CELLS = 200
+REFRESH_CHUNK = 5_000
+FULL_REFRESH_CELLS = 200_000
 
 # --- Triggers -------------------------------------------------------------------------------
 
@@ -387,9 +389,39 @@ def _mark_q(supplier, recipient, year, *, register):
     return _party_q("supplier", [supplier or None]) & _party_q("recipient", [recipient or None]) & year_q
 
 
+def _cell_chunks(marks, *, using):
+    """(register condition, finest totals condition) for the marked cells, a chunk at a time."""
+    if len(marks) <= NAMED_CELLS:
+        register_cells, total_cells = Q(), Q()
+        for mark in marks:
+            register_cells |= _mark_q(*mark, register=True)
+            total_cells |= _mark_q(*mark, register=False)
+        yield register_cells, total_cells
+        return
+    refreshing = TotalsRefreshing.objects.using(using)
+    refreshing.all().delete()
+    refreshing.bulk_create(
+        [TotalsRefreshing(supplier_id=s, recipient_id=r, order_year=y) for s, r, y in marks], batch_size=5_000
+    )
+    ids = list(refreshing.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        chunk = refreshing.filter(pk__gte=ids[start], pk__lte=ids[min(start + REFRESH_CHUNK, len(ids)) - 1])
+        register = chunk.filter(
+            supplier_id=Coalesce(OuterRef("supplier_id"), 0),
+            recipient_id=Coalesce(OuterRef("recipient_id"), 0),
+            order_year=Coalesce(ExtractYear(OuterRef("order_date")), 0),
+        )
+        totals = chunk.filter(
+            supplier_id=OuterRef("supplier_id"),
+            recipient_id=OuterRef("recipient_id"),
+            order_year=OuterRef("order_year"),
+        )
+        yield Exists(register), Exists(totals)
+
+
 def refresh(using="default"):
     """Recompute the totals of the cells marked since the last refresh, in one transaction:
-    their finest rows from the register (REFRESH_CHUNK cells at a time), then the rollups of
+    their finest rows from the register (_cell_chunks), then the rollups of
     the cells they were or are in. Returns the number of cells refreshed ("all" when
     everything was recomputed)."""
     connection = connections[using]
@@ -409,12 +441,7 @@ def refresh(using="default"):
                 # Small statements over a few hundred rows each: compiling them (JIT) cost more.
                 cursor.execute("SET LOCAL jit = off")
             transfers = selectors.transfer_register_base().using(using)
-            for start in range(0, len(marks), REFRESH_CHUNK):
-                chunk = marks[start : start + REFRESH_CHUNK]
-                register_cells, total_cells = Q(), Q()
-                for mark in chunk:
-                    register_cells |= _mark_q(*mark, register=True)
-                    total_cells |= _mark_q(*mark, register=False)
+            for register_cells, total_cells in _cell_chunks(marks, using=using):
                 finest = YearlyTotal.objects.using(using).filter(total_cells, grain=FULL)
                 _affected_add(cursor, finest)
                 finest.delete()
@@ -610,7 +637,8 @@ def summary_parts(*, group_by, filters, wanted):
     if cleaned.get("ordered_from") is not None:
         conditions &= Q(order_year__gte=cleaned["ordered_from"])
     if cleaned.get("ordered_to") is not None:
-        conditions &= Q(order_year__lte=cleaned["ordered_to"])
+        # 0 stands for no order date, which no year range holds.
+        conditions &= Q(order_year__lte=cleaned["ordered_to"], order_year__gt=0)
     absent = cleaned.get("absent") or "hide"
     if absent != "include":
         conditions &= Q(absent=absent == "only")

@@ -84,6 +84,18 @@ class TotalsAffected(models.Model):
         return f"affected {self.supplier_id}>{self.recipient_id} {self.category} {self.order_year}"
 
 
+class TotalsRefreshing(models.Model):
+    """Scratch rows of a refresh of many cells (cleared at its start, under its lock): the
+    marked cells it took, joined to the register rather than named one by one."""
+
+    supplier_id = models.BigIntegerField()
+    recipient_id = models.BigIntegerField()
+    order_year = models.IntegerField()
+
+    def __str__(self):
+        return f"refreshing {self.supplier_id}>{self.recipient_id} {self.order_year}"
+
+
 class TotalsDirty(models.Model):
     """A (supplier, recipient, order year) cell whose totals are out of date (0: none), marked
     by database triggers in the writing transaction; the refresh consumes the marks."""
