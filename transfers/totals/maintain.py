@@ -111,11 +111,13 @@ def grain_for(dimensions):
 # Off: every summary is computed live (tests compare both ways with it).
 READ_TOTALS = True
 # A refresh of up to NAMED_CELLS cells names them (index lookups: an edit); of more, joins
-# them to the register REFRESH_CHUNK at a time (an import: an OR of thousands of cells took
-# longer to plan than to run); of more than FULL_REFRESH_CELLS, recomputes everything.
+# them to the register REFRESH_CHUNK at a time (an import into a large register: an OR of
+# thousands of cells took longer to plan than to run); of more than FULL_REFRESH_SHARE of
+# the cells the totals hold, recomputes everything (an import into a small one, the
+# generator, a migration: one pass is cheaper than joining).
 NAMED_CELLS = 200
 REFRESH_CHUNK = 5_000
-FULL_REFRESH_CELLS = 200_000
+FULL_REFRESH_SHARE = 0.5
 
 # --- Triggers -------------------------------------------------------------------------------
 
@@ -389,6 +391,14 @@ def _mark_q(supplier, recipient, year, *, register):
     return _party_q("supplier", [supplier or None]) & _party_q("recipient", [recipient or None]) & year_q
 
 
+def _cells_held(cursor):
+    """How many (supplier, recipient, order year) cells the finest totals hold."""
+    cursor.execute(
+        f"SELECT COUNT(*) FROM (SELECT DISTINCT {_MARK_COLUMNS} FROM {TOTALS} WHERE grain = {FULL}) cells"  # noqa: S608
+    )
+    return cursor.fetchone()[0]
+
+
 def _cell_chunks(marks, *, using):
     """(register condition, finest totals condition) for the marked cells, a chunk at a time."""
     if len(marks) <= NAMED_CELLS:
@@ -433,7 +443,7 @@ def refresh(using="default"):
             marks = sorted({tuple(row) for row in cursor.fetchall()})
             if not marks:
                 return 0
-            if len(marks) > FULL_REFRESH_CELLS:
+            if len(marks) > NAMED_CELLS and len(marks) > FULL_REFRESH_SHARE * _cells_held(cursor):
                 _rebuild(using)
                 return "all"
             cursor.execute(f"DELETE FROM {AFFECTED}")  # noqa: S608
