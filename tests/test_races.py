@@ -131,3 +131,34 @@ def test_a_delete_racing_a_patch(attempt, clients):
     # The patch either lands first (then the delete removes the edited row) or finds nothing.
     assert codes in ([200, 204], [204, 404]), [r.content for r in responses]
     assert not Transfer.objects.filter(pk=transfer.pk).exists()
+
+
+@pytest.mark.parametrize("attempt", range(REPEAT))
+def test_two_writes_to_one_cell_leave_the_yearly_totals_equal_to_the_register(attempt, clients):
+    from transfers import selectors
+    from transfers.totals import maintain
+    from transfers.totals.models import TotalsDirty, YearlyTotal
+
+    first, second = new_transfer(10), new_transfer(10)  # one deal: one (supplier, recipient, year) cell
+
+    def post(client, transfer):
+        body = {"transfer": transfer.pk, "line": 1, "date": "2009", "quantity": 4}
+        return lambda: client.post("/api/deliveries/", body, format="json")
+
+    responses = run_together(post(clients[0], first), post(clients[1], second))
+    assert [r.status_code for r in responses] == [201, 201], [r.content for r in responses]
+    # Each commit's refresh ran after it, one at a time: nothing is left marked, and what
+    # they kept is what a recomputation from the register gives.
+    assert not TotalsDirty.objects.exists()
+    fields = [f.attname for f in YearlyTotal._meta.concrete_fields if f.attname != "id"]
+
+    def rows(items):
+        return sorted(tuple(str(value) for value in row) for row in items)
+
+    kept = rows(YearlyTotal.objects.filter(grain=maintain.FULL).values_list(*fields))
+    recomputed = rows(
+        tuple(getattr(row, name) for name in fields) for row in maintain.compute(selectors.transfer_register_base())
+    )
+    assert kept == recomputed
+    by_year = clients[2].get("/api/transfers/summary/?group_by=delivery_year").json()
+    assert next(row for row in by_year if row["group"]["delivery_year"] == 2009)["quantity_delivered"] >= 8
