@@ -114,7 +114,7 @@ SELECT t.id, t.line, t.quantity_ordered, t.quantity_ordered_is_estimate, t.repor
        t.licensed_production, t.tiv_per_unit, t.tiv_order, t.tiv_delivered, t.comments,
        c.id, c.reference, c.status, c.order_date, c.order_date_precision, c.value_amount, c.value_currency,
        s.id, s.code, s.name, r.id, r.code, r.name, w.id, w.slug, w.designation, w.category,
-       COALESCE(t.delivered_sum, t.reported_delivered),
+       COALESCE(t.cached_delivered_sum, t.reported_delivered),
        (SELECT array_agg(DISTINCT extract(year FROM d.date)) FROM transfers_delivery d WHERE d.transfer_id = t.id),
        (SELECT COUNT(*) FROM transfers_claim cl WHERE cl.transfer_id = t.id)
        + (SELECT COUNT(*) FROM transfers_claim cl WHERE cl.contract_id = t.contract_id)
@@ -122,39 +122,40 @@ SELECT t.id, t.line, t.quantity_ordered, t.quantity_ordered_is_estimate, t.repor
           WHERE d.transfer_id = t.id)
 FROM transfers_transfer t
 JOIN transfers_contract c ON c.id = t.contract_id
-JOIN transfers_actor s ON s.id = t.supplier_id
-JOIN transfers_actor r ON r.id = t.recipient_id
+JOIN transfers_actor s ON s.id = t.cached_supplier_id
+JOIN transfers_actor r ON r.id = t.cached_recipient_id
 JOIN transfers_weaponsystem w ON w.id = t.system_id
-WHERE t.is_arms {where}
+WHERE t.cached_is_arms {where}
 ORDER BY {order}
 LIMIT 50
 """
 COUNT_SQL = """
 SELECT COUNT(*) FROM transfers_transfer t
-WHERE t.is_arms {where}
+WHERE t.cached_is_arms {where}
 """
 JOINED_COUNT_SQL = """
 SELECT COUNT(*) FROM transfers_transfer t
-JOIN transfers_actor s ON s.id = t.supplier_id
-JOIN transfers_actor r ON r.id = t.recipient_id
+JOIN transfers_actor s ON s.id = t.cached_supplier_id
+JOIN transfers_actor r ON r.id = t.cached_recipient_id
 JOIN transfers_weaponsystem w ON w.id = t.system_id
-WHERE t.is_arms {where}
+WHERE t.cached_is_arms {where}
 """
 SUMMARY_SQL = """
-SELECT s.code, s.name, extract(year FROM t.order_date) AS y, COUNT(*), SUM(t.quantity_ordered),
-       SUM(COALESCE(t.delivered_sum, t.reported_delivered))
+SELECT s.code, s.name, extract(year FROM t.cached_order_date) AS y, COUNT(*), SUM(t.quantity_ordered),
+       SUM(COALESCE(t.cached_delivered_sum, t.reported_delivered))
 FROM transfers_transfer t
-JOIN transfers_actor s ON s.id = t.supplier_id
-WHERE t.is_arms {where}
+JOIN transfers_actor s ON s.id = t.cached_supplier_id
+WHERE t.cached_is_arms {where}
 GROUP BY s.code, s.name, y ORDER BY s.code, s.name, y
 """
 
 CATEGORY_SUMMARY_SQL = """
 WITH lines AS (
-    SELECT t.category, extract(year FROM t.order_date) AS y, t.contract_id, t.quantity_ordered,
-           COALESCE(t.delivered_sum, t.reported_delivered) AS delivered,
-           t.contract_value_currency AS currency, t.contract_value_amount AS amount
-    FROM transfers_transfer t WHERE t.is_arms AND t.category = 'aircraft'
+    SELECT t.cached_category AS category, extract(year FROM t.cached_order_date) AS y, t.contract_id,
+           t.quantity_ordered,
+           COALESCE(t.cached_delivered_sum, t.reported_delivered) AS delivered,
+           t.cached_contract_value_currency AS currency, t.cached_contract_value_amount AS amount
+    FROM transfers_transfer t WHERE t.cached_is_arms AND t.cached_category = 'aircraft'
 ), totals AS (
     SELECT category, y, COUNT(*) AS n, SUM(quantity_ordered) AS ordered, SUM(delivered) AS delivered
     FROM lines GROUP BY category, y
@@ -170,21 +171,21 @@ ORDER BY totals.category, totals.y
 DELIVERY_YEAR_SQL = """
 SELECT extract(year FROM d.date) AS y, COUNT(DISTINCT d.transfer_id), SUM(d.quantity)
 FROM transfers_delivery d JOIN transfers_transfer t ON t.id = d.transfer_id
-WHERE t.is_arms {where}
+WHERE t.cached_is_arms {where}
 GROUP BY y ORDER BY y
 """
 CATEGORY_DELIVERY_YEAR_SQL = """
-SELECT t.category, extract(year FROM d.date) AS y, COUNT(DISTINCT d.transfer_id), SUM(d.quantity)
+SELECT t.cached_category, extract(year FROM d.date) AS y, COUNT(DISTINCT d.transfer_id), SUM(d.quantity)
 FROM transfers_delivery d JOIN transfers_transfer t ON t.id = d.transfer_id
-WHERE t.is_arms {where}
-GROUP BY t.category, y ORDER BY t.category, y
+WHERE t.cached_is_arms {where}
+GROUP BY t.cached_category, y ORDER BY t.cached_category, y
 """
 RECIPIENT_SUMMARY_SQL = """
-SELECT r.code, r.name, COUNT(*), SUM(t.quantity_ordered), SUM(COALESCE(t.delivered_sum, t.reported_delivered)),
+SELECT r.code, r.name, COUNT(*), SUM(t.quantity_ordered), SUM(COALESCE(t.cached_delivered_sum, t.reported_delivered)),
        SUM(t.tiv_delivered)
 FROM transfers_transfer t
-JOIN transfers_actor r ON r.id = t.recipient_id
-WHERE t.is_arms {where}
+JOIN transfers_actor r ON r.id = t.cached_recipient_id
+WHERE t.cached_is_arms {where}
 GROUP BY r.code, r.name ORDER BY r.code, r.name
 """
 
@@ -195,12 +196,12 @@ FROM transfers_delivery d
 JOIN transfers_transfer t ON t.id = d.transfer_id
 JOIN transfers_contract c ON c.id = t.contract_id
 JOIN transfers_weaponsystem w ON w.id = t.system_id
-WHERE t.supplier_id = {supplier}
+WHERE t.cached_supplier_id = {supplier}
 ORDER BY d.id LIMIT 50
 """
 DELIVERY_COUNT_SQL = """
 SELECT COUNT(*) FROM transfers_delivery d JOIN transfers_transfer t ON t.id = d.transfer_id
-WHERE t.supplier_id = {supplier}
+WHERE t.cached_supplier_id = {supplier}
 """
 CLAIM_ROWS_SQL = """
 SELECT cl.id, cl.summary, cl.quote, cl.stance, cl.attribution, cl.stated_date, so.title, so.url
@@ -241,20 +242,22 @@ def scenarios():
         (
             "supplier=RUS & recipient=its top partner",
             f"/api/transfers/?supplier=RUS&recipient={partner.code}",
-            ROW_SQL.format(where=f"AND t.supplier_id = {rus.pk} AND t.recipient_id = {partner.pk}", order="t.id"),
-            COUNT_SQL.format(where=f"AND t.supplier_id = {rus.pk} AND t.recipient_id = {partner.pk}"),
+            ROW_SQL.format(
+                where=f"AND t.cached_supplier_id = {rus.pk} AND t.cached_recipient_id = {partner.pk}", order="t.id"
+            ),
+            COUNT_SQL.format(where=f"AND t.cached_supplier_id = {rus.pk} AND t.cached_recipient_id = {partner.pk}"),
         ),
         (
             "supplier=USA & category=aircraft & 1990-2010",
             "/api/transfers/?supplier=USA&category=aircraft&ordered_from=1990&ordered_to=2010",
             ROW_SQL.format(
-                where=f"AND t.supplier_id = {usa.pk} AND t.category = 'aircraft' AND t.order_date >= '1990-01-01' "
-                "AND t.order_date < '2011-01-01'",
+                where=f"AND t.cached_supplier_id = {usa.pk} AND t.cached_category = 'aircraft' "
+                "AND t.cached_order_date >= '1990-01-01' AND t.cached_order_date < '2011-01-01'",
                 order="t.id",
             ),
             COUNT_SQL.format(
-                where=f"AND t.supplier_id = {usa.pk} AND t.category = 'aircraft' AND t.order_date >= '1990-01-01' "
-                "AND t.order_date < '2011-01-01'"
+                where=f"AND t.cached_supplier_id = {usa.pk} AND t.cached_category = 'aircraft' "
+                "AND t.cached_order_date >= '1990-01-01' AND t.cached_order_date < '2011-01-01'"
             ),
         ),
         (
@@ -273,7 +276,7 @@ def scenarios():
         (
             "ordering=-order_date",
             "/api/transfers/?ordering=-order_date",
-            ROW_SQL.format(where="", order="t.order_date DESC, t.id"),
+            ROW_SQL.format(where="", order="t.cached_order_date DESC, t.id"),
             COUNT_SQL.format(where=""),
         ),
         (
@@ -297,7 +300,7 @@ def scenarios():
         (
             "summary supplier,order_year, supplier=USA",
             "/api/transfers/summary/?group_by=supplier,order_year&supplier=USA",
-            SUMMARY_SQL.format(where=f"AND t.supplier_id = {usa.pk}"),
+            SUMMARY_SQL.format(where=f"AND t.cached_supplier_id = {usa.pk}"),
             None,
         ),
         (
@@ -315,13 +318,15 @@ def scenarios():
         (
             "summary delivery_year, supplier=RUS",
             "/api/transfers/summary/?group_by=delivery_year&supplier=RUS",
-            DELIVERY_YEAR_SQL.format(where=f"AND t.supplier_id = {rus.pk}"),
+            DELIVERY_YEAR_SQL.format(where=f"AND t.cached_supplier_id = {rus.pk}"),
             None,
         ),
         (
             "summary recipient, ordered 2000-2020",
             "/api/transfers/summary/?group_by=recipient&ordered_from=2000&ordered_to=2020",
-            RECIPIENT_SUMMARY_SQL.format(where="AND t.order_date >= '2000-01-01' AND t.order_date < '2021-01-01'"),
+            RECIPIENT_SUMMARY_SQL.format(
+                where="AND t.cached_order_date >= '2000-01-01' AND t.cached_order_date < '2021-01-01'"
+            ),
             None,
         ),
         (
@@ -336,19 +341,19 @@ def scenarios():
         (
             "ordering=supplier",
             "/api/transfers/?ordering=supplier",
-            ROW_SQL.format(where="", order="t.supplier_code, t.id"),
+            ROW_SQL.format(where="", order="t.cached_supplier_code, t.id"),
             COUNT_SQL.format(where=""),
         ),
         (
             "ordering=-recipient",
             "/api/transfers/?ordering=-recipient",
-            ROW_SQL.format(where="", order="t.recipient_code DESC, t.id DESC"),
+            ROW_SQL.format(where="", order="t.cached_recipient_code DESC, t.id DESC"),
             COUNT_SQL.format(where=""),
         ),
         (
             "ordering=system",
             "/api/transfers/?ordering=system",
-            ROW_SQL.format(where="", order="t.system_designation, t.id"),
+            ROW_SQL.format(where="", order="t.cached_system_designation, t.id"),
             COUNT_SQL.format(where=""),
         ),
     ]

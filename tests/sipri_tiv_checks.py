@@ -69,9 +69,11 @@ def names():
 
 def deal_query(deal_id):
     """Summary parameters that select the one line of this SIPRI deal, by delivery year."""
-    transfer = Transfer.objects.select_related("system", "supplier", "recipient").get(contract__sipri_deal_id=deal_id)
+    transfer = Transfer.objects.select_related("system", "cached_supplier", "cached_recipient").get(
+        contract__sipri_deal_id=deal_id
+    )
     return (
-        f"group_by=delivery_year&supplier={transfer.supplier.code}&recipient={transfer.recipient.code}"
+        f"group_by=delivery_year&supplier={transfer.cached_supplier.code}&recipient={transfer.cached_recipient.code}"
         f"&system={transfer.system.slug}"
     )
 

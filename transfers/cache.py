@@ -1,15 +1,16 @@
-"""The register's cached columns on Transfer, generated from one declaration.
+"""The register's cached columns on Transfer (named `cached_...`), generated from one declaration.
 
-Transfer.COPIES declares each copied column (the contract's parties, date, kind and
-value, the system's category; the sort keys: the parties' codes, the system's
-designation); from it come:
+They are copies, kept here: no other code writes them (bulk writers call the functions
+below). Transfer.COPIES declares each copied column (the contract's parties, date, kind,
+value and release, the system's category; the sort keys: the parties' codes, the
+system's designation); from it come:
 - the update of a contract's, system's or actor's lines after it is saved (signals below);
 - transfer_cache_refresh: every copy recomputed in SQL, for bulk writers (imports,
   generated data) and after a line's own save;
 - transfer_cache_values: the copies of a new line from records in hand, for bulk inserts
   (the others, the sort keys, are looked up per batch as bulk_insert inserts them);
 - transfer_cache_stale: the lines whose copies differ from a recomputation (a check).
-The deliveries' total (delivered_sum) and each contract's line count are kept by the
+The deliveries' total (cached_delivered_sum) and each contract's line count are kept by the
 saves and deletes of deliveries and lines.
 """
 
@@ -74,7 +75,7 @@ def delivered_sum_subquery():
 def _recomputed():
     return {
         **{_attname(Transfer, copy.field): _copy_expression(copy) for copy in Transfer.COPIES},
-        "delivered_sum": delivered_sum_subquery(),
+        "cached_delivered_sum": delivered_sum_subquery(),
     }
 
 
@@ -88,13 +89,13 @@ def _in_hand(copy):
     return copy.via == "contract" or (copy.via, copy.source) == ("system", "category")
 
 
-def transfer_cache_values(*, contract, category, delivered_sum):
+def transfer_cache_values(*, contract, category, cached_delivered_sum):
     """The cached columns of a new transfer, for bulk writers that hold its contract and
     know its system's category. The others (sort keys: codes, designation) are looked up
     for the whole batch when bulk_insert inserts it (below)."""
     records = {"contract": contract, "system": SimpleNamespace(category=category)}
     values = {name: _copied(records[via], source, equals) for name, via, source, equals in _in_hand_copies()}
-    return {**values, "delivered_sum": delivered_sum}
+    return {**values, "cached_delivered_sum": cached_delivered_sum}
 
 
 @cache
@@ -216,4 +217,4 @@ for _model in {_related(copy) for copy in Transfer.COPIES}:
 @receiver(post_save, sender=Delivery)
 @receiver(post_delete, sender=Delivery)
 def _delivery_changed(sender, instance, **kwargs):
-    Transfer.objects.filter(pk=instance.transfer_id).update(delivered_sum=delivered_sum_subquery())
+    Transfer.objects.filter(pk=instance.transfer_id).update(cached_delivered_sum=delivered_sum_subquery())

@@ -235,7 +235,7 @@ def demo_data_generate(*, transfers: int, seed: int = 1, progress: Callable[[int
                         licensed_production="licence" in comment,
                         tiv_per_unit=round(rng.lognormvariate(0, 1.5), 3),
                         comments=comment,
-                        **transfer_cache_values(contract=contract, category=system.category, delivered_sum=None),
+                        **transfer_cache_values(contract=contract, category=system.category, cached_delivered_sum=None),
                     )
                     transfer._contract = contract
                     contract.line_count += 1
@@ -260,7 +260,7 @@ def demo_data_generate(*, transfers: int, seed: int = 1, progress: Callable[[int
                         )
                         delivery._transfer = transfer
                         deliveries.append(delivery)
-                    transfer.delivered_sum = quantity
+                    transfer.cached_delivered_sum = quantity
                 claim = new_row(
                     Claim,
                     key=f"demo-{seed}-claim-{contract_index}",

@@ -48,7 +48,7 @@ def _count_subquery(queryset):
 def delivered_quantity():
     """A transfer's delivered quantity: its deliveries' sum (cached on the row), else the
     register's reported total."""
-    return Coalesce(F("delivered_sum"), F("reported_delivered"), output_field=IntegerField())
+    return Coalesce(F("cached_delivered_sum"), F("reported_delivered"), output_field=IntegerField())
 
 
 def claims_behind_transfer_parts(**conditions):
@@ -123,9 +123,9 @@ def delivery_years(vendor):
 def _transfer_list():
     delivered = delivered_quantity()
     return (
-        Transfer.objects.filter(is_arms=True)
+        Transfer.objects.filter(cached_is_arms=True)
         # The parties are the transfer's copies of its contract's (transfers.cache): one join fewer.
-        .select_related("contract", "supplier", "recipient", "system")
+        .select_related("contract", "cached_supplier", "cached_recipient", "system")
         .annotate(
             delivered_total=delivered,
             remaining=ExpressionWrapper(F("quantity_ordered") - Coalesce(delivered, 0), output_field=IntegerField()),
@@ -138,7 +138,7 @@ def _transfer_list():
 def delivery_list():
     # The parties through the transfer's copies of its contract's (transfers.cache).
     return Delivery.objects.select_related(
-        "transfer__contract", "transfer__system", "transfer__supplier", "transfer__recipient"
+        "transfer__contract", "transfer__system", "transfer__cached_supplier", "transfer__cached_recipient"
     )
 
 
@@ -189,24 +189,42 @@ CONTRACT_SUMMARY_KEYS = {key for key, _filters in CONTRACT_LEVEL.values() if key
 CONTRACT_LEVEL_FILTERS = {name for _key, names in CONTRACT_LEVEL.values() for name in names}
 
 
-def _group_columns(keys, *, path="", order_dates=False):
+# What each summary key groups by: on a transfer, its cached copies (Transfer.COPIES), its
+# system and its deliveries' dates; on a contract (values summed from the contracts), its own.
+_GROUP_FIELDS = {
+    Transfer: {
+        "supplier": "cached_supplier_id",
+        "recipient": "cached_recipient_id",
+        "system": "system_id",
+        "category": "cached_category",
+        "order_year": "cached_order_date",
+        "delivery_year": "deliveries__date",
+        "absent": "cached_absent_from_id",
+    },
+    Contract: {
+        "supplier": "supplier_id",
+        "recipient": "recipient_id",
+        "order_year": "order_date",
+        "absent": "absent_from_id",
+    },
+}
+
+
+def _group_columns(keys, *, rows=Transfer, order_dates=False):
     """Group-by columns (alias -> expression), on ids rather than names: grouping a million
-    rows hashes integers, and names are looked up once per group afterwards. `path` leads
-    from the rows (transfers, deliveries or contracts) to the transfer's or contract's columns.
-    With order_dates, order_year groups by the date itself, to be folded into years after
-    (PostgreSQL's EXTRACT costs a third of the query over a million rows)."""
+    rows hashes integers, and names are looked up once per group afterwards. `rows`: the
+    model grouped (Transfer or Contract). With order_dates, order_year groups by the date
+    itself, to be folded into years after (PostgreSQL's EXTRACT costs a third of the
+    query over a million rows)."""
+    fields = _GROUP_FIELDS[rows]
     columns = {}
     for key in keys:
-        if key in ("supplier", "recipient", "system"):
-            columns[f"g_{key}"] = F(f"{path}{key}_id")
-        elif key == "category":
-            columns["g_category"] = F(f"{path}category")
-        elif key == "order_year":
-            columns["g_order_year"] = F(f"{path}order_date") if order_dates else ExtractYear(f"{path}order_date")
-        elif key == "delivery_year":
-            columns["g_delivery_year"] = ExtractYear(f"{path}deliveries__date")
-        elif key == "absent":
-            columns["g_absent"] = F(f"{path}absent_from_id")
+        if key not in fields:
+            continue
+        if key == "delivery_year" or (key == "order_year" and not order_dates):
+            columns[f"g_{key}"] = ExtractYear(fields[key])
+        else:
+            columns[f"g_{key}"] = F(fields[key])
     return columns
 
 
@@ -289,7 +307,7 @@ def _fold_order_dates(rows, aliases, measures, *, fold):
 
 def transfer_register_base():
     """Arms transfers with nothing annotated: what aggregates start from."""
-    return Transfer.objects.filter(is_arms=True)
+    return Transfer.objects.filter(cached_is_arms=True)
 
 
 # What a summary can compute, in the order of its rows' keys. Each TIV measure brings its
@@ -530,7 +548,7 @@ def summary_parts(*, transfers, group_by, wanted, contracts=None, fold_order_dat
     if "values" in wanted and contracts is not None and set(group_by) <= CONTRACT_SUMMARY_KEYS:
         per_currency = (
             contracts.filter(value_amount__isnull=False)
-            .values(**_group_columns(group_by, order_dates=order_dates), currency=F("value_currency"))
+            .values(**_group_columns(group_by, rows=Contract, order_dates=order_dates), currency=F("value_currency"))
             .annotate(amount=Sum("value_amount"))
             .order_by()
         )
@@ -540,7 +558,7 @@ def summary_parts(*, transfers, group_by, wanted, contracts=None, fold_order_dat
         # Distinct (group, contract, value) rows, summed per currency in SQL: the value is
         # copied on the transfer row, so no join to the contracts, and only lines of
         # contracts with a value take part.
-        value = "contract_value_"
+        value = "cached_contract_value_"
         pairs = (
             transfers.filter(**{f"{value}amount__isnull": False})
             .values(**columns, cid=F("contract_id"), currency=F(f"{value}currency"), amount=F(f"{value}amount"))

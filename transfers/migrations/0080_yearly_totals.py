@@ -7,11 +7,20 @@ computed live until the first refresh (the next write, or `manage.py refresh_tot
 from django.db import migrations, models
 
 
+# The transfer's columns the triggers read, as named here (0083 named them `cached_...`).
+TRANSFER_COLUMNS = {
+    "supplier": "supplier_id",
+    "recipient": "recipient_id",
+    "order_date": "order_date",
+    "is_arms": "is_arms",
+}
+
+
 def install(apps, schema_editor):
     from transfers.totals import maintain
 
-    maintain.install(schema_editor.connection)
-    maintain.mark_everything(schema_editor.connection)
+    maintain.install(schema_editor.connection, columns=TRANSFER_COLUMNS)
+    maintain.mark_everything(schema_editor.connection, columns=TRANSFER_COLUMNS)
 
 
 def uninstall(apps, schema_editor):

@@ -218,25 +218,27 @@ class Transfer(models.Model):
         help_text="Figures kept as the register published them, although they break a rule of hand entry.",
     )
 
-    # Copies of the contract's parties, date and kind, the system's category and the
-    # deliveries' total, kept current by transfers.cache (signals, and the bulk writers
-    # call it): the register filters, orders, counts and sums on this one table instead
-    # of joining three, which is what keeps it fast at a million transfers.
-    is_arms = models.BooleanField(default=True, editable=False)
-    supplier = cached_actor()
-    recipient = cached_actor()
-    order_date = models.DateField(null=True, editable=False)
-    category = models.CharField(max_length=20, blank=True, editable=False)
-    delivered_sum = models.PositiveIntegerField(
+    # The cached columns, each named `cached_...`: copies of the contract's parties, date,
+    # kind, value and release, of the system's category and of the sort keys (declared in
+    # COPIES below), and the deliveries' total. transfers.cache keeps them (signals, and the
+    # bulk writers call it); never write them by hand. The register filters, orders,
+    # counts and sums on this one table instead of joining three, which is what keeps it
+    # fast at a million transfers. The API shows them under their plain names (`supplier`).
+    cached_is_arms = models.BooleanField(default=True, editable=False)
+    cached_supplier = cached_actor()
+    cached_recipient = cached_actor()
+    cached_order_date = models.DateField(null=True, editable=False)
+    cached_category = models.CharField(max_length=20, blank=True, editable=False)
+    cached_delivered_sum = models.PositiveIntegerField(
         null=True, editable=False, help_text="Sum of the deliveries' known quantities."
     )
     # The contract's value, for summaries by line (system, category): summed once per
     # contract and group from this table alone, without joining a million contracts.
-    contract_value_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, editable=False)
-    contract_value_currency = models.CharField(max_length=3, blank=True, editable=False)
+    cached_contract_value_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, editable=False)
+    cached_contract_value_currency = models.CharField(max_length=3, blank=True, editable=False)
     # The contract's absent_from: the register hides the lines of deals a newer release
     # of the register no longer contains, unless asked (api.filters, `absent`).
-    absent_from = models.ForeignKey(
+    cached_absent_from = models.ForeignKey(
         "Release",
         null=True,
         editable=False,
@@ -249,30 +251,30 @@ class Transfer(models.Model):
     # register by them reads an index in order (partial indexes below) instead of sorting
     # a million rows by a value in another table. Nullable: SQLite then adds the columns
     # without rebuilding the table (which would drop its triggers, migrations 0011/0013).
-    supplier_code = models.CharField(max_length=64, null=True, editable=False)
-    recipient_code = models.CharField(max_length=64, null=True, editable=False)
-    system_designation = models.CharField(max_length=200, null=True, editable=False)
+    cached_supplier_code = models.CharField(max_length=64, null=True, editable=False)
+    cached_recipient_code = models.CharField(max_length=64, null=True, editable=False)
+    cached_system_designation = models.CharField(max_length=200, null=True, editable=False)
 
     # The one declaration of what each copy copies: transfers.cache generates from it the
     # updates after a save of the contract or system, the bulk refresh that imports and
     # generated data use, and the consistency check.
     COPIES = (
-        CachedCopy("is_arms", via="contract", source="kind", equals=Contract.Kind.ARMS),
-        CachedCopy("supplier", via="contract", source="supplier"),
-        CachedCopy("recipient", via="contract", source="recipient"),
-        CachedCopy("order_date", via="contract", source="order_date"),
-        CachedCopy("contract_value_amount", via="contract", source="value_amount"),
-        CachedCopy("contract_value_currency", via="contract", source="value_currency"),
-        CachedCopy("absent_from", via="contract", source="absent_from"),
-        CachedCopy("category", via="system", source="category"),
+        CachedCopy("cached_is_arms", via="contract", source="kind", equals=Contract.Kind.ARMS),
+        CachedCopy("cached_supplier", via="contract", source="supplier"),
+        CachedCopy("cached_recipient", via="contract", source="recipient"),
+        CachedCopy("cached_order_date", via="contract", source="order_date"),
+        CachedCopy("cached_contract_value_amount", via="contract", source="value_amount"),
+        CachedCopy("cached_contract_value_currency", via="contract", source="value_currency"),
+        CachedCopy("cached_absent_from", via="contract", source="absent_from"),
+        CachedCopy("cached_category", via="system", source="category"),
         # Through a copied foreign key (the contract's party): kept when the actor is renamed
         # as when the contract changes party.
-        CachedCopy("supplier_code", via="supplier", source="code"),
-        CachedCopy("recipient_code", via="recipient", source="code"),
-        CachedCopy("system_designation", via="system", source="designation"),
+        CachedCopy("cached_supplier_code", via="cached_supplier", source="code"),
+        CachedCopy("cached_recipient_code", via="cached_recipient", source="code"),
+        CachedCopy("cached_system_designation", via="system", source="designation"),
     )
-    # ... and the deliveries' total (delivered_sum), kept by the deliveries' saves.
-    CACHED_FIELDS = (*(copy.field for copy in COPIES), "delivered_sum")
+    # ... and the deliveries' total (cached_delivered_sum), kept by the deliveries' saves.
+    CACHED_FIELDS = (*(copy.field for copy in COPIES), "cached_delivered_sum")
 
     objects = NaturalKeyManager("contract__reference", "line")
     history = HistoricalRecords(excluded_fields=list(CACHED_FIELDS))
@@ -283,19 +285,41 @@ class Transfer(models.Model):
         # ends in the order date so year ranges and date ordering use it too.
         indexes = [
             models.Index(
-                fields=["supplier", "recipient", "order_date"], name="register_parties", condition=Q(is_arms=True)
+                fields=["cached_supplier", "cached_recipient", "cached_order_date"],
+                name="register_parties",
+                condition=Q(cached_is_arms=True),
             ),
             models.Index(
-                fields=["supplier", "category", "order_date"], name="register_supplier_cat", condition=Q(is_arms=True)
+                fields=["cached_supplier", "cached_category", "cached_order_date"],
+                name="register_supplier_cat",
+                condition=Q(cached_is_arms=True),
             ),
-            models.Index(fields=["recipient", "order_date"], name="register_recipient", condition=Q(is_arms=True)),
-            models.Index(fields=["category", "order_date"], name="register_category", condition=Q(is_arms=True)),
-            models.Index(fields=["order_date", "id"], name="register_order_date", condition=Q(is_arms=True)),
-            models.Index(fields=["system", "order_date"], name="register_system", condition=Q(is_arms=True)),
+            models.Index(
+                fields=["cached_recipient", "cached_order_date"],
+                name="register_recipient",
+                condition=Q(cached_is_arms=True),
+            ),
+            models.Index(
+                fields=["cached_category", "cached_order_date"],
+                name="register_category",
+                condition=Q(cached_is_arms=True),
+            ),
+            models.Index(
+                fields=["cached_order_date", "id"], name="register_order_date", condition=Q(cached_is_arms=True)
+            ),
+            models.Index(
+                fields=["system", "cached_order_date"], name="register_system", condition=Q(cached_is_arms=True)
+            ),
             # ordering=supplier, recipient, system (and descending: read backwards).
-            models.Index(fields=["supplier_code", "id"], name="register_by_supplier", condition=Q(is_arms=True)),
-            models.Index(fields=["recipient_code", "id"], name="register_by_recipient", condition=Q(is_arms=True)),
-            models.Index(fields=["system_designation", "id"], name="register_by_system", condition=Q(is_arms=True)),
+            models.Index(
+                fields=["cached_supplier_code", "id"], name="register_by_supplier", condition=Q(cached_is_arms=True)
+            ),
+            models.Index(
+                fields=["cached_recipient_code", "id"], name="register_by_recipient", condition=Q(cached_is_arms=True)
+            ),
+            models.Index(
+                fields=["cached_system_designation", "id"], name="register_by_system", condition=Q(cached_is_arms=True)
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -301,9 +301,9 @@ def search(request, *, limit=SEARCH_LIMIT):
         system_ids = [s.pk for s in found["systems"][:limit]]
         seen = {d.pk for d in found["deals"]}
         lines = (
-            Transfer.objects.filter(is_arms=True, system_id__in=system_ids)
+            Transfer.objects.filter(cached_is_arms=True, system_id__in=system_ids)
             .exclude(contract_id__in=seen)
-            .order_by("-order_date", "-pk")
+            .order_by("-cached_order_date", "-pk")
             .values_list("contract_id", flat=True)[: limit + 1]
         )
         more = Contract.objects.select_related("supplier", "recipient").filter(pk__in=list(lines))

@@ -702,7 +702,7 @@ def _write_batch(deals, *, ctx, report):
                 **transfer_cache_values(
                     contract=contract,
                     category=ctx.systems[_system_key(deal)].category,
-                    delivered_sum=sum(known) if known else None,
+                    cached_delivered_sum=sum(known) if known else None,
                 ),
             )
             new_contracts.append(contract)
@@ -750,7 +750,7 @@ def _write_batch(deals, *, ctx, report):
             setattr(transfer, name, value)
         if current[2] != d_values:
             known = [v["quantity"] for v in d_values if v["quantity"] is not None]
-            transfer.delivered_sum = sum(known) if known else None
+            transfer.cached_delivered_sum = sum(known) if known else None
             _plan_deliveries(transfer, stored_deliveries, d_values, updates=updates)
         updates.transfer(transfer, t_changed, deliveries_changed=current[2] != d_values)
         if _REFRESH_CONTRACT.intersection(c_changed) or "system_id" in t_changed:
@@ -834,7 +834,7 @@ class _Updates:
 
     def transfer(self, transfer, changed, *, deliveries_changed):
         self.transfer_count += bool(changed)
-        fields = [*changed, "delivered_sum"] if deliveries_changed else changed
+        fields = [*changed, "cached_delivered_sum"] if deliveries_changed else changed
         if fields:
             # A change of the cached total alone is no change of the record: no history entry.
             self.transfers.setdefault((tuple(fields), bool(changed)), []).append(transfer)

@@ -124,24 +124,41 @@ FULL_REFRESH_SHARE = 0.5
 # A mark: the (supplier, recipient, order year) of a row, 0 for none. A deal's lines and
 # values are all in one such cell (a deal has one supplier, recipient and order date).
 _MARK_COLUMNS = "supplier_id, recipient_id, order_year"
+# The transfer's columns a mark is read from: its cached copies of the contract's parties,
+# order date and kind (Transfer.COPIES). Migration 0080 installed the triggers before the
+# copies were named `cached_...` (migration 0083): it passes the names they had then.
+TRANSFER_COLUMNS = {
+    "supplier": "cached_supplier_id",
+    "recipient": "cached_recipient_id",
+    "order_date": "cached_order_date",
+    "is_arms": "cached_is_arms",
+}
+# Of a transfer row {r}.
 _PG_MARK = (
-    "COALESCE({r}.supplier_id, 0), COALESCE({r}.recipient_id, 0), COALESCE(EXTRACT(YEAR FROM {r}.order_date)::int, 0)"
+    "COALESCE({r}.{supplier}, 0), COALESCE({r}.{recipient}, 0), COALESCE(EXTRACT(YEAR FROM {r}.{order_date})::int, 0)"
 )
 _SQLITE_MARK = (
-    "COALESCE({r}.supplier_id, 0), COALESCE({r}.recipient_id, 0), "
-    "COALESCE(CAST(strftime('%Y', {r}.order_date) AS INTEGER), 0)"
+    "COALESCE({r}.{supplier}, 0), COALESCE({r}.{recipient}, 0), "
+    "COALESCE(CAST(strftime('%Y', {r}.{order_date}) AS INTEGER), 0)"
 )
 
-PG_FUNCTIONS = f"""
+
+def _pg_functions(c):
+    """The marking functions, for the transfer's columns `c` (TRANSFER_COLUMNS)."""
+
+    def mark(r):
+        return _PG_MARK.format(r=r, **c)
+
+    return f"""
 CREATE OR REPLACE FUNCTION transfers_totals_mark_transfers() RETURNS trigger AS $$
 BEGIN
     IF TG_OP <> 'DELETE' THEN
         INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {_PG_MARK.format(r="n")} FROM transfers_totals_new n WHERE n.is_arms;
+            SELECT DISTINCT {mark("n")} FROM transfers_totals_new n WHERE n.{c["is_arms"]};
     END IF;
     IF TG_OP <> 'INSERT' THEN
         INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {_PG_MARK.format(r="o")} FROM transfers_totals_old o WHERE o.is_arms;
+            SELECT DISTINCT {mark("o")} FROM transfers_totals_old o WHERE o.{c["is_arms"]};
     END IF;
     RETURN NULL;
 END;
@@ -151,18 +168,19 @@ CREATE OR REPLACE FUNCTION transfers_totals_mark_deliveries() RETURNS trigger AS
 BEGIN
     IF TG_OP <> 'DELETE' THEN
         INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {_PG_MARK.format(r="t")} FROM transfers_totals_new d
-            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.is_arms;
+            SELECT DISTINCT {mark("t")} FROM transfers_totals_new d
+            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.{c["is_arms"]};
     END IF;
     IF TG_OP <> 'INSERT' THEN
         INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {_PG_MARK.format(r="t")} FROM transfers_totals_old d
-            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.is_arms;
+            SELECT DISTINCT {mark("t")} FROM transfers_totals_old d
+            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.{c["is_arms"]};
     END IF;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 """  # noqa: S608
+
 
 _PG_REFERENCING = {
     "INSERT": "NEW TABLE AS transfers_totals_new",
@@ -178,7 +196,7 @@ _SQLITE_TRANSFER = {
 }
 
 
-def _sqlite_statements():
+def _sqlite_statements(c):
     statements = [
         "DROP INDEX IF EXISTS transfers_totalsdirty_pair",
         f"CREATE UNIQUE INDEX IF NOT EXISTS transfers_totalsdirty_mark ON {DIRTY} ({_MARK_COLUMNS})",
@@ -186,7 +204,7 @@ def _sqlite_statements():
     for event, rows in _SQLITE_TRANSFER.items():
         body = "".join(
             f"INSERT OR IGNORE INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
-            f"SELECT {_SQLITE_MARK.format(r=row)} WHERE {row}.is_arms; "
+            f"SELECT {_SQLITE_MARK.format(r=row, **c)} WHERE {row}.{c['is_arms']}; "
             for row, _ in rows
         )
         statements.append(
@@ -195,8 +213,8 @@ def _sqlite_statements():
         )
         body = "".join(
             f"INSERT OR IGNORE INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
-            f"SELECT {_SQLITE_MARK.format(r='t')} FROM transfers_transfer t "
-            f"WHERE t.id = {row}.transfer_id AND t.is_arms; "
+            f"SELECT {_SQLITE_MARK.format(r='t', **c)} FROM transfers_transfer t "
+            f"WHERE t.id = {row}.transfer_id AND t.{c['is_arms']}; "
             for row, _ in rows
         )
         statements.append(
@@ -206,14 +224,15 @@ def _sqlite_statements():
     return statements
 
 
-def install(connection):
-    """Create (or update) the marking triggers: idempotent."""
+def install(connection, *, columns=TRANSFER_COLUMNS):
+    """Create (or update) the marking triggers: idempotent. `columns`: the transfer's
+    (TRANSFER_COLUMNS), as a migration's state names them."""
     existing = set(connection.introspection.table_names())
     if DIRTY not in existing or not set(_TABLES) <= existing:
         return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(PG_FUNCTIONS)
+            cursor.execute(_pg_functions(columns))
             for table, what in _TABLES.items():
                 for event, referencing in _PG_REFERENCING.items():
                     cursor.execute(
@@ -222,17 +241,17 @@ def install(connection):
                         f"EXECUTE FUNCTION transfers_totals_mark_{what}()"
                     )
         elif connection.vendor == "sqlite":
-            for statement in _sqlite_statements():
+            for statement in _sqlite_statements(columns):
                 cursor.execute(statement)
 
 
-def mark_everything(connection):
+def mark_everything(connection, *, columns=TRANSFER_COLUMNS):
     """Mark every cell of the register stale (the totals are then recomputed by the next refresh)."""
     mark = _PG_MARK if connection.vendor == "postgresql" else _SQLITE_MARK
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
-            f"SELECT DISTINCT {mark.format(r='t')} FROM transfers_transfer t WHERE t.is_arms"
+            f"SELECT DISTINCT {mark.format(r='t', **columns)} FROM transfers_transfer t WHERE t.{columns['is_arms']}"
         )
 
 
@@ -387,8 +406,8 @@ def _mark_q(supplier, recipient, year, *, register):
     """The register's transfers (register) or the finest totals rows of one marked cell."""
     if not register:
         return Q(supplier_id=supplier, recipient_id=recipient, order_year=year)
-    year_q = Q(order_date__isnull=True) if not year else Q(order_date__year=year)
-    return _party_q("supplier", [supplier or None]) & _party_q("recipient", [recipient or None]) & year_q
+    year_q = Q(cached_order_date__isnull=True) if not year else Q(cached_order_date__year=year)
+    return _party_q("cached_supplier", [supplier or None]) & _party_q("cached_recipient", [recipient or None]) & year_q
 
 
 def _cells_held(cursor):
@@ -417,9 +436,9 @@ def _cell_chunks(marks, *, using):
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = refreshing.filter(pk__gte=ids[start], pk__lte=ids[min(start + REFRESH_CHUNK, len(ids)) - 1])
         register = chunk.filter(
-            supplier_id=Coalesce(OuterRef("supplier_id"), 0),
-            recipient_id=Coalesce(OuterRef("recipient_id"), 0),
-            order_year=Coalesce(ExtractYear(OuterRef("order_date")), 0),
+            supplier_id=Coalesce(OuterRef("cached_supplier_id"), 0),
+            recipient_id=Coalesce(OuterRef("cached_recipient_id"), 0),
+            order_year=Coalesce(ExtractYear(OuterRef("cached_order_date")), 0),
         )
         totals = chunk.filter(
             supplier_id=OuterRef("supplier_id"),
@@ -481,16 +500,16 @@ def _rebuild(using):
     transfers = selectors.transfer_register_base().using(using)
     sizes = (
         transfers.order_by()
-        .values_list("supplier_id", "recipient_id")
+        .values_list("cached_supplier_id", "cached_recipient_id")
         .annotate(n=Count("pk"))
-        .order_by("supplier_id", "recipient_id")
+        .order_by("cached_supplier_id", "cached_recipient_id")
     )
     chunk, size = {}, 0
 
     def flush():
         condition = Q()
         for supplier, recipients in chunk.items():
-            condition |= _party_q("supplier", [supplier]) & _party_q("recipient", recipients)
+            condition |= _party_q("cached_supplier", [supplier]) & _party_q("cached_recipient", recipients)
         _write(compute(transfers.filter(condition)), using)
 
     for supplier, recipient, n in sizes.iterator():

@@ -146,15 +146,15 @@ class ContractFilterSet(BaseFilterSet):
 
 class TransferFilterSet(BaseFilterSet):
     # Parties, category and order date are the transfer's cached copies (see transfers.cache).
-    supplier = actor_filter("supplier_id")
-    recipient = actor_filter("recipient_id")
+    supplier = actor_filter("cached_supplier_id")
+    recipient = actor_filter("cached_recipient_id")
     system = RecordListFilter(field_name="system_id", model=WeaponSystem, lookup="slug")
-    category = ChoiceListFilter(field_name="category", choices=Category.choices)
+    category = ChoiceListFilter(field_name="cached_category", choices=Category.choices)
     status = ChoiceListFilter(field_name="contract__status", choices=Contract.Status.choices)
     condition = ChoiceListFilter(field_name="condition", choices=Transfer.Condition.choices)
     contract = RecordListFilter(field_name="contract_id", model=Contract, lookup="reference")
-    ordered_from = YearFilter(field_name="order_date", bound="from")
-    ordered_to = YearFilter(field_name="order_date", bound="to")
+    ordered_from = YearFilter(field_name="cached_order_date", bound="from")
+    ordered_to = YearFilter(field_name="cached_order_date", bound="to")
     # Applied together in filter_ranges: both bounds hold for the same delivery.
     delivered_from = YearFilter(
         bound="from", method="filter_noop", help_text="Year (inclusive): transfers with a delivery in or after it."
@@ -204,7 +204,8 @@ class TransferFilterSet(BaseFilterSet):
         return qs.filter(transfer_has_claims_q(source_id__in=value))
 
     def filter_ranges(self, queryset):
-        queryset = AbsentFilter.apply(queryset, self.form.cleaned_data.get("absent") or "hide")
+        absent = self.form.cleaned_data.get("absent") or "hide"
+        queryset = AbsentFilter.apply(queryset, absent, field_name="cached_absent_from")
         # Both bounds apply to the same delivery.
         first = self.form.cleaned_data.get("delivered_from")
         last = self.form.cleaned_data.get("delivered_to")
@@ -217,11 +218,11 @@ class DeliveryFilterSet(BaseFilterSet):
     transfer = RecordListFilter(field_name="transfer_id", model=Transfer, lookup="id")
     contract = RecordListFilter(field_name="transfer__contract_id", model=Contract, lookup="reference")
     # The transfer's copies of its contract's parties: one join fewer.
-    supplier = actor_filter("transfer__supplier_id")
-    recipient = actor_filter("transfer__recipient_id")
+    supplier = actor_filter("transfer__cached_supplier_id")
+    recipient = actor_filter("transfer__cached_recipient_id")
     system = RecordListFilter(field_name="transfer__system_id", model=WeaponSystem, lookup="slug")
     # The transfer's copy of its system's category, as on the register.
-    category = ChoiceListFilter(field_name="transfer__category", choices=Category.choices)
+    category = ChoiceListFilter(field_name="transfer__cached_category", choices=Category.choices)
     delivered_from = YearFilter(field_name="date", bound="from")
     delivered_to = YearFilter(field_name="date", bound="to")
 

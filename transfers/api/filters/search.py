@@ -51,7 +51,7 @@ class TransferSearchFilter(SearchFilter):
             if systems:
                 condition |= Q(system_id__in=systems)
             if actors:
-                condition |= Q(supplier_id__in=actors) | Q(recipient_id__in=actors)
+                condition |= Q(cached_supplier_id__in=actors) | Q(cached_recipient_id__in=actors)
             queryset = queryset.filter(condition)
         return queryset
 

@@ -114,8 +114,8 @@ class TransferSerializer(BaseModelSerializer):
     contract = NestedRelatedField(brief=ContractBriefSerializer, lookup="reference", queryset=Contract.objects.all())
     # The register's own columns (selectors.transfer_list): the parties as copied from the
     # contract (transfers.cache), and values computed in the row's query.
-    supplier = ActorBriefSerializer(read_only=True)
-    recipient = ActorBriefSerializer(read_only=True)
+    supplier = ActorBriefSerializer(source="cached_supplier", read_only=True)
+    recipient = ActorBriefSerializer(source="cached_recipient", read_only=True)
     system = NestedRelatedField(brief=SystemBriefSerializer, lookup="slug", queryset=WeaponSystem.objects.all())
     quantity_delivered = serializers.IntegerField(source="delivered_total", read_only=True, allow_null=True)
     quantity_remaining = serializers.IntegerField(source="remaining", read_only=True, allow_null=True)
@@ -164,8 +164,8 @@ class DeliverySerializer(BaseModelSerializer):
     # What the register shows of the delivery's transfer, so that a delivery row (and the
     # CSV) answers "what did Russia deliver in 2006": the parties are the transfer's
     # copies of its contract's (see transfers.cache), one join fewer.
-    supplier = ActorBriefSerializer(source="transfer.supplier", read_only=True)
-    recipient = ActorBriefSerializer(source="transfer.recipient", read_only=True)
+    supplier = ActorBriefSerializer(source="transfer.cached_supplier", read_only=True)
+    recipient = ActorBriefSerializer(source="transfer.cached_recipient", read_only=True)
     system = SystemBriefSerializer(source="transfer.system", read_only=True)
     date = PartialDateField(date_field="date")
     date_precision = serializers.CharField(read_only=True)
