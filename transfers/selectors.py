@@ -46,8 +46,9 @@ def _count_subquery(queryset):
 
 
 def delivered_quantity():
-    """A transfer's delivered quantity: its deliveries' sum (cached on the row), else the
-    register's reported total."""
+    """A transfer's quantity delivered: its deliveries' sum (cached on the row), else the
+    register's reported total. Querysets annotate it as `quantity_delivered`, the name the
+    model (Transfer.quantity_delivered, the same in Python) and the API give it."""
     return Coalesce(F("cached_delivered_sum"), F("reported_delivered"), output_field=IntegerField())
 
 
@@ -127,8 +128,11 @@ def _transfer_list():
         # The parties are the transfer's copies of its contract's (transfers.cache): one join fewer.
         .select_related("contract", "cached_supplier", "cached_recipient", "system")
         .annotate(
-            delivered_total=delivered,
-            remaining=ExpressionWrapper(F("quantity_ordered") - Coalesce(delivered, 0), output_field=IntegerField()),
+            # The model's quantity_delivered and quantity_remaining, in SQL (to order by them).
+            quantity_delivered=delivered,
+            quantity_remaining=ExpressionWrapper(
+                F("quantity_ordered") - Coalesce(delivered, 0), output_field=IntegerField()
+            ),
             delivery_year_list=delivery_years(connections["default"].vendor),
             claim_count=sum((_count_subquery(part) for part in claims_behind_transfer_parts()), start=Value(0)),
         )

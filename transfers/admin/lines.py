@@ -4,7 +4,7 @@ researcher reads it, and the deliveries of a line kept within the quantity order
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 
 from ..dates import format_partial_date
 from ..models import Contract, Delivery, Transfer
@@ -15,8 +15,9 @@ from .forms import PartialDateField, TrackerFieldsMixin
 def delivered_figures(transfer):
     """(delivered, remaining) as a researcher reads them, from the model's own figures.
 
-    `quantity_delivered` is the sum of the deliveries' known quantities, else the
-    register's reported total; what that leaves unknown is said so, never "None".
+    `quantity_delivered` is the sum of the deliveries' known quantities (the row's
+    cached_delivered_sum), else the register's reported total; what that leaves unknown
+    is said so, never "None".
     """
     if transfer is None or not transfer.pk:
         return "—", "—"
@@ -40,9 +41,10 @@ def delivered_figures(transfer):
 
 
 def annotate_delivered(queryset):
-    """What delivered_figures reads, in the list's own query: one join, three aggregates."""
+    """What delivered_figures reads, in the list's own query: the deliveries' count and
+    how many of them have no quantity (one join, two aggregates). Their sum is the row's
+    own cached_delivered_sum (Transfer.quantity_delivered reads it)."""
     return queryset.annotate(
-        delivered_total=Sum("deliveries__quantity"),
         deliveries_count=Count("deliveries"),
         deliveries_unknown=Count("deliveries", filter=Q(deliveries__quantity__isnull=True)),
     )

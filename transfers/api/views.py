@@ -174,7 +174,7 @@ class TransferViewSet(TrackerViewSet):
         "system": "cached_system_designation",
         "category": "cached_category",
         "quantity_ordered": "quantity_ordered",
-        "quantity_delivered": "delivered_total",
+        "quantity_delivered": "quantity_delivered",
         "status": "contract__status",
     }
     default_ordering = ("pk",)

@@ -150,6 +150,20 @@ def _excess(total, ordered):
     return max(total - ordered, 0)
 
 
+class unless_annotated:  # noqa: N801 (used as a decorator, like property)
+    """A read-only value computed from a record's columns, which a queryset may also
+    annotate under the same name (the same definition in SQL, to order or filter by it, or
+    to read it in a list of values): the annotation, set on the instance, is then read
+    instead (a non-data descriptor: the instance's own attribute wins)."""
+
+    def __init__(self, function):
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner=None):
+        return self if instance is None else self.function(instance)
+
+
 class CachedCopy:
     """A column of Transfer that copies a value of the record one of its foreign keys
     points to (`via`): that record's `source`, or whether it `equals` a value."""
@@ -393,16 +407,16 @@ class Transfer(models.Model):
             return None
         return Transfer._base_manager.filter(pk=self.pk).values("quantity_ordered", "reported_delivered").first()
 
-    @property
+    @unless_annotated
     def quantity_delivered(self):
-        """Sum of known delivery quantities; else the register's reported total; else None."""
-        annotated = getattr(self, "delivered_total", "missing")
-        if annotated == "missing":
-            annotated = self.deliveries.aggregate(total=Sum("quantity"))["total"]
-        return self.reported_delivered if annotated is None else annotated
+        """The sum of the deliveries' known quantities (cached_delivered_sum); else the
+        register's reported total; else None. selectors.delivered_quantity() in SQL, which
+        querysets annotate under this name."""
+        return self.reported_delivered if self.cached_delivered_sum is None else self.cached_delivered_sum
 
-    @property
+    @unless_annotated
     def quantity_remaining(self):
+        """The quantity ordered less the quantity delivered (none: 0); None when the order is unknown."""
         if self.quantity_ordered is None:
             return None
         return self.quantity_ordered - (self.quantity_delivered or 0)

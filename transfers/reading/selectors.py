@@ -203,11 +203,11 @@ def deal(reference):
 
 
 def deal_lines(contract):
-    """The deal's lines with their systems and delivered totals (selectors' definition)."""
+    """The deal's lines with their systems and quantities delivered (selectors' definition)."""
     return list(
         Transfer.objects.filter(contract=contract)
         .select_related("system")
-        .annotate(delivered_total=selectors.delivered_quantity())
+        .annotate(quantity_delivered=selectors.delivered_quantity())
         .order_by("line")
     )
 

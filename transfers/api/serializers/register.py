@@ -117,8 +117,8 @@ class TransferSerializer(BaseModelSerializer):
     supplier = ActorBriefSerializer(source="cached_supplier", read_only=True)
     recipient = ActorBriefSerializer(source="cached_recipient", read_only=True)
     system = NestedRelatedField(brief=SystemBriefSerializer, lookup="slug", queryset=WeaponSystem.objects.all())
-    quantity_delivered = serializers.IntegerField(source="delivered_total", read_only=True, allow_null=True)
-    quantity_remaining = serializers.IntegerField(source="remaining", read_only=True, allow_null=True)
+    quantity_delivered = serializers.IntegerField(read_only=True, allow_null=True)
+    quantity_remaining = serializers.IntegerField(read_only=True, allow_null=True)
     delivery_years = YearListField(source="delivery_year_list")
     claim_count = serializers.IntegerField(read_only=True)
     # Empty when the figures keep the rules; the schema must say so (found by schemathesis).
