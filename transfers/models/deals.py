@@ -1,5 +1,5 @@
-"""Deals: a contract, its transfers (the trade register's lines, with the contract's columns they
-copy, `Transfer.COPIES`) and their deliveries."""
+"""Deals: a contract, its transfers (the trade register's lines, with the columns they copy from
+their contract and system, named `cached_...`: `Transfer.COPIES`) and their deliveries."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -173,7 +173,11 @@ class CachedCopy:
 
 
 class Transfer(models.Model):
-    """One line of a contract: a quantity of one weapon system."""
+    """One line of a contract: a quantity of one weapon system.
+
+    Its columns named `cached_...` are copies (of its contract's parties, date, kind, value
+    and release, of its system's category, the sort keys, its deliveries' sum) that
+    transfers.cache keeps from Transfer.COPIES: read them, never write them by hand."""
 
     class Condition(models.TextChoices):
         NEW = "new", "new"
