@@ -12,7 +12,7 @@ TRANSFER_COLUMNS = {
     "supplier": "supplier_id",
     "recipient": "recipient_id",
     "order_date": "order_date",
-    "is_arms": "is_arms",
+    "arms": "is_arms",
 }
 
 

@@ -321,12 +321,11 @@ _FINGERPRINT_LATER = {"published_inconsistency": "", "tiv": None}
 
 def _status(deal, export_year):
     years = [d.year for d in deal.deliveries]
-    if not years and not deal.delivered_total:
+    if not years and not deal.quantity_delivered:
         return Contract.Status.SIGNED
-    if deal.quantity_ordered is not None and deal.delivered_total is not None:
-        return (
-            Contract.Status.COMPLETED if deal.delivered_total >= deal.quantity_ordered else Contract.Status.DELIVERING
-        )
+    if deal.quantity_ordered is not None and deal.quantity_delivered is not None:
+        done = deal.quantity_delivered >= deal.quantity_ordered
+        return Contract.Status.COMPLETED if done else Contract.Status.DELIVERING
     # The newer export gives no number ordered: a deal with no delivery in the
     # export's last two years is taken as completed.
     if years and export_year and max(years) < export_year - 1:
@@ -366,7 +365,7 @@ def _desired(deal, *, actors, systems, export_year, legacy):
         "system_id": systems[_system_key(deal)].pk,
         "quantity_ordered": deal.quantity_ordered,
         "quantity_ordered_is_estimate": deal.quantity_ordered_is_estimate,
-        "reported_delivered": deal.delivered_total if legacy else None,
+        "reported_delivered": deal.quantity_delivered if legacy else None,
         "reported_delivered_is_estimate": deal.delivered_is_estimate if legacy else False,
         "condition": deal.condition,
         "licensed_production": deal.licensed_production,
@@ -413,7 +412,7 @@ def _claim_summary(deal):
     )
     if deal.deliveries:
         years = "; ".join(str(d.year) for d in deal.deliveries)
-        delivered = "" if deal.delivered_total is None else f"{deal.delivered_total} "
+        delivered = "" if deal.quantity_delivered is None else f"{deal.quantity_delivered} "
         text += f"; {delivered}delivered in {years}"
     else:
         text += "; nothing delivered yet"
@@ -494,7 +493,7 @@ def _facts(deal, actors, *, order):
         designation=system_designation(deal.designation),
         category=deal.category,
         years={d.year: d.quantity for d in deal.deliveries},
-        total=deal.delivered_total,
+        total=deal.quantity_delivered,
     )
 
 
@@ -647,7 +646,7 @@ def _desired_update(deal, contract, transfer, stored_deliveries, current, ctx):
         if contract.sipri_deal_id is not None:
             years, outcome = matching.merged_deliveries(
                 [y.year for y in deal.deliveries],
-                deal.delivered_total,
+                deal.quantity_delivered,
                 deal.delivered_is_estimate,
                 _stored_years(stored_deliveries),
             )
@@ -903,7 +902,7 @@ def sipri_import(
             (
                 deal.line,
                 deal.reference,
-                f"Number delivered {deal.delivered_total} above Number ordered {deal.quantity_ordered}",
+                f"Number delivered {deal.quantity_delivered} above Number ordered {deal.quantity_ordered}",
             )
             for deal in export.deals
             if deal.inconsistency == DELIVERED_ABOVE_ORDERED

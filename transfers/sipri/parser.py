@@ -222,7 +222,7 @@ class Deal:
     order_year_is_estimate: bool
     quantity_ordered: int | None
     quantity_ordered_is_estimate: bool
-    delivered_total: int | None
+    quantity_delivered: int | None
     delivered_is_estimate: bool
     deliveries: list[DeliveryYear] = field(default_factory=list)
     condition: str = "new"
@@ -417,7 +417,7 @@ def _legacy_deal(cells, line):
         order_year_is_estimate=_flag(cells[3], "Year of order mark"),
         quantity_ordered=ordered,
         quantity_ordered_is_estimate=_flag(cells[5], "Number ordered mark"),
-        delivered_total=delivered,
+        quantity_delivered=delivered,
         delivered_is_estimate=delivered_estimate,
         deliveries=deliveries,
         condition=_condition(cells[11]),
@@ -487,7 +487,7 @@ def _new_rows_to_deal(rows):
         order_year_is_estimate=_flag(cells[7], "Order date is estimate", yes=("yes",), no=("no", "")),
         quantity_ordered=None,
         quantity_ordered_is_estimate=False,
-        delivered_total=sum(known) if known else None,
+        quantity_delivered=sum(known) if known else None,
         delivered_is_estimate=any(d.quantity_is_estimate for d in deliveries),
         deliveries=deliveries,
         condition=_condition(cells[12]),

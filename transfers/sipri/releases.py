@@ -107,7 +107,7 @@ def release_deal_values(*, deal, actors):
         "order_year_is_estimate": deal.order_year_is_estimate,
         "quantity_ordered": deal.quantity_ordered,
         "quantity_ordered_is_estimate": deal.quantity_ordered_is_estimate,
-        "delivered": deal.delivered_total,
+        "delivered": deal.quantity_delivered,
         "delivered_is_estimate": deal.delivered_is_estimate,
         "delivery_years": _years_text(deal.deliveries)[:400],
         "status": deal.condition,

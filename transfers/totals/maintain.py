@@ -131,7 +131,7 @@ TRANSFER_COLUMNS = {
     "supplier": "cached_supplier_id",
     "recipient": "cached_recipient_id",
     "order_date": "cached_order_date",
-    "is_arms": "cached_is_arms",
+    "arms": "cached_is_arms",
 }
 # Of a transfer row {r}.
 _PG_MARK = (
@@ -154,11 +154,11 @@ CREATE OR REPLACE FUNCTION transfers_totals_mark_transfers() RETURNS trigger AS 
 BEGIN
     IF TG_OP <> 'DELETE' THEN
         INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {mark("n")} FROM transfers_totals_new n WHERE n.{c["is_arms"]};
+            SELECT DISTINCT {mark("n")} FROM transfers_totals_new n WHERE n.{c["arms"]};
     END IF;
     IF TG_OP <> 'INSERT' THEN
         INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {mark("o")} FROM transfers_totals_old o WHERE o.{c["is_arms"]};
+            SELECT DISTINCT {mark("o")} FROM transfers_totals_old o WHERE o.{c["arms"]};
     END IF;
     RETURN NULL;
 END;
@@ -169,12 +169,12 @@ BEGIN
     IF TG_OP <> 'DELETE' THEN
         INSERT INTO {DIRTY} ({_MARK_COLUMNS})
             SELECT DISTINCT {mark("t")} FROM transfers_totals_new d
-            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.{c["is_arms"]};
+            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.{c["arms"]};
     END IF;
     IF TG_OP <> 'INSERT' THEN
         INSERT INTO {DIRTY} ({_MARK_COLUMNS})
             SELECT DISTINCT {mark("t")} FROM transfers_totals_old d
-            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.{c["is_arms"]};
+            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.{c["arms"]};
     END IF;
     RETURN NULL;
 END;
@@ -204,7 +204,7 @@ def _sqlite_statements(c):
     for event, rows in _SQLITE_TRANSFER.items():
         body = "".join(
             f"INSERT OR IGNORE INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
-            f"SELECT {_SQLITE_MARK.format(r=row, **c)} WHERE {row}.{c['is_arms']}; "
+            f"SELECT {_SQLITE_MARK.format(r=row, **c)} WHERE {row}.{c['arms']}; "
             for row, _ in rows
         )
         statements.append(
@@ -214,7 +214,7 @@ def _sqlite_statements(c):
         body = "".join(
             f"INSERT OR IGNORE INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
             f"SELECT {_SQLITE_MARK.format(r='t', **c)} FROM transfers_transfer t "
-            f"WHERE t.id = {row}.transfer_id AND t.{c['is_arms']}; "
+            f"WHERE t.id = {row}.transfer_id AND t.{c['arms']}; "
             for row, _ in rows
         )
         statements.append(
@@ -251,7 +251,7 @@ def mark_everything(connection, *, columns=TRANSFER_COLUMNS):
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
-            f"SELECT DISTINCT {mark.format(r='t', **columns)} FROM transfers_transfer t WHERE t.{columns['is_arms']}"
+            f"SELECT DISTINCT {mark.format(r='t', **columns)} FROM transfers_transfer t WHERE t.{columns['arms']}"
         )
 
 
