@@ -3,16 +3,21 @@
 copies kept by transfers.cache from Transfer.COPIES (and the deliveries' sum).
 
 Column renames leave the text of PostgreSQL's plpgsql functions as it was: the yearly
-totals' marking triggers (transfers.totals.maintain, which name the copied parties, order
+totals' marking triggers (transfers.totals.maintain, which read the copied parties, order
 date and kind) are dropped before the renames and installed again after them, with the
-new names. SQLite rewrites a trigger's text on a column rename but first checks every
-trigger against the table: the totals' triggers a fresh database got from 0080 (written
-with the new names by the code of today) would fail that check, so they are dropped
-first there too. The partial indexes keep their names and follow the renamed columns in
-both databases (an index refers to a column, not to its name): only their state changes.
+new names (0080 installs them with the names of its time; backwards, they are installed
+with those again). SQLite would rewrite them itself, but checks every trigger against the
+table first: dropping them first keeps a trigger written for other names from failing the
+rename. The partial indexes keep their names and follow the renamed columns in both
+databases (an index refers to a column, not to its name): only their state changes.
 """
 
+import importlib
+
 from django.db import migrations, models
+
+# The columns' names before this migration, as 0080 installed the totals' triggers with them.
+BEFORE = importlib.import_module("transfers.migrations.0080_yearly_totals").TRANSFER_COLUMNS
 
 RENAMED = (
     "is_arms",
@@ -55,11 +60,17 @@ def install_totals_triggers(apps, schema_editor):
     maintain.install(schema_editor.connection)
 
 
+def install_totals_triggers_before(apps, schema_editor):
+    from transfers.totals import maintain
+
+    maintain.install(schema_editor.connection, columns=BEFORE)
+
+
 class Migration(migrations.Migration):
     dependencies = [("transfers", "0082_contract_search_trigram")]
 
     operations = [
-        migrations.RunPython(drop_totals_triggers, migrations.RunPython.noop),
+        migrations.RunPython(drop_totals_triggers, install_totals_triggers_before),
         *(migrations.RenameField("transfer", name, f"cached_{name}") for name in RENAMED),
         # The indexes followed their columns in the database; the state learns their new fields.
         migrations.SeparateDatabaseAndState(
