@@ -130,11 +130,12 @@ def _copy_rows(model, columns, rows):
     _copy_lines(model, columns, ("\t".join(_copy_fields(row)) for row in rows))
 
 
-def bulk_insert(model, objects, *, reason, history=True):
+def bulk_insert(model, objects, *, reason, history=True, ids=True):
     """Insert new records (and, unless history=False, their '+' history entries).
 
-    Sets each object's pk. On PostgreSQL the ids are taken from the sequence
-    first, so that the records and their history can both be COPYed.
+    Sets each object's pk (unless ids=False: rows nothing refers to, the yearly totals).
+    On PostgreSQL the ids are taken from the sequence first, so that the records and
+    their history can both be COPYed.
     """
     if not objects:
         return
@@ -148,7 +149,15 @@ def bulk_insert(model, objects, *, reason, history=True):
         "history_type",
         "history_user_id",
     ]
-    if connection.vendor == "postgresql":
+    if not ids and not history:
+        names = [f.attname for f in fields]
+        read = attrgetter(*names) if len(names) > 1 else lambda o: (getattr(o, names[0]),)
+        columns = [f.column for f in fields]
+        if connection.vendor == "postgresql":
+            _copy_rows(model, columns, (read(o) for o in objects))
+        else:
+            _insert_rows(model, columns, [read(o) for o in objects])
+    elif connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
