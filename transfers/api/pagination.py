@@ -1,5 +1,6 @@
 import hashlib
 import operator
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -136,11 +137,40 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         reader = request.user.pk if request.user.is_authenticated else "anonymous"
         asked = hashlib.sha256(repr((request.path, filters, reader)).encode()).hexdigest()
         key = f"count:{queryset.model._meta.label_lower}:{asked}:{version}"
-        count = cache.get(key)
+        count = _recent_counts.get(key)
         if count is None:
-            count = super().get_count(queryset)
-            cache.set(key, count, seconds)
+            count = cache.get(key)
+            if count is None:
+                count = super().get_count(queryset)
+                cache.set(key, count, seconds)
+            _recent_counts.put(key, count, seconds)
         return count
+
+
+class RecentCounts:
+    """This process's copy of the counts it read or wrote in the shared cache lately: the
+    same key (under the data version, so as exact), without the cache's round trip on
+    every page of a list asked again. Kept at most as long as the shared cache keeps them,
+    and at most MAX of them."""
+
+    MAX = 1000
+
+    def __init__(self):
+        self._counts = {}
+
+    def get(self, key):
+        found = self._counts.get(key)
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0]
+
+    def put(self, key, count, seconds):
+        if len(self._counts) >= self.MAX:
+            self._counts.clear()
+        self._counts[key] = (count, time.monotonic() + seconds)
+
+
+_recent_counts = RecentCounts()
 
 
 def _sorts_on_other_columns(queryset):
