@@ -262,6 +262,63 @@ def test_the_count_of_the_whole_register_is_cached_under_the_version(anon):
         assert anon.get("/api/transfers/").json()["count"] == before + 1
 
 
+def actor_lookups(queries):
+    return [q["sql"] for q in queries.captured_queries if 'FROM "transfers_actor"' in q["sql"] and "UPPER" in q["sql"]]
+
+
+@committed
+def test_actor_codes_are_looked_up_once_per_data_version(anon):
+    seeded()
+    url = "/api/transfers/?supplier=RUS&recipient=IRN"
+    with CaptureQueriesContext(connection) as first_queries:
+        first = anon.get(url)
+    assert first.status_code == 200 and first.json()["count"] >= 1
+    assert len(actor_lookups(first_queries)) == 1
+    # The same codes at the same version: remembered, the same answer.
+    with CaptureQueriesContext(connection) as queries:
+        again = anon.get("/api/transfers/?recipient=irn&supplier=RUS")
+    assert actor_lookups(queries) == [] and again.json() == first.json()
+    # A renamed actor changes the version: the old code names nothing, the new one the same rows.
+    Actor.objects.filter(code="RUS").update(code="RUX")
+    stale = anon.get(url)
+    assert stale.status_code == 400 and "RUS" in str(stale.json()["supplier"])
+    renamed = anon.get("/api/transfers/?supplier=RUX&recipient=IRN").json()
+    assert renamed["count"] == first.json()["count"]
+    assert [row["id"] for row in renamed["results"]] == [row["id"] for row in first.json()["results"]]
+
+
+@committed
+def test_codes_are_not_remembered_inside_a_transaction(anon):
+    """Inside a transaction, its own writes have not changed the version yet (PostgreSQL
+    bumps it at commit): a lookup there is neither answered from nor remembered."""
+    seeded()
+    assert anon.get("/api/transfers/?supplier=RUS").status_code == 200
+    with transaction.atomic():
+        Actor.objects.filter(code="RUS").update(code="RUY")
+        assert anon.get("/api/transfers/?supplier=RUS").status_code == 400
+        assert anon.get("/api/transfers/?supplier=RUY").status_code == 200
+        transaction.set_rollback(True)
+    assert anon.get("/api/transfers/?supplier=RUS").status_code == 200
+    assert anon.get("/api/transfers/?supplier=RUY").status_code == 400
+
+
+@committed
+def test_a_repeated_filtered_list_reads_the_version_and_its_page_only(anon):
+    """Throttles off (tests): the data version and the page (on PostgreSQL its ids, then
+    their rows by a prepared statement); the codes and the count (cached under the
+    version) are not read again."""
+    seeded()
+    url = "/api/transfers/?supplier=RUS&recipient=IRN&category=air-defence"
+    with override_settings(API_COUNT_CACHE_SECONDS=30):
+        assert anon.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as queries:
+            assert anon.get(url).status_code == 200
+    page = 2 if connection.vendor == "postgresql" else 1
+    assert len(queries) == 1 + page, [q["sql"][:80] for q in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert queries.captured_queries[-1]["sql"].startswith("EXECUTE tracker_rows_")
+
+
 # --- Who may keep a response ---------------------------------------------------------------
 
 

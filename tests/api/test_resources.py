@@ -377,8 +377,13 @@ class TestTransfers(ResourceTests):
     resource = "transfers"
     model = Transfer
 
-    # count, page (its delivery years and claim counts inside the page's query)
-    list_queries = 2
+    @property
+    def list_queries(self):
+        # count, page (its delivery years and claim counts inside the page's query). On
+        # PostgreSQL the page is two statements: its ids, then their rows by a statement
+        # compiled and prepared once (TransferViewSet.rows_by_compiled_sql), which saves
+        # more than the round trip: compiling and planning the page's query each time.
+        return 3 if connection.vendor == "postgresql" else 2
 
     def test_actor_codes_cost_one_query_together(self, api, register):
         with CaptureQueriesContext(connection) as plain:

@@ -7,9 +7,14 @@
 - HistoryMixin: /<resource>/{id}/history/.
 """
 
+import contextlib
+import copy
+import hashlib
+
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import ProtectedError
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -179,6 +184,13 @@ class ValueListMixin:
         shape = self.value_shape(queryset)
         if shape is None:
             return None
+        rows_of_ids = self.rows_of_ids(shape, queryset)
+        if rows_of_ids is not None and self.paginator is not None:
+            # The page's ids from the filtered queryset, then their rows by SQL compiled once.
+            query = PageQuery(queryset, ids_first=self.ids_first, rows_of_ids=rows_of_ids)
+            page = self.paginator.paginate(query, self.request, view=self)
+            if page is not None:
+                return shape.represent(page)
         values = shape.values_of(queryset)
         # The count and the page's ids come from the queryset without the joins of the values.
         return shape.represent(self.paginate_values(PageQuery(values, plain=queryset, ids_first=self.ids_first)))
@@ -196,6 +208,28 @@ class ValueListMixin:
 
     # Read list pages in two steps: the ids from a narrow query, then their rows.
     ids_first = False
+
+    # On PostgreSQL, read a page's rows by their ids with SQL compiled once per resource
+    # (RowsByIds): compiling the page's query (its joins, subqueries and annotations) took
+    # longer than PostgreSQL took to run it. Only for resources whose get_queryset() does
+    # not depend on the request (its rows' values are the same for every reader).
+    rows_by_compiled_sql = False
+
+    def rows_of_ids(self, shape, queryset):
+        """A function of a page's ids that returns {pk: value tuple}, or None."""
+        if not self.rows_by_compiled_sql or connections[queryset.db].vendor != "postgresql":
+            return None
+        annotations = frozenset(queryset.query.annotations)
+        reader = type(self).__dict__.get("_rows_by_ids")
+        if reader is None:
+            reader = type(self)._rows_by_ids = {}
+        key = (queryset.db, annotations)
+        if key not in reader:
+            base = self.get_queryset()
+            if frozenset(base.query.annotations) != annotations:
+                return None  # the filters annotated: not the base's rows
+            reader[key] = RowsByIds(shape.values_of(base), queryset.db)
+        return reader[key]
 
     def paginate_values(self, query):
         """A page of value tuples (all of them without pagination), of `query` (a PageQuery)."""
@@ -232,6 +266,78 @@ class ValueListMixin:
             return select
 
         return columns_select
+
+
+class RowsByIds:
+    """The value tuples of a values queryset's rows with given ids: its SQL and its
+    compiler's column converters made once, then one statement per page, whose only
+    parameter is the array of ids (so its text is the same for every page).
+
+    Outside transactions (every GET in production), each connection prepares it once
+    (PREPARE, under a name made from its text) and executes it after that: PostgreSQL
+    then neither parses nor plans it again, which took as long as running it. In a
+    transaction, or when executing it fails (a schema changed under a long-lived
+    connection), the SQL itself is sent."""
+
+    def __init__(self, values, db):
+        ids = RawSQL("SELECT unnest(%s)", (_PAGE_IDS,))
+        query = values.filter(pk__in=ids).order_by().query
+        self.db = db
+        self.compiler = query.get_compiler(db)
+        self.sql, params = self.compiler.as_sql()
+        self.params = list(params)
+        (self.at,) = [i for i, param in enumerate(self.params) if param is _PAGE_IDS]
+        self.name = "tracker_rows_" + hashlib.sha256(self.sql.encode()).hexdigest()[:20]
+
+    def __call__(self, ids):
+        if not ids:
+            return {}
+        connection = connections[self.db]
+        with connection.cursor() as cursor:
+            if not self._execute_prepared(connection, cursor, ids):
+                params = list(self.params)
+                params[self.at] = list(ids)
+                cursor.execute(self.sql, params)
+            fetched = cursor.fetchall()
+        compiler = copy.copy(self.compiler)
+        compiler.connection = connection
+        if compiler.has_extra_select:
+            fetched = [row[: compiler.col_count] for row in fetched]
+        return {row[0]: row for row in compiler.results_iter(results=[fetched], tuple_expected=True)}
+
+    def _execute_prepared(self, connection, cursor, ids):
+        """Execute the prepared statement (preparing it on this connection first); False
+        when it cannot be (SQLite, psycopg 3, in a transaction, an error: nothing was run)."""
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return False
+        from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+        if is_psycopg3:
+            return False
+        from psycopg2.extensions import AsIs
+
+        raw = connection.connection
+        # A reconnection is another session, without the statements of the last one.
+        session = (id(raw), raw.get_backend_pid())
+        prepared = connection.__dict__.setdefault("_tracker_prepared", {})
+        try:
+            if prepared.get(self.name) != session:
+                params = list(self.params)
+                params[self.at] = AsIs("$1")
+                text = cursor.cursor.mogrify(self.sql, params).decode()
+                cursor.execute(f"PREPARE {self.name} (bigint[]) AS {text}")
+                prepared[self.name] = session
+            cursor.execute(f"EXECUTE {self.name} (%s::bigint[])", [list(ids)])
+            return True
+        except DatabaseError:
+            # Outside a transaction an error leaves the session usable: prepared again next time.
+            prepared.pop(self.name, None)
+            with contextlib.suppress(DatabaseError):
+                cursor.execute(f"DEALLOCATE {self.name}")
+            return False
+
+
+_PAGE_IDS = ["the page's ids"]
 
 
 class ConditionalWriteMixin:

@@ -1,5 +1,7 @@
 import hashlib
 import operator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,11 +23,16 @@ class PageQuery:
     start with the pk). `plain`: the same rows without the joins of the page's columns,
     which the count and a query for ids would otherwise keep; `rows` when not given.
     `ids_first`: read the page's ids first even when it is sorted on its own columns.
+    `rows_of_ids`: read the page's rows by their ids with this function (then always in
+    two steps; the query for the ids as `rows` would have been, when not in_two_steps).
     """
 
     rows: QuerySet
     plain: QuerySet | None = None
     ids_first: bool = False
+    # A function of the page's ids that returns {pk: row} (the view's rows read by SQL
+    # compiled once); None: the rows are `rows` filtered by pk.
+    rows_of_ids: Callable | None = None
 
     @property
     def counted(self):
@@ -71,15 +78,19 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             self.display_page_controls = True
         if self.count == 0 or self.offset > self.count:
             return []
-        if not query.in_two_steps():
+        two_steps = query.in_two_steps()
+        if not two_steps and query.rows_of_ids is None:
             return list(query.rows[self.offset : self.offset + self.limit])
         ids_query = query.counted
-        if self.count <= self.FEW:
+        if two_steps and self.count <= self.FEW:
             ids_query = ids_query.order_by(*(_unindexed_pk(term) for term in ids_query.query.order_by))
         ids = list(ids_query.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
-        rows = query.rows
-        pk_of = operator.attrgetter("pk") if rows._iterable_class is ModelIterable else operator.itemgetter(0)
-        by_pk = {pk_of(row): row for row in rows.filter(pk__in=ids).order_by()}
+        if query.rows_of_ids is not None:
+            by_pk = query.rows_of_ids(ids)
+        else:
+            rows = query.rows
+            pk_of = operator.attrgetter("pk") if rows._iterable_class is ModelIterable else operator.itemgetter(0)
+            by_pk = {pk_of(row): row for row in rows.filter(pk__in=ids).order_by()}
         return [by_pk[pk] for pk in ids if pk in by_pk]
 
     # Few matching rows are sorted (a bitmap scan, then a top-N sort), not found by walking
@@ -136,11 +147,40 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         reader = request.user.pk if request.user.is_authenticated else "anonymous"
         asked = hashlib.sha256(repr((request.path, filters, reader)).encode()).hexdigest()
         key = f"count:{queryset.model._meta.label_lower}:{asked}:{version}"
-        count = cache.get(key)
+        count = _recent_counts.get(key)
         if count is None:
-            count = super().get_count(queryset)
-            cache.set(key, count, seconds)
+            count = cache.get(key)
+            if count is None:
+                count = super().get_count(queryset)
+                cache.set(key, count, seconds)
+            _recent_counts.put(key, count, seconds)
         return count
+
+
+class RecentCounts:
+    """This process's copy of the counts it read or wrote in the shared cache lately: the
+    same key (under the data version, so as exact), without the cache's round trip on
+    every page of a list asked again. Kept at most as long as the shared cache keeps them,
+    and at most MAX of them."""
+
+    MAX = 1000
+
+    def __init__(self):
+        self._counts = {}
+
+    def get(self, key):
+        found = self._counts.get(key)
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0]
+
+    def put(self, key, count, seconds):
+        if len(self._counts) >= self.MAX:
+            self._counts.clear()
+        self._counts[key] = (count, time.monotonic() + seconds)
+
+
+_recent_counts = RecentCounts()
 
 
 def _sorts_on_other_columns(queryset):

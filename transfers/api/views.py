@@ -179,6 +179,7 @@ class TransferViewSet(TrackerViewSet):
     }
     default_ordering = ("pk",)
     csv_filename = "transfers"
+    rows_by_compiled_sql = True  # selectors.transfer_list(): the same rows for every reader
     action_parameters = {"summary": {"group_by"}}
 
     def get_queryset(self):

@@ -3,16 +3,21 @@ key or reference; choices; inclusive years; true/false; currencies; bounds on an
 figure; absent deals) and BaseFilterSet, which resolves the actor codes of several
 parameters in one query."""
 
+import copy
 import datetime
 from collections import defaultdict
 
 import django_filters as filters
 from django import forms
+from django.db import connections
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.http import QueryDict
+from django_filters.filters import FilterMethod
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from ... import data_version
 from ...assertions import QUANTITY_FIELDS, AssertionField, currency_is_known
 from ...models import (
     Actor,
@@ -329,7 +334,81 @@ class ReleaseIdFilter(filters.Filter):
         _document(self, "integer", minimum=1, maximum=2**62)
 
 
+class KnownNames:
+    """The records' ids this process has looked up by name (actor codes, slugs, keys), per
+    data version (transfers.data_version): a name named the same record at that version
+    on every worker, so a request that read it finds them without a query. A write to
+    any tracked table changes the version, and with it the entries read. Bounded: the
+    latest version only, at most MAX names per kind of name."""
+
+    MAX = 5000
+
+    def __init__(self):
+        self._version = None
+        self._names = {}
+
+    def get(self, version, kind, keys):
+        """{key: pk} of these keys when all were looked up at `version` (names that name no
+        record left out, as match() leaves them); None otherwise."""
+        if version is None or version != self._version:
+            return None
+        names = self._names.get(kind)
+        if names is None or any(key not in names for key in keys):
+            return None
+        return {key: names[key] for key in keys if names[key] is not None}
+
+    def put(self, version, kind, matched, keys):
+        """Remember what a lookup of `keys` at `version` found (`matched`: {key: pk})."""
+        if version is None:
+            return
+        if version != self._version:
+            self._version, self._names = version, {}
+        names = self._names.setdefault(kind, {})
+        if len(names) + len(keys) > self.MAX:
+            names.clear()
+        names.update({key: matched.get(key) for key in keys})
+
+
+_KNOWN_NAMES = KnownNames()
+
+
+def _tracked(model):
+    """Whether writes to the model's table change the data version."""
+    return model._meta.app_label == "transfers" and model._meta.db_table not in data_version.UNTRACKED
+
+
+def names_version(request):
+    """The data version under which names may be remembered for this request: the one
+    it read (HTTPCacheMixin), outside a transaction only (a transaction's own writes
+    change the version at its commit, not before). None: not remembered."""
+    version = getattr(request, "data_version", None)
+    if not version or connections["default"].in_atomic_block:
+        return None
+    return version
+
+
 class BaseFilterSet(filters.FilterSet):
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django-filter's, with a shallow copy of each filter instead of a deep copy of them
+        # all (a third of a filtered list's Python time): a filter's own per-request state
+        # is its model and parent, set here, and the FilterMethod that finds its method on
+        # the parent, made again for the copy.
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            filter_ = copy.copy(base)
+            if base.method is not None:
+                filter_.filter = FilterMethod(filter_)
+            filter_.model = queryset.model
+            filter_.parent = self
+            self.filters[name] = filter_
+
     def get_form_class(self):
         # Built once per FilterSet, not per request: no filter's form field depends on the
         # request, and each form instance deep-copies its fields anyway.
@@ -346,21 +425,31 @@ class BaseFilterSet(filters.FilterSet):
             self._resolve_names(form)
         return form
 
-    @staticmethod
-    def _resolve_names(form):
+    def _resolve_names(self, form):
         """One query for the codes of all actor parameters (supplier=RUS&recipient=LBY),
-        not one per parameter."""
+        not one per parameter; none when this process has looked them all up already at
+        the data version the request read (KnownNames)."""
         groups = defaultdict(list)
         for name, field in form.fields.items():
             if isinstance(field, RecordListField) and field.lookup != "id":
                 names = field.names_in(form.data.get(form.add_prefix(name)))
                 if names:
                     groups[(field.model, field.lookup, field.case_insensitive)].append((field, names))
-        for members in groups.values():
-            if len(members) > 1:
-                matched = members[0][0].match(sorted({n for _, names in members for n in names}))
-                for field, _ in members:
-                    field.resolved = matched
+        version = names_version(getattr(self, "request", None))
+        for (model, lookup, case_insensitive), members in groups.items():
+            first = members[0][0]
+            wanted = sorted({first.key(n) for _, names in members for n in names})
+            kind = (model._meta.label_lower, lookup, case_insensitive)
+            remember = version is not None and _tracked(model)
+            matched = _KNOWN_NAMES.get(version, kind, wanted) if remember else None
+            if matched is None:
+                if len(members) == 1 and not remember:
+                    continue  # one parameter: its field looks its names up
+                matched = first.match(sorted({n for _, names in members for n in names}))
+                if remember:
+                    _KNOWN_NAMES.put(version, kind, matched, wanted)
+            for field, _ in members:
+                field.resolved = matched
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
