@@ -569,6 +569,22 @@ def test_figures_are_kept_in_the_shared_cache_for_a_while(client, seed, settings
     cache.clear()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_flows_kept_in_the_shared_cache_show_a_write_at_once(client, seed, settings):
+    # The flows page keeps its folded figures, not the summary's rows: a new deal (a
+    # committed write, a new data version) must still be on the next request.
+    settings.READING_CACHE_SECONDS = 60
+    cache.clear()
+    url = "/flows/?measure=transfers&top=5"
+    links = re.compile(r'<path class="link')
+    before = len(links.findall(page(client, url)))
+    assert len(links.findall(page(client, url))) == before
+    add_deals(1)
+    pairs = Transfer.objects.filter(cached_is_arms=True).values_list("cached_supplier", "cached_recipient").distinct()
+    assert len(links.findall(page(client, url))) == pairs.count() == before + 1
+    cache.clear()
+
+
 def test_query_strings_of_pages_match_the_api_names():
     # The register's parameters are exactly the API's list parameters.
     from transfers.reading.selectors import Register, query
