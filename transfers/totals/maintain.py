@@ -380,9 +380,10 @@ def _same_row(left, right):
     )
 
 
-def _rollup_statements(grain, *, affected, vendor="postgresql"):
+def _rollup_statements(grain, *, affected, compare=False):
     """SQL that redoes this rollup's rows from its parent's: all of them, or (affected) those
-    of the cells in TotalsAffected."""
+    of the cells in TotalsAffected; compare (PostgreSQL): rewriting only the rows that
+    changed."""
     parent = grain_parent(grain)
     kept = [CELL_COLUMNS[name] for name in grain_dimensions(grain)]
     dimensions = [
@@ -401,12 +402,13 @@ def _rollup_statements(grain, *, affected, vendor="postgresql"):
         f"FROM {TOTALS} WHERE grain = {parent}{kinds}{where} "
         f"GROUP BY kind, {''.join(f'{column}, ' for column in kept)}absent, delivery_year, currency"
     )
-    if not (affected and vendor == "postgresql"):
+    if not compare:
         return [f"DELETE FROM {TOTALS} WHERE grain = {grain}{where}", f"INSERT INTO {TOTALS} ({columns}) {summed}"]  # noqa: S608
     # Only the rows that differ are deleted and inserted: an import into a large register
     # changes a fifth of the rows of the groups it touches, and writing a row into the
-    # totals' indexes costs more than comparing it. (Both parts see the rows as they were
-    # before the statement: a changed row is unlike its new version, so the two agree.)
+    # totals' indexes costs more than comparing it (not so for an edit's few rows). Both
+    # parts see the rows as they were before the statement: a changed row is unlike its
+    # new version, so the two agree.
     return [
         f"WITH fresh AS MATERIALIZED ({summed}), "  # noqa: S608
         f"gone AS (DELETE FROM {TOTALS} WHERE grain = {grain}{where} "
@@ -416,11 +418,25 @@ def _rollup_statements(grain, *, affected, vendor="postgresql"):
     ]
 
 
-def _rollups_redo(cursor, *, affected):
+def _rollups_redo(cursor, *, affected, many=True):
+    """Every rollup's rows summed again from its parent's: all, or those of the affected
+    cells (of `many` cells: more than an edit's)."""
     vendor = cursor.db.vendor
+    hashed = affected and many and vendor == "postgresql"
+    if hashed:
+        # The planner underestimates how many rows many affected groups hold (several
+        # columns matched at once): taking thousands for a few, it compared each new row
+        # with every other in a nested loop (56 s for one rollup of a merged import). Hash
+        # joins hold whatever the estimate. An edit's few cells keep their index lookups.
+        cursor.execute("SET LOCAL enable_nestloop = off")
     for grain in GRAINS[1:]:
-        for statement in _rollup_statements(grain, affected=affected, vendor=vendor):
+        for statement in _rollup_statements(grain, affected=affected, compare=hashed):
             cursor.execute(statement)
+    if hashed:
+        cursor.execute("RESET enable_nestloop")
+    elif not affected and vendor == "postgresql":
+        # A rebuild wrote every row: without statistics, the next refresh's plans are guesses.
+        cursor.execute(f"ANALYZE {TOTALS}")
 
 
 def _affected_add(cursor, rows):
@@ -510,7 +526,7 @@ def refresh(using="default"):
                 # Without statistics PostgreSQL takes the few affected cells for 200 and reads
                 # whole grains (316 ms for one edit at a million transfers) instead of an index.
                 cursor.execute(f"ANALYZE {AFFECTED}")
-            _rollups_redo(cursor, affected=True)
+            _rollups_redo(cursor, affected=True, many=len(marks) > NAMED_CELLS)
     return len(marks)
 
 
