@@ -168,6 +168,26 @@ SELECT totals.*, vals.currency, vals.amount FROM totals LEFT JOIN vals USING (ca
 ORDER BY totals.category, totals.y
 """
 
+# By weapon system: the lines' sums and the distinct deals' values, as the summary answers.
+SYSTEM_SUMMARY_SQL = """
+WITH lines AS (
+    SELECT t.system_id, t.contract_id, t.quantity_ordered,
+           COALESCE(t.cached_delivered_sum, t.reported_delivered) AS delivered,
+           t.cached_contract_value_currency AS currency, t.cached_contract_value_amount AS amount
+    FROM transfers_transfer t WHERE t.cached_is_arms {where}
+), totals AS (
+    SELECT system_id, COUNT(*) AS n, SUM(quantity_ordered) AS ordered, SUM(delivered) AS delivered
+    FROM lines GROUP BY system_id
+), vals AS (
+    SELECT system_id, currency, SUM(amount) AS amount
+    FROM (SELECT DISTINCT system_id, contract_id, currency, amount FROM lines WHERE amount IS NOT NULL) p
+    GROUP BY system_id, currency
+)
+SELECT w.slug, w.designation, totals.n, totals.ordered, totals.delivered, vals.currency, vals.amount
+FROM totals JOIN transfers_weaponsystem w ON w.id = totals.system_id LEFT JOIN vals USING (system_id)
+ORDER BY w.slug
+"""
+
 DELIVERY_YEAR_SQL = """
 SELECT extract(year FROM d.date) AS y, COUNT(DISTINCT d.transfer_id), SUM(d.quantity)
 FROM transfers_delivery d JOIN transfers_transfer t ON t.id = d.transfer_id
@@ -327,6 +347,18 @@ def scenarios():
             RECIPIENT_SUMMARY_SQL.format(
                 where="AND t.cached_order_date >= '2000-01-01' AND t.cached_order_date < '2021-01-01'"
             ),
+            None,
+        ),
+        (
+            "summary system",
+            "/api/transfers/summary/?group_by=system",
+            SYSTEM_SUMMARY_SQL.format(where=""),
+            None,
+        ),
+        (
+            "summary system, supplier=RUS",
+            "/api/transfers/summary/?group_by=system&supplier=RUS",
+            SYSTEM_SUMMARY_SQL.format(where=f"AND t.cached_supplier_id = {rus.pk}"),
             None,
         ),
         (

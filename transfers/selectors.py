@@ -232,24 +232,24 @@ def _group_columns(keys, *, rows=Transfer, order_dates=False):
     return columns
 
 
+# Above this many ids a summary's labels are read for every record: thousands of ids in an
+# IN list took longer to send and plan (16 ms for 6,000 systems) than the whole table to read.
+_LABELS_IN_LIST = 1_000
+
+
+def _labels_of(model, ids, names):
+    records = model.objects.all() if len(ids) > _LABELS_IN_LIST else model.objects.filter(pk__in=ids)
+    return {pk: dict(zip(names, values, strict=True)) for pk, *values in records.values_list("pk", *names) if pk in ids}
+
+
 def _group_labels(rows, keys):
     """Names for the ids in the groups: one query per kind of record."""
     labels = {}
     actor_keys = [k for k in keys if k in ("supplier", "recipient")]
     if actor_keys:
-        ids = {row[f"g_{k}"] for row in rows for k in actor_keys}
-        labels["actor"] = {
-            pk: {"code": code, "name": name}
-            for pk, code, name in Actor.objects.filter(pk__in=ids).values_list("pk", "code", "name")
-        }
+        labels["actor"] = _labels_of(Actor, {row[f"g_{k}"] for row in rows for k in actor_keys}, ("code", "name"))
     if "system" in keys:
-        ids = {row["g_system"] for row in rows}
-        labels["system"] = {
-            pk: {"slug": slug, "designation": designation}
-            for pk, slug, designation in WeaponSystem.objects.filter(pk__in=ids).values_list(
-                "pk", "slug", "designation"
-            )
-        }
+        labels["system"] = _labels_of(WeaponSystem, {row["g_system"] for row in rows}, ("slug", "designation"))
     return labels
 
 
@@ -418,11 +418,16 @@ def _tiv_by_delivery_year(transfers, columns, aliases):
     return {key: (_decimal(amount), lines_count) for key, (amount, lines_count) in result.items()}
 
 
+_MILLI = Decimal("0.001")
+
+
 def _decimal(value):
     """A sum as a Decimal to 0.001 (SQLite sums decimals as floats)."""
     if value is None:
         return None
-    return Decimal(str(value)).quantize(Decimal("0.001"))
+    if isinstance(value, Decimal):
+        return value.quantize(_MILLI)
+    return Decimal(str(value)).quantize(_MILLI)
 
 
 def _share(value, total):

@@ -14,7 +14,7 @@ from django.db.models import ProtectedError
 from transfers import selectors
 from transfers.models import Actor, Contract, Delivery, Release, Transfer, WeaponSystem
 from transfers.totals import maintain
-from transfers.totals.models import TotalsDirty, YearlyTotal
+from transfers.totals.models import SystemTotal, SystemTotalDirty, TotalsDirty, YearlyTotal
 
 from .conftest import build_register
 
@@ -26,6 +26,7 @@ SAMPLES = [
     "sipri-release-2026-05-sample.csv",
 ]
 FIELDS = [f.attname for f in YearlyTotal._meta.concrete_fields if f.attname != "id"]
+SYSTEM_FIELDS = [f.attname for f in SystemTotal._meta.concrete_fields if f.attname != "id"]
 
 QUERIES = [
     "group_by=delivery_year",
@@ -51,6 +52,14 @@ QUERIES = [
     "group_by=supplier,recipient&category=aircraft",
     "group_by=supplier,recipient&category=ships&ordered_from=1990",
     "group_by=recipient&supplier=RUS&ordered_from=2000",
+    # From the systems' totals.
+    "group_by=system",
+    "group_by=system&supplier=RUS",
+    "group_by=supplier,system",
+    "group_by=system,category&category=aircraft,ships",
+    "group_by=system&absent=only",
+    "group_by=system&supplier=RUS,USA&absent=include",
+    "group_by=system&recipient=IND",  # live
 ]
 
 
@@ -67,20 +76,24 @@ def _ordered(rows):
     return sorted(rows, key=lambda row: [(value is None, "" if value is None else str(value)) for value in row])
 
 
-def kept_rows(**grain):
-    return _ordered(tuple(row) for row in YearlyTotal.objects.filter(**grain).values_list(*FIELDS))
+def kept_rows(model=YearlyTotal, **grain):
+    fields = FIELDS if model is YearlyTotal else SYSTEM_FIELDS
+    return _ordered(tuple(row) for row in model.objects.filter(**grain).values_list(*fields))
 
 
-def recomputed_rows():
-    rows = maintain.compute(selectors.transfer_register_base())
-    return _ordered(tuple(getattr(row, name) for name in FIELDS) for row in rows)
+def recomputed_rows(model=YearlyTotal):
+    if model is YearlyTotal:
+        fields, rows = FIELDS, maintain.compute(selectors.transfer_register_base())
+    else:
+        fields, rows = SYSTEM_FIELDS, maintain.systems_compute(selectors.transfer_register_base())
+    return _ordered(tuple(getattr(row, name) for name in fields) for row in rows)
 
 
 def rebuilt_rows():
-    """Every grain as a rebuild from nothing makes it (rolled back)."""
+    """Every grain of both tables as a rebuild from nothing makes it (rolled back)."""
     with transaction.atomic():
         maintain.rebuild()
-        rows = kept_rows()
+        rows = kept_rows(), kept_rows(SystemTotal)
         transaction.set_rollback(True)
     return rows
 
@@ -96,10 +109,13 @@ def summaries(api):
 
 def assert_totals_right(api, monkeypatch, where):
     assert not TotalsDirty.objects.exists(), where
+    assert not SystemTotalDirty.objects.exists(), where
     assert kept_rows(grain=maintain.FULL) == recomputed_rows(), where
+    assert kept_rows(SystemTotal, grain=1) == recomputed_rows(SystemTotal), where
     with monkeypatch.context() as patched:
         patched.setattr(maintain, "REBUILD_CHUNK", 7)  # a rebuild in many parts
-        assert kept_rows() == rebuilt_rows(), where  # the rollups redone in part equal them redone in full
+        # The rollups (and the systems' sums) redone in part equal them redone in full.
+        assert (kept_rows(), kept_rows(SystemTotal)) == rebuilt_rows(), where
     from_totals = summaries(api)
     with monkeypatch.context() as patched:
         patched.setattr(maintain, "READ_TOTALS", False)
@@ -125,9 +141,12 @@ def test_totals_equal_a_recomputation_through_random_edits_imports_and_deletes(
     # A refresh of a few cells names them; of more, joins them to the register, in parts.
     monkeypatch.setattr(maintain, "NAMED_CELLS", 2)
     monkeypatch.setattr(maintain, "REFRESH_CHUNK", 3)
+    monkeypatch.setattr(maintain, "SYSTEMS_CHUNK", 2)
     actors = list(Actor.objects.all()[:40])
     releases = []
+    systems = list(WeaponSystem.objects.order_by("pk"))
     assert YearlyTotal.objects.filter(kind=YearlyTotal.Kind.UNPLACED).exists()  # the walk starts with all kinds
+    assert SystemTotal.objects.filter(kind=YearlyTotal.Kind.VALUE, grain=0).exists()
     assert_totals_right(api, monkeypatch, "start")
     actions = [
         "parties",
@@ -138,6 +157,8 @@ def test_totals_equal_a_recomputation_through_random_edits_imports_and_deletes(
         "values",
         "absent",
         "category",
+        "system",
+        "systems",
         "deliver",
         "undeliver",
         "redate",
@@ -187,6 +208,15 @@ def test_totals_equal_a_recomputation_through_random_edits_imports_and_deletes(
                 system = transfer.system
                 system.category = rng.choice(["aircraft", "missiles", "ships", "air-defence"])
                 system.save()
+            elif action == "system":
+                # The line leaves one system for another: both systems' totals change.
+                transfer.system = rng.choice(systems)
+                transfer.save()
+            elif action == "systems":
+                # Lines of several systems at once (more systems than a chunk holds).
+                for other in rng.sample(list(Transfer.objects.order_by("pk")), 5):
+                    other.system = rng.choice(systems)
+                    other.save()
             elif action == "deliver":
                 if transfer.quantity_ordered is None:
                     Delivery.objects.create(
@@ -229,7 +259,7 @@ def test_totals_equal_a_recomputation_through_random_edits_imports_and_deletes(
             elif action == "import":
                 import_sample(rng.choice(SAMPLES))
         if action == "update":
-            assert TotalsDirty.objects.exists()
+            assert TotalsDirty.objects.exists() and SystemTotalDirty.objects.exists()
             with monkeypatch.context() as patched:
                 patched.setattr(maintain, "READ_TOTALS", False)
                 live = summaries(api)
@@ -247,7 +277,11 @@ def test_the_totals_are_read_only_when_they_can_answer(api, imported, django_ass
 
     assert parts({}) is not None
     assert parts({"supplier": "RUS", "absent": "only"}, ["category", "delivery_year"]) is not None
-    assert parts({}, ["system"]) is None
+    assert parts({}, ["system"]) is not None  # the systems' totals
+    assert parts({"supplier": "RUS", "category": "aircraft,ships"}, ["system", "category"]) is not None
+    assert parts({"supplier": "RUS"}, ["supplier", "system"]) is not None
+    assert parts({"recipient": "IND"}, ["system"]) is None  # not kept by recipient
+    assert parts({}, ["system", "order_year"]) is None
     assert parts({"status": "signed"}) is None
     assert parts({"delivered_from": "2000"}) is None  # transfers with a delivery then: all their years count
     assert parts({"search": "tor"}) is None
@@ -255,11 +289,13 @@ def test_the_totals_are_read_only_when_they_can_answer(api, imported, django_ass
     assert parts({"category": "aircraft,ships"}, ["category"]) is not None
     Transfer.objects.filter(pk=selectors.transfer_register_base().order_by("pk").first().pk).update(comments="x")
     assert parts({}) is None  # marked stale: live until refreshed
+    assert parts({}, ["system"]) is None
     maintain.refresh()
     assert parts({}) is not None
+    assert parts({}, ["system"]) is not None
 
 
-@pytest.mark.parametrize("group_by", ["delivery_year", "supplier,order_year", "category,delivery_year"])
+@pytest.mark.parametrize("group_by", ["delivery_year", "supplier,order_year", "category,delivery_year", "system"])
 def test_a_summary_from_the_totals_takes_a_constant_number_of_queries(api, imported, group_by):
     from django.test.utils import CaptureQueriesContext
 
@@ -270,8 +306,7 @@ def test_a_summary_from_the_totals_takes_a_constant_number_of_queries(api, impor
         return len(queries), len(response.json())
 
     small, groups = count()
-    # Many more groups: new parties, years and categories.
-    system = WeaponSystem.objects.first()
+    # Many more groups: new parties, years, categories and systems.
     actors = [Actor.objects.create(code=f"totals-{i}", name=f"Totals {i}", kind=Actor.Kind.STATE) for i in range(26)]
     for i in range(25):
         contract = Contract.objects.create(
@@ -282,6 +317,7 @@ def test_a_summary_from_the_totals_takes_a_constant_number_of_queries(api, impor
             value_amount=Decimal(1000 + i),
             value_currency="USD",
         )
+        system = WeaponSystem.objects.create(slug=f"totals-{i}", designation=f"Totals {i}", category="ships")
         line = Transfer.objects.create(contract=contract, system=system, quantity_ordered=10, tiv_per_unit=1)
         Delivery.objects.create(transfer=line, date=datetime.date(1951 + i, 1, 1), quantity=2)
     assert maintain.refresh()
@@ -294,11 +330,45 @@ def test_a_summary_from_the_totals_takes_a_constant_number_of_queries(api, impor
 def test_the_summaries_compared_read_every_grain(imported):
     from transfers.api.filters import RegisterFilters
 
-    read = set()
+    read, systems = set(), set()
     for query in QUERIES:
         params = dict(part.split("=", 1) for part in query.split("&"))
         group_by = params.pop("group_by").split(",")
         filters = RegisterFilters(params)
         if maintain.answerable(group_by=group_by, filters=filters, wanted=set(selectors.SUMMARY_MEASURES)):
             read.add(maintain.summary_grain(group_by=group_by, cleaned=filters.cleaned))
+        elif maintain.systems_answerable(group_by=group_by, filters=filters):
+            systems.add("supplier" in group_by or "supplier" in params)
     assert read == set(maintain.GRAINS)
+    assert systems == {False, True}  # both grains of the systems' totals
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0085_marks_every_system_and_backwards_leaves_working_triggers(api):
+    from django.db.migrations.executor import MigrationExecutor
+
+    from transfers.api.filters import RegisterFilters
+
+    before, after = [("transfers", "0084_ratecount_unlogged")], [("transfers", "0085_system_totals")]
+    build_register()
+    maintain.refresh()
+    MigrationExecutor(connection).migrate(before)
+    assert maintain.SYSTEMS_DIRTY not in connection.introspection.table_names()
+    # The triggers left behind mark cells, and no longer systems (whose table is gone).
+    line = selectors.transfer_register_base().order_by("pk").first()
+    Transfer.objects.filter(pk=line.pk).update(comments="after 0085 was undone")
+    assert TotalsDirty.objects.exists()
+
+    MigrationExecutor(connection).migrate(after)
+    assert SystemTotalDirty.objects.count() == selectors.transfer_register_base().values("system").distinct().count()
+    filters = RegisterFilters({})
+    wanted = set(selectors.SUMMARY_MEASURES)
+    assert maintain.summary_parts(group_by=["system"], filters=filters, wanted=wanted) is None  # live until refreshed
+    live = api.get("/api/transfers/summary/?group_by=system").json()
+    maintain.refresh()
+    assert kept_rows(SystemTotal, grain=1) == recomputed_rows(SystemTotal)
+    assert maintain.summary_parts(group_by=["system"], filters=RegisterFilters({}), wanted=wanted) is not None
+    assert api.get("/api/transfers/summary/?group_by=system").json() == live
+    # And the triggers mark systems again.
+    Transfer.objects.filter(pk=line.pk).update(comments="after 0085 again")
+    assert SystemTotalDirty.objects.filter(system_id=line.system_id).exists()

@@ -28,4 +28,11 @@ from .bookkeeping import Change, DataVersion  # noqa: F401
 from ..articles.models import Article, Draft  # noqa: F401
 
 # The yearly totals (transfers.totals): tables of their own, kept by triggers and a refresh.
-from ..totals.models import TotalsAffected, TotalsDirty, TotalsRefreshing, YearlyTotal  # noqa: F401
+from ..totals.models import (  # noqa: F401
+    SystemTotal,
+    SystemTotalDirty,
+    TotalsAffected,
+    TotalsDirty,
+    TotalsRefreshing,
+    YearlyTotal,
+)

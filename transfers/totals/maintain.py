@@ -39,9 +39,10 @@ from django.db.models.signals import post_delete, post_save
 
 from .. import selectors
 from ..bulk import bulk_insert, new_row, rows_inserted
-from .models import TotalsAffected, TotalsDirty, TotalsRefreshing, YearlyTotal
+from .models import SystemTotal, SystemTotalDirty, TotalsAffected, TotalsDirty, TotalsRefreshing, YearlyTotal
 
 DIRTY = "transfers_totalsdirty"
+SYSTEMS_DIRTY = SystemTotalDirty._meta.db_table
 TOTALS = "transfers_yearlytotal"
 AFFECTED = TotalsAffected._meta.db_table
 ADVISORY_LOCK = 7_270_080
@@ -143,22 +144,31 @@ _SQLITE_MARK = (
 )
 
 
-def _pg_functions(c):
-    """The marking functions, for the transfer's columns `c` (TRANSFER_COLUMNS)."""
+def _pg_functions(c, *, systems):
+    """The marking functions, for the transfer's columns `c` (TRANSFER_COLUMNS); with
+    systems, each marks the transfers' systems too."""
 
     def mark(r):
         return _PG_MARK.format(r=r, **c)
 
+    def inserts(rows, join=""):
+        """The marks of a transition table's rows (`r`: the transfer row, joined or not)."""
+        r = "t" if join else rows[-1]
+        source = f"FROM {rows}{join} WHERE {r}.{c['arms']}"
+        sql = f"INSERT INTO {DIRTY} ({_MARK_COLUMNS}) SELECT DISTINCT {mark(r)} {source};"  # noqa: S608
+        if systems:
+            sql += f"\n        INSERT INTO {SYSTEMS_DIRTY} (system_id) SELECT DISTINCT {r}.system_id {source};"  # noqa: S608
+        return sql
+
+    join = " JOIN transfers_transfer t ON t.id = d.transfer_id"
     return f"""
 CREATE OR REPLACE FUNCTION transfers_totals_mark_transfers() RETURNS trigger AS $$
 BEGIN
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {mark("n")} FROM transfers_totals_new n WHERE n.{c["arms"]};
+        {inserts("transfers_totals_new n")}
     END IF;
     IF TG_OP <> 'INSERT' THEN
-        INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {mark("o")} FROM transfers_totals_old o WHERE o.{c["arms"]};
+        {inserts("transfers_totals_old o")}
     END IF;
     RETURN NULL;
 END;
@@ -167,14 +177,10 @@ $$ LANGUAGE plpgsql;
 CREATE OR REPLACE FUNCTION transfers_totals_mark_deliveries() RETURNS trigger AS $$
 BEGIN
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {mark("t")} FROM transfers_totals_new d
-            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.{c["arms"]};
+        {inserts("transfers_totals_new d", join)}
     END IF;
     IF TG_OP <> 'INSERT' THEN
-        INSERT INTO {DIRTY} ({_MARK_COLUMNS})
-            SELECT DISTINCT {mark("t")} FROM transfers_totals_old d
-            JOIN transfers_transfer t ON t.id = d.transfer_id WHERE t.{c["arms"]};
+        {inserts("transfers_totals_old d", join)}
     END IF;
     RETURN NULL;
 END;
@@ -196,43 +202,50 @@ _SQLITE_TRANSFER = {
 }
 
 
-def _sqlite_statements(c):
+def _sqlite_statements(c, *, systems):
     statements = [
         "DROP INDEX IF EXISTS transfers_totalsdirty_pair",
         f"CREATE UNIQUE INDEX IF NOT EXISTS transfers_totalsdirty_mark ON {DIRTY} ({_MARK_COLUMNS})",
     ]
-    for event, rows in _SQLITE_TRANSFER.items():
-        body = "".join(
-            f"INSERT OR IGNORE INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
-            f"SELECT {_SQLITE_MARK.format(r=row, **c)} WHERE {row}.{c['arms']}; "
-            for row, _ in rows
-        )
+    if systems:
         statements.append(
-            f"CREATE TRIGGER IF NOT EXISTS transfers_totals_{event.lower()}_transfers "
+            f"CREATE UNIQUE INDEX IF NOT EXISTS transfers_systemtotaldirty_mark ON {SYSTEMS_DIRTY} (system_id)"
+        )
+
+    def inserts(r, where=""):
+        condition = f"{where or ' WHERE '}{r}.{c['arms']}; "
+        sql = f"INSERT OR IGNORE INTO {DIRTY} ({_MARK_COLUMNS}) SELECT {_SQLITE_MARK.format(r=r, **c)}{condition}"  # noqa: S608
+        if systems:
+            sql += f"INSERT OR IGNORE INTO {SYSTEMS_DIRTY} (system_id) SELECT {r}.system_id{condition}"  # noqa: S608
+        return sql
+
+    for event, rows in _SQLITE_TRANSFER.items():
+        body = "".join(inserts(row) for row, _ in rows)
+        statements.append(
+            f"CREATE TRIGGER transfers_totals_{event.lower()}_transfers "
             f"AFTER {event} ON transfers_transfer BEGIN {body}END"
         )
         body = "".join(
-            f"INSERT OR IGNORE INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
-            f"SELECT {_SQLITE_MARK.format(r='t', **c)} FROM transfers_transfer t "
-            f"WHERE t.id = {row}.transfer_id AND t.{c['arms']}; "
-            for row, _ in rows
+            inserts("t", f" FROM transfers_transfer t WHERE t.id = {row}.transfer_id AND ") for row, _ in rows
         )
         statements.append(
-            f"CREATE TRIGGER IF NOT EXISTS transfers_totals_{event.lower()}_deliveries "
+            f"CREATE TRIGGER transfers_totals_{event.lower()}_deliveries "
             f"AFTER {event} ON transfers_delivery BEGIN {body}END"
         )
     return statements
 
 
-def install(connection, *, columns=TRANSFER_COLUMNS):
+def install(connection, *, columns=TRANSFER_COLUMNS, systems=True):
     """Create (or update) the marking triggers: idempotent. `columns`: the transfer's
-    (TRANSFER_COLUMNS), as a migration's state names them."""
+    (TRANSFER_COLUMNS), as a migration's state names them; systems: mark the transfers'
+    systems too (when their table exists: migrations before 0085 install without)."""
     existing = set(connection.introspection.table_names())
     if DIRTY not in existing or not set(_TABLES) <= existing:
         return
+    systems = systems and SYSTEMS_DIRTY in existing
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_pg_functions(columns))
+            cursor.execute(_pg_functions(columns, systems=systems))
             for table, what in _TABLES.items():
                 for event, referencing in _PG_REFERENCING.items():
                     cursor.execute(
@@ -241,7 +254,9 @@ def install(connection, *, columns=TRANSFER_COLUMNS):
                         f"EXECUTE FUNCTION transfers_totals_mark_{what}()"
                     )
         elif connection.vendor == "sqlite":
-            for statement in _sqlite_statements(columns):
+            # Replaced, not kept: one installed by an earlier migration marks no systems.
+            uninstall(connection)
+            for statement in _sqlite_statements(columns, systems=systems):
                 cursor.execute(statement)
 
 
@@ -252,6 +267,15 @@ def mark_everything(connection, *, columns=TRANSFER_COLUMNS):
         cursor.execute(
             f"INSERT INTO {DIRTY} ({_MARK_COLUMNS}) "  # noqa: S608
             f"SELECT DISTINCT {mark.format(r='t', **columns)} FROM transfers_transfer t WHERE t.{columns['arms']}"
+        )
+
+
+def mark_every_system(connection, *, columns=TRANSFER_COLUMNS):
+    """Mark every system of the register stale (its totals are recomputed by the next refresh)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SYSTEMS_DIRTY} (system_id) "  # noqa: S608
+            f"SELECT DISTINCT t.system_id FROM transfers_transfer t WHERE t.{columns['arms']}"
         )
 
 
@@ -493,10 +517,10 @@ def _cell_chunks(marks, *, using):
 
 
 def refresh(using="default"):
-    """Recompute the totals of the cells marked since the last refresh, in one transaction:
-    their finest rows from the register (_cell_chunks), then the rollups of
-    the cells they were or are in. Returns the number of cells refreshed ("all" when
-    everything was recomputed)."""
+    """Recompute the totals of the cells and systems marked since the last refresh, in one
+    transaction: the cells' finest rows from the register (_cell_chunks), then the rollups
+    of the cells they were or are in; the systems' rows (_systems_redo). Returns the number
+    of cells and systems refreshed ("all" when everything was recomputed)."""
     connection = connections[using]
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
@@ -504,11 +528,15 @@ def refresh(using="default"):
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
             cursor.execute(f"DELETE FROM {DIRTY} RETURNING {_MARK_COLUMNS}")  # noqa: S608
             marks = sorted({tuple(row) for row in cursor.fetchall()})
-            if not marks:
-                return 0
+            cursor.execute(f"DELETE FROM {SYSTEMS_DIRTY} RETURNING system_id")  # noqa: S608
+            systems = sorted({row[0] for row in cursor.fetchall()})
             if len(marks) > NAMED_CELLS and len(marks) > FULL_REFRESH_SHARE * _cells_held(cursor):
                 _rebuild(using)
                 return "all"
+            if systems:
+                _systems_redo(cursor, systems, using=using)
+            if not marks:
+                return len(systems)
             cursor.execute(f"DELETE FROM {AFFECTED}")  # noqa: S608
             if connection.vendor == "postgresql":
                 # Small statements over a few hundred rows each: compiling them (JIT) cost more.
@@ -520,14 +548,92 @@ def refresh(using="default"):
                 finest = YearlyTotal.objects.using(using).filter(total_cells, grain=FULL)
                 _affected_add(cursor, finest)
                 finest.delete()
-                _write(compute(transfers.filter(register_cells)), using)
+                _write(YearlyTotal, compute(transfers.filter(register_cells)), using)
                 _affected_add(cursor, finest)
             if connection.vendor == "postgresql":
                 # Without statistics PostgreSQL takes the few affected cells for 200 and reads
                 # whole grains (316 ms for one edit at a million transfers) instead of an index.
                 cursor.execute(f"ANALYZE {AFFECTED}")
             _rollups_redo(cursor, affected=True, many=len(marks) > NAMED_CELLS)
-    return len(marks)
+    return len(marks) + len(systems)
+
+
+# --- Systems ----------------------------------------------------------------------------------
+# SystemTotal: grain 1 computed per system from the register (a system's lines, by the
+# register_system index), grain 0 summed from it. A refresh redoes the marked systems,
+# SYSTEMS_CHUNK at a time; of more than FULL_REFRESH_SHARE of the systems they hold, all.
+SYSTEM_KEYS = ["system", "supplier", "category", "absent"]
+SYSTEM_COLUMNS = {"system": "system_id", "supplier": "supplier_id", "category": "category"}
+SYSTEMS_CHUNK = 1_000
+
+
+def systems_compute(transfers):
+    """The SystemTotal rows (grain 1) of these arms transfers: the live summary's parts by
+    system, supplier, category and absence."""
+    kind = YearlyTotal.Kind
+
+    def row(key, **values):
+        system, supplier, category, absent = key
+        return new_row(
+            SystemTotal,
+            grain=1,
+            system_id=system,
+            supplier_id=supplier or 0,
+            category=category or "",
+            absent=absent is not None,  # the release a deal is absent from
+            **values,
+        )
+
+    aliases, grouped, _, values = selectors.summary_parts(
+        transfers=transfers, group_by=SYSTEM_KEYS, wanted=set(selectors.SUMMARY_MEASURES)
+    )
+    rows = [
+        row(
+            [found[a] for a in aliases],
+            kind=kind.LINES,
+            transfers=found["transfers"],
+            quantity_ordered=found["quantity_ordered"],
+            quantity_delivered=found["quantity_delivered"],
+            tiv_delivered_milli=_milli(found["tiv_delivered"]),
+            tiv_ordered_milli=_milli(found["tiv_ordered"]),
+        )
+        for found in grouped
+    ]
+    for key, currencies in values.items():
+        for currency, amount in currencies.items():
+            rows.append(row(key, kind=kind.VALUE, currency=currency, amount_cents=_cents(amount)))
+    return rows
+
+
+def _systems_redo(cursor, systems, *, using):
+    """The rows of these systems (None: of every system) computed again."""
+    totals = SystemTotal.objects.using(using)
+    transfers = selectors.transfer_register_base().using(using)
+    if systems is not None:
+        cursor.execute(f"SELECT COUNT(DISTINCT system_id) FROM {SystemTotal._meta.db_table}")  # noqa: S608
+        if len(systems) > FULL_REFRESH_SHARE * cursor.fetchone()[0]:
+            systems = None
+    if systems is None:
+        chunks = [None]
+    else:
+        chunks = [systems[start : start + SYSTEMS_CHUNK] for start in range(0, len(systems), SYSTEMS_CHUNK)]
+    measures = ", ".join(f"CAST(SUM({measure}) AS BIGINT)" for measure in MEASURES)
+    table = SystemTotal._meta.db_table
+    for chunk in chunks:
+        if chunk is None:
+            totals.all().delete()
+            _write(SystemTotal, systems_compute(transfers), using)
+            where, params = "", []
+        else:
+            totals.filter(system_id__in=chunk).delete()
+            _write(SystemTotal, systems_compute(transfers.filter(system_id__in=chunk)), using)
+            where, params = f" AND system_id IN ({', '.join(['%s'] * len(chunk))})", chunk
+        cursor.execute(
+            f"INSERT INTO {table} (grain, kind, system_id, supplier_id, category, absent, currency, "  # noqa: S608
+            f"{', '.join(MEASURES)}) SELECT 0, kind, system_id, 0, category, absent, currency, {measures} "
+            f"FROM {table} WHERE grain = 1{where} GROUP BY kind, system_id, category, absent, currency",
+            params,
+        )
 
 
 REBUILD_CHUNK = 50_000
@@ -556,7 +662,7 @@ def _rebuild(using):
         condition = Q()
         for supplier, recipients in chunk.items():
             condition |= _party_q("cached_supplier", [supplier]) & _party_q("cached_recipient", recipients)
-        _write(compute(transfers.filter(condition)), using)
+        _write(YearlyTotal, compute(transfers.filter(condition)), using)
 
     for supplier, recipient, n in sizes.iterator():
         if chunk and size + n > REBUILD_CHUNK:
@@ -568,20 +674,22 @@ def _rebuild(using):
         flush()
     with connections[using].cursor() as cursor:
         _rollups_redo(cursor, affected=False)
+        _systems_redo(cursor, None, using=using)
 
 
-def _write(rows, using):
+def _write(model, rows, using):
     """The totals' new rows: COPY on PostgreSQL (transfers.bulk), as imports write."""
     if using == "default":
-        bulk_insert(YearlyTotal, rows, reason="yearly totals", history=False, ids=False)
+        bulk_insert(model, rows, reason="yearly totals", history=False, ids=False)
     else:
-        YearlyTotal.objects.using(using).bulk_create([YearlyTotal(**vars(row)) for row in rows], batch_size=2000)
+        model.objects.using(using).bulk_create([model(**vars(row)) for row in rows], batch_size=2000)
 
 
 def rebuild(using="default"):
     """Everything recomputed (a consistency repair; tests compare it with the kept totals)."""
     with transaction.atomic(using=using):
         TotalsDirty.objects.using(using).all().delete()
+        SystemTotalDirty.objects.using(using).all().delete()
         _rebuild(using)
 
 
@@ -690,20 +798,46 @@ def summary_grain(*, group_by, cleaned):
     return grain_for(needed)
 
 
+def systems_answerable(*, group_by, filters):
+    """Whether the systems' totals can answer this summary: by system (and its supplier or
+    category), filtered by supplier, category or absence. A category filter takes whole
+    systems (a system is in one category), so a deal's value counts once per system as live."""
+    return (
+        "system" in group_by
+        and not set(group_by) - set(SYSTEM_COLUMNS)
+        and not filters.given
+        - {
+            "supplier",
+            "category",
+            "absent",
+        }
+    )
+
+
 def summary_parts(*, group_by, filters, wanted):
-    """The summary's parts (as selectors.summary_parts makes them) read from the totals;
-    None when they cannot answer this request or are not up to date."""
-    if not READ_TOTALS or not answerable(group_by=group_by, filters=filters, wanted=wanted):
+    """The summary's parts (as selectors.summary_parts makes them) read from the totals (the
+    yearly totals, or the systems'); None when they cannot answer this request or are not up
+    to date."""
+    if not READ_TOTALS:
+        return None
+    cleaned = filters.cleaned
+    if answerable(group_by=group_by, filters=filters, wanted=wanted):
+        model, dirty, key_columns = YearlyTotal, TotalsDirty, CELL_COLUMNS
+        grain = summary_grain(group_by=group_by, cleaned=cleaned)
+    elif systems_answerable(group_by=group_by, filters=filters):
+        model, dirty, key_columns = SystemTotal, SystemTotalDirty, SYSTEM_COLUMNS
+        grain = int("supplier" in group_by or bool(cleaned.get("supplier")))
+    else:
         return None
     # Found stale once in this request (a reading-room page draws several figures): live for
     # the rest of it, without asking again.
     memo = filters.request if filters.request is not None else filters
-    if getattr(memo, "totals_stale", False):
+    stale_flag = f"totals_stale_{model.__name__}"
+    if getattr(memo, stale_flag, False):
         return None
-    db = router.db_for_read(YearlyTotal)
-    stale = TotalsDirty.objects.using(db)
-    totals = YearlyTotal.objects.using(db).order_by()
-    cleaned = filters.cleaned
+    db = router.db_for_read(model)
+    stale = dirty.objects.using(db)
+    totals = model.objects.using(db).order_by()
     conditions = Q()
     if cleaned.get("supplier"):
         conditions &= Q(supplier_id__in=cleaned["supplier"])
@@ -720,10 +854,10 @@ def summary_parts(*, group_by, filters, wanted):
     categories = cleaned.get("category")
     if categories:
         conditions &= Q(category__in=categories)
-    totals = totals.filter(conditions, grain=summary_grain(group_by=group_by, cleaned=cleaned))
+    totals = totals.filter(conditions, grain=grain)
 
     aliases = [f"g_{key}" for key in group_by]
-    columns = {f"g_{key}": CELL_COLUMNS[key] for key in group_by}
+    columns = {f"g_{key}": key_columns[key] for key in group_by}
     kind = YearlyTotal.Kind
     by_year = "delivery_year" in group_by
 
@@ -741,13 +875,13 @@ def summary_parts(*, group_by, filters, wanted):
         # One row more when any cell is stale, in the same query.
         query = query.annotate(_stale=Value(False), **sums)
         one_mark = stale.filter(pk=Subquery(stale.order_by("pk").values("pk")[:1]))
-        field = YearlyTotal._meta.get_field
+        field = model._meta.get_field
         sentinel = one_mark.values(
             **{alias: Value(None, output_field=field(column)) for alias, column in named.items()}
         ).annotate(_stale=Value(True), **{name: Value(None, output_field=field("transfers")) for name in sums})
         rows = _dicts(query.union(sentinel, all=True), [*named, "_stale", *sums])
         if any(row["_stale"] for row in rows):
-            memo.totals_stale = True
+            setattr(memo, stale_flag, True)
             return None
         for row in rows:
             del row["_stale"]
@@ -805,7 +939,7 @@ def summary_parts(*, group_by, filters, wanted):
 
     values = {}
     if "values" in wanted:
-        with_category = "category" in group_by or bool(categories)
+        with_category = model is YearlyTotal and ("category" in group_by or bool(categories))
         value_kind = {
             (False, False): kind.VALUE,
             (True, False): kind.VALUE_CATEGORY,

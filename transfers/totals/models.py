@@ -3,7 +3,22 @@
 from django.db import models
 
 
-class YearlyTotal(models.Model):
+class Measures(models.Model):
+    """The summary's additive figures, as the totals keep them: integers (TIV in
+    thousandths, values in cents), so that sums are exact on SQLite too."""
+
+    transfers = models.BigIntegerField(null=True)
+    quantity_ordered = models.BigIntegerField(null=True)
+    quantity_delivered = models.BigIntegerField(null=True)
+    tiv_delivered_milli = models.BigIntegerField(null=True)
+    tiv_ordered_milli = models.BigIntegerField(null=True)
+    amount_cents = models.BigIntegerField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+class YearlyTotal(Measures):
     """One pre-aggregated part of the summary, at one grain. The finest grain (FULL) is the
     arms transfers of one (supplier, recipient, category, order year, absent or not) and,
     for the `*_YEAR` kinds, one delivery year; each coarser grain (a rollup) is the sum of
@@ -45,12 +60,6 @@ class YearlyTotal(models.Model):
     absent = models.BooleanField(default=False)
     delivery_year = models.IntegerField(null=True)
     currency = models.CharField(max_length=3, blank=True)
-    transfers = models.BigIntegerField(null=True)
-    quantity_ordered = models.BigIntegerField(null=True)
-    quantity_delivered = models.BigIntegerField(null=True)
-    tiv_delivered_milli = models.BigIntegerField(null=True)
-    tiv_ordered_milli = models.BigIntegerField(null=True)
-    amount_cents = models.BigIntegerField(null=True)
 
     class Meta:
         # Reads take one grain and kind; a refresh finds a rollup's rows, and the rows it is
@@ -106,3 +115,41 @@ class TotalsDirty(models.Model):
 
     def __str__(self):
         return f"stale {self.supplier_id}>{self.recipient_id} {self.order_year}"
+
+
+class SystemTotal(Measures):
+    """The summary by weapon system, pre-aggregated: the arms transfers of one system (and
+    its category) from one supplier (grain 1), or from every supplier (grain 0, summed from
+    grain 1), absent from a release or not. Kinds LINES and VALUE (YearlyTotal.Kind): a
+    deal's value counts once in each system it has a line of, as the live summary counts
+    it. The yearly totals cannot keep a system: their finest grain would be as large as the
+    register; these rows are recomputed per system from the register instead (about 160
+    lines each at a million transfers). Dimensions are never null (0: no supplier)."""
+
+    grain = models.SmallIntegerField(default=1)
+    kind = models.SmallIntegerField(choices=YearlyTotal.Kind.choices)
+    system_id = models.BigIntegerField()
+    supplier_id = models.BigIntegerField(default=0)
+    category = models.CharField(max_length=20, blank=True)
+    absent = models.BooleanField(default=False)
+    currency = models.CharField(max_length=3, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["grain", "kind"], name="systemtotal_grain_kind"),
+            models.Index(fields=["grain", "supplier_id"], name="systemtotal_supplier"),
+            models.Index(fields=["system_id"], name="systemtotal_system"),
+        ]
+
+    def __str__(self):
+        return f"{YearlyTotal.Kind(self.kind).label} grain {self.grain} system {self.system_id} from {self.supplier_id}"
+
+
+class SystemTotalDirty(models.Model):
+    """A weapon system whose SystemTotal rows are out of date, marked by database triggers
+    in the writing transaction (beside TotalsDirty's cells); the refresh consumes them."""
+
+    system_id = models.BigIntegerField()
+
+    def __str__(self):
+        return f"stale system {self.system_id}"

@@ -1,6 +1,20 @@
 """The register's summary (/api/transfers/summary/): one row per group of transfers."""
 
+from decimal import Decimal
+
 from rest_framework import serializers
+
+
+def _fixed(field, value):
+    """field.to_representation(value), without its decimal context per value when the value
+    already has the field's places, as the summary's TIV and amounts have: that context
+    was half the time of a summary of 6,000 groups."""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        point = text.find(".")
+        if point != -1 and len(text) - point - 1 == field.decimal_places:
+            return text
+    return field.to_representation(value)
 
 
 class SummaryValueSerializer(serializers.Serializer):
@@ -68,12 +82,12 @@ class SummaryRowSerializer(serializers.Serializer):
             "quantity_ordered": instance["quantity_ordered"],
             "quantity_delivered": instance["quantity_delivered"],
             "values": [
-                {"currency": value["currency"], "amount": amount.to_representation(value["amount"])}
+                {"currency": value["currency"], "amount": _fixed(amount, value["amount"])}
                 for value in instance["values"]
             ],
         }
         for name in ("tiv_delivered", "tiv_ordered"):
-            row[name] = None if instance[name] is None else tiv.to_representation(instance[name])
+            row[name] = None if instance[name] is None else _fixed(tiv, instance[name])
         row["tiv_delivered_share"] = instance["tiv_delivered_share"]
         row["tiv_ordered_share"] = instance["tiv_ordered_share"]
         if "unplaced" in instance:

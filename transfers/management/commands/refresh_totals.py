@@ -1,5 +1,5 @@
-"""Bring the yearly totals (transfers.totals) up to date: after raw SQL writes, or with
---rebuild to recompute them all."""
+"""Bring the yearly totals and the systems' totals (transfers.totals) up to date: after raw
+SQL writes, or with --rebuild to recompute them all."""
 
 from django.core.management.base import BaseCommand
 
@@ -7,7 +7,7 @@ from transfers.totals import maintain
 
 
 class Command(BaseCommand):
-    help = "Refresh the yearly totals of the cells marked stale (--rebuild: recompute everything)."
+    help = "Refresh the totals of the cells and systems marked stale (--rebuild: recompute everything)."
 
     def add_arguments(self, parser):
         parser.add_argument("--rebuild", action="store_true", help="Recompute every total.")
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, rebuild=False, database="default", **options):
         if rebuild:
             maintain.rebuild(using=database)
-            self.stdout.write("Yearly totals rebuilt.")
+            self.stdout.write("Totals rebuilt.")
         else:
             done = maintain.refresh(using=database)
-            self.stdout.write(f"Yearly totals refreshed: {done} cell(s).")
+            self.stdout.write(f"Totals refreshed: {done} cell(s) and system(s).")
