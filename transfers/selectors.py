@@ -238,7 +238,7 @@ _LABELS_IN_LIST = 1_000
 
 
 def _labels_of(model, ids, names):
-    records = model.objects.all() if len(ids) > _LABELS_IN_LIST else model.objects.filter(pk__in=ids)
+    records = model.objects.order_by() if len(ids) > _LABELS_IN_LIST else model.objects.filter(pk__in=ids).order_by()
     return {pk: dict(zip(names, values, strict=True)) for pk, *values in records.values_list("pk", *names) if pk in ids}
 
 
