@@ -308,6 +308,25 @@ def _cents(value):
     return None if value is None else int((Decimal(str(value)) * 100).to_integral_value())
 
 
+def _lines_measures(found):
+    """A LINES row's figures from a group of the live summary (selectors.summary_parts)."""
+    return {
+        "kind": YearlyTotal.Kind.LINES,
+        "transfers": found["transfers"],
+        "quantity_ordered": found["quantity_ordered"],
+        "quantity_delivered": found["quantity_delivered"],
+        "tiv_delivered_milli": _milli(found["tiv_delivered"]),
+        "tiv_ordered_milli": _milli(found["tiv_ordered"]),
+    }
+
+
+def _value_measures(values, value_kind):
+    """(group key, a value row's figures) per currency of each group of the live summary's values."""
+    for key, currencies in values.items():
+        for currency, amount in currencies.items():
+            yield key, {"kind": value_kind, "currency": currency, "amount_cents": _cents(amount)}
+
+
 def compute(transfers):
     """The totals rows of these arms transfers: the live summary's parts at the finest grain."""
     kind = YearlyTotal.Kind
@@ -323,24 +342,10 @@ def compute(transfers):
         return new_row(YearlyTotal, grain=FULL, **fields, **values)
 
     def add_values(aliases, values, value_kind):
-        for key, currencies in values.items():
-            for currency, amount in currencies.items():
-                rows.append(cell(aliases, key, kind=value_kind, currency=currency, amount_cents=_cents(amount)))
+        rows.extend(cell(aliases, key, **measures) for key, measures in _value_measures(values, value_kind))
 
     aliases, grouped, _, values = selectors.summary_parts(transfers=transfers, group_by=CELL, wanted=everything)
-    for row in grouped:
-        rows.append(
-            cell(
-                aliases,
-                [row[a] for a in aliases],
-                kind=kind.LINES,
-                transfers=row["transfers"],
-                quantity_ordered=row["quantity_ordered"],
-                quantity_delivered=row["quantity_delivered"],
-                tiv_delivered_milli=_milli(row["tiv_delivered"]),
-                tiv_ordered_milli=_milli(row["tiv_ordered"]),
-            )
-        )
+    rows.extend(cell(aliases, [row[a] for a in aliases], **_lines_measures(row)) for row in grouped)
     add_values(aliases, values, kind.VALUE_CATEGORY)
     no_category = [key for key in CELL if key != "category"]
     aliases, _, _, values = selectors.summary_parts(transfers=transfers, group_by=no_category, wanted={"values"})
@@ -570,7 +575,6 @@ SYSTEMS_CHUNK = 1_000
 def systems_compute(transfers):
     """The SystemTotal rows (grain 1) of these arms transfers: the live summary's parts by
     system, supplier, category and absence."""
-    kind = YearlyTotal.Kind
 
     def row(key, **values):
         system, supplier, category, absent = key
@@ -587,21 +591,8 @@ def systems_compute(transfers):
     aliases, grouped, _, values = selectors.summary_parts(
         transfers=transfers, group_by=SYSTEM_KEYS, wanted=set(selectors.SUMMARY_MEASURES)
     )
-    rows = [
-        row(
-            [found[a] for a in aliases],
-            kind=kind.LINES,
-            transfers=found["transfers"],
-            quantity_ordered=found["quantity_ordered"],
-            quantity_delivered=found["quantity_delivered"],
-            tiv_delivered_milli=_milli(found["tiv_delivered"]),
-            tiv_ordered_milli=_milli(found["tiv_ordered"]),
-        )
-        for found in grouped
-    ]
-    for key, currencies in values.items():
-        for currency, amount in currencies.items():
-            rows.append(row(key, kind=kind.VALUE, currency=currency, amount_cents=_cents(amount)))
+    rows = [row([found[a] for a in aliases], **_lines_measures(found)) for found in grouped]
+    rows += [row(key, **measures) for key, measures in _value_measures(values, YearlyTotal.Kind.VALUE)]
     return rows
 
 
