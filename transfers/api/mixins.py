@@ -26,11 +26,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from ..history import history_entries, record_version_of
-from ..http_cache import entity_tags, record_version_of_tag
+from ..http_cache import entity_tags, record_version_of_tag, visibility
 from . import serializers as s
 from .csv import CSVRenderer, copy_select, queryset_csv_row_chunks, stream_queryset_as_csv
 from .fields import is_id
-from .pagination import PageQuery
+from .filters.base import names_version
+from .pagination import SLICE_PARAMETERS, PageQuery
 from .rows import ValueShape
 
 
@@ -159,7 +160,7 @@ class ValueListMixin:
     # --- reads ---
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.list_queryset()
         if getattr(request.accepted_renderer, "format", None) == "csv":
             if self.paginator is not None:
                 # An export holds every row, but a malformed limit or offset is still a 400.
@@ -177,6 +178,27 @@ class ValueListMixin:
             page = self.paginate_queryset(queryset)
             data = self.get_serializer(queryset if page is None else page, many=True).data
         return self.get_paginated_response(data) if self.paginator is not None else Response(data)
+
+    # Whether a list's filtered queryset depends only on its parameters, its reader and the
+    # data (not on the time, say): then each process builds it once per data version.
+    filters_by_data_version = False
+
+    def list_queryset(self):
+        """The list's filtered queryset. Validating and applying the filters took longer than
+        PostgreSQL took to read the page: a list asked again (another page of it, or the same)
+        at the same data version reuses the one built then (FilteredLists)."""
+        version = names_version(self.request) if self.filters_by_data_version else None
+        if version is None:
+            return self.filter_queryset(self.get_queryset())
+        params = self.request.query_params
+        asked = sorted((name, tuple(values)) for name, values in params.lists() if name not in SLICE_PARAMETERS)
+        key = (type(self), self.action, visibility(self.request), tuple(asked))
+        queryset = _filtered_lists.get(version, key)
+        if queryset is None:
+            queryset = self.filter_queryset(self.get_queryset())
+            _filtered_lists.put(version, key, queryset)
+        # A copy for this request: the shared one is never evaluated (it would keep its rows).
+        return queryset.all()
 
     def list_rows(self, queryset):
         """The page's representations from value tuples (a third of the time of model
@@ -338,6 +360,29 @@ class RowsByIds:
 
 
 _PAGE_IDS = ["the page's ids"]
+
+
+class FilteredLists:
+    """The filtered querysets of the lists this process answered, per data version: the
+    same parameters and reader at the same version filter the same rows (the names and ids
+    the filters looked up included). Bounded: the latest version only, at most MAX lists."""
+
+    MAX = 500
+
+    def __init__(self):
+        self._version = None
+        self._lists = {}
+
+    def get(self, version, key):
+        return self._lists.get(key) if version == self._version else None
+
+    def put(self, version, key, queryset):
+        if version != self._version or len(self._lists) >= self.MAX:
+            self._version, self._lists = version, {}
+        self._lists[key] = queryset
+
+
+_filtered_lists = FilteredLists()
 
 
 class ConditionalWriteMixin:

@@ -11,8 +11,9 @@ from django.db.models.query import ModelIterable, QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
-# Parameters that do not change which rows a list holds.
-PAGE_PARAMETERS = {"limit", "offset", "ordering", "format"}
+# Parameters that choose a page of a list, and those that do not change which rows it holds.
+SLICE_PARAMETERS = {"limit", "offset"}
+PAGE_PARAMETERS = SLICE_PARAMETERS | {"ordering", "format"}
 
 
 @dataclass(frozen=True)
