@@ -308,6 +308,10 @@ class RowsByIds:
         self.compiler = query.get_compiler(db)
         self.sql, params = self.compiler.as_sql()
         self.params = list(params)
+        # The columns' converters, found once: finding them took as long as converting a page.
+        self.columns = [select[0] for select in self.compiler.select[: self.compiler.col_count]]
+        self.converters = self.compiler.get_converters(self.columns)
+        self.composite = self.compiler.has_composite_fields(self.columns)
         (self.at,) = [i for i, param in enumerate(self.params) if param is _PAGE_IDS]
         self.name = "tracker_rows_" + hashlib.sha256(self.sql.encode()).hexdigest()[:20]
 
@@ -323,9 +327,13 @@ class RowsByIds:
             fetched = cursor.fetchall()
         compiler = copy.copy(self.compiler)
         compiler.connection = connection
-        if compiler.has_extra_select:
-            fetched = [row[: compiler.col_count] for row in fetched]
-        return {row[0]: row for row in compiler.results_iter(results=[fetched], tuple_expected=True)}
+        rows = [row[: compiler.col_count] for row in fetched] if compiler.has_extra_select else fetched
+        # As compiler.results_iter() converts them, with the converters found once.
+        if self.converters:
+            rows = compiler.apply_converters(rows, self.converters)
+        if self.composite:
+            rows = compiler.composite_fields_to_tuples(rows, self.columns)
+        return {row[0]: tuple(row) for row in rows}
 
     def _execute_prepared(self, connection, cursor, ids):
         """Execute the prepared statement (preparing it on this connection first); False
