@@ -193,12 +193,16 @@ class ValueListMixin:
         params = self.request.query_params
         asked = sorted((name, tuple(values)) for name, values in params.lists() if name not in SLICE_PARAMETERS)
         key = (type(self), self.action, visibility(self.request), tuple(asked))
-        queryset = _filtered_lists.get(version, key)
-        if queryset is None:
-            queryset = self.filter_queryset(self.get_queryset())
-            _filtered_lists.put(version, key, queryset)
+        found = _filtered_lists.get(version, key)
+        if found is None:
+            found = (self.filter_queryset(self.get_queryset()), {})
+            _filtered_lists.put(version, key, found)
+        queryset, self.id_statements = found
         # A copy for this request: the shared one is never evaluated (it would keep its rows).
         return queryset.all()
+
+    # The statements of the page's ids kept with the list's filtered queryset (PageQuery).
+    id_statements = None
 
     def list_rows(self, queryset):
         """The page's representations from value tuples (a third of the time of model
@@ -209,13 +213,16 @@ class ValueListMixin:
         rows_of_ids = self.rows_of_ids(shape, queryset)
         if rows_of_ids is not None and self.paginator is not None:
             # The page's ids from the filtered queryset, then their rows by SQL compiled once.
-            query = PageQuery(queryset, ids_first=self.ids_first, rows_of_ids=rows_of_ids)
+            query = PageQuery(
+                queryset, ids_first=self.ids_first, rows_of_ids=rows_of_ids, id_statements=self.id_statements
+            )
             page = self.paginator.paginate(query, self.request, view=self)
             if page is not None:
                 return shape.represent(page)
         values = shape.values_of(queryset)
         # The count and the page's ids come from the queryset without the joins of the values.
-        return shape.represent(self.paginate_values(PageQuery(values, plain=queryset, ids_first=self.ids_first)))
+        query = PageQuery(values, plain=queryset, ids_first=self.ids_first, id_statements=self.id_statements)
+        return shape.represent(self.paginate_values(query))
 
     def value_shape(self, queryset):
         # Once per resource (and set of annotations), not per request.
@@ -371,9 +378,10 @@ _PAGE_IDS = ["the page's ids"]
 
 
 class FilteredLists:
-    """The filtered querysets of the lists this process answered, per data version: the
-    same parameters and reader at the same version filter the same rows (the names and ids
-    the filters looked up included). Bounded: the latest version only, at most MAX lists."""
+    """The filtered querysets of the lists this process answered, each with the statements
+    of its pages' ids (PageQuery.id_statements), per data version: the same parameters and
+    reader at the same version filter the same rows (the names and ids the filters looked up
+    included). Bounded: the latest version only, at most MAX lists."""
 
     MAX = 500
 
@@ -384,10 +392,10 @@ class FilteredLists:
     def get(self, version, key):
         return self._lists.get(key) if version == self._version else None
 
-    def put(self, version, key, queryset):
+    def put(self, version, key, found):
         if version != self._version or len(self._lists) >= self.MAX:
             self._version, self._lists = version, {}
-        self._lists[key] = queryset
+        self._lists[key] = found
 
 
 _filtered_lists = FilteredLists()
