@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from transfers import data_version
+from transfers.api.filters import TransferFilterSet
 from transfers.bulk import bulk_insert, new_row
 from transfers.models import Actor, Claim, Contract, DataVersion, Source, Transfer
 
@@ -317,6 +318,40 @@ def test_a_repeated_filtered_list_reads_the_version_and_its_page_only(anon):
     assert len(queries) == 1 + page, [q["sql"][:80] for q in queries.captured_queries]
     if connection.vendor == "postgresql":
         assert queries.captured_queries[-1]["sql"].startswith("EXECUTE tracker_rows_")
+
+
+@committed
+def test_a_list_asked_again_is_filtered_once_per_data_version(anon, monkeypatch):
+    """Another page of a list, or the same page, at the same version reuses its filtered
+    queryset (transfers.api.mixins.FilteredLists); after a write, or in a transaction, it
+    is filtered again."""
+    contract = seeded()
+    filtered = []
+    original = TransferFilterSet.filter_queryset
+
+    def counted(self, queryset):
+        filtered.append(self.data.get("supplier"))
+        return original(self, queryset)
+
+    monkeypatch.setattr(TransferFilterSet, "filter_queryset", counted)
+    url = "/api/transfers/?supplier=RUS&ordering=-order_date"
+    whole = anon.get(f"{url}&limit=2").json()
+    pages = [anon.get(f"{url}&limit=1&offset={offset}").json() for offset in (0, 1)]
+    assert filtered == ["RUS"]
+    assert len(whole["results"]) == 2
+    assert [row["id"] for page in pages for row in page["results"]] == [row["id"] for row in whole["results"]]
+    # Other filters or another order: another list.
+    assert anon.get("/api/transfers/?supplier=IRN&ordering=-order_date").status_code == 200
+    assert anon.get("/api/transfers/?supplier=RUS&ordering=order_date").status_code == 200
+    assert filtered == ["RUS", "IRN", "RUS"]
+    # A write changes the version: filtered again, and the list shows it.
+    Transfer.objects.create(contract=contract, system=contract.transfers.first().system, quantity_ordered=1)
+    assert anon.get(f"{url}&limit=2").json()["count"] == whole["count"] + 1
+    assert len(filtered) == 4
+    with transaction.atomic():
+        anon.get(f"{url}&limit=2")
+        anon.get(f"{url}&limit=2")
+    assert len(filtered) == 6
 
 
 # --- Who may keep a response ---------------------------------------------------------------

@@ -7,6 +7,8 @@ one declaration of what a row shows), so lists, CSV and details cannot drift apa
 same leaves (api.csv.copy_select).
 """
 
+import operator
+
 from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
 
@@ -156,6 +158,14 @@ def _value_leaves(serializer, model, path, annotations, computed):
     return leaves
 
 
+def _taker(positions):
+    """A function of a tuple that returns the tuple of its values at `positions`."""
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda row: (row[position],)
+    return operator.itemgetter(*positions) if positions else lambda row: ()
+
+
 class ValueShape:
     """A serializer's representation read from value tuples of one query: the value
     paths to select (joins instead of related instances) and how each leaf is made
@@ -166,10 +176,14 @@ class ValueShape:
         # The pk first: pages ordered on other tables find their rows by it.
         self.paths = list(dict.fromkeys(["pk"] + [p for _, leaf_paths, _, _ in leaves for p in leaf_paths]))
         position = {p: i for i, p in enumerate(self.paths)}
+        # Each leaf's first value is taken in one step; then the leaves that convert (a few)
+        # are made from theirs: most of a page's leaves are its values as they are.
         # A field that converts values (converts_values) converts a null too ([] for no years).
-        self._plan = [
-            ([position[p] for p in leaf_paths], convert, getattr(field, "converts_values", False))
-            for _, leaf_paths, convert, field in leaves
+        self._first_values = _taker([position[leaf_paths[0]] for _, leaf_paths, _, _ in leaves])
+        self._converted = [
+            (i, [position[p] for p in leaf_paths], convert, getattr(field, "converts_values", False))
+            for i, (_, leaf_paths, convert, field) in enumerate(leaves)
+            if convert is not None
         ]
         # (value positions, serializer field or None when computed), for the database-written CSV.
         self.leaves = [([position[p] for p in leaf_paths], field) for _, leaf_paths, _, field in leaves]
@@ -184,15 +198,12 @@ class ValueShape:
 
     def values(self, raw):
         """The leaves' values, in column order, from one value tuple."""
-        out = []
-        for at, convert, converts_null in self._plan:
-            if len(at) == 1:
-                value = raw[at[0]]
-                if convert is not None and (value is not None or converts_null):
-                    value = convert(value)
-            else:
-                value = convert(*(raw[i] for i in at))
-            out.append(value)
+        out = list(self._first_values(raw))
+        for i, at, convert, converts_null in self._converted:
+            if len(at) > 1:
+                out[i] = convert(*(raw[j] for j in at))
+            elif out[i] is not None or converts_null:
+                out[i] = convert(out[i])
         return out
 
     def represent(self, raws):

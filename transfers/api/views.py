@@ -180,6 +180,7 @@ class TransferViewSet(TrackerViewSet):
     default_ordering = ("pk",)
     csv_filename = "transfers"
     rows_by_compiled_sql = True  # selectors.transfer_list(): the same rows for every reader
+    filters_by_data_version = True  # its filters read only the parameters and the data
     action_parameters = {"summary": {"group_by"}}
 
     def get_queryset(self):

@@ -387,6 +387,16 @@ def names_version(request):
     return version
 
 
+class ShallowlyCopiedFields(dict):
+    """A filter form's fields, which each form copies shallowly where Django deep-copies
+    them with their widgets, choices and messages (most of the time of making a FilterSet's
+    form). A form keeps its own state on its own copies (RecordListField.resolved); nothing
+    changes a field's widget, choices, messages or validators once it is made."""
+
+    def __deepcopy__(self, memo):
+        return {name: copy.copy(field) for name, field in self.items()}
+
+
 class BaseFilterSet(filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         # django-filter's, with a shallow copy of each filter instead of a deep copy of them
@@ -411,10 +421,12 @@ class BaseFilterSet(filters.FilterSet):
 
     def get_form_class(self):
         # Built once per FilterSet, not per request: no filter's form field depends on the
-        # request, and each form instance deep-copies its fields anyway.
+        # request, and each form instance copies its fields (ShallowlyCopiedFields).
         cls = type(self)
         if "_form_class" not in cls.__dict__:
-            cls._form_class = super().get_form_class()
+            form_class = super().get_form_class()
+            form_class.base_fields = ShallowlyCopiedFields(form_class.base_fields)
+            cls._form_class = form_class
         return cls._form_class
 
     @property
