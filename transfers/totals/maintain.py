@@ -588,11 +588,19 @@ def systems_compute(transfers):
             **values,
         )
 
+    kind = YearlyTotal.Kind
     aliases, grouped, _, values = selectors.summary_parts(
         transfers=transfers, group_by=SYSTEM_KEYS, wanted=set(selectors.SUMMARY_MEASURES)
     )
     rows = [row([found[a] for a in aliases], **_lines_measures(found)) for found in grouped]
-    rows += [row(key, **measures) for key, measures in _value_measures(values, YearlyTotal.Kind.VALUE)]
+    rows += [row(key, **measures) for key, measures in _value_measures(values, kind.VALUE_CATEGORY)]
+    # Values over categories: a deal once per system, however its lines are categorised.
+    no_category = [key for key in SYSTEM_KEYS if key != "category"]
+    _, _, _, values = selectors.summary_parts(transfers=transfers, group_by=no_category, wanted={"values"})
+    rows += [
+        row((system, supplier, None, absent), **measures)
+        for (system, supplier, absent), measures in _value_measures(values, kind.VALUE)
+    ]
     return rows
 
 
@@ -770,14 +778,18 @@ def _key(column):
     return F(column)
 
 
+def _values_add_up(*, group_by, filters, wanted):
+    """Whether values kept per category add up to this summary's: not over several categories
+    of a filter when the category is not a key (a deal with lines in both would count twice)."""
+    categories = filters.cleaned.get("category")
+    return "values" not in wanted or "category" in group_by or not categories or len(set(categories)) == 1
+
+
 def answerable(*, group_by, filters, wanted):
     """Whether the totals can answer this summary (not whether they are up to date)."""
     if set(group_by) - TOTALS_KEYS or filters.given - TOTALS_FILTERS:
         return False
-    categories = filters.cleaned.get("category")
-    if "values" in wanted and "category" not in group_by and categories and len(set(categories)) > 1:
-        return False  # a deal with lines in both categories would count twice
-    return True
+    return _values_add_up(group_by=group_by, filters=filters, wanted=wanted)
 
 
 def summary_grain(*, group_by, cleaned):
@@ -789,20 +801,16 @@ def summary_grain(*, group_by, cleaned):
     return grain_for(needed)
 
 
-def systems_answerable(*, group_by, filters):
+def systems_answerable(*, group_by, filters, wanted):
     """Whether the systems' totals can answer this summary: by system (and its supplier or
-    category), filtered by supplier, category or absence. A category filter takes whole
-    systems (a system is in one category), so a deal's value counts once per system as live."""
-    return (
-        "system" in group_by
-        and not set(group_by) - set(SYSTEM_COLUMNS)
-        and not filters.given
-        - {
-            "supplier",
-            "category",
-            "absent",
-        }
-    )
+    category), filtered by supplier, category or absence. Values are kept per category too
+    (VALUE_CATEGORY): a line's category is its own copy, which a write bypassing Django can
+    leave unlike its system's, so a deal may have lines of one system in two categories."""
+    if "system" not in group_by or set(group_by) - set(SYSTEM_COLUMNS):
+        return False
+    if filters.given - {"supplier", "category", "absent"}:
+        return False
+    return _values_add_up(group_by=group_by, filters=filters, wanted=wanted)
 
 
 def summary_parts(*, group_by, filters, wanted):
@@ -815,7 +823,7 @@ def summary_parts(*, group_by, filters, wanted):
     if answerable(group_by=group_by, filters=filters, wanted=wanted):
         model, dirty, key_columns = YearlyTotal, TotalsDirty, CELL_COLUMNS
         grain = summary_grain(group_by=group_by, cleaned=cleaned)
-    elif systems_answerable(group_by=group_by, filters=filters):
+    elif systems_answerable(group_by=group_by, filters=filters, wanted=wanted):
         model, dirty, key_columns = SystemTotal, SystemTotalDirty, SYSTEM_COLUMNS
         grain = int("supplier" in group_by or bool(cleaned.get("supplier")))
     else:
@@ -930,7 +938,7 @@ def summary_parts(*, group_by, filters, wanted):
 
     values = {}
     if "values" in wanted:
-        with_category = model is YearlyTotal and ("category" in group_by or bool(categories))
+        with_category = "category" in group_by or bool(categories)
         value_kind = {
             (False, False): kind.VALUE,
             (True, False): kind.VALUE_CATEGORY,

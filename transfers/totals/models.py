@@ -120,9 +120,10 @@ class TotalsDirty(models.Model):
 class SystemTotal(Measures):
     """The summary by weapon system, pre-aggregated: the arms transfers of one system (and
     its category) from one supplier (grain 1), or from every supplier (grain 0, summed from
-    grain 1), absent from a release or not. Kinds LINES and VALUE (YearlyTotal.Kind): a
-    deal's value counts once in each system it has a line of, as the live summary counts
-    it. The yearly totals cannot keep a system: their finest grain would be as large as the
+    grain 1), absent from a release or not. Kinds LINES, VALUE and VALUE_CATEGORY
+    (YearlyTotal.Kind): a deal's value counts once in each system it has a line of, as the
+    live summary counts it, and once per category of those lines for a category's figures.
+    The yearly totals cannot keep a system: their finest grain would be as large as the
     register; these rows are recomputed per system from the register instead (about 160
     lines each at a million transfers). Dimensions are never null (0: no supplier)."""
 
