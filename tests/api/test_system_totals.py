@@ -13,7 +13,7 @@ from transfers.totals import maintain
 from transfers.totals.models import SystemTotalDirty
 
 from .conftest import build_register
-from .test_yearly_totals import SAMPLES, import_sample  # noqa: F401
+from .test_yearly_totals import imported  # noqa: F401 (the fixture: the register and two SIPRI samples)
 
 
 def queries():
@@ -58,15 +58,7 @@ def assert_same(api, monkeypatch, where):
         assert kept[query] == live[query], (where, query)
 
 
-@pytest.fixture
-def imported(db, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        build_register()
-        for name in SAMPLES[:2]:
-            import_sample(name)
-
-
-def test_system_summaries_through_writes(api, imported, monkeypatch, django_capture_on_commit_callbacks):
+def test_system_summaries_through_writes(api, imported, monkeypatch, django_capture_on_commit_callbacks):  # noqa: F811
     rng = random.Random(7)
     systems = list(WeaponSystem.objects.order_by("pk"))
     assert_same(api, monkeypatch, "start")
