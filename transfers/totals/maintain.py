@@ -608,7 +608,8 @@ def _systems_redo(cursor, systems, *, using):
     """The rows of these systems (None: of every system) computed again."""
     totals = SystemTotal.objects.using(using)
     transfers = selectors.transfer_register_base().using(using)
-    if systems is not None:
+    # Counting the systems held costs more than an edit's refresh: only for more than a chunk.
+    if systems is not None and len(systems) > SYSTEMS_CHUNK:
         cursor.execute(f"SELECT COUNT(DISTINCT system_id) FROM {SystemTotal._meta.db_table}")  # noqa: S608
         if len(systems) > FULL_REFRESH_SHARE * cursor.fetchone()[0]:
             systems = None
