@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from transfers.models import RateCount
+
 
 @pytest.fixture
 def seed(db):
@@ -17,6 +19,16 @@ def admin_user(db):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture
+def one_rate_window(db, monkeypatch):
+    """The API's limits are fixed windows: a test that sent its requests across a window's
+    end would see its allowance renewed halfway. Its requests all fall in one window."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    RateCount.objects.all().delete()
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: 1_800_000_030.0)
 
 
 def pytest_report_header(config):

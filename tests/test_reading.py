@@ -505,7 +505,7 @@ def test_search_finds_actors_systems_deals_and_sources(client, seed):
 
 
 @pytest.mark.django_db
-def test_pages_count_against_the_apis_limits(client, seed, monkeypatch):
+def test_pages_count_against_the_apis_limits(client, seed, monkeypatch, one_rate_window):
     cache.clear()
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "4/min", "user": "8/min", "export": "2/min"})
     codes = [client.get(url).status_code for url in ("/api/actors/", "/", f"/deals/{TOR}/", "/api/actors/", "/")]

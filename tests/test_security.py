@@ -64,8 +64,7 @@ def test_security_headers(client):
 
 
 @pytest.fixture
-def low_rates(monkeypatch):
-    RateCount.objects.all().delete()
+def low_rates(monkeypatch, one_rate_window):
     monkeypatch.setattr(
         SimpleRateThrottle,
         "THROTTLE_RATES",
