@@ -7,10 +7,10 @@ Drafts live in their own table: nothing that counts, lists or compares claims
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from ..dates import Precision
 from ..models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
+from ..models.base import History
 
 
 class Article(models.Model):
@@ -23,7 +23,7 @@ class Article(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -92,7 +92,7 @@ class Draft(models.Model):
     )
 
     # What the engine drafted, and every edit and decision after it.
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["article", "position"]

@@ -5,10 +5,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Sum
-from simple_history.models import HistoricalRecords
 
 from ..dates import Precision, format_partial_date, sane_date_check, validate_sane_date
-from .base import NaturalKeyManager, save_with_next_line, validate_currency
+from .base import History, NaturalKeyManager, save_with_next_line, validate_currency
 from .reference import Actor, WeaponSystem
 
 
@@ -33,8 +32,9 @@ class Contract(models.Model):
 
     reference = models.SlugField(max_length=100, unique=True, help_text="A stable reference for the deal.")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ARMS, db_index=True)
-    supplier = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="contracts_supplied")
-    recipient = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="contracts_received")
+    # No indexes of their own: contract_parties_date and contract_recipient_date lead with them.
+    supplier = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="contracts_supplied", db_index=False)
+    recipient = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="contracts_received", db_index=False)
     title = models.CharField(max_length=300, blank=True, help_text="A short description of the deal.")
     order_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])
     order_date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.YEAR)
@@ -76,7 +76,7 @@ class Contract(models.Model):
     CACHED_FIELDS = ("line_count", "disputed")
 
     objects = NaturalKeyManager("reference")
-    history = HistoricalRecords(excluded_fields=list(CACHED_FIELDS))
+    history = History(excluded_fields=list(CACHED_FIELDS))
 
     class Meta:
         ordering = ["-order_date", "reference"]
@@ -184,7 +184,8 @@ class Transfer(models.Model):
         SECOND_HAND = "second-hand", "second-hand"
         SECOND_HAND_MODERNISED = "second-hand-modernised", "second-hand, modernised"
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="transfers")
+    # No index of its own: transfer_line_unique leads with it.
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="transfers", db_index=False)
     line = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -295,7 +296,7 @@ class Transfer(models.Model):
     CACHED_FIELDS = (*(copy.field for copy in COPIES), "cached_delivered_sum")
 
     objects = NaturalKeyManager("contract__reference", "line")
-    history = HistoricalRecords(excluded_fields=list(CACHED_FIELDS))
+    history = History(excluded_fields=list(CACHED_FIELDS))
 
     class Meta:
         ordering = ["contract", "line"]
@@ -433,7 +434,8 @@ class Transfer(models.Model):
 class Delivery(models.Model):
     """Some or all of a transfer's quantity, delivered at a date (at least a year)."""
 
-    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: delivery_line_unique and delivery_transfer_date lead with it.
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     line = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(32767)], help_text="Assigned when left empty."
     )
@@ -457,7 +459,7 @@ class Delivery(models.Model):
     notes = models.TextField(blank=True)
 
     objects = NaturalKeyManager("transfer__contract__reference", "transfer__line", "line")
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["transfer", "date", "line"]

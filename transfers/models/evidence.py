@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
 from ..assertions import COLUMNS as ASSERTION_COLUMNS
 from ..assertions import (
@@ -19,7 +18,7 @@ from ..assertions import (
     date_range_display,
 )
 from ..dates import Precision, format_partial_date, sane_date_check, validate_sane_date
-from .base import NaturalKeyManager, new_key, validate_currency, validate_language
+from .base import History, NaturalKeyManager, new_key, validate_currency, validate_language
 from .deals import Contract, Delivery, Transfer
 from .reference import Actor, Person, WeaponSystem
 
@@ -47,7 +46,7 @@ class Source(models.Model):
     notes = models.TextField(blank=True)
 
     objects = NaturalKeyManager("key")
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["-published_date", "title"]
@@ -129,7 +128,8 @@ class Claim(models.Model):
     AssertedStatus = AssertedStatus
 
     key = models.SlugField(max_length=100, unique=True, default=new_key)
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claims")
+    # No index of its own: claim_source_id leads with it.
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claims", db_index=False)
     # What the claim is about: exactly one of these (enforced by a constraint).
     contract = models.ForeignKey(Contract, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
     transfer = models.ForeignKey(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
@@ -216,8 +216,10 @@ class Claim(models.Model):
             "is left empty. For 'other', the assertion itself."
         ),
     )
+    # Indexed by claim_statement, the non-empty keys only.
     statement = models.SlugField(
         max_length=100,
+        db_index=False,
         blank=True,
         help_text=(
             "Claims with the same statement key are one statement (one quote, one speaker, one source) "
@@ -247,7 +249,7 @@ class Claim(models.Model):
     deprecation_reason = models.CharField(max_length=300, blank=True)
 
     objects = NaturalKeyManager("key")
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["stated_date", "pk"]

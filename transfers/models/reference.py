@@ -3,9 +3,8 @@
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
-from simple_history.models import HistoricalRecords
 
-from .base import CODE_VALIDATOR, NaturalKeyManager
+from .base import CODE_VALIDATOR, History, NaturalKeyManager
 
 
 class Actor(models.Model):
@@ -46,7 +45,7 @@ class Actor(models.Model):
     notes = models.TextField(blank=True)
 
     objects = NaturalKeyManager("code")
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["name"]
@@ -96,7 +95,7 @@ class Person(models.Model):
     notes = models.TextField(blank=True)
 
     objects = NaturalKeyManager("slug")
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["name"]
@@ -146,7 +145,7 @@ class WeaponSystem(models.Model):
     capability_notes = models.TextField(blank=True)
 
     objects = NaturalKeyManager("slug")
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["designation"]

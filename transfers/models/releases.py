@@ -82,11 +82,13 @@ class ReleaseDeal(models.Model):
         AMBIGUOUS = "ambiguous", "ambiguous: several candidates, left unmatched"
         NEW = "new", "not in the previous release"
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="snapshot")
+    # No index of its own: release_deal_key_unique leads with it.
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="snapshot", db_index=False)
     key = models.CharField(max_length=100, help_text="The deal's key across releases.")
     reference = models.CharField(max_length=100, help_text="The row's reference in this export.")
+    # No index of its own: release_deal_contract leads with it.
     contract = models.ForeignKey(
-        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="release_deals"
+        Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="release_deals", db_index=False
     )
     match = models.CharField(max_length=10, choices=Match.choices)
     match_rule = models.CharField(max_length=100, blank=True)
