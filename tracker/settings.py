@@ -301,6 +301,9 @@ API_COUNT_CACHE_SECONDS = int(os.environ.get("DJANGO_COUNT_CACHE_SECONDS", "30")
 # The reading room's charts and tables (summaries of the register) are kept in the shared cache
 # this long: a summary by delivery year reads every delivery. 0: computed on every request.
 READING_CACHE_SECONDS = int(os.environ.get("DJANGO_READING_CACHE_SECONDS", "60"))
+# Each process keeps the API's summaries it answered at the latest data version (exact: a
+# write changes the version), this many groups in all. 0: computed on every request.
+API_SUMMARY_KEPT_ROWS = max(0, int(os.environ.get("DJANGO_SUMMARY_KEPT_ROWS", "20000")))
 # Anonymous GETs (API and reading room) may be kept by shared caches (nginx, a CDN) this
 # long; after that, or at once with 0, they revalidate with the ETag (a 304 costs one
 # query). Authenticated requests are never shared (transfers/http_cache.py).

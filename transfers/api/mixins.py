@@ -378,25 +378,40 @@ class RowsByIds:
 _PAGE_IDS = ["the page's ids"]
 
 
-class FilteredLists:
+class ByDataVersion:
+    """What this process computed at the latest data version it saw, by key: the same key
+    (parameters and reader) at the same version has the same answer, exactly, since any
+    write changes the version. Bounded: the latest version only, and at most `max_size`,
+    each value counting `size_of(value)` (1 by default)."""
+
+    def __init__(self, *, max_size, size_of=None):
+        self.max_size = max_size
+        self.size_of = size_of or (lambda value: 1)
+        self._version, self._values, self._size = None, {}, 0
+
+    def get(self, version, key):
+        return self._values.get(key) if version is not None and version == self._version else None
+
+    def put(self, version, key, value):
+        size = self.size_of(value)
+        if version is None or size > self.max_size:
+            return
+        if version != self._version or self._size + size > self.max_size:
+            self._version, self._values, self._size = version, {}, 0
+        self._values[key] = value
+        self._size += size
+
+
+class FilteredLists(ByDataVersion):
     """The filtered querysets of the lists this process answered, each with the statements
     of its pages' ids (PageQuery.id_statements), per data version: the same parameters and
     reader at the same version filter the same rows (the names and ids the filters looked up
-    included). Bounded: the latest version only, at most MAX lists."""
+    included). At most MAX lists."""
 
     MAX = 500
 
     def __init__(self):
-        self._version = None
-        self._lists = {}
-
-    def get(self, version, key):
-        return self._lists.get(key) if version == self._version else None
-
-    def put(self, version, key, found):
-        if version != self._version or len(self._lists) >= self.MAX:
-            self._version, self._lists = version, {}
-        self._lists[key] = found
+        super().__init__(max_size=self.MAX)
 
 
 _filtered_lists = FilteredLists()
