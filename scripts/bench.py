@@ -200,14 +200,17 @@ FROM transfers_delivery d JOIN transfers_transfer t ON t.id = d.transfer_id
 WHERE t.cached_is_arms {where}
 GROUP BY t.cached_category, y ORDER BY t.cached_category, y
 """
-RECIPIENT_SUMMARY_SQL = """
+PARTY_SUMMARY_SQL = """
 SELECT r.code, r.name, COUNT(*), SUM(t.quantity_ordered), SUM(COALESCE(t.cached_delivered_sum, t.reported_delivered)),
        SUM(t.tiv_delivered)
-FROM transfers_transfer t
-JOIN transfers_actor r ON r.id = t.cached_recipient_id
+FROM transfers_transfer t {join}
+JOIN transfers_actor r ON r.id = t.cached_{party}_id
 WHERE t.cached_is_arms {where}
 GROUP BY r.code, r.name ORDER BY r.code, r.name
 """
+# Lines with a delivery in the years (both bounds on the same delivery), as the filter selects.
+DELIVERED_BETWEEN = """AND EXISTS (SELECT 1 FROM transfers_delivery b WHERE b.transfer_id = t.id
+    AND b.date >= '{first}-01-01' AND b.date < '{after}-01-01')"""
 
 DELIVERY_ROWS_SQL = """
 SELECT d.id, d.date, d.date_precision, d.quantity, d.quantity_is_estimate, d.tiv, d.notes, t.id, t.line,
@@ -344,9 +347,28 @@ def scenarios():
         (
             "summary recipient, ordered 2000-2020",
             "/api/transfers/summary/?group_by=recipient&ordered_from=2000&ordered_to=2020",
-            RECIPIENT_SUMMARY_SQL.format(
-                where="AND t.cached_order_date >= '2000-01-01' AND t.cached_order_date < '2021-01-01'"
+            PARTY_SUMMARY_SQL.format(
+                party="recipient",
+                join="",
+                where="AND t.cached_order_date >= '2000-01-01' AND t.cached_order_date < '2021-01-01'",
             ),
+            None,
+        ),
+        # Filters no totals keep: computed from the lines (cold), then kept per process.
+        (
+            "summary supplier, status=completed",
+            "/api/transfers/summary/?group_by=supplier&status=completed",
+            PARTY_SUMMARY_SQL.format(
+                party="supplier",
+                join="JOIN transfers_contract c ON c.id = t.contract_id",
+                where="AND c.status = 'completed'",
+            ),
+            None,
+        ),
+        (
+            "summary delivery_year, delivered 2015-2024",
+            "/api/transfers/summary/?group_by=delivery_year&delivered_from=2015&delivered_to=2024",
+            DELIVERY_YEAR_SQL.format(where=DELIVERED_BETWEEN.format(first=2015, after=2025)),
             None,
         ),
         (
