@@ -327,11 +327,12 @@ def _value_measures(values, value_kind):
             yield key, {"kind": value_kind, "currency": currency, "amount_cents": _cents(amount)}
 
 
-def compute(transfers):
-    """The totals rows of these arms transfers: the live summary's parts at the finest grain."""
+def compute_parts(transfers):
+    """The totals rows of these arms transfers, the live summary's parts at the finest grain:
+    a list of rows per part, each read when the one before is written (a part's rows held
+    at once, not all of them: the refresh of an import into a million held 150 MB)."""
     kind = YearlyTotal.Kind
     everything = set(selectors.SUMMARY_MEASURES)
-    rows = []
 
     def cell(aliases, key, **values):
         fields = {CELL_COLUMNS[alias[2:]]: value for alias, value in zip(aliases, key, strict=True)}
@@ -341,20 +342,21 @@ def compute(transfers):
         fields["absent"] = fields.get("absent") is not None  # the release a deal is absent from
         return new_row(YearlyTotal, grain=FULL, **fields, **values)
 
-    def add_values(aliases, values, value_kind):
-        rows.extend(cell(aliases, key, **measures) for key, measures in _value_measures(values, value_kind))
+    def value_rows(aliases, values, value_kind):
+        return [cell(aliases, key, **measures) for key, measures in _value_measures(values, value_kind)]
 
     aliases, grouped, _, values = selectors.summary_parts(transfers=transfers, group_by=CELL, wanted=everything)
-    rows.extend(cell(aliases, [row[a] for a in aliases], **_lines_measures(row)) for row in grouped)
-    add_values(aliases, values, kind.VALUE_CATEGORY)
+    yield [cell(aliases, [row[a] for a in aliases], **_lines_measures(row)) for row in grouped]
+    yield value_rows(aliases, values, kind.VALUE_CATEGORY)
     no_category = [key for key in CELL if key != "category"]
     aliases, _, _, values = selectors.summary_parts(transfers=transfers, group_by=no_category, wanted={"values"})
-    add_values(aliases, values, kind.VALUE)
+    yield value_rows(aliases, values, kind.VALUE)
 
     by_year = [*CELL, "delivery_year"]
     aliases, grouped, tiv, values = selectors.summary_parts(
         transfers=transfers, group_by=by_year, wanted={"transfers", "quantity_delivered", "tiv_delivered", "values"}
     )
+    rows = []
     for row in grouped:
         key = tuple(row[a] for a in aliases)
         amount = tiv.get(key, (None, 0))[0]
@@ -373,12 +375,24 @@ def compute(transfers):
                     tiv_delivered_milli=_milli(amount),
                 )
             )
-    add_values(aliases, values, kind.VALUE_CATEGORY_YEAR)
+    yield rows
+    del rows, grouped, tiv
+    yield value_rows(aliases, values, kind.VALUE_CATEGORY_YEAR)
     aliases, _, _, values = selectors.summary_parts(
         transfers=transfers, group_by=[*no_category, "delivery_year"], wanted={"values"}
     )
-    add_values(aliases, values, kind.VALUE_YEAR)
-    return rows
+    yield value_rows(aliases, values, kind.VALUE_YEAR)
+
+
+def compute(transfers):
+    """Every totals row of these arms transfers (compute_parts, in one list)."""
+    return [row for part in compute_parts(transfers) for row in part]
+
+
+def _write_parts(model, parts, using):
+    """Each part's rows written before the next part is read (COPY holds the connection)."""
+    for part in parts:
+        _write(model, part, using)
 
 
 MEASURES = [
@@ -553,7 +567,7 @@ def refresh(using="default"):
                 finest = YearlyTotal.objects.using(using).filter(total_cells, grain=FULL)
                 _affected_add(cursor, finest)
                 finest.delete()
-                _write(YearlyTotal, compute(transfers.filter(register_cells)), using)
+                _write_parts(YearlyTotal, compute_parts(transfers.filter(register_cells)), using)
                 _affected_add(cursor, finest)
             if connection.vendor == "postgresql":
                 # Without statistics PostgreSQL takes the few affected cells for 200 and reads
@@ -572,9 +586,10 @@ SYSTEM_COLUMNS = {"system": "system_id", "supplier": "supplier_id", "category": 
 SYSTEMS_CHUNK = 1_000
 
 
-def systems_compute(transfers):
-    """The SystemTotal rows (grain 1) of these arms transfers: the live summary's parts by
-    system, supplier, category and absence."""
+def systems_compute_parts(transfers):
+    """The SystemTotal rows (grain 1) of these arms transfers, the live summary's parts by
+    system, supplier, category and absence: a list per part, as compute_parts (the
+    systems' refresh of an import into a million held 140 MB in one list)."""
 
     def row(key, **values):
         system, supplier, category, absent = key
@@ -592,16 +607,21 @@ def systems_compute(transfers):
     aliases, grouped, _, values = selectors.summary_parts(
         transfers=transfers, group_by=SYSTEM_KEYS, wanted=set(selectors.SUMMARY_MEASURES)
     )
-    rows = [row([found[a] for a in aliases], **_lines_measures(found)) for found in grouped]
-    rows += [row(key, **measures) for key, measures in _value_measures(values, kind.VALUE_CATEGORY)]
+    yield [row([found[a] for a in aliases], **_lines_measures(found)) for found in grouped]
+    del grouped
+    yield [row(key, **measures) for key, measures in _value_measures(values, kind.VALUE_CATEGORY)]
     # Values over categories: a deal once per system, however its lines are categorised.
     no_category = [key for key in SYSTEM_KEYS if key != "category"]
     _, _, _, values = selectors.summary_parts(transfers=transfers, group_by=no_category, wanted={"values"})
-    rows += [
+    yield [
         row((system, supplier, None, absent), **measures)
         for (system, supplier, absent), measures in _value_measures(values, kind.VALUE)
     ]
-    return rows
+
+
+def systems_compute(transfers):
+    """Every SystemTotal row of grain 1 of these arms transfers (systems_compute_parts, in one list)."""
+    return [row for part in systems_compute_parts(transfers) for row in part]
 
 
 def _systems_redo(cursor, systems, *, using):
@@ -622,11 +642,11 @@ def _systems_redo(cursor, systems, *, using):
     for chunk in chunks:
         if chunk is None:
             totals.all().delete()
-            _write(SystemTotal, systems_compute(transfers), using)
+            _write_parts(SystemTotal, systems_compute_parts(transfers), using)
             where, params = "", []
         else:
             totals.filter(system_id__in=chunk).delete()
-            _write(SystemTotal, systems_compute(transfers.filter(system_id__in=chunk)), using)
+            _write_parts(SystemTotal, systems_compute_parts(transfers.filter(system_id__in=chunk)), using)
             where, params = f" AND system_id IN ({', '.join(['%s'] * len(chunk))})", chunk
         cursor.execute(
             f"INSERT INTO {table} (grain, kind, system_id, supplier_id, category, absent, currency, "  # noqa: S608
@@ -636,7 +656,8 @@ def _systems_redo(cursor, systems, *, using):
         )
 
 
-REBUILD_CHUNK = 50_000
+# 50,000 held 100 MB more at the peak of a first SIPRI import (30,000 deals), for no speed.
+REBUILD_CHUNK = 20_000
 
 
 def _party_q(field, ids):
@@ -647,7 +668,8 @@ def _party_q(field, ids):
 def _rebuild(using):
     """Everything from the register: the finest rows computed for a few (supplier, recipient)
     pairs at a time (a cell is one pair's: memory stays that of about REBUILD_CHUNK
-    transfers, 300 MB), then every rollup summed from its parent."""
+    transfers, each part written before the next is read), then every rollup summed from
+    its parent."""
     YearlyTotal.objects.using(using).all().delete()
     transfers = selectors.transfer_register_base().using(using)
     sizes = (
@@ -662,7 +684,7 @@ def _rebuild(using):
         condition = Q()
         for supplier, recipients in chunk.items():
             condition |= _party_q("cached_supplier", [supplier]) & _party_q("cached_recipient", recipients)
-        _write(YearlyTotal, compute(transfers.filter(condition)), using)
+        _write_parts(YearlyTotal, compute_parts(transfers.filter(condition)), using)
 
     for supplier, recipient, n in sizes.iterator():
         if chunk and size + n > REBUILD_CHUNK:
