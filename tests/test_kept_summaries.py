@@ -127,7 +127,7 @@ def test_kept_summaries_answer_as_fresh_ones_through_writes(computed, django_use
                 transfer.save()
             elif action == "status":
                 contract = transfer.contract
-                contract.status = rng.choice(["completed", "delivering", "ordered"])
+                contract.status = rng.choice(["completed", "delivering", "signed"])
                 contract.save()
             elif action == "delivery":
                 Claim.objects.filter(delivery__transfer=transfer).delete()
