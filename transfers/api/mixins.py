@@ -31,7 +31,7 @@ from . import serializers as s
 from .csv import CSVRenderer, copy_select, queryset_csv_row_chunks, stream_queryset_as_csv
 from .fields import is_id
 from .filters.base import names_version
-from .pagination import SLICE_PARAMETERS, PageQuery
+from .pagination import SLICE_PARAMETERS, PageQuery, parameters_asked
 from .rows import ValueShape
 
 
@@ -191,9 +191,8 @@ class ValueListMixin:
         version = names_version(self.request) if self.filters_by_data_version else None
         if version is None:
             return self.filter_queryset(self.get_queryset())
-        params = self.request.query_params
-        asked = sorted((name, tuple(values)) for name, values in params.lists() if name not in SLICE_PARAMETERS)
-        key = (type(self), self.action, visibility(self.request), tuple(asked))
+        asked = parameters_asked(self.request, ignored=SLICE_PARAMETERS)
+        key = (type(self), self.action, visibility(self.request), asked)
         found = _filtered_lists.get(version, key)
         if found is None:
             found = (self.filter_queryset(self.get_queryset()), {})

@@ -18,6 +18,12 @@ SLICE_PARAMETERS = {"limit", "offset"}
 PAGE_PARAMETERS = SLICE_PARAMETERS | {"ordering", "format"}
 
 
+def parameters_asked(request, *, ignored):
+    """The request's parameters as a key: by name, each with all its values in order, less
+    those `ignored` (the page, the format): what keeps an answer for the same question."""
+    return tuple(sorted((name, tuple(values)) for name, values in request.query_params.lists() if name not in ignored))
+
+
 @dataclass(frozen=True)
 class PageQuery:
     """What a list page is read from.
@@ -177,7 +183,7 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         version = getattr(request, "data_version", None)
         if version is None:
             return super().get_count(queryset)
-        filters = sorted((name, values) for name, values in request.query_params.lists() if name not in PAGE_PARAMETERS)
+        filters = parameters_asked(request, ignored=PAGE_PARAMETERS)
         reader = request.user.pk if request.user.is_authenticated else "anonymous"
         asked = hashlib.sha256(repr((request.path, filters, reader)).encode()).hexdigest()
         key = f"count:{queryset.model._meta.label_lower}:{asked}:{version}"

@@ -34,7 +34,7 @@ from .mixins import (
     StrictParametersMixin,
     ValueListMixin,
 )
-from .pagination import LimitOffsetPagination
+from .pagination import LimitOffsetPagination, parameters_asked
 
 
 @extend_schema_view(
@@ -221,8 +221,7 @@ class TransferViewSet(TrackerViewSet):
         # Asked again at the same data version by the same reader: this process's answer of
         # then (a summary whose filters no totals keep regroups the register: seconds at 1M).
         version = names_version(request)
-        asked = sorted((name, tuple(values)) for name, values in request.query_params.lists() if name != "format")
-        key = (visibility(request), tuple(asked))
+        key = (visibility(request), parameters_asked(request, ignored={"format"}))
         data = _kept_summaries.get(version, key)
         if data is None:
             filters_given = api_filters.RegisterFilters(request.query_params, request=request)

@@ -389,12 +389,6 @@ def compute(transfers):
     return [row for part in compute_parts(transfers) for row in part]
 
 
-def _write_parts(model, parts, using):
-    """Each part's rows written before the next part is read (COPY holds the connection)."""
-    for part in parts:
-        _write(model, part, using)
-
-
 MEASURES = [
     "transfers",
     "quantity_ordered",
@@ -699,12 +693,14 @@ def _rebuild(using):
         _systems_redo(cursor, None, using=using)
 
 
-def _write(model, rows, using):
-    """The totals' new rows: COPY on PostgreSQL (transfers.bulk), as imports write."""
-    if using == "default":
-        bulk_insert(model, rows, reason="yearly totals", history=False, ids=False)
-    else:
-        model.objects.using(using).bulk_create([model(**vars(row)) for row in rows], batch_size=2000)
+def _write_parts(model, parts, using):
+    """The totals' new rows, a part at a time, each written before the next is read (a COPY
+    holds the connection): COPY on PostgreSQL (transfers.bulk), as imports write."""
+    for rows in parts:
+        if using == "default":
+            bulk_insert(model, rows, reason="yearly totals", history=False, ids=False)
+        else:
+            model.objects.using(using).bulk_create([model(**vars(row)) for row in rows], batch_size=2000)
 
 
 def rebuild(using="default"):
