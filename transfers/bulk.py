@@ -130,6 +130,21 @@ def _copy_rows(model, columns, rows):
     _copy_lines(model, columns, ("\t".join(_copy_fields(row)) for row in rows))
 
 
+def copy_text_plain(model, objects):
+    """(columns, COPY text lines) of new rows that nothing refers to and that keep no history
+    (bulk_insert with ids=False, history=False): built apart from their write, which
+    copy_text_write does (another thread may build them: transfers.workers)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = [f.attname for f in fields]
+    read = attrgetter(*names) if len(names) > 1 else lambda o: (getattr(o, names[0]),)
+    return [f.column for f in fields], ["\t".join(_copy_fields(read(o))) for o in objects]
+
+
+def copy_text_write(model, columns, lines):
+    """PostgreSQL: COPY these text lines (copy_text_plain) into the model's table."""
+    _copy_lines(model, columns, lines)
+
+
 def bulk_insert(model, objects, *, reason, history=True, ids=True):
     """Insert new records (and, unless history=False, their '+' history entries).
 
@@ -150,13 +165,10 @@ def bulk_insert(model, objects, *, reason, history=True, ids=True):
         "history_user_id",
     ]
     if not ids and not history:
-        names = [f.attname for f in fields]
-        read = attrgetter(*names) if len(names) > 1 else lambda o: (getattr(o, names[0]),)
-        columns = [f.column for f in fields]
         if connection.vendor == "postgresql":
-            _copy_rows(model, columns, (read(o) for o in objects))
+            copy_text_write(model, *copy_text_plain(model, objects))
         else:
-            _insert_rows(model, columns, [read(o) for o in objects])
+            _insert_rows(model, [f.column for f in fields], [[getattr(o, f.attname) for f in fields] for o in objects])
     elif connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(

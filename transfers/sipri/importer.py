@@ -27,6 +27,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,12 +37,13 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils.text import slugify
 
+from .. import workers
 from ..bulk import bulk_insert, collector_paused, new_row, tables_analyze
 from ..cache import transfer_cache_refresh, transfer_cache_values
 from ..countries import country_display_name
 from ..evidence import contract_disputed_deferred
 from ..models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
-from ..totals.maintain import refresh_deferred
+from ..totals.maintain import refresh_alongside, refresh_deferred
 from . import matching
 from .matching import DealFacts, Year
 from .parser import (  # noqa: F401
@@ -809,6 +811,58 @@ def _write_batch(deals, *, ctx, report):
     report.claims_created += len(claims)
 
 
+def _batches(deals):
+    return [deals[start : start + BATCH_SIZE] for start in range(0, len(deals), BATCH_SIZE)]
+
+
+def _write_batches(deals, *, ctx, report, progress, parallel):
+    """Every deal written, a batch per transaction: the deals of stored contracts first, in
+    the file's order, on this connection (two updates could trade a reference or a deal id);
+    then the new deals, by several connections at once when `parallel` allows it
+    (transfers.workers; each batch commits on its own anyway). A new deal's batch touches no
+    stored row and no other batch's, so their order does not matter; while one connection's
+    server process writes a batch, the next is built in Python (a first import spent half
+    its time in each, one waiting for the other)."""
+    total, done = len(deals), 0
+
+    def advanced(batch):
+        nonlocal done
+        done += len(batch)
+        if progress:
+            progress(done, total)
+
+    parallel = parallel and workers.possible()
+    stored = [deal for deal in deals if not parallel or deal.reference in ctx.plan.contract_ids]
+    for batch in _batches(stored):
+        with transaction.atomic():
+            _write_batch(batch, ctx=ctx, report=report)
+        advanced(batch)
+    new = _batches([deal for deal in deals if deal.reference not in ctx.plan.contract_ids]) if parallel else []
+
+    def write_new(batch):
+        part = ImportReport(path=report.path, merge=MergeReport(other=report.merge.other) if report.merge else None)
+        with transaction.atomic():
+            _write_batch(batch, ctx=ctx, report=part)
+        return part
+
+    for batch, part in zip(new, workers.in_threads(write_new, new), strict=True):
+        _report_add(report, part)
+        advanced(batch)
+
+
+def _report_add(report, part):
+    """A batch's counts and contracts added to the import's report."""
+    for name in ("contracts", "transfers", "deliveries"):
+        counts = getattr(report, name)
+        for key, count in getattr(part, name).items():
+            counts[key] += count
+    report.claims_created += part.claims_created
+    report.contract_ids.update(part.contract_ids)
+    report.kept_references += part.kept_references
+    if part.merge is not None:
+        report.merge.per_year.update(part.merge.per_year)
+
+
 # Contract fields copied onto the register's rows (transfers.cache).
 _REFRESH_CONTRACT = {"kind", "supplier_id", "recipient_id", "order_date"}
 _DELIVERY_UPDATE = ["quantity", "quantity_is_estimate", "date_is_estimate", "tiv"]
@@ -916,7 +970,8 @@ def sipri_import(
     legacy = export.format != BY_DELIVERY_YEAR
     export_year = export.generated.year if export.generated else None
 
-    outer = transaction.atomic() if (dry_run or strict) else _NoTransaction()
+    outer_atomic = dry_run or strict
+    outer = transaction.atomic() if outer_atomic else _NoTransaction()
     # The yearly totals: refreshed once at the end, not after each batch.
     with refresh_deferred(), outer:
         names = {d.supplier for d in export.deals} | {d.recipient for d in export.deals}
@@ -941,33 +996,31 @@ def sipri_import(
             reason=reason,
             plan=plan,
         )
-        total = len(export.deals)
         # Disputed flags are recomputed once, at the end, after ANALYZE: planned on the
         # statistics of nearly empty tables, each batch's recomputation took minutes.
-        with contract_disputed_deferred():
-            for start in range(0, total, BATCH_SIZE):
-                batch = export.deals[start : start + BATCH_SIZE]
+        with ExitStack() as alongside:
+            with contract_disputed_deferred():
+                _write_batches(export.deals, ctx=ctx, report=report, progress=progress, parallel=not outer_atomic)
+                if not dry_run and (report.contracts["created"] or report.contracts["updated"]):
+                    tables_analyze(Contract, Transfer, Delivery, Claim)
+                # The deals are written: their yearly totals are refreshed in another
+                # connection while the disputed flags and the release are recorded here.
+                alongside.enter_context(refresh_alongside())
+            if recorded is not None:
+                report.release, report.already_recorded = recorded, True
+            else:
                 with transaction.atomic():
-                    _write_batch(batch, ctx=ctx, report=report)
-                if progress:
-                    progress(min(start + BATCH_SIZE, total), total)
-            if not dry_run and (report.contracts["created"] or report.contracts["updated"]):
-                tables_analyze(Contract, Transfer, Delivery, Claim)
-        if recorded is not None:
-            report.release, report.already_recorded = recorded, True
-        else:
-            with transaction.atomic():
-                report.release = release_record(
-                    export=export,
-                    plan=matched,
-                    report=report,
-                    sha256=sha256,
-                    file_name=Path(path).name,
-                    user=release_default_user() if user is None else user,
-                    source=source,
-                    contract_ids=report.contract_ids,
-                    reason=reason,
-                )
+                    report.release = release_record(
+                        export=export,
+                        plan=matched,
+                        report=report,
+                        sha256=sha256,
+                        file_name=Path(path).name,
+                        user=release_default_user() if user is None else user,
+                        source=source,
+                        contract_ids=report.contract_ids,
+                        reason=reason,
+                    )
         if dry_run:
             transaction.set_rollback(True)
     report.seconds = time.monotonic() - started

@@ -28,8 +28,8 @@ one contract (what a mark means, what a row of each grain holds) and are kept to
 that it is read in one place.
 """
 
-import threading
-from contextlib import contextmanager
+import contextvars
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 
 from django.db import connections, router, transaction
@@ -37,8 +37,8 @@ from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Sub
 from django.db.models.functions import Cast, Coalesce, ExtractYear, NullIf
 from django.db.models.signals import post_delete, post_save
 
-from .. import selectors
-from ..bulk import bulk_insert, new_row, rows_inserted
+from .. import selectors, workers
+from ..bulk import bulk_insert, copy_text_plain, copy_text_write, new_row, rows_inserted
 from .models import SystemTotal, SystemTotalDirty, TotalsAffected, TotalsDirty, TotalsRefreshing, YearlyTotal
 
 DIRTY = "transfers_totalsdirty"
@@ -535,6 +535,8 @@ def refresh(using="default"):
     of the cells they were or are in; the systems' rows (_systems_redo). Returns the number
     of cells and systems refreshed ("all" when everything was recomputed)."""
     connection = connections[using]
+    # Outside any transaction, what the refresh reads is committed: other connections may read it.
+    parallel = workers.possible(using)
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -544,7 +546,7 @@ def refresh(using="default"):
             cursor.execute(f"DELETE FROM {SYSTEMS_DIRTY} RETURNING system_id")  # noqa: S608
             systems = sorted({row[0] for row in cursor.fetchall()})
             if len(marks) > NAMED_CELLS and len(marks) > FULL_REFRESH_SHARE * _cells_held(cursor):
-                _rebuild(using)
+                _rebuild(using, parallel=parallel)
                 return "all"
             if systems:
                 _systems_redo(cursor, systems, using=using)
@@ -650,8 +652,10 @@ def _systems_redo(cursor, systems, *, using):
         )
 
 
-# 50,000 held 100 MB more at the peak of a first SIPRI import (30,000 deals), for no speed.
-REBUILD_CHUNK = 20_000
+# Transfers per chunk of a rebuild. 50,000 held 100 MB more at the peak of a first SIPRI
+# import (30,000 deals), for no speed; 5,000 gives the workers of a parallel rebuild
+# several chunks to share (20,000: two, for 30,000 deals).
+REBUILD_CHUNK = 5_000
 
 
 def _party_q(field, ids):
@@ -659,13 +663,9 @@ def _party_q(field, ids):
     return condition | Q(**{f"{field}_id__isnull": True}) if None in ids else condition
 
 
-def _rebuild(using):
-    """Everything from the register: the finest rows computed for a few (supplier, recipient)
-    pairs at a time (a cell is one pair's: memory stays that of about REBUILD_CHUNK
-    transfers, each part written before the next is read), then every rollup summed from
-    its parent."""
-    YearlyTotal.objects.using(using).all().delete()
-    transfers = selectors.transfer_register_base().using(using)
+def _rebuild_chunks(transfers):
+    """Conditions on the register, each of a few (supplier, recipient) pairs' transfers
+    (a cell is one pair's), about REBUILD_CHUNK transfers each."""
     sizes = (
         transfers.order_by()
         .values_list("cached_supplier_id", "cached_recipient_id")
@@ -674,20 +674,42 @@ def _rebuild(using):
     )
     chunk, size = {}, 0
 
-    def flush():
-        condition = Q()
+    def condition():
+        found = Q()
         for supplier, recipients in chunk.items():
-            condition |= _party_q("cached_supplier", [supplier]) & _party_q("cached_recipient", recipients)
-        _write_parts(YearlyTotal, compute_parts(transfers.filter(condition)), using)
+            found |= _party_q("cached_supplier", [supplier]) & _party_q("cached_recipient", recipients)
+        return found
 
     for supplier, recipient, n in sizes.iterator():
         if chunk and size + n > REBUILD_CHUNK:
-            flush()
+            yield condition()
             chunk, size = {}, 0
         chunk.setdefault(supplier, []).append(recipient)
         size += n
     if chunk:
-        flush()
+        yield condition()
+
+
+def _rebuild(using, *, parallel=False):
+    """Everything from the register: the finest rows computed a chunk at a time
+    (_rebuild_chunks: memory stays that of about REBUILD_CHUNK transfers, each part
+    written before the next is read), then every rollup summed from its parent.
+    `parallel`: the register is committed, so other connections compute the chunks
+    (transfers.workers) while this one writes them."""
+    YearlyTotal.objects.using(using).all().delete()
+    transfers = selectors.transfer_register_base().using(using)
+    chunks = list(_rebuild_chunks(transfers))
+    if parallel and using == "default":
+
+        def text(condition):
+            return [copy_text_plain(YearlyTotal, rows) for rows in compute_parts(transfers.filter(condition))]
+
+        for parts in workers.in_threads(text, chunks):
+            for columns, lines in parts:
+                copy_text_write(YearlyTotal, columns, lines)
+    else:
+        for condition in chunks:
+            _write_parts(YearlyTotal, compute_parts(transfers.filter(condition)), using)
     with connections[using].cursor() as cursor:
         _rollups_redo(cursor, affected=False)
         _systems_redo(cursor, None, using=using)
@@ -705,10 +727,11 @@ def _write_parts(model, parts, using):
 
 def rebuild(using="default"):
     """Everything recomputed (a consistency repair; tests compare it with the kept totals)."""
+    parallel = workers.possible(using)
     with transaction.atomic(using=using):
         TotalsDirty.objects.using(using).all().delete()
         SystemTotalDirty.objects.using(using).all().delete()
-        _rebuild(using)
+        _rebuild(using, parallel=parallel)
 
 
 class _AfterCommit:
@@ -725,7 +748,8 @@ class _AfterCommit:
         refresh(using=self.using)
 
 
-_deferred = threading.local()
+# A context variable, not a thread's: an import's worker threads run in a copy of its context.
+_deferred = contextvars.ContextVar("totals_refresh_deferred", default=0)
 
 
 @contextmanager
@@ -733,19 +757,31 @@ def refresh_deferred(using="default"):
     """No refresh until the block ends, then one (after the commit of the transaction around
     it, if any): an import of many batches refreshes once, not once per batch. The marks are
     kept meanwhile, so summaries are computed live, never wrong."""
-    depth = getattr(_deferred, "depth", 0)
-    _deferred.depth = depth + 1
+    depth = _deferred.get()
+    token = _deferred.set(depth + 1)
     try:
         yield
     finally:
-        _deferred.depth = depth
+        _deferred.reset(token)
     if not depth:
         refresh_after_commit(using=using)
 
 
+def refresh_alongside(using="default"):
+    """A context: a refresh of what is marked so far, in another thread on a connection of
+    its own while the block runs, waited for at its end (transfers.workers.alongside). Only
+    where transfers.workers can (another connection sees only committed rows and marks);
+    else nothing, and the refresh that follows the block does it all. What the block
+    writes is marked as any write is, for that next refresh; a failed refresh rolls back
+    and leaves its marks to it too."""
+    if not workers.possible(using):
+        return nullcontext()
+    return workers.alongside(lambda: refresh(using=using))
+
+
 def refresh_after_commit(using="default"):
     """Refresh once the current transaction commits (once per transaction, however many writes)."""
-    if getattr(_deferred, "depth", 0):
+    if _deferred.get():
         return
     connection = connections[using]
     pending = getattr(connection, "totals_refresh", None)
