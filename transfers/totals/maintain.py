@@ -117,7 +117,9 @@ READ_TOTALS = True
 # the cells the totals hold, recomputes everything (an import into a small one, the
 # generator, a migration: one pass is cheaper than joining).
 NAMED_CELLS = 200
-REFRESH_CHUNK = 5_000
+# (2,500: the refresh of an import into a million runs beside the import's release record,
+# and with 5,000 their peaks together passed 300 MB.)
+REFRESH_CHUNK = 2_500
 FULL_REFRESH_SHARE = 0.5
 
 # --- Triggers -------------------------------------------------------------------------------
