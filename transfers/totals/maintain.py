@@ -118,7 +118,7 @@ READ_TOTALS = True
 # generator, a migration: one pass is cheaper than joining).
 NAMED_CELLS = 200
 # (2,500: the refresh of an import into a million runs beside the import's release record,
-# and with 5,000 their peaks together passed 300 MB.)
+# and with 5,000 their peaks together reached 299 MB, at the 300 MB bound.)
 REFRESH_CHUNK = 2_500
 FULL_REFRESH_SHARE = 0.5
 
