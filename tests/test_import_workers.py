@@ -43,8 +43,13 @@ pytestmark = [
 ]
 
 
-def _natural(model, pk, cache={}):  # noqa: B006 (a cache for the test's run)
+# (model, id) -> natural key, for one register_state().
+_NATURAL = {}
+
+
+def _natural(model, pk):
     """A record's key that does not depend on the ids the sequences gave it."""
+    cache = _NATURAL
     if pk is None:
         return None
     if (model, pk) not in cache:
@@ -65,7 +70,7 @@ def _natural(model, pk, cache={}):  # noqa: B006 (a cache for the test's run)
 def register_state():
     """Every record of the import's tables and their history, by natural keys, with every
     column (a foreign key as its record's natural key); and the totals."""
-    _natural.__defaults__[0].clear()
+    _NATURAL.clear()
     state = {}
     for model in MODELS:
         # Times of writing differ between two runs.
