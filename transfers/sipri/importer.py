@@ -822,7 +822,7 @@ def _write_batches(deals, *, ctx, report, progress, parallel):
     (transfers.workers; each batch commits on its own anyway). A new deal's batch touches no
     stored row and no other batch's, so their order does not matter; while one connection's
     server process writes a batch, the next is built in Python (a first import spent half
-    its time in each, one waiting for the other)."""
+    its time in each, one waiting for the other). Returns whether other connections wrote."""
     total, done = len(deals), 0
 
     def advanced(batch):
@@ -838,6 +838,12 @@ def _write_batches(deals, *, ctx, report, progress, parallel):
             _write_batch(batch, ctx=ctx, report=report)
         advanced(batch)
     new = _batches([deal for deal in deals if deal.reference not in ctx.plan.contract_ids]) if parallel else []
+    # One batch has nothing to share: no other connection to open (a small file, the tests).
+    if len(new) == 1:
+        with transaction.atomic():
+            _write_batch(new[0], ctx=ctx, report=report)
+        advanced(new[0])
+        return False
 
     def write_new(batch):
         part = ImportReport(path=report.path, merge=MergeReport(other=report.merge.other) if report.merge else None)
@@ -848,6 +854,7 @@ def _write_batches(deals, *, ctx, report, progress, parallel):
     for batch, part in zip(new, workers.in_threads(write_new, new), strict=True):
         _report_add(report, part)
         advanced(batch)
+    return bool(new)
 
 
 def _report_add(report, part):
@@ -1000,12 +1007,15 @@ def sipri_import(
         # statistics of nearly empty tables, each batch's recomputation took minutes.
         with ExitStack() as alongside:
             with contract_disputed_deferred():
-                _write_batches(export.deals, ctx=ctx, report=report, progress=progress, parallel=not outer_atomic)
+                spread = _write_batches(
+                    export.deals, ctx=ctx, report=report, progress=progress, parallel=not outer_atomic
+                )
                 if not dry_run and (report.contracts["created"] or report.contracts["updated"]):
                     tables_analyze(Contract, Transfer, Delivery, Claim)
-                # The deals are written: their yearly totals are refreshed in another
-                # connection while the disputed flags and the release are recorded here.
-                alongside.enter_context(refresh_alongside())
+                # The deals are written: a large import's yearly totals are refreshed in
+                # another connection while the disputed flags and the release are recorded here.
+                if spread:
+                    alongside.enter_context(refresh_alongside())
             if recorded is not None:
                 report.release, report.already_recorded = recorded, True
             else:

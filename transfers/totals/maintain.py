@@ -701,7 +701,8 @@ def _rebuild(using, *, parallel=False):
     YearlyTotal.objects.using(using).all().delete()
     transfers = selectors.transfer_register_base().using(using)
     chunks = list(_rebuild_chunks(transfers))
-    if parallel and using == "default":
+    # One chunk (a small register): nothing to share, no other connection to open.
+    if parallel and using == "default" and len(chunks) > 1:
 
         def text(condition):
             return [copy_text_plain(YearlyTotal, rows) for rows in compute_parts(transfers.filter(condition))]
