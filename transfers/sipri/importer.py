@@ -832,18 +832,15 @@ def _write_batches(deals, *, ctx, report, progress, parallel):
             progress(done, total)
 
     parallel = parallel and workers.possible()
-    stored = [deal for deal in deals if not parallel or deal.reference in ctx.plan.contract_ids]
-    for batch in _batches(stored):
+    serial = _batches([deal for deal in deals if not parallel or deal.reference in ctx.plan.contract_ids])
+    new = _batches([deal for deal in deals if deal.reference not in ctx.plan.contract_ids]) if parallel else []
+    if len(new) == 1:
+        # One batch has nothing to share: no other connection to open (a small file, the tests).
+        serial, new = serial + new, []
+    for batch in serial:
         with transaction.atomic():
             _write_batch(batch, ctx=ctx, report=report)
         advanced(batch)
-    new = _batches([deal for deal in deals if deal.reference not in ctx.plan.contract_ids]) if parallel else []
-    # One batch has nothing to share: no other connection to open (a small file, the tests).
-    if len(new) == 1:
-        with transaction.atomic():
-            _write_batch(new[0], ctx=ctx, report=report)
-        advanced(new[0])
-        return False
 
     def write_new(batch):
         part = ImportReport(path=report.path, merge=MergeReport(other=report.merge.other) if report.merge else None)
