@@ -116,12 +116,14 @@ class _Lines:
         return "".join(line + "\n" for line in parts)
 
 
-def _copy_lines(model, columns, lines):
-    """PostgreSQL COPY of rows as text lines (tab-separated, no newline): a list or a generator."""
+def _copy_lines(model, columns, lines, *, table=None):
+    """PostgreSQL COPY of rows as text lines (tab-separated, no newline): a list or a generator.
+    Into the model's table, or another of the same columns (`table`: a scratch copy)."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.copy_expert(
-            f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN", _Lines(lines)
+            f"COPY {quote(table or model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN",
+            _Lines(lines),
         )
 
 
@@ -140,9 +142,9 @@ def copy_text_plain(model, objects):
     return [f.column for f in fields], ["\t".join(_copy_fields(read(o))) for o in objects]
 
 
-def copy_text_write(model, columns, lines):
-    """PostgreSQL: COPY these text lines (copy_text_plain) into the model's table."""
-    _copy_lines(model, columns, lines)
+def copy_text_write(model, columns, lines, *, table=None):
+    """PostgreSQL: COPY these text lines (copy_text_plain) into the model's table (or `table`)."""
+    _copy_lines(model, columns, lines, table=table)
 
 
 def bulk_insert(model, objects, *, reason, history=True, ids=True):
@@ -245,22 +247,32 @@ def _planned_columns(model):
     return sorted(columns[name] for name in names if name in columns)
 
 
-def tables_analyze(*models):
+def tables_analyze(*models, changed=None):
     """Refresh the planner's statistics after a bulk load: planned with the counts of
     nearly empty tables, a query over the new rows can take minutes instead of
     milliseconds (until autovacuum gets round to it). On PostgreSQL only the columns
     queries plan on (_planned_columns): a claim's texts took most of the time, and
-    autovacuum analyzes the rest."""
+    autovacuum analyzes the rest. `changed` (records written): only the tables it is a
+    tenth of or more, as the planner last counted them (autovacuum's own threshold for
+    analyzing): 30,000 deals into a million changed no plan, and analyzing took 0.6 s."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "ANALYZE "
-                + ", ".join(
-                    f"{quote(model._meta.db_table)} ({', '.join(map(quote, _planned_columns(model)))})"
-                    for model in models
+            if changed is not None:
+                cursor.execute(
+                    "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND reltuples >= 0 AND reltuples > %s",
+                    [[model._meta.db_table for model in models], 10 * changed],
                 )
-            )
+                large = {name for (name,) in cursor.fetchall()}
+                models = [model for model in models if model._meta.db_table not in large]
+            if models:
+                cursor.execute(
+                    "ANALYZE "
+                    + ", ".join(
+                        f"{quote(model._meta.db_table)} ({', '.join(map(quote, _planned_columns(model)))})"
+                        for model in models
+                    )
+                )
         else:
             for model in models:
                 cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")

@@ -37,12 +37,13 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils.text import slugify
 
-from .. import workers
+from .. import selectors, workers
 from ..bulk import bulk_insert, collector_paused, new_row, tables_analyze
 from ..cache import transfer_cache_refresh, transfer_cache_values
 from ..countries import country_display_name
 from ..evidence import contract_disputed_deferred
 from ..models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
+from ..totals import maintain
 from ..totals.maintain import refresh_alongside, refresh_deferred
 from . import matching
 from .matching import DealFacts, Year
@@ -58,7 +59,7 @@ from .parser import (  # noqa: F401
 from .releases import release_default_user, release_file_sha256, release_plan, release_record, release_recorded
 from .updates import bulk_update_rows
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 # Values per IN (...) lookup.
 LOOKUP_CHUNK = 2000
 LEGACY_PREFIX = "sipri-l-"
@@ -815,14 +816,16 @@ def _batches(deals):
     return [deals[start : start + BATCH_SIZE] for start in range(0, len(deals), BATCH_SIZE)]
 
 
-def _write_batches(deals, *, ctx, report, progress, parallel):
+def _write_batches(deals, *, ctx, report, progress, own_transactions):
     """Every deal written, a batch per transaction: the deals of stored contracts first, in
     the file's order, on this connection (two updates could trade a reference or a deal id);
-    then the new deals, by several connections at once when `parallel` allows it
-    (transfers.workers; each batch commits on its own anyway). A new deal's batch touches no
-    stored row and no other batch's, so their order does not matter; while one connection's
-    server process writes a batch, the next is built in Python (a first import spent half
-    its time in each, one waiting for the other). Returns whether other connections wrote."""
+    then the new deals. On PostgreSQL, when each batch is a transaction of its own
+    (`own_transactions`), a batch of new deals adds its deals' totals to the kept ones
+    itself (transfers.totals.maintain.delta_add), and several connections write those
+    batches at once (transfers.workers). A new deal's batch touches no stored row and no
+    other batch's, so their order does not matter; while one connection's server process
+    writes a batch, the next is built in Python (a first import spent half its time in
+    each, one waiting for the other). Returns whether other connections wrote."""
     total, done = len(deals), 0
 
     def advanced(batch):
@@ -831,27 +834,34 @@ def _write_batches(deals, *, ctx, report, progress, parallel):
         if progress:
             progress(done, total)
 
-    parallel = parallel and workers.possible()
-    serial = _batches([deal for deal in deals if not parallel or deal.reference in ctx.plan.contract_ids])
-    new = _batches([deal for deal in deals if deal.reference not in ctx.plan.contract_ids]) if parallel else []
-    if len(new) == 1:
-        # One batch has nothing to share: no other connection to open (a small file, the tests).
-        serial, new = serial + new, []
+    apart = own_transactions and transaction.get_connection().vendor == "postgresql"
+    serial = _batches([deal for deal in deals if not apart or deal.reference in ctx.plan.contract_ids])
+    new = _batches([deal for deal in deals if deal.reference not in ctx.plan.contract_ids]) if apart else []
     for batch in serial:
         with transaction.atomic():
             _write_batch(batch, ctx=ctx, report=report)
         advanced(batch)
 
+    adding = bool(new) and maintain.delta_worth(new_transfers=sum(map(len, new)))
+
     def write_new(batch):
         part = ImportReport(path=report.path, merge=MergeReport(other=report.merge.other) if report.merge else None)
         with transaction.atomic():
             _write_batch(batch, ctx=ctx, report=part)
+            if adding:
+                # New deals only: their totals are added to the kept ones in the same
+                # transaction, instead of leaving their cells to be recomputed.
+                maintain.delta_add(
+                    selectors.transfer_register_base().filter(contract_id__in=part.contract_ids.values())
+                )
         return part
 
-    for batch, part in zip(new, workers.in_threads(write_new, new), strict=True):
+    # One batch has nothing to share: no other connection to open (a small file, the tests).
+    spread = len(new) > 1 and workers.possible()
+    for batch, part in zip(new, workers.in_threads(write_new, new) if spread else map(write_new, new), strict=True):
         _report_add(report, part)
         advanced(batch)
-    return bool(new)
+    return spread
 
 
 def _report_add(report, part):
@@ -1001,16 +1011,17 @@ def sipri_import(
             plan=plan,
         )
         # Disputed flags are recomputed once, at the end, after ANALYZE: planned on the
-        # statistics of nearly empty tables, each batch's recomputation took minutes.
+        # statistics of nearly empty tables, each batch's recomputation took minutes. They
+        # and a large import's yearly totals are recomputed in other connections while the
+        # release is recorded here.
         with ExitStack() as alongside:
-            with contract_disputed_deferred():
+            with contract_disputed_deferred(alongside=alongside):
                 spread = _write_batches(
-                    export.deals, ctx=ctx, report=report, progress=progress, parallel=not outer_atomic
+                    export.deals, ctx=ctx, report=report, progress=progress, own_transactions=not outer_atomic
                 )
-                if not dry_run and (report.contracts["created"] or report.contracts["updated"]):
-                    tables_analyze(Contract, Transfer, Delivery, Claim)
-                # The deals are written: a large import's yearly totals are refreshed in
-                # another connection while the disputed flags and the release are recorded here.
+                written = report.contracts["created"] + report.contracts["updated"]
+                if not dry_run and written:
+                    tables_analyze(Contract, Transfer, Delivery, Claim, changed=written)
                 if spread:
                     alongside.enter_context(refresh_alongside())
             if recorded is not None:

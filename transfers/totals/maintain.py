@@ -39,7 +39,14 @@ from django.db.models.signals import post_delete, post_save
 
 from .. import selectors, workers
 from ..bulk import bulk_insert, copy_text_plain, copy_text_write, new_row, rows_inserted
-from .models import SystemTotal, SystemTotalDirty, TotalsAffected, TotalsDirty, TotalsRefreshing, YearlyTotal
+from .models import (
+    SystemTotal,
+    SystemTotalDirty,
+    TotalsAffected,
+    TotalsDirty,
+    TotalsRefreshing,
+    YearlyTotal,
+)
 
 DIRTY = "transfers_totalsdirty"
 SYSTEMS_DIRTY = SystemTotalDirty._meta.db_table
@@ -407,15 +414,37 @@ _VALUE_BY_CATEGORY = [YearlyTotal.Kind.VALUE_CATEGORY, YearlyTotal.Kind.VALUE_CA
 _NULLABLE = {"delivery_year", *MEASURES}
 
 
-def _same_row(left, right):
-    """SQL: two totals rows hold the same values, nulls equal (every value is a year or
-    a sum of counts, quantities, TIVs or amounts, never negative: -1 stands for null,
-    so that the comparison stays an equality PostgreSQL can hash)."""
-    return " AND ".join(
-        f"COALESCE({left}.{column}, -1) = COALESCE({right}.{column}, -1)"
-        if column in _NULLABLE
-        else f"{left}.{column} = {right}.{column}"
-        for column in [*_ROW_COLUMNS, *MEASURES]
+def _key_column(column, table=""):
+    """A key column (of a table) as the unique indexes hold it (no delivery year: -1)."""
+    name = f"{table}.{column}" if table else column
+    return f"COALESCE({name}, -1)" if column == "delivery_year" else name
+
+
+# The conflict target of yearlytotal_key, as PostgreSQL matches it to the index.
+_KEY_TARGET = ", ".join(_key_column(column) for column in YearlyTotal.KEY)
+
+
+def _same_key(left, right):
+    """SQL: two totals rows have the same key (yearlytotal_key): an equality PostgreSQL can hash."""
+    return " AND ".join(f"{_key_column(c, left)} = {_key_column(c, right)}" for c in YearlyTotal.KEY)
+
+
+def _rollup_select(grain, *, source=TOTALS, where=""):
+    """SQL: this rollup's rows summed from its parent's rows in `source` (the totals, or an
+    import's new rows: delta_add), of the groups `where` names (a condition, or all)."""
+    parent = grain_parent(grain)
+    kept = [CELL_COLUMNS[name] for name in grain_dimensions(grain)]
+    dimensions = [
+        column if column in kept else (f"'' AS {column}" if column == "category" else f"0 AS {column}")
+        for column in _DIMENSION_COLUMNS
+    ]
+    # Values by category do not add up over categories: not kept where the category is not.
+    kinds = "" if grain & _C else f" AND kind NOT IN ({', '.join(str(int(kind)) for kind in _VALUE_BY_CATEGORY)})"
+    return (
+        f"SELECT {grain} AS grain, kind, {', '.join(dimensions)}, absent, delivery_year, currency, "  # noqa: S608
+        f"{', '.join(f'CAST(SUM({measure}) AS BIGINT) AS {measure}' for measure in MEASURES)} "
+        f"FROM {source} WHERE grain = {parent}{kinds}{where} "
+        f"GROUP BY kind, {''.join(f'{column}, ' for column in kept)}absent, delivery_year, currency"
     )
 
 
@@ -423,37 +452,27 @@ def _rollup_statements(grain, *, affected, compare=False):
     """SQL that redoes this rollup's rows from its parent's: all of them, or (affected) those
     of the cells in TotalsAffected; compare (PostgreSQL): rewriting only the rows that
     changed."""
-    parent = grain_parent(grain)
     kept = [CELL_COLUMNS[name] for name in grain_dimensions(grain)]
-    dimensions = [
-        column if column in kept else (f"'' AS {column}" if column == "category" else f"0 AS {column}")
-        for column in _DIMENSION_COLUMNS
-    ]
     where = ""
     if affected and kept:
         where = f" AND ({', '.join(kept)}) IN (SELECT DISTINCT {', '.join(kept)} FROM {AFFECTED})"  # noqa: S608
-    # Values by category do not add up over categories: not kept where the category is not.
-    kinds = "" if grain & _C else f" AND kind NOT IN ({', '.join(str(int(kind)) for kind in _VALUE_BY_CATEGORY)})"
     columns = ", ".join([*_ROW_COLUMNS, *MEASURES])
-    summed = (
-        f"SELECT {grain} AS grain, kind, {', '.join(dimensions)}, absent, delivery_year, currency, "  # noqa: S608
-        f"{', '.join(f'CAST(SUM({measure}) AS BIGINT) AS {measure}' for measure in MEASURES)} "
-        f"FROM {TOTALS} WHERE grain = {parent}{kinds}{where} "
-        f"GROUP BY kind, {''.join(f'{column}, ' for column in kept)}absent, delivery_year, currency"
-    )
+    summed = _rollup_select(grain, where=where)
     if not compare:
         return [f"DELETE FROM {TOTALS} WHERE grain = {grain}{where}", f"INSERT INTO {TOTALS} ({columns}) {summed}"]  # noqa: S608
-    # Only the rows that differ are deleted and inserted: an import into a large register
-    # changes a fifth of the rows of the groups it touches, and writing a row into the
-    # totals' indexes costs more than comparing it (not so for an edit's few rows). Both
-    # parts see the rows as they were before the statement: a changed row is unlike its
-    # new version, so the two agree.
+    # Only the rows that differ are written: an import into a large register changes a
+    # fifth of the rows of the groups it touches, and writing a row into the totals'
+    # indexes costs more than comparing it (not so for an edit's few rows). A row whose key
+    # is gone is deleted; one whose figures changed is updated in place (no index holds
+    # them); a new key is inserted. The two parts touch different rows.
+    changed = " OR ".join(f"t.{measure} IS DISTINCT FROM EXCLUDED.{measure}" for measure in MEASURES)
     return [
         f"WITH fresh AS MATERIALIZED ({summed}), "  # noqa: S608
         f"gone AS (DELETE FROM {TOTALS} WHERE grain = {grain}{where} "
-        f"AND NOT EXISTS (SELECT 1 FROM fresh f WHERE {_same_row('f', TOTALS)})) "
-        f"INSERT INTO {TOTALS} ({columns}) SELECT {columns} FROM fresh f "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {TOTALS} t WHERE t.grain = {grain} AND {_same_row('f', 't')})"
+        f"AND NOT EXISTS (SELECT 1 FROM fresh f WHERE {_same_key('f', TOTALS)})) "
+        f"INSERT INTO {TOTALS} AS t ({columns}) SELECT {columns} FROM fresh "
+        f"ON CONFLICT ({_KEY_TARGET}) DO UPDATE SET "
+        f"{', '.join(f'{measure} = EXCLUDED.{measure}' for measure in MEASURES)} WHERE {changed}"
     ]
 
 
@@ -575,6 +594,94 @@ def refresh(using="default"):
     return len(marks) + len(systems)
 
 
+# The scratch table of delta_add: rows of the totals' columns, dropped at the commit.
+_DELTA = "transfers_totals_delta"
+
+
+def _added(measure):
+    """SQL: a kept figure plus an import's (EXCLUDED), as SUM adds them: null is no figure."""
+    kept, new = f"t.{measure}", f"EXCLUDED.{measure}"
+    return f"CASE WHEN {kept} IS NULL THEN {new} WHEN {new} IS NULL THEN {kept} ELSE {kept} + {new} END"
+
+
+def _delta_merge(cursor, model, *, parts, rollups, rolled):
+    """Add new rows to a totals table: `parts` (its finest rows, lists of new_row()s) and
+    `rollups` (SQL selects of the coarser rows from a source table, of columns `rolled`)
+    summed in a scratch table first, then added to the rows of their keys, every batch in
+    the same order (batches adding at once wait for each other instead of deadlocking)."""
+    table = model._meta.db_table
+    key = ", ".join(_key_column(column) for column in model.KEY)
+    # The finest rows first: two batches rarely share one; the coarsest last, so that a batch
+    # holds the rows every batch adds to (grain 0's) only from the end of its statement to
+    # its commit, and the other batch waits that long, not for all of it.
+    order = ", ".join(f"{column} DESC" if column == "grain" else _key_column(column) for column in model.KEY)
+    names = ", ".join(field.column for field in model._meta.concrete_fields if not field.primary_key)
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_DELTA}")
+    cursor.execute(f"CREATE TEMP TABLE {_DELTA} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
+    for rows in parts:
+        if rows:
+            copy_text_write(model, *copy_text_plain(model, rows), table=_DELTA)
+    for select in rollups(_DELTA):
+        cursor.execute(f"INSERT INTO {_DELTA} ({rolled}) {select}")  # noqa: S608
+    cursor.execute(
+        f"INSERT INTO {table} AS t ({names}) SELECT {names} FROM {_DELTA} ORDER BY {order} "  # noqa: S608
+        f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(f'{m} = {_added(m)}' for m in MEASURES)}"
+    )
+    cursor.execute(f"DROP TABLE {_DELTA}")
+
+
+def delta_worth(*, new_transfers, using="default"):
+    """Whether adding the totals of this many new transfers (delta_add) is cheaper than
+    recomputing their cells: when the register already holds at least as many. Into an
+    empty register one rebuild of everything costs less than adding batch by batch (the
+    coarser rows are added to again by every batch)."""
+    return selectors.transfer_register_base().using(using)[new_transfers - 1 : new_transfers].exists()
+
+
+def delta_add(transfers, *, using="default"):
+    """Add the totals of these arms transfers, new in this transaction, to the kept totals
+    (yearly and systems'), and take back the marks this transaction wrote: what an import's
+    batch of new deals does instead of leaving its cells and systems to the refresh (at a
+    million transfers, recomputing the cells of 30,000 new deals read hundreds of thousands
+    of others). Only sound when these transfers (and their deliveries) are all the
+    transaction wrote to the register: the totals of new deals add up to the kept ones,
+    every measure being a sum over transfers, deliveries or distinct deals.
+
+    PostgreSQL, in a transaction of its own (not inside another: the marks of the outer
+    transaction's other writes are the same transaction's); elsewhere nothing is done and
+    the marks stay for the refresh. Returns whether the totals were added.
+
+    The new rows are the live summary's finest rows and every rollup of them, by the
+    refresh's own statements (_delta_merge). A refresh holds the totals' advisory lock
+    while it recomputes; a batch takes it shared, so that it adds either before a refresh
+    reads or after it wrote, never in between."""
+    connection = connections[using]
+    # (COPY writes on the default connection: transfers.bulk.)
+    if using != "default" or connection.vendor != "postgresql":
+        return False
+    if not connection.in_atomic_block or connection.savepoint_ids:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [ADVISORY_LOCK])
+        _delta_merge(
+            cursor,
+            YearlyTotal,
+            parts=compute_parts(transfers),
+            rollups=lambda source: [_rollup_select(grain, source=source) for grain in GRAINS[1:]],
+            rolled=", ".join([*_ROW_COLUMNS, *MEASURES]),
+        )
+        _delta_merge(
+            cursor,
+            SystemTotal,
+            parts=systems_compute_parts(transfers),
+            rollups=lambda source: [_systems_rollup_select(source=source)],
+            rolled=_SYSTEM_ROW,
+        )
+        for dirty in (DIRTY, SYSTEMS_DIRTY):
+            cursor.execute(f"DELETE FROM {dirty} WHERE xact = txid_current()")  # noqa: S608
+    return True
+
+
 # --- Systems ----------------------------------------------------------------------------------
 # SystemTotal: grain 1 computed per system from the register (a system's lines, by the
 # register_system index), grain 0 summed from it. A refresh redoes the marked systems,
@@ -635,8 +742,6 @@ def _systems_redo(cursor, systems, *, using):
         chunks = [None]
     else:
         chunks = [systems[start : start + SYSTEMS_CHUNK] for start in range(0, len(systems), SYSTEMS_CHUNK)]
-    measures = ", ".join(f"CAST(SUM({measure}) AS BIGINT)" for measure in MEASURES)
-    table = SystemTotal._meta.db_table
     for chunk in chunks:
         if chunk is None:
             totals.all().delete()
@@ -646,12 +751,21 @@ def _systems_redo(cursor, systems, *, using):
             totals.filter(system_id__in=chunk).delete()
             _write_parts(SystemTotal, systems_compute_parts(transfers.filter(system_id__in=chunk)), using)
             where, params = f" AND system_id IN ({', '.join(['%s'] * len(chunk))})", chunk
-        cursor.execute(
-            f"INSERT INTO {table} (grain, kind, system_id, supplier_id, category, absent, currency, "  # noqa: S608
-            f"{', '.join(MEASURES)}) SELECT 0, kind, system_id, 0, category, absent, currency, {measures} "
-            f"FROM {table} WHERE grain = 1{where} GROUP BY kind, system_id, category, absent, currency",
-            params,
-        )
+        cursor.execute(f"INSERT INTO {SYSTEMS} ({_SYSTEM_ROW}) {_systems_rollup_select(where=where)}", params)  # noqa: S608
+
+
+SYSTEMS = SystemTotal._meta.db_table
+_SYSTEM_ROW = ", ".join(["grain", "kind", "system_id", "supplier_id", "category", "absent", "currency", *MEASURES])
+
+
+def _systems_rollup_select(*, source=SYSTEMS, where=""):
+    """SQL: the systems' grain 0 (every supplier) summed from grain 1 in `source` (the
+    systems' totals, or an import's new rows: delta_add), of the systems `where` names."""
+    measures = ", ".join(f"CAST(SUM({measure}) AS BIGINT)" for measure in MEASURES)
+    return (
+        f"SELECT 0, kind, system_id, 0, category, absent, currency, {measures} "  # noqa: S608
+        f"FROM {source} WHERE grain = 1{where} GROUP BY kind, system_id, category, absent, currency"
+    )
 
 
 # Transfers per chunk of a rebuild. 50,000 held 100 MB more at the peak of a first SIPRI

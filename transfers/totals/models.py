@@ -1,6 +1,8 @@
 """The yearly totals' tables (transfers.totals.maintain keeps them; selectors read them)."""
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 
 class Measures(models.Model):
@@ -16,6 +18,22 @@ class Measures(models.Model):
 
     class Meta:
         abstract = True
+
+
+# What a totals row is the total of: one row per key (no delivery year: -1). An import's new
+# deals are added to the rows of their keys (maintain.delta_add); the key's leading columns
+# are also how a refresh finds a cell's (or a system's) rows.
+YEARLY_KEY = [
+    "grain",
+    "supplier_id",
+    "recipient_id",
+    "order_year",
+    "category",
+    "kind",
+    "absent",
+    "delivery_year",
+    "currency",
+]
 
 
 class YearlyTotal(Measures):
@@ -40,6 +58,8 @@ class YearlyTotal(Measures):
     integers (TIV in thousandths, values in cents): sums are exact on SQLite too. Ids
     without foreign keys: a total is rebuilt, never cascaded.
     """
+
+    KEY = YEARLY_KEY
 
     class Kind(models.IntegerChoices):
         LINES = 0
@@ -68,9 +88,15 @@ class YearlyTotal(Measures):
             models.Index(fields=["grain", "kind"], name="yearlytotal_grain_kind"),
             models.Index(fields=["grain", "supplier_id", "category", "order_year"], name="yearlytotal_supplier"),
             models.Index(fields=["grain", "recipient_id", "category", "order_year"], name="yearlytotal_recipient"),
-            models.Index(fields=["grain", "supplier_id", "recipient_id", "order_year"], name="yearlytotal_pair_year"),
             models.Index(fields=["grain", "category", "order_year"], name="yearlytotal_category"),
             models.Index(fields=["grain", "order_year"], name="yearlytotal_order_year"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                *[Coalesce(name, Value(-1)) if name == "delivery_year" else F(name) for name in YEARLY_KEY],
+                name="yearlytotal_key",
+                violation_error_message="The totals hold one row per grain, cell, kind, delivery year and currency.",
+            )
         ]
 
     def __str__(self):
@@ -107,7 +133,10 @@ class TotalsRefreshing(models.Model):
 
 class TotalsDirty(models.Model):
     """A (supplier, recipient, order year) cell whose totals are out of date (0: none), marked
-    by database triggers in the writing transaction; the refresh consumes the marks."""
+    by database triggers in the writing transaction; the refresh consumes the marks. On
+    PostgreSQL a mark also holds the transaction that wrote it (column `xact`, a default that
+    migration 0087 added and no model field names): an import's batch that adds its own
+    deals' totals (maintain.delta_add) takes back its own marks, and only those."""
 
     supplier_id = models.BigIntegerField()
     recipient_id = models.BigIntegerField()
@@ -115,6 +144,10 @@ class TotalsDirty(models.Model):
 
     def __str__(self):
         return f"stale {self.supplier_id}>{self.recipient_id} {self.order_year}"
+
+
+# A SystemTotal row's key (leading with the system: a refresh finds a system's rows by it).
+SYSTEM_KEY = ["system_id", "grain", "kind", "supplier_id", "category", "absent", "currency"]
 
 
 class SystemTotal(Measures):
@@ -135,11 +168,20 @@ class SystemTotal(Measures):
     absent = models.BooleanField(default=False)
     currency = models.CharField(max_length=3, blank=True)
 
+    KEY = SYSTEM_KEY
+
     class Meta:
         indexes = [
             models.Index(fields=["grain", "kind"], name="systemtotal_grain_kind"),
             models.Index(fields=["grain", "supplier_id"], name="systemtotal_supplier"),
-            models.Index(fields=["system_id"], name="systemtotal_system"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=SYSTEM_KEY,
+                name="systemtotal_key",
+                violation_error_message="The systems' totals hold one row per system, grain, kind, supplier, "
+                "category, absence and currency.",
+            )
         ]
 
     def __str__(self):
@@ -148,7 +190,8 @@ class SystemTotal(Measures):
 
 class SystemTotalDirty(models.Model):
     """A weapon system whose SystemTotal rows are out of date, marked by database triggers
-    in the writing transaction (beside TotalsDirty's cells); the refresh consumes them."""
+    in the writing transaction (beside TotalsDirty's cells); the refresh consumes them. On
+    PostgreSQL it holds the transaction that wrote it too, as TotalsDirty does."""
 
     system_id = models.BigIntegerField()
 
