@@ -11,6 +11,8 @@ recomputes those cells' totals with the summary's own live queries
 commit of every write made through Django (signals, bulk inserts) and at the end of
 imports, and `manage.py refresh_totals` runs it for anything else. A summary is read
 from the totals only when no mark is left (else it is computed live, the same answer).
+An import's batch of new deals adds their totals to the kept rows of the same keys
+instead, and takes back its own transaction's marks (delta_add).
 
 PostgreSQL: statement-level triggers with transition tables (one INSERT of the distinct
 cells per statement: a COPY of a million rows marks some thousands of cells, once); the
@@ -22,10 +24,10 @@ IGNORE into a unique index (writers are serialised, so deduplicating loses nothi
 Installed by migration 0080 and again after every migrate (a migration that rebuilds a
 table on SQLite drops its triggers), as transfers.data_version does.
 
-About 700 lines on purpose, in sections in this order: the grains, the triggers, the refresh
-(the finest rows, then the rollups), the deferral around imports, and the reads. They state
-one contract (what a mark means, what a row of each grain holds) and are kept together so
-that it is read in one place.
+About 1,100 lines on purpose, in sections in this order: the grains, the triggers, the
+refresh (the finest rows, then the rollups; new deals added), the systems, the deferral
+around imports, and the reads. They state one contract (what a mark means, what a row of
+each grain holds) and are kept together so that it is read in one place.
 """
 
 import contextvars
@@ -39,18 +41,12 @@ from django.db.models.signals import post_delete, post_save
 
 from .. import selectors, workers
 from ..bulk import bulk_insert, copy_text_plain, copy_text_write, new_row, rows_inserted
-from .models import (
-    SystemTotal,
-    SystemTotalDirty,
-    TotalsAffected,
-    TotalsDirty,
-    TotalsRefreshing,
-    YearlyTotal,
-)
+from .models import SystemTotal, SystemTotalDirty, TotalsAffected, TotalsDirty, TotalsRefreshing, YearlyTotal
 
 DIRTY = "transfers_totalsdirty"
 SYSTEMS_DIRTY = SystemTotalDirty._meta.db_table
 TOTALS = "transfers_yearlytotal"
+SYSTEMS = SystemTotal._meta.db_table
 AFFECTED = TotalsAffected._meta.db_table
 ADVISORY_LOCK = 7_270_080
 
@@ -411,9 +407,6 @@ _ROW_COLUMNS = ["grain", "kind", *_DIMENSION_COLUMNS, "absent", "delivery_year",
 _VALUE_BY_CATEGORY = [YearlyTotal.Kind.VALUE_CATEGORY, YearlyTotal.Kind.VALUE_CATEGORY_YEAR]
 
 
-_NULLABLE = {"delivery_year", *MEASURES}
-
-
 def _key_column(column, table=""):
     """A key column (of a table) as the unique indexes hold it (no delivery year: -1)."""
     name = f"{table}.{column}" if table else column
@@ -754,7 +747,6 @@ def _systems_redo(cursor, systems, *, using):
         cursor.execute(f"INSERT INTO {SYSTEMS} ({_SYSTEM_ROW}) {_systems_rollup_select(where=where)}", params)  # noqa: S608
 
 
-SYSTEMS = SystemTotal._meta.db_table
 _SYSTEM_ROW = ", ".join(["grain", "kind", "system_id", "supplier_id", "category", "absent", "currency", *MEASURES])
 
 
