@@ -835,9 +835,13 @@ def _write_parts(model, parts, using):
 
 
 def rebuild(using="default"):
-    """Everything recomputed (a consistency repair; tests compare it with the kept totals)."""
+    """Everything recomputed (a consistency repair; tests compare it with the kept totals),
+    under the refresh's lock: an import's batch adds to the totals only before or after."""
     parallel = workers.possible(using)
     with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
+            with connections[using].cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
         TotalsDirty.objects.using(using).all().delete()
         SystemTotalDirty.objects.using(using).all().delete()
         _rebuild(using, parallel=parallel)
