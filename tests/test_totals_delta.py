@@ -252,3 +252,23 @@ def test_migration_0087_goes_both_ways_over_kept_totals():
     assert sorted(YearlyTotal.objects.values_list("grain", "kind", "supplier_id", "transfers")) == kept
     if connection.vendor == "postgresql":
         assert "xact" in columns("transfers_totalsdirty") and "xact" in columns("transfers_systemtotaldirty")
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_outside_a_transaction_vacuums_the_totals():
+    build_register()
+
+    def vacuumed():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT relname, vacuum_count FROM pg_stat_user_tables "
+                "WHERE relname IN ('transfers_yearlytotal', 'transfers_systemtotal')"
+            )
+            return dict(cursor.fetchall())
+
+    before = vacuumed()
+    call_command("refresh_totals", "--rebuild", verbosity=0)
+    after = vacuumed()
+    assert all(after[table] > before[table] for table in before), (before, after)
