@@ -46,3 +46,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# WhiteNoise looks a static file up when it is asked for, instead of listing STATIC_ROOT
+# whenever a test client loads the middleware: the README's deployment test runs
+# collectstatic into that directory while the other database's tests run, and a listing
+# met a file collectstatic had just replaced (a race test's request failed, once in CI).
+WHITENOISE_AUTOREFRESH = True
