@@ -587,7 +587,8 @@ def refresh(using="default"):
     return len(marks) + len(systems)
 
 
-# The scratch table of delta_add: rows of the totals' columns, dropped at the commit.
+# The scratch table of delta_add: rows of the totals' columns, dropped once added (a failure
+# rolls its creation back with the rest).
 _DELTA = "transfers_totals_delta"
 
 
@@ -609,8 +610,7 @@ def _delta_merge(cursor, model, *, parts, rollups, rolled):
     # its commit, and the other batch waits that long, not for all of it.
     order = ", ".join(f"{column} DESC" if column == "grain" else _key_column(column) for column in model.KEY)
     names = ", ".join(field.column for field in model._meta.concrete_fields if not field.primary_key)
-    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_DELTA}")
-    cursor.execute(f"CREATE TEMP TABLE {_DELTA} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
+    cursor.execute(f"CREATE TEMP TABLE {_DELTA} AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608
     for rows in parts:
         if rows:
             copy_text_write(model, *copy_text_plain(model, rows), table=_DELTA)
