@@ -36,3 +36,16 @@ def pytest_report_header(config):
 
     db = settings.DATABASES["default"]
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''} {db['NAME']}"
+
+
+@pytest.fixture
+def latest_schema_after(transactional_db):
+    """For a test that migrates the schema back: the tests after it run on the latest one
+    again, whatever it asserted (the 0085 test left the schema at 0085 for the files that
+    followed it, until one that migrated forward)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -12,7 +12,7 @@ AFTER = [("transfers", "0022_claim_assertion_rules")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_old_assertions_are_read_and_unreadable_ones_listed(capsys):
+def test_old_assertions_are_read_and_unreadable_ones_listed(capsys, latest_schema_after):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps

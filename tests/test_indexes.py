@@ -75,7 +75,7 @@ def test_an_import_analyzes_the_columns_queries_plan_on():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_0086_drops_the_indexes_and_keeps_the_constraints_both_ways():
+def test_migration_0086_drops_the_indexes_and_keeps_the_constraints_both_ways(latest_schema_after):
     before, after = [("transfers", "0085_system_totals")], [("transfers", "0086_lean_indexes")]
 
     def schema():
@@ -88,17 +88,12 @@ def test_migration_0086_drops_the_indexes_and_keeps_the_constraints_both_ways():
         index_columns = {(t, tuple(c["columns"])) for t, cs in found.items() for c in cs.values() if c["index"]}
         return keys, index_columns
 
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    try:
-        MigrationExecutor(connection).migrate(after)
-        keys_after, indexes_after = schema()
-        MigrationExecutor(connection).migrate(before)
-        keys_before, indexes_before = schema()
-        MigrationExecutor(connection).migrate(after)
-        assert schema() == (keys_after, indexes_after)
-    finally:
-        # The tests after this one run on the latest schema.
-        MigrationExecutor(connection).migrate(latest)
+    MigrationExecutor(connection).migrate(after)
+    keys_after, indexes_after = schema()
+    MigrationExecutor(connection).migrate(before)
+    keys_before, indexes_before = schema()
+    MigrationExecutor(connection).migrate(after)
+    assert schema() == (keys_after, indexes_after)
     assert keys_before == keys_after  # every foreign key still checked
     gone = indexes_before - indexes_after
     assert {("transfers_transfer", ("contract_id",)), ("transfers_claim", ("source_id",))} <= gone

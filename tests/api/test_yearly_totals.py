@@ -344,7 +344,7 @@ def test_the_summaries_compared_read_every_grain(imported):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_0085_marks_every_system_and_backwards_leaves_working_triggers(api):
+def test_migration_0085_marks_every_system_and_backwards_leaves_working_triggers(api, latest_schema_after):
     from django.db.migrations.executor import MigrationExecutor
 
     from transfers.api.filters import RegisterFilters
