@@ -40,7 +40,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractYear, NullIf
 from django.db.models.signals import post_delete, post_save
 
 from .. import selectors, workers
-from ..bulk import bulk_insert, copy_text_plain, copy_text_write, new_row, rows_inserted
+from ..bulk import bulk_insert, copy_text_plain, copy_text_write, new_row, rows_inserted, table_refilled
 from .models import SystemTotal, SystemTotalDirty, TotalsAffected, TotalsDirty, TotalsRefreshing, YearlyTotal
 
 DIRTY = "transfers_totalsdirty"
@@ -441,13 +441,12 @@ def _rollup_select(grain, *, source=TOTALS, where=""):
     )
 
 
-def _rollup_statements(grain, *, affected, compare=False):
-    """SQL that redoes this rollup's rows from its parent's: all of them, or (affected) those
-    of the cells in TotalsAffected; compare (PostgreSQL): rewriting only the rows that
-    changed."""
+def _rollup_statements(grain, *, compare=False):
+    """SQL that redoes this rollup's rows of the cells in TotalsAffected from its parent's;
+    compare (PostgreSQL): rewriting only the rows that changed."""
     kept = [CELL_COLUMNS[name] for name in grain_dimensions(grain)]
     where = ""
-    if affected and kept:
+    if kept:
         where = f" AND ({', '.join(kept)}) IN (SELECT DISTINCT {', '.join(kept)} FROM {AFFECTED})"  # noqa: S608
     columns = ", ".join([*_ROW_COLUMNS, *MEASURES])
     summed = _rollup_select(grain, where=where)
@@ -469,11 +468,10 @@ def _rollup_statements(grain, *, affected, compare=False):
     ]
 
 
-def _rollups_redo(cursor, *, affected, many=True):
-    """Every rollup's rows summed again from its parent's: all, or those of the affected
-    cells (of `many` cells: more than an edit's)."""
-    vendor = cursor.db.vendor
-    hashed = affected and many and vendor == "postgresql"
+def _rollups_redo(cursor, *, many):
+    """Every rollup's rows of the affected cells summed again from its parent's (of `many`
+    cells: more than an edit's)."""
+    hashed = many and cursor.db.vendor == "postgresql"
     if hashed:
         # The planner underestimates how many rows many affected groups hold (several
         # columns matched at once): taking thousands for a few, it compared each new row
@@ -481,13 +479,18 @@ def _rollups_redo(cursor, *, affected, many=True):
         # joins hold whatever the estimate. An edit's few cells keep their index lookups.
         cursor.execute("SET LOCAL enable_nestloop = off")
     for grain in GRAINS[1:]:
-        for statement in _rollup_statements(grain, affected=affected, compare=hashed):
+        for statement in _rollup_statements(grain, compare=hashed):
             cursor.execute(statement)
     if hashed:
         cursor.execute("RESET enable_nestloop")
-    elif not affected and vendor == "postgresql":
-        # A rebuild wrote every row: without statistics, the next refresh's plans are guesses.
-        cursor.execute(f"ANALYZE {TOTALS}")
+
+
+def _rollups_write(cursor, *, table):
+    """Every rollup summed from its parent's rows, into a table of the finest rows only (a
+    rebuild's: transfers.bulk.table_refilled)."""
+    columns = ", ".join([*_ROW_COLUMNS, *MEASURES])
+    for grain in GRAINS[1:]:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {_rollup_select(grain, source=table)}")  # noqa: S608
 
 
 def _affected_add(cursor, rows):
@@ -583,7 +586,7 @@ def refresh(using="default"):
                 # Without statistics PostgreSQL takes the few affected cells for 200 and reads
                 # whole grains (316 ms for one edit at a million transfers) instead of an index.
                 cursor.execute(f"ANALYZE {AFFECTED}")
-            _rollups_redo(cursor, affected=True, many=len(marks) > NAMED_CELLS)
+            _rollups_redo(cursor, many=len(marks) > NAMED_CELLS)
     return len(marks) + len(systems)
 
 
@@ -801,34 +804,39 @@ def _rebuild_chunks(transfers):
 def _rebuild(using, *, parallel=False):
     """Everything from the register: the finest rows computed a chunk at a time
     (_rebuild_chunks: memory stays that of about REBUILD_CHUNK transfers, each part
-    written before the next is read), then every rollup summed from its parent.
+    written before the next is read), then every rollup summed from its parent, into a
+    table that takes the totals' place once indexed (transfers.bulk.table_refilled).
     `parallel`: the register is committed, so other connections compute the chunks
     (transfers.workers) while this one writes them."""
-    YearlyTotal.objects.using(using).all().delete()
     transfers = selectors.transfer_register_base().using(using)
     chunks = list(_rebuild_chunks(transfers))
-    # One chunk (a small register): nothing to share, no other connection to open.
-    if parallel and using == "default" and len(chunks) > 1:
+    with table_refilled(YearlyTotal, using=using) as table, connections[using].cursor() as cursor:
+        # One chunk (a small register): nothing to share, no other connection to open.
+        if parallel and using == "default" and len(chunks) > 1:
 
-        def text(condition):
-            return [copy_text_plain(YearlyTotal, rows) for rows in compute_parts(transfers.filter(condition))]
+            def text(condition):
+                return [copy_text_plain(YearlyTotal, rows) for rows in compute_parts(transfers.filter(condition))]
 
-        for parts in workers.in_threads(text, chunks):
-            for columns, lines in parts:
-                copy_text_write(YearlyTotal, columns, lines)
-    else:
-        for condition in chunks:
-            _write_parts(YearlyTotal, compute_parts(transfers.filter(condition)), using)
-    with connections[using].cursor() as cursor:
-        _rollups_redo(cursor, affected=False)
+            for parts in workers.in_threads(text, chunks):
+                for columns, lines in parts:
+                    copy_text_write(YearlyTotal, columns, lines, table=table)
+        else:
+            for condition in chunks:
+                _write_parts(YearlyTotal, compute_parts(transfers.filter(condition)), using, table=table)
+        _rollups_write(cursor, table=table)
+        # Before the swap: readers wait only from it to the commit.
         _systems_redo(cursor, None, using=using)
 
 
-def _write_parts(model, parts, using):
+def _write_parts(model, parts, using, *, table=None):
     """The totals' new rows, a part at a time, each written before the next is read (a COPY
-    holds the connection): COPY on PostgreSQL (transfers.bulk), as imports write."""
+    holds the connection): COPY on PostgreSQL (transfers.bulk), as imports write; into the
+    model's table or `table` (one of its columns)."""
     for rows in parts:
-        if using == "default":
+        if using == "default" and connections[using].vendor == "postgresql":
+            if rows:
+                copy_text_write(model, *copy_text_plain(model, rows), table=table)
+        elif using == "default":
             bulk_insert(model, rows, reason="yearly totals", history=False, ids=False)
         else:
             model.objects.using(using).bulk_create([model(**vars(row)) for row in rows], batch_size=2000)
@@ -837,10 +845,11 @@ def _write_parts(model, parts, using):
 def rebuild(using="default"):
     """Everything recomputed (a consistency repair; tests compare it with the kept totals),
     under the refresh's lock: an import's batch adds to the totals only before or after.
-    Then, on PostgreSQL outside a transaction, both tables vacuumed: the old rows' space
-    and index entries freed at once, so that new deals are added into the room their pages
-    leave (an import into a million right after a rebuild: 14.3 to 14.7 s without, 12.8 to
-    13.4 s with; 3.5 s of vacuum)."""
+    Then, on PostgreSQL outside a transaction, both tables vacuumed: the rows deleted in
+    place (the systems', and the yearly totals' where their table could not be refilled:
+    transfers.bulk.table_refilled) freed at once, so that new deals are added into the room
+    their pages leave (an import into a million right after a rebuild that deleted in
+    place: 14.3 to 14.7 s without, 12.8 to 13.4 s with; 3.5 s of vacuum)."""
     connection = connections[using]
     parallel = workers.possible(using)
     with transaction.atomic(using=using):
