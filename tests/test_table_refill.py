@@ -65,6 +65,14 @@ def _definition():
     }
 
 
+def _role(name, *grants):
+    """A role, rolled back with the test, and what it is granted."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {name} NOLOGIN")
+        for grant in grants:
+            cursor.execute(f"GRANT {grant} TO {name}")
+
+
 def _left_over():
     return _all("SELECT relname FROM pg_class WHERE relname LIKE %s", [f"{TABLE}_refill%"])
 
@@ -73,10 +81,7 @@ def _left_over():
 @pytest.mark.django_db
 def test_a_rebuild_refills_the_totals_table_as_its_migrations_made_it(api, monkeypatch):
     build_register()
-    with connection.cursor() as cursor:
-        # A reporting role a deployment granted reads to (rolled back with the test).
-        cursor.execute("CREATE ROLE tracker_refill_reader NOLOGIN")
-        cursor.execute(f"GRANT SELECT ON {TABLE} TO tracker_refill_reader")
+    _role("tracker_refill_reader", f"SELECT ON {TABLE}")  # a reporting role a deployment granted reads to
     before, oid = _definition(), _oid()
     assert before["options"] == ["fillfactor=70"] and before["sequence"]
 
@@ -119,10 +124,7 @@ def test_a_refill_that_fails_leaves_the_table_as_it_was():
 @pytest.mark.django_db
 def test_a_role_that_does_not_own_the_totals_rebuilds_them_in_place(api, monkeypatch):
     build_register()
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE ROLE tracker_refill_app NOLOGIN")
-        cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO tracker_refill_app")
-        cursor.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO tracker_refill_app")
+    _role("tracker_refill_app", "ALL ON ALL TABLES IN SCHEMA public", "ALL ON ALL SEQUENCES IN SCHEMA public")
     oid, kept = _oid(), YearlyTotal.objects.count()
     line = Transfer.objects.filter(contract__reference="tor").first()
     Transfer.objects.filter(pk=line.pk).update(quantity_ordered=(line.quantity_ordered or 0) + 3)
@@ -186,3 +188,29 @@ def test_summaries_read_while_the_totals_are_refilled_never_fail(api):
     assert _left_over() == []
     with transaction.atomic():
         assert not maintain.TotalsDirty.objects.exists()
+
+
+@postgresql
+@pytest.mark.django_db
+def test_a_table_that_a_trigger_or_a_view_holds_on_to_is_rebuilt_in_place(api, monkeypatch):
+    """What CREATE TABLE ... LIKE would not bring along stays where it is: the table too."""
+    build_register()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION tracker_refill_noop() RETURNS trigger AS $$ BEGIN RETURN NULL; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER tracker_refill_watch AFTER INSERT ON {TABLE} FOR EACH STATEMENT "
+            "EXECUTE FUNCTION tracker_refill_noop()"
+        )
+    oid = _oid()
+    maintain.rebuild()
+    assert _oid() == oid
+    assert _one("SELECT count(*) FROM pg_trigger WHERE tgname = 'tracker_refill_watch'") == 1
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER tracker_refill_watch ON {TABLE}")
+        cursor.execute(f"CREATE VIEW tracker_refill_view AS SELECT grain, kind FROM {TABLE}")  # noqa: S608
+    maintain.rebuild()
+    assert _oid() == oid
+    assert _one("SELECT count(*) FROM tracker_refill_view") == YearlyTotal.objects.count()
+    assert_totals_right(api, monkeypatch, "after rebuilds in place")
