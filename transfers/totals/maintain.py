@@ -833,13 +833,12 @@ def _write_parts(model, parts, using, *, table=None):
     holds the connection): COPY on PostgreSQL (transfers.bulk), as imports write; into the
     model's table or `table` (one of its columns)."""
     for rows in parts:
-        if using == "default" and connections[using].vendor == "postgresql":
-            if rows:
-                copy_text_write(model, *copy_text_plain(model, rows), table=table)
-        elif using == "default":
-            bulk_insert(model, rows, reason="yearly totals", history=False, ids=False)
-        else:
+        if using != "default":
             model.objects.using(using).bulk_create([model(**vars(row)) for row in rows], batch_size=2000)
+        elif table in (None, model._meta.db_table):
+            bulk_insert(model, rows, reason="yearly totals", history=False, ids=False)
+        elif rows:  # a rebuild's new table, which only PostgreSQL makes (bulk.table_refilled)
+            copy_text_write(model, *copy_text_plain(model, rows), table=table)
 
 
 def rebuild(using="default"):
