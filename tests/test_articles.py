@@ -367,3 +367,28 @@ def test_admin_upload_of_an_html_file(seed, admin_client):
     assert article.source.title == "Iran gets Tor-M1" and article.source.publisher == "The Associated Press"
     assert "<p>" not in article.text
     assert article.drafts.filter(assertion_field="status", assertion_value="delivered").exists()
+
+
+@pytest.mark.django_db
+def test_an_amount_beyond_the_columns_is_not_drafted_and_is_a_form_error(seed, token_client, admin_client):
+    """27 digits and more could not be rounded to cents: a 500 before, from the API, the
+    command and the admin alike."""
+    client = token_client()
+    text = "Russia sold Iran 29 Tor-M1 systems in a deal worth $100,000,000,000,000,000,000,000,000,000."
+    response = client.post("/api/articles/", {"text": text, "published_date": "2007-01-18"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = response.json()["drafts"]
+    assert drafts and not [d for d in drafts if d["assertion_field"] == "value"], drafts
+    draft = Draft.objects.get(pk=drafts[0]["id"])
+    change = reverse("admin:transfers_draft_change", args=[draft.pk])
+    form = admin_client.get(change).context["adminform"].form
+    data = {name: ("" if form.initial.get(name) is None else form.initial.get(name)) for name in form.fields}
+    for name in ("speaker", "speaker_actor", "contract", "transfer", "delivery", "system", "actor"):
+        value = getattr(draft, f"{name}_id")
+        data[name] = value if value is not None else ""
+    data.update(proposed_contract="{}", assertion_field="value", assertion_value="USD 100000000000000000000000000")
+    page = admin_client.post(change, data)
+    assert page.status_code == 200
+    assert "too large" in str(page.context["adminform"].form.errors)
+    review = admin_client.get(review_url(draft.article))
+    assert review.status_code == 200

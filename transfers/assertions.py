@@ -262,6 +262,9 @@ def _read_number(text, kind):
         raise _unreadable(text, kind) from None
     if high is not None and qualifier not in (Qualifier.EXACT, Qualifier.ABOUT):
         raise _unreadable(text, kind, "(a range takes no qualifier but 'about')")
+    if any(number is not None and abs(number) >= LARGEST[kind] for number in (low, high)):
+        # Before any rounding: a sum of 27 digits cannot be rounded to cents (decimal's 28 digits).
+        raise _unreadable(text, kind, f"(too large: at most {LARGEST[kind] - 1:,})")
     values = {"assertion_qualifier": qualifier, "assertion_is_estimate": estimate}
     if kind == "quantity":
         if low != low.to_integral_value() or (high is not None and high != high.to_integral_value()):
