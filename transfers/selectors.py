@@ -17,6 +17,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     Aggregate,
+    BooleanField,
     Count,
     DecimalField,
     Exists,
@@ -24,6 +25,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Q,
     Subquery,
     Sum,
     TextField,
@@ -227,6 +229,9 @@ def _group_columns(keys, *, rows=Transfer, order_dates=False):
             continue
         if key == "delivery_year" or (key == "order_year" and not order_dates):
             columns[f"g_{key}"] = ExtractYear(fields[key])
+        elif key == "absent":
+            # Absent or not, whichever release dropped it: deals dropped by two releases are one group.
+            columns["g_absent"] = ExpressionWrapper(Q(**{f"{fields[key]}__isnull": False}), output_field=BooleanField())
         else:
             columns[f"g_{key}"] = F(fields[key])
     return columns

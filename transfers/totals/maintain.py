@@ -344,7 +344,7 @@ def compute_parts(transfers):
         for column in ("supplier_id", "recipient_id", "order_year"):
             fields[column] = fields.get(column) or 0
         fields["category"] = fields.get("category") or ""
-        fields["absent"] = fields.get("absent") is not None  # the release a deal is absent from
+        fields["absent"] = bool(fields.get("absent"))  # absent from a release or not
         return new_row(YearlyTotal, grain=FULL, **fields, **values)
 
     def value_rows(aliases, values, value_kind):
@@ -700,7 +700,7 @@ def systems_compute_parts(transfers):
             system_id=system,
             supplier_id=supplier or 0,
             category=category or "",
-            absent=absent is not None,  # the release a deal is absent from
+            absent=bool(absent),  # absent from a release or not
             **values,
         )
 
