@@ -334,3 +334,72 @@ def test_newer_format_releases_match_on_the_deal_id(db, api, tmp_path):
     ]
     assert rows["sipri-56950"]["fields"] == [{"field": "designation", "old": "DA-42", "new": "DA42"}]
     assert Contract.objects.get(sipri_deal_id="67384").absent_from == later
+
+
+def _variant(tmp_path, name, *, date="18 May 2026", edit=lambda lines: lines):
+    """The later sample as another export: its date, and its lines edited."""
+    text = LATER.read_bytes().decode("latin-1").replace("18 May 2026", date)
+    path = tmp_path / name
+    path.write_bytes("".join(edit(text.splitlines(True))).encode("latin-1"))
+    return path
+
+
+def _data_lines(lines):
+    header = next(n for n, line in enumerate(lines) if line.startswith("Recipient,Supplier"))
+    return header, lines
+
+
+@pytest.mark.parametrize(
+    "name,edit,why",
+    [
+        # A row of a deal the earlier release held, rejected: it may be one of the "dropped".
+        (
+            "rejected",
+            lambda ls: [line.replace("Iran,Russia,2005,", "Iran,Russia,20x5,") for line in ls],
+            "2 rows rejected",
+        ),
+        ("header-only", lambda ls: ls[: _data_lines(ls)[0] + 1], "no deals"),
+        (
+            "russia-only",
+            lambda ls: [line.replace("from All countries  to", "from Russia  to") for line in ls],
+            "from Russia to All countries only",
+        ),
+        ("no-preamble", lambda ls: ls[_data_lines(ls)[0] :], "no preamble naming its suppliers and recipients"),
+    ],
+)
+def test_a_partial_export_marks_no_deal_absent_and_is_no_baseline(db, api, tmp_path, name, edit, why):
+    """Deals a partial export lacks are not known to be dropped: a rejected row may be one,
+    or the export was limited to some countries. Hiding them hid 9 deals after a file whose
+    only row was bad."""
+    call_command("load_countries", verbosity=0)
+    assert run(EARLIER)[0] == 0
+    shown = api.get("/api/contracts/").json()["count"]
+    code, out, err = run(_variant(tmp_path, f"{name}.csv", edit=edit))
+    assert f"partial release ({why}): no deal marked absent" in out, out + err
+    assert "(not marked absent)" in out
+    earlier, partial = Release.objects.order_by("pk")
+    assert partial.partial == why and partial.previous == earlier
+    assert api.get(f"/api/releases/{partial.pk}/").json()["partial"] == why
+    assert not Contract.objects.filter(absent_from__isnull=False).exists()
+    assert api.get("/api/contracts/").json()["count"] >= shown
+    # The next whole release is matched against the last whole one, and marks what it lacks.
+    code, out, _ = run(_variant(tmp_path, "whole.csv", date="19 May 2026"))
+    assert code == 0 and "partial release" not in out
+    whole = Release.objects.order_by("pk").last()
+    assert whole.partial == "" and whole.previous == earlier and whole.dropped == 3
+    assert Contract.objects.filter(absent_from=whole).count() == 3
+
+
+@pytest.mark.django_db
+def test_an_undated_release_is_not_the_baseline_of_dated_ones(api, tmp_path):
+    """PostgreSQL sorts no date first in a descending order: an undated release had been
+    every later release's previous one."""
+    call_command("load_countries", verbosity=0)
+    undated = _variant(tmp_path, "undated.csv", edit=lambda ls: [line for line in ls if "Data generated" not in line])
+    assert run(undated)[0] == 0
+    assert Release.objects.get().generated is None
+    assert run(EARLIER)[0] == 0
+    assert run(LATER)[0] == 0
+    first, earlier, later = Release.objects.order_by("pk")
+    assert (earlier.generated.isoformat(), later.generated.isoformat()) == ("2025-03-13", "2026-05-18")
+    assert later.previous == earlier and earlier.previous == first

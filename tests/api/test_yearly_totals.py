@@ -386,13 +386,26 @@ def test_deals_of_one_cell_absent_from_different_releases_are_one_absent_row(
         .values_list("cached_supplier_id", "cached_recipient_id", "cached_category", "contract__order_date__year")
         .order_by()
     )
-    cell = next(key for key in pairs if pairs.filter(
-        cached_supplier_id=key[0], cached_recipient_id=key[1], cached_category=key[2], contract__order_date__year=key[3]
-    ).values("contract").distinct().count() >= 2)
+    cell = next(
+        key
+        for key in pairs
+        if pairs.filter(
+            cached_supplier_id=key[0],
+            cached_recipient_id=key[1],
+            cached_category=key[2],
+            contract__order_date__year=key[3],
+        )
+        .values("contract")
+        .distinct()
+        .count()
+        >= 2
+    )
     contracts = list(
         Contract.objects.filter(
             supplier_id=cell[0], recipient_id=cell[1], transfers__cached_category=cell[2], order_date__year=cell[3]
-        ).distinct().order_by("pk")[:2]
+        )
+        .distinct()
+        .order_by("pk")[:2]
     )
     for contract, release in zip(contracts, releases, strict=True):
         with django_capture_on_commit_callbacks(execute=True):
@@ -400,8 +413,13 @@ def test_deals_of_one_cell_absent_from_different_releases_are_one_absent_row(
             contract.save()
     assert_totals_right(api, monkeypatch, "two releases")
     absent = YearlyTotal.objects.filter(
-        grain=maintain.FULL, supplier_id=cell[0], recipient_id=cell[1], category=cell[2], order_year=cell[3],
-        absent=True, kind=YearlyTotal.Kind.LINES,
+        grain=maintain.FULL,
+        supplier_id=cell[0],
+        recipient_id=cell[1],
+        category=cell[2],
+        order_year=cell[3],
+        absent=True,
+        kind=YearlyTotal.Kind.LINES,
     )
     assert absent.count() == 1
     assert absent.get().transfers == Transfer.objects.filter(contract__in=contracts, cached_category=cell[2]).count()

@@ -262,6 +262,9 @@ class Export:
     rejoined: list[tuple[int, int]] = field(default_factory=list)
     # The delivery years the export covers, from its preamble ("year range '1995' to '2025'").
     year_range: tuple[int, int] | None = None
+    # Its suppliers and recipients, from its preamble ("from All countries to All countries"):
+    # (None, None) without one.
+    parties: tuple[str | None, str | None] = (None, None)
 
 
 # --- Reading -------------------------------------------------------------------------------------
@@ -556,6 +559,7 @@ def _rows(lines, first_number, kind, rejoined):
 
 
 _YEAR_RANGE = re.compile(r"year range '(\d{4})' to '(\d{4})'")
+_PARTIES = re.compile(r"\bfrom\s+(.+?)\s+to\s+(.+?)\s*\.\s*Deals\b")
 
 
 def sipri_read(path):
@@ -576,6 +580,7 @@ def sipri_read(path):
     lines = text.splitlines()
     generated = None
     year_range = None
+    parties = (None, None)
     header_index = None
     kind = None
     for index, raw in enumerate(lines[:60]):
@@ -589,6 +594,9 @@ def sipri_read(path):
         match = _YEAR_RANGE.search(line)
         if match:
             year_range = (int(match.group(1)), int(match.group(2)))
+        match = _PARTIES.search(line)
+        if match:
+            parties = (match.group(1), match.group(2))
         cells = next(csv.reader([line]), [])
         kind = _header_kind(cells)
         if kind:
@@ -659,6 +667,7 @@ def sipri_read(path):
         rows=rows,
         rejoined=rejoined,
         year_range=year_range,
+        parties=parties,
     )
 
 

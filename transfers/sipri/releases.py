@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from ..bulk import bulk_insert, new_row, tables_analyze
@@ -250,7 +250,33 @@ def release_match(*, previous, deals, by_id):
 
 
 def _previous_release(*, format):
-    return Release.objects.filter(format=format).order_by("-generated", "-imported_at", "-pk").first()
+    """The last whole release of this format (release_partial), by its data's date (an
+    undated one last: PostgreSQL would put it first), then by when it was imported."""
+    return (
+        Release.objects.filter(format=format, partial="")
+        .order_by(F("generated").desc(nulls_last=True), "-imported_at", "-pk")
+        .first()
+    )
+
+
+_WHOLE = "all countries"
+
+
+def release_partial(*, export):
+    """Why this export may not hold the whole register, or "": a deal it lacks is then not
+    known to be dropped (a rejected row may be it, or the export was limited to some
+    countries). The preamble names the countries; an export without one is not SIPRI's
+    download and says nothing of its scope."""
+    supplier, recipient = export.parties
+    if export.errors:
+        return f"{len(export.errors)} rows rejected"
+    if not export.deals:
+        return "no deals"
+    if supplier is None:
+        return "no preamble naming its suppliers and recipients"
+    if supplier.strip().lower() != _WHOLE or recipient.strip().lower() != _WHOLE:
+        return f"from {supplier.strip()} to {recipient.strip()} only"
+    return ""
 
 
 def _snapshot_of(release):
@@ -353,6 +379,7 @@ def release_record(*, export, plan, report, sha256, file_name, user, source, con
         kept=report.contracts["kept"],
         imported_by=user[:150],
         imported_at=timezone.now(),
+        partial=release_partial(export=export)[:200],
     )
     rows = []
     taken = set()
@@ -391,11 +418,12 @@ def release_record(*, export, plan, report, sha256, file_name, user, source, con
 
 
 def release_mark_absent(*, release, previous, reason):
-    """Contracts the previous release held and this one does not: absent from it. Those it
-    holds: present again. Each change is a history entry of the contract."""
+    """Contracts the previous release held and this one does not: absent from it, unless
+    it is partial (release_partial). Those it holds: present again. Each change is a
+    history entry of the contract."""
     here = ReleaseDeal.objects.filter(release=release, contract_id=OuterRef("pk"))
     changed = []
-    if previous is not None:
+    if previous is not None and not release.partial:
         before = ReleaseDeal.objects.filter(release=previous, contract_id=OuterRef("pk"))
         gone = Contract.objects.filter(Exists(before), absent_from__isnull=True).exclude(Exists(here))
         for contract in gone:

@@ -33,6 +33,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "kept",
             "added",
             "dropped",
+            "partial",
             "matched_exact",
             "matched_weaker",
             "ambiguous",

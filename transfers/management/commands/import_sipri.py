@@ -141,14 +141,20 @@ class Command(BaseCommand):
     def _release_lines(self, release):
         previous = release.previous
         lines = [f"  release {release.pk} recorded (sha256 {release.sha256[:12]}..., by {release.imported_by or '?'})"]
+        if release.partial:
+            lines.append(
+                f"    partial release ({release.partial}): no deal marked absent, and the next release "
+                "is matched against the last whole one"
+            )
         if previous is None:
             lines.append(f"    first {release.format} release: {release.added} deals")
             return lines
+        marked = "not marked absent" if release.partial else "marked absent, not deleted"
         lines += [
             f"    matched to release {previous.pk} (data generated {previous.generated or 'unknown'}): "
             f"{release.matched_exact} exactly, {release.matched_weaker} by a weaker rule, "
             f"{release.ambiguous} ambiguous (left unmatched)",
-            f"    deals added {release.added}, dropped {release.dropped} (marked absent, not deleted)",
+            f"    deals added {release.added}, dropped {release.dropped} ({marked})",
             f"    what changed: /api/releases/{release.pk}/changes/?since={previous.pk}",
         ]
         return lines
