@@ -262,3 +262,45 @@ def test_summary_counts_register_totals_when_deliveries_have_no_numbers(countrie
     # 9M338: 750 (reported over two years) + 50 (one year, so on the delivery itself).
     assert by_system["9m338"]["quantity_delivered"] == 800
     assert by_system["9m338"]["transfers"] == 2 and by_system["9m338"]["quantity_ordered"] == 800
+
+
+@pytest.mark.django_db
+def test_rows_the_actors_or_the_csv_module_refuse_are_rejected_naming_the_line(countries, tmp_path):
+    """A lone '*' for a party, a name longer than an actor's and a 1 MB cell each aborted the
+    whole import with a traceback; each is now its row's error, and the rest is imported."""
+    text = LEGACY.read_bytes().decode("latin-1").rstrip("\n") + "\n"
+    long_org = "United Nations Organization Stabilization Mission in the Democratic Republic of the Congo**"
+    rows = [
+        "Iran,*,2004,,3,,Igla,portable SAM,3,,2005,New,,0.1,0.3,0.3",
+        "**,Russia,2004,,3,,Igla-S,portable SAM,3,,2005,New,,0.1,0.3,0.3",
+        f"Iran,Very long {'n' * 290},2004,,3,,Strela,portable SAM,3,,2005,New,,0.1,0.3,0.3",
+        f"Iran,Russia,2003,,3,,Kornet-E,anti-tank missile,3,,2004,New,{'x' * 1_000_000},0.1,0.3,0.3",
+        f"{long_org},France,2010,,2,,Mistral,portable SAM,2,,2011,New,,0.1,0.2,0.2",
+    ]
+    first = len(text.splitlines()) + 1
+    path = tmp_path / "bad-parties.csv"
+    path.write_bytes((text + "\n".join(rows) + "\n").encode("latin-1"))
+    code, out, err = run(path)
+    assert code == 1 and "Traceback" not in err
+    assert f"line {first}: Supplier '*' names no party" in err, err
+    assert f"line {first + 1}: Recipient '**' names no party" in err
+    assert f"line {first + 2}: Supplier is 300 characters long; a party's name has at most 200" in err
+    assert f"line {first + 3}: unreadable as CSV (field larger than field limit" in err
+    assert "rows read 17, deals 10, rejected 7" in out
+    # A name past an actor code's 64 characters: a code cut with a digest, the name whole.
+    mission = Actor.objects.get(name=long_org.removesuffix("**"))
+    assert len(mission.code) == 64 and mission.code.startswith("united-nations-organization-stabilization-mission")
+    assert Transfer.objects.filter(contract__recipient=mission, system__designation="Mistral").exists()
+
+
+@pytest.mark.django_db
+def test_a_bom_before_bytes_that_are_not_utf8_is_refused_naming_the_line(countries, tmp_path):
+    text = LEGACY.read_bytes()  # Latin-1: "Frégate" is one byte 0xe9
+    path = tmp_path / "bom-latin1.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text)
+    before = state()
+    code, _, err = run(path)
+    line = text[: text.index(b"\xe9")].count(b"\n") + 1
+    assert code == 1 and "Traceback" not in err
+    assert f"line {line}: byte 0xe9 is not UTF-8, though the file starts with UTF-8's byte order mark" in err
+    assert state() == before

@@ -179,6 +179,8 @@ def category_from_description(description):
 
 # The published inconsistencies a deal can carry (the values of Transfer.Inconsistency).
 DELIVERED_ABOVE_ORDERED = "delivered-above-ordered"
+# An actor's name (transfers.models.Actor.name).
+PARTY_MAX = 200
 
 # The newer export marks some designations with trailing dashes ("AIFV --", "Bushmaster -"):
 # the same weapon as the legacy register's "AIFV" and "Bushmaster".
@@ -272,7 +274,14 @@ class Export:
 
 def _decode(data):
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start + 3].count(b"\n") + 1
+            raise ImportFileError(
+                f"line {line}: byte 0x{data[exc.start + 3]:02x} is not UTF-8, though the file starts with "
+                "UTF-8's byte order mark; save it again as UTF-8 or as SIPRI's Latin-1"
+            ) from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -368,6 +377,10 @@ def _party(text, what):
     value = text.strip()
     if not value:
         raise _Reject(f"{what} is empty")
+    if not value.rstrip("*").strip():
+        raise _Reject(f"{what} {value!r} names no party (a '*' marks a non-state actor's name)")
+    if len(value) > PARTY_MAX:
+        raise _Reject(f"{what} is {len(value):,} characters long; a party's name has at most {PARTY_MAX}")
     return value
 
 
@@ -502,8 +515,19 @@ def _new_rows_to_deal(rows):
     )
 
 
+class _Unreadable(list):
+    """A line the csv module refuses (a cell over its limit): rejected with the reason."""
+
+    def __init__(self, reason):
+        super().__init__([""])
+        self.reason = reason
+
+
 def _cells(line):
-    return next(csv.reader([line]), None) or [""]
+    try:
+        return next(csv.reader([line]), None) or [""]
+    except csv.Error as exc:
+        return _Unreadable(f"unreadable as CSV ({exc})")
 
 
 def _joined(cells, more):
@@ -542,11 +566,11 @@ def _rows(lines, first_number, kind, rejoined):
         if not line.strip():
             continue
         cells = _cells(line)
-        if len(cells) < width:
+        if len(cells) < width and not isinstance(cells, _Unreadable):
             joined, last = cells, index
             while last < len(lines) and last - index < MAX_REJOINED_LINES - 1:
                 more = _cells(lines[last])
-                if len(more) == width and valid(more):
+                if isinstance(more, _Unreadable) or (len(more) == width and valid(more)):
                     break  # the next line is a row of its own
                 joined = _joined(joined, more)
                 last += 1
@@ -597,8 +621,7 @@ def sipri_read(path):
         match = _PARTIES.search(line)
         if match:
             parties = (match.group(1), match.group(2))
-        cells = next(csv.reader([line]), [])
-        kind = _header_kind(cells)
+        kind = _header_kind(_cells(line))
         if kind:
             header_index = index
             break
@@ -626,6 +649,9 @@ def sipri_read(path):
 
     for line_number, cells in _rows(body, header_index + 2, kind, rejoined):
         rows += 1
+        if isinstance(cells, _Unreadable):
+            errors.append(RowError(line_number, cells.reason))
+            continue
         if kind == LEGACY:
             try:
                 deal = _legacy_deal(cells, line_number)
@@ -672,4 +698,9 @@ def sipri_read(path):
 
 
 def party_slug(name):
-    return slugify(name.replace("*", "")) or "unnamed"
+    """An actor code for a party without an ISO code: its name's slug, cut to the code's 64
+    characters with a digest of the rest (two long names alike at first stay two)."""
+    slug = slugify(name.replace("*", "")) or "unnamed"
+    if len(slug) > 64:
+        slug = f"{slug[:55]}-{hashlib.sha1(slug.encode()).hexdigest()[:8]}"
+    return slug
