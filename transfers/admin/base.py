@@ -4,6 +4,8 @@ refusal shown as a message, a year filter, and the columns of a grouped tabular 
 import csv
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models.functions import ExtractYear
@@ -45,7 +47,34 @@ CONFLICT_MESSAGE = (
 )
 
 
-class BaseAdmin(TrackerFieldsMixin, SimpleHistoryAdmin):
+class FilterCheckedChangeList(ChangeList):
+    """A changelist whose filter values PostgreSQL and Python's dates can take: a NUL, or a
+    date hierarchy's year past 9999 (Django catches a ValueError there, not the
+    OverflowError of 25 digits), is refused as Django refuses an unknown lookup (the list
+    again with an error flag), not a 500."""
+
+    def get_filters_params(self, params=None):
+        lookups = super().get_filters_params(params)
+        for name, values in lookups.items():
+            for value in values if isinstance(values, list) else [values]:
+                if "\x00" in str(value):
+                    raise IncorrectLookupParameters("A filter value cannot hold a NUL character.")
+                if self.date_hierarchy and name.startswith(f"{self.date_hierarchy}__"):
+                    try:
+                        number = int(value)
+                    except ValueError:
+                        raise IncorrectLookupParameters(f"{name} is not a number.") from None
+                    if not 1 <= number <= 9999:
+                        raise IncorrectLookupParameters(f"{name} is out of range.")
+        return lookups
+
+
+class FilterCheckedMixin:
+    def get_changelist(self, request, **kwargs):
+        return FilterCheckedChangeList
+
+
+class BaseAdmin(FilterCheckedMixin, TrackerFieldsMixin, SimpleHistoryAdmin):
     actions = [export_as_csv]
     list_per_page = 50
 
@@ -110,6 +139,8 @@ class YearListFilter(admin.SimpleListFilter):
             try:
                 year = int(self.value())
             except ValueError:
+                return queryset.none()
+            if not 1 <= year <= 9999:  # a date's years: Django computes the year's bounds as dates
                 return queryset.none()
             return queryset.filter(**{f"{self.field}__year": year})
         return queryset

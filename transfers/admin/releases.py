@@ -3,10 +3,11 @@
 from django.contrib import admin
 
 from ..models import Release
+from .base import FilterCheckedMixin
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(FilterCheckedMixin, admin.ModelAdmin):
     """Releases are written by import_sipri only: shown, never edited."""
 
     list_display = [

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from ..admin.base import FilterCheckedMixin
 from ..api.fields import is_id
 from ..assertions import assertion_display
 from ..models import Claim
@@ -153,7 +154,7 @@ def draft_rows(drafts):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(FilterCheckedMixin, admin.ModelAdmin):
     list_display = ["title", "publisher", "published", "draft_counts", "created_at"]
     search_fields = ["source__title", "source__publisher", "text"]
     list_select_related = ["source"]
@@ -289,7 +290,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Draft)
-class DraftAdmin(SimpleHistoryAdmin):
+class DraftAdmin(FilterCheckedMixin, SimpleHistoryAdmin):
     form = DraftForm
     list_display = ["position", "article", "status", "stance", "assertion_field", "summary"]
     list_filter = ["status", "stance"]
