@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from transfers.models import Actor, Claim, Contract, Delivery, Source, Transfer, WeaponSystem
@@ -152,3 +152,27 @@ def test_deliveries_above_the_quantity_ordered_are_refused_by_the_database(world
     Delivery.objects.create(transfer=transfer, date=datetime.date(2009, 1, 1))
     Transfer.objects.filter(pk=transfer.pk).update(quantity_ordered=None)
     Delivery.objects.create(transfer=transfer, date=datetime.date(2010, 1, 1), quantity=50)
+
+
+def test_a_statement_said_otherwise_is_refused_by_the_database(world):
+    # Paths that skip clean() (an import, a script, a raw fixture load) are held too.
+    other = Source.objects.create(title="Another report", key="another")
+    base = {"summary": "s", "contract": world["contract"], "statement": "st-1"}
+    first = Claim.objects.create(source=world["source"], quote="We will.", **base)
+    Claim.objects.create(source=world["source"], **base)  # the same statement again: fine
+    Claim.objects.create(source=world["source"], summary="s", contract=world["contract"])  # no statement
+    for change in [
+        {"source": other},
+        {"stated_date": datetime.date(2007, 1, 1)},
+        {"attribution": "anonymous"},
+        {"quote": "We will not."},
+    ]:
+        with pytest.raises(IntegrityError, match="claim_statement_shared"), transaction.atomic():
+            Claim.objects.create(**{"source": world["source"], **base, **change})
+    with pytest.raises(IntegrityError, match="claim_statement_shared"), transaction.atomic():
+        Claim.objects.filter(pk=first.pk).update(source=other)
+    if connection.vendor == "postgresql":
+        # Every claim of the statement moved at once is one statement still: PostgreSQL checks
+        # after the statement, SQLite after each row (no path moves a statement's claims).
+        Claim.objects.filter(statement="st-1").update(source=other)
+        assert set(Claim.objects.filter(statement="st-1").values_list("source", flat=True)) == {other.pk}

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from transfers.models import Contract
+from transfers.models import Claim, Contract, Source
 
 from .test_concurrency import run_together
 
@@ -41,3 +41,35 @@ def test_two_claims_that_disagree_at_once_leave_the_deal_disputed(attempt, djang
     assert [r.status_code for r in responses] == [201, 201], [r.content for r in responses]
     deal.refresh_from_db()
     assert deal.disputed
+
+
+def test_the_first_claims_of_a_new_statement_at_once_share_one_source(django_user_model):
+    """Two editors start one new statement at the same moment from two sources: each saw no
+    claim of it and both were created (28 rounds of 30), and neither could be edited after.
+    The database's trigger waits for the first and refuses the second."""
+    call_command("loaddata", "seed", verbosity=0)
+    clients = []
+    for i in range(2):
+        client = APIClient()
+        client.force_authenticate(django_user_model.objects.create_superuser(f"editor{i}", "", "pw-12345-x"))
+        clients.append(client)
+    Source.objects.create(key="wire-b", title="Report B", kind="news-report")
+    sources = ["ap-2007-01-16-russia-iran-tor-m1", "wire-b"]
+
+    def post(client, source, statement):
+        body = {"source": source, "contract": "rus-irn-2005-tor-m1", "summary": "Said.", "statement": statement}
+        return lambda: client.post("/api/claims/", body, format="json")
+
+    for round_ in range(12):
+        statement = f"race-{round_}"
+        calls = [post(client, source, statement) for client, source in zip(clients, sources, strict=True)]
+        responses = run_together(*calls)
+        codes = sorted(r.status_code for r in responses)
+        assert codes == [201, 400], [r.content for r in responses]
+        refused = next(r for r in responses if r.status_code == 400).json()
+        assert "share its source" in str(refused.get("statement")), refused
+        claims = Claim.objects.filter(statement=statement)
+        assert claims.count() == 1
+        kept = claims.get()
+        patched = clients[0].patch(f"/api/claims/{kept.pk}/", {"summary": "Edited."}, format="json")
+        assert patched.status_code == 200, patched.content

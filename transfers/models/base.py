@@ -38,6 +38,11 @@ DATABASE_TRIGGERS = {
         "quantity_ordered",
         "The quantity ordered cannot be below the quantity already delivered.",
     ),
+    "claim_statement_shared": (
+        "statement",
+        "The claims of one statement share its source, speaker, attribution, date and quote; "
+        "use another key for another statement.",
+    ),
 }
 
 
