@@ -173,3 +173,33 @@ def test_two_writes_to_one_cell_leave_the_yearly_totals_equal_to_the_register(at
     assert kept == recomputed
     by_system = clients[2].get("/api/transfers/summary/?group_by=system").json()
     assert next(row for row in by_system if row["group"]["system"]["slug"] == "tor-m1")["quantity_delivered"] >= 8
+
+
+def test_the_loser_of_two_creates_of_one_key_hears_what_a_later_request_hears(clients):
+    """Two creates of one new reference or slug at once: the second was refused by the
+    database with its constraint's name; it now gets the field's message, as it would a
+    moment later. Two identical articles at once are two sources (keys -2), as in turn."""
+    bodies = {
+        "/api/contracts/": lambda n: {"reference": f"race-deal-{n}", "supplier": "RUS", "recipient": "IRN"},
+        "/api/systems/": lambda n: {"slug": f"race-system-{n}", "designation": f"R-{n}", "category": "missiles"},
+        "/api/people/": lambda n: {"slug": f"race-person-{n}", "name": f"Person {n}"},
+    }
+    for url, body in bodies.items():
+        later = None
+        for n in range(6):
+            data = body(n)
+            responses = run_together(*(lambda c=c, u=url, d=data: c.post(u, d, format="json") for c in clients[:2]))
+            codes = sorted(r.status_code for r in responses)
+            assert codes == [201, 400], (url, [r.content for r in responses])
+            refused = next(r for r in responses if r.status_code == 400).json()
+            if later is None:
+                later = clients[2].post(url, data, format="json").json()
+            assert refused == later, (url, refused, later)
+    text = "Moscow, Jan 16. Russia has delivered 29 Tor-M1 systems to Iran, the ministry said."
+    for n in range(4):
+        body = {"text": text, "title": f"Race {n}", "published_date": "2007-01-16"}
+        posts = [lambda c=c, d=body: c.post("/api/articles/", d, format="json") for c in clients[:2]]
+        responses = run_together(*posts)
+        assert [r.status_code for r in responses] == [201, 201], [r.content for r in responses]
+        keys = sorted(r.json()["source"] for r in responses)
+        assert keys[1] == keys[0] + "-2", keys

@@ -207,3 +207,26 @@ def test_nul_characters_are_refused(editor_api, register, payload):
     assert editor_api.get("/api/actors/R%00US/").status_code == 404
     assert editor_api.get("/api/claims/?source=a%00b").status_code == 400
     assert counts() == before
+
+
+@pytest.mark.django_db
+def test_a_unique_column_the_database_refuses_is_named_as_the_serializer_names_it(editor_api, register):
+    """The refusal a race's loser gets (tests/test_races.py), from each database's own words."""
+    from django.db import IntegrityError, transaction
+
+    from transfers.api.exceptions import database_refusal
+
+    taken = Contract.objects.order_by("pk").first()
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        Contract.objects.create(reference=taken.reference, supplier=taken.supplier, recipient=taken.recipient)
+    later = editor_api.post(
+        "/api/contracts/",
+        {"reference": taken.reference, "supplier": taken.supplier.code, "recipient": taken.recipient.code},
+        format="json",
+    )
+    assert later.status_code == 400
+    assert (
+        database_refusal(refused.value)
+        == later.json()
+        == {"reference": ["contract with this reference already exists."]}
+    )

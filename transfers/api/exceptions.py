@@ -1,5 +1,7 @@
 """API error handling: every error is a JSON body, never an HTML 500 page."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
@@ -45,14 +47,54 @@ def _database_rules():
     return rules
 
 
+# A unique column's refusal: PostgreSQL's detail names the column (its table is in the
+# error's diagnostics), SQLite's message the table and column.
+_PG_UNIQUE_KEY = re.compile(r"Key \((?:lower\()?\"?(\w+)\"?\)?\)=")
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)$")
+
+
+def _unique_field_refusal(exc):
+    """{field: [its unique message]} when `exc` is a unique column's refusal (the loser of
+    two requests creating one key at once), as the serializer says it to a later request."""
+    from django.apps import apps
+
+    cause = exc.__cause__
+    table = column = None
+    diag = getattr(cause, "diag", None)
+    if diag is not None and getattr(cause, "pgcode", None) == "23505":
+        found = _PG_UNIQUE_KEY.search(diag.message_detail or "")
+        table, column = diag.table_name, found and found.group(1)
+    else:
+        found = _SQLITE_UNIQUE.search(str(exc))
+        if found:
+            table, column = found.groups()
+    if not (table and column):
+        return None
+    for model in apps.get_models():
+        if model._meta.db_table != table:
+            continue
+        for field in model._meta.concrete_fields:
+            if field.column == column and field.unique:
+                # Worded as DRF's UniqueValidator words it (rest_framework.utils.field_mapping).
+                message = field.error_messages["unique"] % {
+                    "model_name": model._meta.verbose_name,
+                    "field_label": field.verbose_name,
+                }
+                return {field.name: [message]}
+    return None
+
+
 def database_refusal(exc):
     """A 400 body for a write the database refused: the rule's field and message when the
-    error names one of our rules, else the database's first line."""
+    error names one of our rules or a unique column, else the database's first line."""
     text = str(exc)
     for name, (field, message) in _database_rules().items():
         if name in text:
             detail = text.split(f"{name}: ", 1)[1].splitlines()[0] if f"{name}: " in text else message
             return {field: [detail[:1].upper() + detail[1:]]}
+    unique = _unique_field_refusal(exc)
+    if unique is not None:
+        return unique
     first_line = text.splitlines()[0] if text else type(exc).__name__
     return {"non_field_errors": [f"The database refused the data: {first_line}"]}
 

@@ -9,7 +9,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
@@ -85,9 +85,10 @@ def article_ingest(
         found.append(f"date from the {meta.found['published_date']}")
     if url and Source.objects.filter(url=url).exists():
         raise ValidationError({"url": "A source with this URL already exists: this article may be ingested already."})
+    key_base = f"{(published_date or datetime.date.today()).isoformat()}-{title}"[:60]
     with transaction.atomic():
         source = Source(
-            key=_unique_slug(Source, "key", f"{(published_date or datetime.date.today()).isoformat()}-{title}"[:60]),
+            key=_unique_slug(Source, "key", key_base),
             kind=Source.Kind.NEWS_REPORT,
             title=title[:500],
             publisher=publisher[:200],
@@ -98,7 +99,7 @@ def article_ingest(
             notes=("Ingested as an article; " + "; ".join(found) + ".") if found else "Ingested as an article.",
         )
         source.full_clean()
-        _mark(source, user=user, reason="article ingested").save()
+        _source_save(source, key_base, user=user)
         editor = user if getattr(user, "pk", None) else None
         article = Article(source=source, text=text, created_by=editor)
         _mark(article, user=user, reason="article ingested").save()
@@ -107,6 +108,21 @@ def article_ingest(
             _draft_rows(article, drafts), Draft, default_user=editor, default_change_reason="drafted by the engine"
         )
     return article
+
+
+def _source_save(source, key_base, *, user, attempts=5):
+    """Save the article's source under a free key: another article of that title and date
+    saved at the same moment took the key this one checked (its insert waited for the
+    other's commit, then failed); the next free one is taken, as it would be a moment later."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                _mark(source, user=user, reason="article ingested").save()
+            return
+        except IntegrityError:
+            if attempt == attempts - 1 or not Source.objects.filter(key=source.key).exists():
+                raise  # not the key (a URL saved at once: the API's 400 names it)
+            source.key = _unique_slug(Source, "key", key_base)
 
 
 def _draft_rows(article, drafts):
