@@ -64,6 +64,7 @@ def test_a_body_over_the_limit_is_a_json_413(editor_api, seed):
         ("offset=-1", "offset"),
         ("offset=abc", "offset"),
         ("offset=%D9%A3", "offset"),  # an Arabic-Indic digit is still not ours
+        ("limit=" + "0" * 30, "limit"),
     ],
 )
 def test_bad_pagination_is_a_400_naming_the_parameter(seed, query, parameter):
@@ -78,6 +79,10 @@ def test_a_limit_above_the_maximum_is_capped(seed):
     body = APIClient().get("/api/actors/", {"limit": "1000000"}).json()
     assert body["count"] == len(body["results"]) and body["count"] > 0
     assert APIClient().get("/api/actors/", {"limit": "9" * 5000, "offset": "9" * 5000}).json()["results"] == []
+    # Leading zeros are no digits: the 2nd row, not the first (the first 18 characters were read).
+    second = APIClient().get("/api/actors/", {"limit": "1", "offset": "1"}).json()["results"]
+    padded = APIClient().get("/api/actors/", {"limit": "0" * 20 + "1", "offset": "0" * 20 + "1"}).json()
+    assert padded["results"] == second
 
 
 @pytest.mark.django_db

@@ -168,10 +168,15 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
         raw = request.query_params.get(name, "").strip()
         if raw == "":
             return None
-        if not raw.isascii() or not raw.isdigit() or int(raw[:18]) < minimum:
+        if not raw.isascii() or not raw.isdigit():
             raise ValidationError({name: [f"Give a whole number of at least {minimum}; got {raw[:40]!r}."]})
-        # Past any table's size (and Python's limit on digits converted) is as good as huge.
-        return int(raw[:18])
+        # Past any table's size (and Python's limit on digits converted) is as good as huge;
+        # leading zeros are no digits of it.
+        digits = raw.lstrip("0") or "0"
+        number = int(digits) if len(digits) <= 18 else 10**18
+        if number < minimum:
+            raise ValidationError({name: [f"Give a whole number of at least {minimum}; got {raw[:40]!r}."]})
+        return number
 
     def get_count(self, queryset):
         request = getattr(self, "request", None)
