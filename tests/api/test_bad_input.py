@@ -230,3 +230,25 @@ def test_a_unique_column_the_database_refuses_is_named_as_the_serializer_names_i
         == later.json()
         == {"reference": ["contract with this reference already exists."]}
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url,body,field",
+    [
+        ("/api/contracts/", {"reference": "12345", "supplier": "RUS", "recipient": "IRN"}, "reference"),
+        ("/api/actors/", {"code": "190", "name": "Unit 190", "kind": "non-state"}, "code"),
+        ("/api/systems/", {"slug": "155", "designation": "155", "category": "artillery"}, "slug"),
+        ("/api/people/", {"slug": "007", "name": "Agent"}, "slug"),
+        ("/api/sources/", {"key": "2007", "title": "A report"}, "key"),
+    ],
+)
+def test_digits_alone_are_refused_as_a_name_since_they_address_an_id(editor_api, register, url, body, field):
+    """/api/contracts/12345/ is the contract of id 12345, and "supplier": "190" the actor of id
+    190: a record named by digits alone could not be reached by its name."""
+    response = editor_api.post(url, body, format="json")
+    assert response.status_code == 400, response.content
+    assert "digits alone" in response.json()[field][0]
+    actor = Actor.objects.get(code="RUS")
+    patched = editor_api.patch(f"/api/actors/{actor.code}/", {"code": "190"}, format="json")
+    assert patched.status_code == 400 and "digits alone" in patched.json()["code"][0]

@@ -17,8 +17,25 @@ CODE_VALIDATOR = RegexValidator(
 
 
 def new_key():
-    """A short random key for records that have no natural name of their own."""
-    return secrets.token_hex(6)
+    """A short random key for records that have no natural name of their own (never digits
+    alone: validate_not_an_id)."""
+    while True:
+        key = secrets.token_hex(6)
+        if not key.isdigit():
+            return key
+
+
+def validate_not_an_id(value):
+    """A code, slug, reference or key is also an address (/api/actors/RUS/) and a filter
+    value, where digits alone are read as a record's numeric id: refused, so that each
+    record is reached by its own name."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        raise ValidationError(
+            "“%(value)s” is digits alone, which addresses and filters read as a numeric id: add a letter "
+            "(e.g. deal-%(value)s).",
+            params={"value": value},
+            code="digits_alone",
+        )
 
 
 def validate_currency(value):

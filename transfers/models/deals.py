@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q, Sum
 
 from ..dates import Precision, format_partial_date, sane_date_check, validate_sane_date
-from .base import History, NaturalKeyManager, save_with_next_line, validate_currency
+from .base import History, NaturalKeyManager, save_with_next_line, validate_currency, validate_not_an_id
 from .reference import Actor, WeaponSystem
 
 
@@ -30,7 +30,9 @@ class Contract(models.Model):
         ARMS = "arms", "arms transfer"
         NON_ARMS = "non-arms", "not an arms transfer (kept out of arms listings and totals)"
 
-    reference = models.SlugField(max_length=100, unique=True, help_text="A stable reference for the deal.")
+    reference = models.SlugField(
+        max_length=100, unique=True, validators=[validate_not_an_id], help_text="A stable reference for the deal."
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ARMS, db_index=True)
     # No indexes of their own: contract_parties_date and contract_recipient_date lead with them.
     supplier = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="contracts_supplied", db_index=False)

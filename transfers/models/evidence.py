@@ -18,7 +18,7 @@ from ..assertions import (
     date_range_display,
 )
 from ..dates import Precision, format_partial_date, sane_date_check, validate_sane_date
-from .base import History, NaturalKeyManager, new_key, validate_currency, validate_language
+from .base import History, NaturalKeyManager, new_key, validate_currency, validate_language, validate_not_an_id
 from .deals import Contract, Delivery, Transfer
 from .reference import Actor, Person, WeaponSystem
 
@@ -33,7 +33,7 @@ class Source(models.Model):
         REGISTER = "register", "register or dataset"
         OTHER = "other", "other"
 
-    key = models.SlugField(max_length=100, unique=True, default=new_key)
+    key = models.SlugField(max_length=100, unique=True, default=new_key, validators=[validate_not_an_id])
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS_REPORT, db_index=True)
     title = models.CharField(max_length=500)
     publisher = models.CharField(max_length=200, blank=True, help_text="e.g. The Associated Press")
@@ -127,7 +127,7 @@ class Claim(models.Model):
     Qualifier = Qualifier
     AssertedStatus = AssertedStatus
 
-    key = models.SlugField(max_length=100, unique=True, default=new_key)
+    key = models.SlugField(max_length=100, unique=True, default=new_key, validators=[validate_not_an_id])
     # No index of its own: claim_source_id leads with it.
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claims", db_index=False)
     # What the claim is about: exactly one of these (enforced by a constraint).

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from .base import CODE_VALIDATOR, History, NaturalKeyManager
+from .base import CODE_VALIDATOR, History, NaturalKeyManager, validate_not_an_id
 
 
 class Actor(models.Model):
@@ -26,7 +26,7 @@ class Actor(models.Model):
     code = models.CharField(
         max_length=64,
         unique=True,
-        validators=[CODE_VALIDATOR],
+        validators=[CODE_VALIDATOR, validate_not_an_id],
         help_text="ISO 3166-1 alpha-3 for states (RUS, IRN); a stable slug for everything else.",
     )
     name = models.CharField(max_length=200, db_index=True)
@@ -89,7 +89,7 @@ class Person(models.Model):
     """A named speaker, with the actor they speak for."""
 
     name = models.CharField(max_length=200, db_index=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_not_an_id])
     affiliation = models.ForeignKey(Actor, null=True, blank=True, on_delete=models.PROTECT, related_name="people")
     title = models.CharField(max_length=200, blank=True, help_text="Position, e.g. 'Defence Minister'.")
     notes = models.TextField(blank=True)
@@ -132,7 +132,7 @@ class WeaponSystem(models.Model):
     """A weapon system or model, e.g. the Tor-M1 mobile surface-to-air missile system."""
 
     designation = models.CharField(max_length=200, db_index=True)
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, validators=[validate_not_an_id])
     category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
     description = models.CharField(max_length=300, blank=True)
     producer = models.ForeignKey(

@@ -235,6 +235,8 @@ def _system_key(deal):
 def _free_slug(designation, category, taken):
     """The designation's slug; when another system has it, the category, then a number, appended."""
     base = (slugify(designation) or "unnamed")[:200]
+    if base.isdigit():
+        base = f"system-{base}"  # digits alone read as an id (models.validate_not_an_id)
     if base not in taken:
         return base
     for suffix in itertools.chain([category], (f"{category}-{n}" for n in itertools.count(2))):

@@ -701,6 +701,8 @@ def party_slug(name):
     """An actor code for a party without an ISO code: its name's slug, cut to the code's 64
     characters with a digest of the rest (two long names alike at first stay two)."""
     slug = slugify(name.replace("*", "")) or "unnamed"
+    if slug.isdigit():
+        slug = f"party-{slug}"  # digits alone read as an id (models.validate_not_an_id)
     if len(slug) > 64:
         slug = f"{slug[:55]}-{hashlib.sha1(slug.encode()).hexdigest()[:8]}"
     return slug
