@@ -176,3 +176,22 @@ def test_a_statement_said_otherwise_is_refused_by_the_database(world):
         # after the statement, SQLite after each row (no path moves a statement's claims).
         Claim.objects.filter(statement="st-1").update(source=other)
         assert set(Claim.objects.filter(statement="st-1").values_list("source", flat=True)) == {other.pk}
+
+
+def test_an_actor_is_never_its_own_ancestor(world, django_user_model):
+    """A under B, then B under A: a cycle anything walking up the hierarchy loops on."""
+    from rest_framework.test import APIClient
+
+    ministry = Actor.objects.create(code="rus-mod", name="Ministry of Defence", parent=world["rus"])
+    plant = Actor.objects.create(code="rus-plant", name="A plant", parent=ministry)
+    world["rus"].parent = plant
+    assert_rejected(world["rus"], "cannot be its own ancestor", db_too=False)
+    with pytest.raises(IntegrityError, match="actor_parent_no_cycle"), transaction.atomic():
+        Actor.objects.filter(pk=world["rus"].pk).update(parent=plant)
+    with pytest.raises(IntegrityError, match="actor_parent_no_cycle"), transaction.atomic():
+        Actor.objects.filter(pk=ministry.pk).update(parent=plant)
+    Actor.objects.filter(pk=plant.pk).update(parent=world["irn"])  # another branch: fine
+    client = APIClient()
+    client.force_authenticate(django_user_model.objects.create_superuser("ed", "", "pw-12345-x"))
+    response = client.patch("/api/actors/RUS/", {"parent": "rus-mod"}, format="json")
+    assert response.status_code == 400 and "own ancestor" in str(response.json()["parent"]), response.content

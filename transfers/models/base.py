@@ -55,6 +55,7 @@ DATABASE_TRIGGERS = {
         "quantity_ordered",
         "The quantity ordered cannot be below the quantity already delivered.",
     ),
+    "actor_parent_no_cycle": ("parent", "An actor cannot be its own ancestor."),
     "claim_statement_shared": (
         "statement",
         "The claims of one statement share its source, speaker, attribution, date and quote; "

@@ -1,5 +1,6 @@
 """The reference lists: actors (states, organisations, companies, bodies), people, weapon systems."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
@@ -67,6 +68,18 @@ class Actor(models.Model):
 
     def natural_key(self):
         return (self.code,)
+
+    def clean(self):
+        super().clean()
+        # The database refuses a cycle too (migration 0091); this says it in the form.
+        seen, ancestor = {self.pk}, self.parent
+        while ancestor is not None and self.pk is not None:
+            if ancestor.pk in seen:
+                raise ValidationError(
+                    {"parent": f"{ancestor} is already under {self}: an actor cannot be its own ancestor."}
+                )
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
 
     def add_aliases(self, names, *, reason):
         """Append the names the actor is not yet known by (as its code, name or an alias) to
