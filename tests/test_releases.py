@@ -403,3 +403,38 @@ def test_an_undated_release_is_not_the_baseline_of_dated_ones(api, tmp_path):
     first, earlier, later = Release.objects.order_by("pk")
     assert (earlier.generated.isoformat(), later.generated.isoformat()) == ("2025-03-13", "2026-05-18")
     assert later.previous == earlier and earlier.previous == first
+
+
+def test_an_export_of_fewer_delivery_years_than_the_last_whole_one_is_partial(db, api, tmp_path):
+    """SIPRI's form takes a range of delivery years: an export of 2006-2010 after one of
+    every year lacks the deals delivered outside it, which are not dropped."""
+    call_command("load_countries", verbosity=0)
+    assert run(EARLIER)[0] == 0
+    ranged = "year range '2006' to '2010'"
+    narrow = _variant(
+        tmp_path,
+        "narrow.csv",
+        edit=lambda ls: [line.replace("year range 'Not specified' to 'Not specified'", ranged) for line in ls],
+    )
+    code, out, _ = run(narrow)
+    earlier, partial = Release.objects.order_by("pk")
+    assert partial.partial == f"deliveries 2006-2010 only, where release {earlier.pk} covered every year", out
+    assert (partial.years_from, partial.years_to) == (2006, 2010)
+    assert api.get(f"/api/releases/{partial.pk}/").json()["years_from"] == 2006
+    assert not Contract.objects.filter(absent_from__isnull=False).exists()
+    # Releases of one range follow each other as whole ones; a wider one covers a narrower.
+    by_year = DATA / "sipri-by-delivery-year-2026-02-sample.csv"
+    assert run(by_year)[0] == 0
+    text = by_year.read_text().replace("Data generated: 12 Feb 2026", "Data generated: 9 Mar 2027")
+    for n, (name, years, partial_reason) in enumerate(
+        [
+            ("same.csv", "'1995' to '2025'", ""),
+            ("wider.csv", "'1990' to '2026'", ""),
+            ("narrower.csv", "'2000' to '2026'", "deliveries 2000-2026 only"),
+        ]
+    ):
+        path = tmp_path / name
+        path.write_text(text.replace("'1995' to '2025'", years).replace("9 Mar 2027", f"{n + 1} Apr 2027"))
+        assert run(path)[0] == 0
+        release = Release.objects.order_by("pk").last()
+        assert release.partial.startswith(partial_reason) and bool(release.partial) == bool(partial_reason), name

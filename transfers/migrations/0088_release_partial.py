@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name="partial",
             field=models.CharField(
                 blank=True,
-                help_text="Why the export may not hold the whole register (rows rejected, no deals, some suppliers or recipients only); empty if it does. A partial release marks no deal absent, and the next release is matched against the last whole one.",
+                help_text="Why the export may not hold the whole register (rows rejected, no deals, some suppliers or recipients only, fewer delivery years than the last whole release); empty if it does. A partial release marks no deal absent, and the next release is matched against the last whole one.",
                 max_length=200,
             ),
         ),

@@ -47,13 +47,19 @@ class Release(models.Model):
         default=0, help_text="Deals with several equally good candidates in the previous release: left unmatched."
     )
     added = models.PositiveIntegerField(default=0, help_text="Deals not in the previous release.")
+    years_from = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The first delivery year the export covers (its preamble); empty: every year."
+    )
+    years_to = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The last delivery year the export covers; empty: every year."
+    )
     partial = models.CharField(
         max_length=200,
         blank=True,
         help_text=(
             "Why the export may not hold the whole register (rows rejected, no deals, some suppliers or "
-            "recipients only); empty if it does. A partial release marks no deal absent, and the next "
-            "release is matched against the last whole one."
+            "recipients only, fewer delivery years than the last whole release); empty if it does. A partial "
+            "release marks no deal absent, and the next release is matched against the last whole one."
         ),
     )
     imported_by = models.CharField(max_length=150, blank=True, help_text="Who ran the import.")

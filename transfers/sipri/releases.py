@@ -262,11 +262,16 @@ def _previous_release(*, format):
 _WHOLE = "all countries"
 
 
-def release_partial(*, export):
+def _years(years_from, years_to):
+    return "every year" if years_from is None else f"{years_from}-{years_to}"
+
+
+def release_partial(*, export, previous):
     """Why this export may not hold the whole register, or "": a deal it lacks is then not
     known to be dropped (a rejected row may be it, or the export was limited to some
-    countries). The preamble names the countries; an export without one is not SIPRI's
-    download and says nothing of its scope."""
+    countries or delivery years). The preamble names the countries and years; an export
+    without one is not SIPRI's download and says nothing of its scope. `previous`: the last
+    whole release of the format, whose delivery years this one must cover."""
     supplier, recipient = export.parties
     if export.errors:
         return f"{len(export.errors)} rows rejected"
@@ -276,6 +281,13 @@ def release_partial(*, export):
         return "no preamble naming its suppliers and recipients"
     if supplier.strip().lower() != _WHOLE or recipient.strip().lower() != _WHOLE:
         return f"from {supplier.strip()} to {recipient.strip()} only"
+    if previous is not None and export.year_range is not None:
+        first, last = export.year_range
+        if previous.years_from is None or first > previous.years_from or last < previous.years_to:
+            return (
+                f"deliveries {_years(first, last)} only, where release {previous.pk} covered "
+                f"{_years(previous.years_from, previous.years_to)}"
+            )
     return ""
 
 
@@ -379,7 +391,9 @@ def release_record(*, export, plan, report, sha256, file_name, user, source, con
         kept=report.contracts["kept"],
         imported_by=user[:150],
         imported_at=timezone.now(),
-        partial=release_partial(export=export)[:200],
+        years_from=export.year_range[0] if export.year_range else None,
+        years_to=export.year_range[1] if export.year_range else None,
+        partial=release_partial(export=export, previous=previous)[:200],
     )
     rows = []
     taken = set()

@@ -33,6 +33,8 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "kept",
             "added",
             "dropped",
+            "years_from",
+            "years_to",
             "partial",
             "matched_exact",
             "matched_weaker",
