@@ -17,14 +17,20 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("attempt", range(6))
-def test_two_claims_that_disagree_at_once_leave_the_deal_disputed(attempt, django_user_model):
+@pytest.fixture
+def clients(django_user_model):
+    """The seed, and two editors' API clients."""
     call_command("loaddata", "seed", verbosity=0)
-    clients = []
+    made = []
     for i in range(2):
         client = APIClient()
         client.force_authenticate(django_user_model.objects.create_superuser(f"editor{i}", "", "pw-12345-x"))
-        clients.append(client)
+        made.append(client)
+    return made
+
+
+@pytest.mark.parametrize("attempt", range(6))
+def test_two_claims_that_disagree_at_once_leave_the_deal_disputed(attempt, clients):
     deal = Contract.objects.get(reference="rus-irn-s-300-talks")
     assert not deal.disputed
 
@@ -43,16 +49,10 @@ def test_two_claims_that_disagree_at_once_leave_the_deal_disputed(attempt, djang
     assert deal.disputed
 
 
-def test_the_first_claims_of_a_new_statement_at_once_share_one_source(django_user_model):
+def test_the_first_claims_of_a_new_statement_at_once_share_one_source(clients):
     """Two editors start one new statement at the same moment from two sources: each saw no
     claim of it and both were created (28 rounds of 30), and neither could be edited after.
     The database's trigger waits for the first and refuses the second."""
-    call_command("loaddata", "seed", verbosity=0)
-    clients = []
-    for i in range(2):
-        client = APIClient()
-        client.force_authenticate(django_user_model.objects.create_superuser(f"editor{i}", "", "pw-12345-x"))
-        clients.append(client)
     Source.objects.create(key="wire-b", title="Report B", kind="news-report")
     sources = ["ap-2007-01-16-russia-iran-tor-m1", "wire-b"]
 

@@ -14,6 +14,8 @@ The error names the rule (DATABASE_TRIGGERS) that the API maps to its field.
 
 from django.db import migrations
 
+from transfers.migration_ops import vendor_sql
+
 NAME = "claim_statement_shared"
 COLUMNS = "statement, source_id, speaker_id, speaker_actor_id, attribution, stated_date, quote"
 
@@ -75,26 +77,8 @@ SQLITE = [_sqlite_trigger("INSERT"), _sqlite_trigger(f"UPDATE OF {COLUMNS}")]
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {NAME}_{event}" for event in ("insert", "update")]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        # Without parameters, so that RAISE's % placeholders reach PostgreSQL as written.
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(POSTGRESQL)
-    elif vendor == "sqlite":
-        for statement in SQLITE:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_DROP)
-    elif vendor == "sqlite":
-        for statement in SQLITE_DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("transfers", "0088_release_partial")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [
+        vendor_sql(postgresql=POSTGRESQL, postgresql_drop=POSTGRESQL_DROP, sqlite=SQLITE, sqlite_drop=SQLITE_DROP)
+    ]
