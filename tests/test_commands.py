@@ -66,3 +66,43 @@ def test_ensure_admin_uses_the_environment_password(monkeypatch, client):
     call_command("ensure_admin", verbosity=0)
     call_command("ensure_admin", verbosity=0)
     assert client.login(username="admin", password="a-long-test-password")
+
+
+def _actor(code, **fields):
+    return {"model": "transfers.actor", "fields": {"code": code, "name": code.title(), "kind": "company", **fields}}
+
+
+HOSTILE_FIXTURES = {
+    "not a number": [{"model": "transfers.transfer", "fields": {"quantity_ordered": "lots"}}],
+    "year 0": [{"model": "transfers.source", "fields": {"title": "t", "published_date": "0000-01-01"}}],
+    "month 13": [{"model": "transfers.source", "fields": {"title": "t", "published_date": "2007-13-45"}}],
+    "missing parent": [_actor("adv-x", parent=["no-such-actor"])],
+    "cycle": [_actor("adv-a", parent=["adv-b"]), _actor("adv-b", parent=["adv-a"])],
+    "own parent": [_actor("adv-c", parent=["adv-c"])],
+    "nul": [_actor("adv-n", name="bad\u0000name")],
+    "aliases a string": [_actor("adv-al", aliases="notalist")],
+    "aliases an object": [_actor("adv-ao", aliases={"a": 1})],
+    "fields null": [{"model": "transfers.actor", "fields": None}],
+    "unknown model": [{"model": "transfers.nothing", "fields": {}}],
+    "unknown field": [_actor("adv-u", colour="red")],
+    "string pk": [{"model": "transfers.actor", "pk": "abc", "fields": {"code": "adv-s", "name": "S"}}],
+    "object, not a list": {"model": "transfers.actor"},
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [*HOSTILE_FIXTURES, "utf-16", "empty", "truncated"])
+def test_a_hostile_fixture_is_a_message_not_a_traceback_and_loads_nothing(seed, tmp_path, name):
+    path = tmp_path / "fixture.json"
+    if name == "utf-16":
+        path.write_bytes(json.dumps([_actor("adv-w")]).encode("utf-16"))
+    elif name == "empty":
+        path.write_text("")
+    elif name == "truncated":
+        path.write_text(json.dumps([_actor("adv-t")])[:30])
+    else:
+        path.write_text(json.dumps(HOSTILE_FIXTURES[name]))
+    before = (Actor.objects.count(), Actor.history.count(), Contract.objects.count())
+    with pytest.raises(CommandError, match="Could not load"):
+        call_command("loaddata", str(path), verbosity=0)
+    assert (Actor.objects.count(), Actor.history.count(), Contract.objects.count()) == before

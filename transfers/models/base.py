@@ -25,6 +25,18 @@ def new_key():
             return key
 
 
+def validate_names(value):
+    """A list of names (aliases, other names): strings of at most 200 characters, no NUL
+    (a fixture could give a string, which would read as its letters)."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValidationError("Give a list of names (strings).", code="names")
+    for name in value:
+        if len(name) > 200 or "\x00" in name:
+            raise ValidationError(
+                "A name has at most 200 characters and no NUL character: %(name)s", params={"name": name[:40]}
+            )
+
+
 def validate_not_an_id(value):
     """A code, slug, reference or key is also an address (/api/actors/RUS/) and a filter
     value, where digits alone are read as a record's numeric id: refused, so that each

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from .base import CODE_VALIDATOR, History, NaturalKeyManager, validate_not_an_id
+from .base import CODE_VALIDATOR, History, NaturalKeyManager, validate_names, validate_not_an_id
 
 
 class Actor(models.Model):
@@ -41,7 +41,10 @@ class Actor(models.Model):
         help_text="The state a ministry or company belongs to.",
     )
     aliases = models.JSONField(
-        default=list, blank=True, help_text="Other names used by sources and registers, one per line."
+        default=list,
+        blank=True,
+        validators=[validate_names],
+        help_text="Other names used by sources and registers, one per line.",
     )
     notes = models.TextField(blank=True)
 
@@ -154,7 +157,9 @@ class WeaponSystem(models.Model):
     origin = models.ForeignKey(
         Actor, null=True, blank=True, on_delete=models.PROTECT, related_name="systems_originated"
     )
-    other_names = models.JSONField(default=list, blank=True, help_text="Reporting names and variants, one per line.")
+    other_names = models.JSONField(
+        default=list, blank=True, validators=[validate_names], help_text="Reporting names and variants, one per line."
+    )
     capability_notes = models.TextField(blank=True)
 
     objects = NaturalKeyManager("slug")

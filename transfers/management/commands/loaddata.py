@@ -28,6 +28,18 @@ def _label(instance):
     return f"{instance._meta.label} '{key}'"
 
 
+def _refuse_nul(instance):
+    """PostgreSQL refuses a NUL in text and SQLite stores it: refused on both, so that a dump
+    of either loads into the other."""
+    errors = {
+        field.name: "A NUL character is not allowed."
+        for field in instance._meta.concrete_fields
+        if isinstance(getattr(instance, field.attname, None), str) and "\x00" in getattr(instance, field.attname)
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 def _messages(exc):
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return "; ".join(
@@ -71,6 +83,12 @@ class Command(loaddata.Command):
             # Each deal's disputed flag is compared once, after all its claims are in.
             with contract_disputed_deferred():
                 super().loaddata(fixture_labels)
+        except CommandError:
+            raise
+        except Exception as exc:  # the fixture's fault (its format, a value, a reference): said, not a traceback
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            labels = ", ".join(fixture_labels)
+            raise CommandError(f"Could not load {labels} ({type(exc).__name__}): {first[:500]}") from exc
         finally:
             raw_history_suspended.reset(token)
         self._record_history()
@@ -99,6 +117,7 @@ class Command(loaddata.Command):
                         f"{field.related_model._meta.verbose_name} {value!r}."
                     )
             try:
+                _refuse_nul(instance)
                 instance.full_clean(exclude=deferred, validate_unique=False, validate_constraints=False)
             except ValidationError as exc:
                 raise CommandError(f"Could not load {_label(instance)}: {_messages(exc)}") from exc
