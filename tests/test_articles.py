@@ -392,3 +392,19 @@ def test_an_amount_beyond_the_columns_is_not_drafted_and_is_a_form_error(seed, t
     assert "too large" in str(page.context["adminform"].form.errors)
     review = admin_client.get(review_url(draft.article))
     assert review.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("proposal", ["[1, 2]", '"x"', "5"])
+def test_a_proposed_deal_that_is_not_an_object_is_a_form_error(seed, admin_client, tmp_path, proposal):
+    article = ingest(tmp_path, SEED_TEXT.read_text(encoding="utf-8"), "--date", "2007-01-16")
+    draft = article.drafts.first()
+    change = reverse("admin:transfers_draft_change", args=[draft.pk])
+    form = admin_client.get(change).context["adminform"].form
+    data = {name: ("" if form.initial.get(name) is None else form.initial.get(name)) for name in form.fields}
+    for name in ("speaker", "speaker_actor", "contract", "transfer", "delivery", "system", "actor"):
+        data[name] = ""
+    data.update(proposed_contract=proposal, assertion_field="", assertion_value="")
+    page = admin_client.post(change, data)
+    assert page.status_code == 200
+    assert "A proposed deal is a JSON object" in str(page.context["adminform"].form.errors)

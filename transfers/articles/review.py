@@ -188,7 +188,11 @@ def draft_subject_errors(draft):
         errors["contract"] = "Choose one record the claim is about (a contract, transfer, delivery, system or actor)."
     elif not chosen:
         proposal = draft.proposed_contract or {}
-        if not (proposal.get("supplier") and proposal.get("recipient")):
+        if not isinstance(proposal, dict):
+            errors["proposed_contract"] = (
+                'A proposed deal is a JSON object: {"supplier": ..., "recipient": ..., "system": ...}.'
+            )
+        elif not (proposal.get("supplier") and proposal.get("recipient")):
             errors["contract"] = (
                 "Choose the record the claim is about; the proposed deal needs a supplier and a recipient."
             )
