@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -66,6 +67,35 @@ def test_ensure_admin_uses_the_environment_password(monkeypatch, client):
     call_command("ensure_admin", verbosity=0)
     call_command("ensure_admin", verbosity=0)
     assert client.login(username="admin", password="a-long-test-password")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "username,password,words",
+    [
+        ("", None, "Username '': This field cannot be blank."),
+        ("u" * 300, None, "at most 150 characters"),
+        ("a\x01b", None, "Enter a valid username"),
+        ("admin", "x", "DJANGO_SUPERUSER_PASSWORD: This password is too short"),
+        ("admin", "12345678901", "entirely numeric"),
+    ],
+)
+def test_ensure_admin_holds_the_name_and_password_to_the_admins_rules(monkeypatch, username, password, words):
+    from django.contrib.auth import get_user_model
+
+    if password is None:
+        monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", password)
+    with pytest.raises(CommandError, match=re.escape(words)):
+        call_command("ensure_admin", username=username, verbosity=0)
+    assert not get_user_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_refresh_totals_names_an_unknown_database():
+    with pytest.raises(CommandError, match="No database 'nosuch' in the settings"):
+        call_command("refresh_totals", database="nosuch")
 
 
 def _actor(code, **fields):

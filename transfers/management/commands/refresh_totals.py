@@ -1,7 +1,8 @@
 """Bring the yearly totals and the systems' totals (transfers.totals) up to date: after raw
 SQL writes, or with --rebuild to recompute them all."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from transfers.totals import maintain
 
@@ -14,6 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default")
 
     def handle(self, *args, rebuild=False, database="default", **options):
+        if database not in connections:
+            raise CommandError(f"No database {database!r} in the settings: {', '.join(connections)}.")
         if rebuild:
             maintain.rebuild(using=database)
             self.stdout.write("Totals rebuilt.")
