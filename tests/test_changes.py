@@ -139,6 +139,8 @@ def test_bad_feed_parameters_are_a_400():
         ({"record_type": "planet"}, "record_type"),
         ({"limit": "0"}, "limit"),
         ({"offset": "10"}, "offset"),
+        # Past the feed's end: no answer gave it, and a client would wait there past every change.
+        ({"since": "999999999999999999.999999999999999999"}, "since"),
     ]:
         response = api.get("/api/changes/", params)
         assert response.status_code == 400, (params, response.content)

@@ -187,6 +187,9 @@ def test_bad_input_is_a_400_naming_the_parameter(two_releases, api):
         ({}, "since"),
         ({"since": "abc"}, "since"),
         ({"since": 999999}, "since"),
+        # Read as release 1 before: an integer is digits, as the schema says.
+        ({"since": f"{earlier.pk}.0"}, "since"),
+        ({"since": chr(0xFF10 + earlier.pk)}, "since"),  # a full-width digit
         ({"since": earlier.pk, "field": "price"}, "field"),
         ({"since": earlier.pk, "supplier": "XXX"}, "supplier"),
         ({"since": earlier.pk, "change": "moved"}, "change"),

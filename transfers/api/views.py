@@ -451,6 +451,11 @@ class ChangeViewSet(StrictParametersMixin, viewsets.GenericViewSet):
                 raise ValidationError(
                     {"since": ["Give a cursor as an answer gave it (e.g. 0.0) or a date and time (ISO 8601)."]}
                 )
+            end = changes.change_feed_end()
+            if after is not None and after > end:
+                # No answer gave it: waiting there would skip every change to come.
+                at = changes.change_cursor(txid=end[0], pk=end[1])
+                raise ValidationError({"since": [f"No answer gave this cursor: the feed ends at {at}."]})
             if moment is not None:
                 after = changes.change_cursor_at(moment=moment)
                 if after is None:  # nothing changed since: wait at the end

@@ -5,6 +5,7 @@ parameters in one query."""
 
 import copy
 import datetime
+import re
 from collections import defaultdict
 
 import django_filters as filters
@@ -171,11 +172,21 @@ class ChoiceListFilter(filters.Filter):
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
+class WholeNumberField(forms.IntegerField):
+    """ASCII digits only: Django's IntegerField also reads "1.0" and full-width "１" as 1,
+    which the API documents as integers and other clients would refuse."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(r"-?[0-9]{1,19}", str(value).strip()):
+            raise forms.ValidationError("Enter a whole number (digits 0-9).", code="invalid")
+        return super().to_python(value)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class YearFilter(filters.NumberFilter):
     """An inclusive year bound on a date field: `from` includes 1 January, `to` 31 December."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
     def __init__(self, *args, bound, **kwargs):
         self.bound = bound
@@ -327,7 +338,7 @@ class AbsentFilter(filters.ChoiceFilter):
 class ReleaseIdFilter(filters.Filter):
     """A release's id (whether it exists, the view says: a 400 naming the parameter)."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=1, max_value=2**62, **kwargs)
