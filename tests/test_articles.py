@@ -82,6 +82,13 @@ def test_command_refuses_an_article_over_the_limit_and_an_unreadable_date(db, tm
         ingest(tmp_path, "Word. " * 20_000)
     with pytest.raises(CommandError, match=r"--date"):
         ingest(tmp_path, "Russia said so.", "--date", "16/01/2007")
+    # Given metadata is refused whole, as the admin and the API refuse it (it was cut).
+    with pytest.raises(CommandError, match=r"title: At most 500 characters; this has 5,000"):
+        ingest(tmp_path, "Russia said so.", "--title", "t" * 5000)
+    with pytest.raises(CommandError, match=r"publisher: At most 200 characters"):
+        ingest(tmp_path, "Russia said so.", "--publisher", "p" * 201)
+    with pytest.raises(CommandError, match=r"NUL characters: a binary file"):
+        ingest(tmp_path, "binary\x00\x01\x02")
     assert not Source.objects.exists()
 
 

@@ -63,6 +63,18 @@ def article_ingest(
     """
     if not isinstance(text, str) or not text.strip():
         raise ValidationError({"text": "Give the article's text (plain text or HTML)."})
+    if "\x00" in text:
+        raise ValidationError({"text": "The text holds NUL characters: a binary file, not an article's text."})
+    # Metadata given is kept whole or refused, as the admin and the API refuse it (what is
+    # read from the text is cut to fit).
+    given = {"title": (title, 500), "publisher": (publisher, 200), "outlet": (outlet, 200)}
+    too_long = {
+        name: f"At most {most} characters; this has {len(value):,}."
+        for name, (value, most) in given.items()
+        if value and len(value) > most
+    }
+    if too_long:
+        raise ValidationError(too_long)
     try:
         text_check_size(text)
         text = html_to_text(text) if looks_like_html(text) else text_normalised(text)
