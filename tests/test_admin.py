@@ -437,3 +437,15 @@ def test_every_changelist_filter_refuses_hostile_values_without_a_500(admin_clie
     contracts = admin_url(Contract, "changelist")
     assert b"rus-irn-2005-tor-m1" not in admin_client.get(contracts, {"order_year": "99999"}).content
     assert admin_client.get(contracts, {"status": "\x00"})["Location"].endswith("?e=1")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "model,field", [(Contract, "supplier"), (Delivery, "transfer"), (Transfer, "contract"), (Claim, "source")]
+)
+def test_an_autocomplete_value_that_is_not_an_id_is_a_form_error(admin_client, seed, model, field):
+    """A tampered POST (supplier=abc): Django's autocomplete looked the value up to show it
+    again, a 500 while the error page was drawn."""
+    response = admin_client.post(admin_url(model, "add"), {field: "abc"})
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 from django import forms
-from django.contrib.admin.widgets import AdminDateWidget
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
@@ -114,7 +114,24 @@ class TrackerModelForm(forms.ModelForm):
         return cleaned
 
 
-class TrackerFieldsMixin:
+class IdCheckedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete looks the submitted value up to show it again: a value that is
+    not an id (a tampered POST: supplier=abc) was a 500 while the form's error was shown.
+    Such a value is shown as nothing chosen; the field says "Select a valid choice"."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if v in (None, "") or str(v).isdigit()], attr)
+
+
+class IdCheckedAutocompleteMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and type(field.widget) is AutocompleteSelect:
+            field.widget.__class__ = IdCheckedAutocompleteSelect
+        return field
+
+
+class TrackerFieldsMixin(IdCheckedAutocompleteMixin):
     """Form fields for the domain, shared by the model admins and their inlines."""
 
     form = TrackerModelForm

@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..admin.base import FilterCheckedMixin
+from ..admin.forms import IdCheckedAutocompleteMixin
 from ..api.fields import is_id
 from ..assertions import assertion_display
 from ..models import Claim
@@ -290,7 +291,7 @@ class ArticleAdmin(FilterCheckedMixin, admin.ModelAdmin):
 
 
 @admin.register(Draft)
-class DraftAdmin(FilterCheckedMixin, SimpleHistoryAdmin):
+class DraftAdmin(IdCheckedAutocompleteMixin, FilterCheckedMixin, SimpleHistoryAdmin):
     form = DraftForm
     list_display = ["position", "article", "status", "stance", "assertion_field", "summary"]
     list_filter = ["status", "stance"]
