@@ -66,7 +66,10 @@ def parse_partial_date(text):
         raise ValueError(f"{text!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = match.groups()
     precision = Precision.DAY if day else Precision.MONTH if month else Precision.YEAR
-    return datetime.date(int(year), int(month or 1), int(day or 1)), precision
+    try:
+        return datetime.date(int(year), int(month or 1), int(day or 1)), precision
+    except ValueError as exc:  # "month must be in 1..12": said with the text it is about
+        raise ValueError(f"{text!r} is not a date: {exc}") from None
 
 
 def sane_date_check(field):
