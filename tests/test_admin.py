@@ -449,3 +449,20 @@ def test_an_autocomplete_value_that_is_not_an_id_is_a_form_error(admin_client, s
     response = admin_client.post(admin_url(model, "add"), {field: "abc"})
     assert response.status_code == 200
     assert field in response.context["adminform"].form.errors
+
+
+@pytest.mark.django_db
+def test_reported_delivered_above_ordered_is_a_field_error_that_keeps_the_input(admin_client, seed):
+    """The form skips the database's constraint (it names the flag, not on the form): the
+    refusal came back as "Nothing was saved" on an empty add form."""
+    page = admin_client.get(admin_url(Transfer, "add"))
+    data = form_data(page.content.decode(), "transfer_form")
+    contract = Contract.objects.get(reference="rus-irn-2005-tor-m1")
+    system = WeaponSystem.objects.get(slug="tor-m1")
+    data.update(contract=contract.pk, system=system.pk, quantity_ordered="5", reported_delivered="6")
+    response = admin_client.post(admin_url(Transfer, "add"), data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["reported_delivered"] == ["The total delivered cannot exceed the quantity ordered."]
+    assert form.data["quantity_ordered"] == "5"
+    assert not Transfer.objects.filter(contract=contract, quantity_ordered=5).exists()
