@@ -178,7 +178,7 @@ class WholeNumberField(forms.IntegerField):
 
     def to_python(self, value):
         if value not in self.empty_values and not re.fullmatch(r"-?[0-9]{1,19}", str(value).strip()):
-            raise forms.ValidationError("Enter a whole number (digits 0-9).", code="invalid")
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 
