@@ -401,16 +401,19 @@ class Transfer(models.Model):
                     )
                 }
             )
-        flagged = self.published_inconsistency == PublishedInconsistency.DELIVERED_ABOVE_ORDERED
         if stored and _excess(self.reported_delivered, self.quantity_ordered) > _excess(
             stored["reported_delivered"], stored["quantity_ordered"]
         ):
             # The database's constraint lets a flagged row through; an edit may not widen the gap.
             raise ValidationError({"reported_delivered": "The total delivered cannot exceed the quantity ordered."})
-        if not flagged and _excess(self.reported_delivered, self.quantity_ordered) > 0:
-            # transfer_reported_delivered_not_above_ordered, said here too: a form without the
-            # flag's field skips that constraint, and the database's refusal lost the editor's input.
-            raise ValidationError({"reported_delivered": "The total delivered cannot exceed the quantity ordered."})
+        # The constraint itself, on the field: a form without the flag's field skips it, and the
+        # database's refusal lost the editor's input.
+        name = "transfer_reported_delivered_not_above_ordered"
+        constraint = next(c for c in self._meta.constraints if c.name == name)
+        try:
+            constraint.validate(type(self), self)
+        except ValidationError as exc:
+            raise ValidationError({"reported_delivered": exc.messages}) from None
 
     def _stored_if_published_inconsistent(self):
         """The stored figures of a transfer a register published with more delivered than
