@@ -234,6 +234,31 @@ def test_a_unique_column_the_database_refuses_is_named_as_the_serializer_names_i
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
+    "url,body",
+    [
+        ("/api/contracts/", {"reference": "taken-deal", "supplier": "RUS", "recipient": "IRN"}),
+        ("/api/systems/", {"slug": "taken-system", "designation": "Taken", "category": "missiles"}),
+    ],
+)
+def test_a_key_taken_between_the_serializers_check_and_the_models_is_named_alike(editor_api, register, url, body):
+    """A race's loser may pass the serializer's unique check and meet the model's (the
+    winner committed in between: tests/test_races.py caught it one round in 36). Shown
+    here by skipping the serializer's check: the same words a later request gets."""
+    from unittest import mock
+
+    from rest_framework.validators import UniqueValidator
+
+    assert editor_api.post(url, body, format="json").status_code == 201
+    later = editor_api.post(url, body, format="json")
+    with mock.patch.object(UniqueValidator, "__call__", lambda *args, **kwargs: None):
+        between = editor_api.post(url, body, format="json")
+    assert later.status_code == between.status_code == 400
+    assert between.json() == later.json(), between.json()
+    assert "already exists" in str(later.json())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
     "url,body,field",
     [
         ("/api/contracts/", {"reference": "12345", "supplier": "RUS", "recipient": "IRN"}, "reference"),

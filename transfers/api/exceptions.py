@@ -75,13 +75,15 @@ def _unique_field_refusal(exc):
             continue
         for field in model._meta.concrete_fields:
             if field.column == column and field.unique:
-                # Worded as DRF's UniqueValidator words it (rest_framework.utils.field_mapping).
-                message = field.error_messages["unique"] % {
-                    "model_name": model._meta.verbose_name,
-                    "field_label": field.verbose_name,
-                }
-                return {field.name: [message]}
+                return {field.name: [unique_message(model, field)]}
     return None
+
+
+def unique_message(model, field):
+    """A unique field's refusal as DRF's UniqueValidator words it (rest_framework.utils.
+    field_mapping), whichever check caught it: the validator, the model's validate_unique
+    (a key taken between the two) or the database (a key taken before the insert)."""
+    return field.error_messages["unique"] % {"model_name": model._meta.verbose_name, "field_label": field.verbose_name}
 
 
 def database_refusal(exc):

@@ -14,6 +14,7 @@ from ...models import (
     Transfer,
     WeaponSystem,
 )
+from ..exceptions import unique_message
 from ..fields import (
     NestedRelatedField,
     PartialDateField,
@@ -111,7 +112,7 @@ class ModelValidationMixin:
             # What clean() normalised (a currency in capitals) is what gets saved.
             attrs = {name: getattr(instance, name) if name in original else value for name, value in attrs.items()}
         except DjangoValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            errors = _messages(model, exc)
             raise serializers.ValidationError(
                 {("non_field_errors" if field == "__all__" else field): messages for field, messages in errors.items()}
             ) from exc
@@ -120,6 +121,22 @@ class ModelValidationMixin:
                 for name, value in original.items():
                     setattr(self.instance, name, value)
         return attrs
+
+
+def _messages(model, exc):
+    """{field: messages} of a model's validation error; a unique field's refusal worded as
+    the serializer's own check words it (the key was taken between the two checks)."""
+    if not hasattr(exc, "error_dict"):
+        return {"__all__": exc.messages}
+    errors = {}
+    for name, found in exc.error_dict.items():
+        unique = next((f for f in model._meta.concrete_fields if f.name == name and f.unique), None)
+        errors[name] = [
+            unique_message(model, unique) if unique is not None and error.code == "unique" else message
+            for error in found
+            for message in error.messages
+        ]
+    return errors
 
 
 class BaseModelSerializer(ModelValidationMixin, serializers.ModelSerializer):
