@@ -137,6 +137,33 @@ def test_named_constraints_carry_their_message(world, name, build):
     assert excinfo.value.messages == [constraint.violation_error_message]
 
 
+def test_lines_and_deliveries_are_numbered_from_one(world):
+    """A line 0 was accepted (by the API, the admin and the database): numbers start at 1."""
+    assert_rejected(Transfer(contract=world["contract"], line=0, system=world["system"]), "greater than or equal to 1")
+    bad = Delivery(transfer=world["transfer"], line=0, date=datetime.date(2006, 1, 1), quantity=1)
+    assert_rejected(bad, "greater than or equal to 1")
+    for name in ("transfer_line_from_one", "delivery_line_from_one"):
+        assert any(c.name == name for m in (Transfer, Delivery) for c in m._meta.constraints)
+
+
+def test_a_line_numbered_0_before_takes_its_parents_next_number(world, latest_schema_after):
+    """Migration 0094 renumbers what was accepted before it, then refuses 0 for good."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    delivery = Delivery.objects.create(transfer=world["transfer"], date=datetime.date(2006, 1, 1), quantity=1)
+    Transfer.objects.create(contract=world["contract"], system=world["system"])  # line 2
+    executor = MigrationExecutor(connection)
+    executor.migrate([("transfers", "0093_names_lists")])
+    Transfer.objects.filter(pk=world["transfer"].pk).update(line=0)
+    Delivery.objects.filter(pk=delivery.pk).update(line=0)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert Transfer.objects.get(pk=world["transfer"].pk).line == 3
+    assert Delivery.objects.get(pk=delivery.pk).line == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Transfer.objects.filter(pk=world["transfer"].pk).update(line=0)
+
+
 def test_deliveries_above_the_quantity_ordered_are_refused_by_the_database(world):
     # Paths that skip clean() (an import, a script, a raw fixture load) are held too.
     transfer = world["transfer"]

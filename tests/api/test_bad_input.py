@@ -62,6 +62,7 @@ def test_oversized_body(editor_api, register):
         ({"system": None}, "system"),
         ({"contract": 10**30}, "contract"),
         ({"line": 10**6}, "line"),
+        ({"line": 0}, "line"),
         ({"condition": ""}, "condition"),
     ],
 )

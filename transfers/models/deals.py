@@ -191,8 +191,8 @@ class Transfer(models.Model):
     line = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        validators=[MaxValueValidator(32767)],
-        help_text="Line number within the contract; assigned when left empty.",
+        validators=[MinValueValidator(1), MaxValueValidator(32767)],
+        help_text="Line number within the contract, from 1; assigned when left empty.",
     )
     system = models.ForeignKey(WeaponSystem, on_delete=models.PROTECT, related_name="transfers")
     quantity_ordered = models.PositiveIntegerField(
@@ -349,6 +349,11 @@ class Transfer(models.Model):
                 violation_error_message="This contract already has a line with this number.",
             ),
             models.CheckConstraint(
+                condition=Q(line__isnull=True) | Q(line__gte=1),
+                name="transfer_line_from_one",
+                violation_error_message="Line numbers start at 1.",
+            ),
+            models.CheckConstraint(
                 condition=Q(quantity_ordered__isnull=True) | Q(quantity_ordered__gte=0),
                 name="transfer_quantity_not_negative",
                 violation_error_message="The quantity ordered cannot be negative.",
@@ -447,7 +452,10 @@ class Delivery(models.Model):
     # No index of its own: delivery_line_unique and delivery_transfer_date lead with it.
     transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     line = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(32767)], help_text="Assigned when left empty."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(32767)],
+        help_text="From 1; assigned when left empty.",
     )
     date = models.DateField(validators=[validate_sane_date])
     date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.YEAR)
@@ -483,6 +491,11 @@ class Delivery(models.Model):
                 fields=["transfer", "line"],
                 name="delivery_line_unique",
                 violation_error_message="This transfer already has a delivery with this number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(line__isnull=True) | Q(line__gte=1),
+                name="delivery_line_from_one",
+                violation_error_message="Delivery numbers start at 1.",
             ),
             models.CheckConstraint(
                 condition=Q(quantity__isnull=True) | Q(quantity__gte=0),
