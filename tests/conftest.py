@@ -31,6 +31,20 @@ def one_rate_window(db, monkeypatch):
     monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: 1_800_000_030.0)
 
 
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="migrating many steps back is tested on PostgreSQL (production); "
+        "each SQLite test database runs every migration forward"
+    )
+    for item in items:
+        if item.get_closest_marker("migrates_back"):
+            item.add_marker(skip)
+
+
 def pytest_report_header(config):
     from django.conf import settings
 

@@ -6,11 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from tests.test_browser import HAVE_CHROMIUM, ROOT, WINDOW, log_in, shoot
+from tests.test_browser import BROWSER, ROOT, WINDOW, log_in, shoot
 from tests.test_browser import browser_page as browser_page  # noqa: F401 - the fixture
 from transfers.models import Claim
 
-pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="no Chromium installed (Debian package chromium)")
+pytestmark = BROWSER
 SEED_TEXT = ROOT / "tests" / "data" / "articles" / "ap-2007-01-16-russia-iran-tor-m1.txt"
 
 

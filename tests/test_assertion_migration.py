@@ -11,6 +11,7 @@ BEFORE = [("transfers", "0013_transfer_published_inconsistency")]
 AFTER = [("transfers", "0022_claim_assertion_rules")]
 
 
+@pytest.mark.migrates_back
 @pytest.mark.django_db(transaction=True)
 def test_old_assertions_are_read_and_unreadable_ones_listed(capsys, latest_schema_after):
     executor = MigrationExecutor(connection)

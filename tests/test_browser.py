@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
 
 from transfers.models import Contract
 
@@ -30,7 +30,13 @@ FLAGS = [
 if not HAVE_CHROMIUM and os.environ.get("CI") == "true":
     raise RuntimeError(f"CI=true but no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium package")
 
-pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="no Chromium installed (Debian package chromium)")
+# The pages are the same whatever the database: they are looked at once, on PostgreSQL
+# (their HTTP tests run on both).
+BROWSER = [
+    pytest.mark.skipif(not HAVE_CHROMIUM, reason="no Chromium installed (Debian package chromium)"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="pages are looked at in a browser on PostgreSQL"),
+]
+pytestmark = BROWSER
 
 
 @pytest.fixture

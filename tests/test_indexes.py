@@ -74,6 +74,7 @@ def test_an_import_analyzes_the_columns_queries_plan_on():
     assert not {"summary", "quote"} & set(claim)
 
 
+@pytest.mark.migrates_back
 @pytest.mark.django_db(transaction=True)
 def test_migration_0086_drops_the_indexes_and_keeps_the_constraints_both_ways(latest_schema_after):
     before, after = [("transfers", "0085_system_totals")], [("transfers", "0086_lean_indexes")]

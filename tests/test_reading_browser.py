@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
-from .test_browser import ARTIFACTS, CHROMIUM, FLAGS, HAVE_CHROMIUM
+from .test_browser import ARTIFACTS, BROWSER, CHROMIUM, FLAGS
 
-pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="no Chromium installed (Debian package chromium)")
+pytestmark = BROWSER
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = ["sipri-legacy-sample.csv", "sipri-by-delivery-year-sample.csv"]
