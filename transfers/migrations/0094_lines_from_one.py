@@ -5,8 +5,6 @@ import django.core.validators
 from django.db import migrations, models
 from django.db.models import Max
 
-from transfers.migration_ops import vendor_sql
-
 
 def renumber_zero_lines(apps, schema_editor):
     """A line or delivery numbered 0 (accepted before) takes its parent's next number."""
@@ -46,6 +44,39 @@ def _check(name, message):
     )
 
 
+def add_checks(apps, schema_editor):
+    for model, table, name, message in CHECKS:
+        if schema_editor.connection.vendor == "sqlite":
+            for statement in _sqlite_triggers(table, name, message):
+                schema_editor.execute(statement)
+        else:
+            schema_editor.add_constraint(apps.get_model("transfers", model), _check(name, message))
+
+
+def remove_checks(apps, schema_editor):
+    for model, _table, name, message in CHECKS:
+        if schema_editor.connection.vendor == "sqlite":
+            for event in ("insert", "update"):
+                schema_editor.execute(f"DROP TRIGGER {name}_{event}")
+        else:
+            schema_editor.remove_constraint(apps.get_model("transfers", model), _check(name, message))
+
+
+def _line(help_text):
+    return models.PositiveSmallIntegerField(
+        blank=True,
+        help_text=help_text,
+        null=True,
+        validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(32767)],
+    )
+
+
+LINES = {
+    "transfer": "Line number within the contract, from 1; assigned when left empty.",
+    "delivery": "From 1; assigned when left empty.",
+}
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("transfers", "0093_names_lists"),
@@ -58,78 +89,11 @@ class Migration(migrations.Migration):
                 migrations.AddConstraint(model_name=model, constraint=_check(name, message))
                 for model, _table, name, message in CHECKS
             ],
-            database_operations=[
-                vendor_sql(
-                    postgresql=";".join(
-                        f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK (line IS NULL OR line >= 1)"
-                        for _model, table, name, _message in CHECKS
-                    ),
-                    postgresql_drop=";".join(
-                        f"ALTER TABLE {table} DROP CONSTRAINT {name}" for _model, table, name, _message in CHECKS
-                    ),
-                    sqlite=[
-                        trigger
-                        for _model, table, name, message in CHECKS
-                        for trigger in _sqlite_triggers(table, name, message)
-                    ],
-                    sqlite_drop=[
-                        f"DROP TRIGGER {name}_{event}"
-                        for _model, _table, name, _message in CHECKS
-                        for event in ("insert", "update")
-                    ],
-                )
-            ],
+            database_operations=[migrations.RunPython(add_checks, remove_checks)],
         ),
-        migrations.AlterField(
-            model_name="delivery",
-            name="line",
-            field=models.PositiveSmallIntegerField(
-                blank=True,
-                help_text="From 1; assigned when left empty.",
-                null=True,
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(32767),
-                ],
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaldelivery",
-            name="line",
-            field=models.PositiveSmallIntegerField(
-                blank=True,
-                help_text="From 1; assigned when left empty.",
-                null=True,
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(32767),
-                ],
-            ),
-        ),
-        migrations.AlterField(
-            model_name="historicaltransfer",
-            name="line",
-            field=models.PositiveSmallIntegerField(
-                blank=True,
-                help_text="Line number within the contract, from 1; assigned when left empty.",
-                null=True,
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(32767),
-                ],
-            ),
-        ),
-        migrations.AlterField(
-            model_name="transfer",
-            name="line",
-            field=models.PositiveSmallIntegerField(
-                blank=True,
-                help_text="Line number within the contract, from 1; assigned when left empty.",
-                null=True,
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(32767),
-                ],
-            ),
+        *(
+            migrations.AlterField(model_name=prefix + model, name="line", field=_line(help_text))
+            for model, help_text in LINES.items()
+            for prefix in ("", "historical")
         ),
     ]
