@@ -304,3 +304,69 @@ def test_a_bom_before_bytes_that_are_not_utf8_is_refused_naming_the_line(countri
     assert code == 1 and "Traceback" not in err
     assert f"line {line}: byte 0xe9 is not UTF-8, though the file starts with UTF-8's byte order mark" in err
     assert state() == before
+
+
+def _with_rows(rows):
+    """The legacy sample with these rows added after its own (text: encoded by the caller),
+    and the line number of the first of them."""
+    text = LEGACY.read_bytes().decode("latin-1").rstrip("\n") + "\n"
+    return text + "\n".join(rows) + "\n", text.count("\n") + 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-8"])
+def test_a_line_ends_only_at_a_line_end_and_a_comments_control_characters_stay_in_it(countries, tmp_path, encoding):
+    """Python's splitlines() also ended a line at \\x0b, \\x0c, \\x1c to \\x1e and (UTF-8) \\x85,
+    \\u2028, \\u2029: the row was cut (and rejoined with a newline instead), and every line
+    number after it was wrong. A line ends where csv and editors say: \\n, \\r\\n or \\r."""
+    breaks = "\x0b\x0c\x1c\x1d\x1e" + ("\x85\u2028\u2029" if encoding == "utf-8" else "")
+    text, first = _with_rows(
+        [
+            f"Iran,Russia,2003,,3,,Kornet-E,anti-tank missile,3,,2004,New,Batch 1{breaks}batch 2,0.1,0.3,0.3",
+            "Iran,China,19x5,,12,,C-704,anti-ship missile,12,,1996,New,,0.5,6,6",
+        ]
+    )
+    path = tmp_path / "breaks.csv"
+    path.write_bytes(text.encode(encoding))
+    code, out, err = run(path)
+    assert code == 1 and "Traceback" not in err
+    # The bad row is named by the line an editor shows, not one further on per break.
+    assert f"line {first + 1}: Year of order '19x5' is not a year" in err, err
+    assert "rows read 14, deals 10, rejected 4" in out
+    assert "rejoined" not in out
+    assert Transfer.objects.get(system__designation="Kornet-E").comments == f"Batch 1{breaks}batch 2"
+
+
+@pytest.mark.django_db
+def test_a_register_saved_on_windows_reads_its_punctuation_as_windows_wrote_it(countries, tmp_path):
+    """Windows-1252 is Latin-1 but for 0x80-0x9f, where Latin-1 has control characters no text
+    uses: '€', '’', '–' and '…' were stored as invisible controls, and '…' (0x85, Latin-1's
+    next-line control) also ended the line in the middle of its row."""
+    comment = "€300m deal; Rosoboronexport’s offer – with training …"
+    text, first = _with_rows(
+        [
+            f"Iran,Russia,2003,,3,,Kornet-E,anti-tank missile,3,,2004,New,{comment},0.1,0.3,0.3",
+            "Iran,China,19x5,,12,,C-704,anti-ship missile,12,,1996,New,,0.5,6,6",
+        ]
+    )
+    path = tmp_path / "windows.csv"
+    path.write_bytes(text.encode("cp1252"))
+    assert b"\x80" in path.read_bytes() and b"\x85" in path.read_bytes()
+    code, out, err = run(path)
+    assert f"{path}: legacy format, windows-1252, data generated" in out, out
+    assert f"line {first + 1}: Year of order '19x5' is not a year" in err, err
+    assert "rows read 14, deals 10, rejected 4" in out
+    assert Transfer.objects.get(system__designation="Kornet-E").comments == comment
+    # Latin-1's own letters read the same either way.
+    assert Transfer.objects.get(system__designation="MEKO-200").comments.startswith("Frégate")
+
+
+@pytest.mark.django_db
+def test_a_byte_windows_leaves_undefined_reads_the_file_as_latin1(countries, tmp_path):
+    text, _ = _with_rows(["Iran,Russia,2003,,3,,Kornet-E,anti-tank missile,3,,2004,New,Odd \x81 byte,0.1,0.3,0.3"])
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(text.encode("latin-1"))
+    code, out, err = run(path)
+    assert ": legacy format, latin-1, data generated" in out, out
+    assert "rows read 13, deals 10, rejected 3" in out
+    assert Transfer.objects.get(system__designation="Kornet-E").comments == "Odd \x81 byte"

@@ -285,7 +285,24 @@ def _decode(data):
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        pass
+    # SIPRI's register is Latin-1. Windows-1252 differs only at 0x80-0x9f: Latin-1 has control
+    # characters there that no text uses, Windows has € ‘ ’ “ ” – — … (a register saved from
+    # Excel on Windows). Five of those bytes Windows leaves undefined: then Latin-1.
+    if _WINDOWS_ONLY.search(data):
+        try:
+            return data.decode("cp1252"), "windows-1252"
+        except UnicodeDecodeError:
+            pass
+    return data.decode("latin-1"), "latin-1"
+
+
+_WINDOWS_ONLY = re.compile(rb"[\x80-\x9f]")
+# A line ends where csv and every editor say it does. str.splitlines() also ends one at
+# \x0b, \x0c, \x1c-\x1e, \x85, \u2028 and \u2029, which a Comments cell can hold (text pasted
+# from Word keeps a manual line break as \x0b): the cell was cut and every later line number
+# was off by one.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def _clean_line(line):
@@ -601,7 +618,7 @@ def sipri_read(path):
         raise ImportFileError("this is a binary file, not a SIPRI CSV export")
     text, encoding = _decode(data)
     del data
-    lines = text.splitlines()
+    lines = _LINE_END.split(text)
     generated = None
     year_range = None
     parties = (None, None)
