@@ -370,3 +370,33 @@ def test_a_byte_windows_leaves_undefined_reads_the_file_as_latin1(countries, tmp
     assert ": legacy format, latin-1, data generated" in out, out
     assert "rows read 13, deals 10, rejected 3" in out
     assert Transfer.objects.get(system__designation="Kornet-E").comments == "Odd \x81 byte"
+
+
+@pytest.mark.django_db
+def test_a_quoted_comment_with_line_breaks_is_one_cell_as_csv_reads_it(countries, tmp_path):
+    """A register saved again by Excel quotes a Comments cell that holds a line break, as CSV
+    does. The row was cut at the break: rejected as two short rows, or rejoined with the
+    closing quote left in the comment."""
+    text, first = _with_rows(
+        [
+            'Iran,Russia,2003,,3,,Kornet-E,anti-tank missile,3,,2004,New,"Batch 1, first\nbatch 2, second",0.1,0.3,0.3',
+            'Iran,Russia,2004,,3,,Igla,portable SAM,3,,2005,New,"Line one\n\nline ""three""",0.1,0.3,0.3',
+            # A quote left open takes in no other row: the row is as before, the next one whole.
+            'Iran,Russia,2005,,3,,Igla-S,portable SAM,3,,2006,New,"Never closed,0.1,0.3,0.3',
+            'Iran,Russia,2006,,3,,Strela,portable SAM,3,,2007,New,"Quoted, closed",0.1,0.3,0.3',
+            "Iran,China,19x5,,12,,C-704,anti-ship missile,12,,1996,New,,0.5,6,6",
+        ]
+    )
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(text.encode("latin-1"))
+    code, out, err = run(path)
+    assert code == 1 and "Traceback" not in err
+    comments = dict(Transfer.objects.values_list("system__designation", "comments"))
+    assert comments["Kornet-E"] == "Batch 1, first\nbatch 2, second"
+    assert comments["Igla"] == 'Line one\n\nline "three"'
+    assert comments["Strela"] == "Quoted, closed"
+    assert "Igla-S" not in comments
+    assert f"line {first + 5}: expected 16 columns, found 13" in err, err
+    assert f"line {first + 7}: Year of order '19x5' is not a year" in err, err
+    assert "rows read 17, deals 12, rejected 5" in out, out
+    assert "rejoined" not in out

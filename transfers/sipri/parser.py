@@ -566,13 +566,36 @@ def _new_row_valid(cells):
 
 # A row broken over more than this many physical lines is not put back together.
 MAX_REJOINED_LINES = 3
+# A quoted cell is read over at most this many lines (a quote left open would take the rest).
+MAX_QUOTED_LINES = 20
+
+
+def _quoted_row(lines, index):
+    """(cells, lines taken) of the row at lines[index] read as CSV reads a file, where a line
+    break inside a quoted cell is part of the cell (as Excel writes a Comments cell with
+    a line break); (None, 0) unless a quoted cell ran past the line's end and was closed."""
+    taken = 0
+
+    def physical():
+        nonlocal taken
+        while index + taken < len(lines) and taken < MAX_QUOTED_LINES:
+            taken += 1
+            yield lines[index + taken - 1] + "\n"
+
+    try:
+        # strict: a quote still open when the lines run out is an error, not a row.
+        cells = next(csv.reader(physical(), strict=True), None)
+    except csv.Error:
+        return None, 0
+    return (cells, taken) if cells is not None and taken > 1 else (None, 0)
 
 
 def _rows(lines, first_number, kind, rejoined):
     """(line number, cells) of each data row. A row with too few cells is rejoined with
     the lines after it when together they make exactly one valid row, and the line after
     it is not a whole row of its own (SIPRI's export breaks rows at line breaks inside
-    Comments, unquoted)."""
+    Comments, unquoted). A row whose quoted cell holds a line break is read whole first
+    (_quoted_row), if that makes one valid row."""
     width = len(LEGACY_HEADER) if kind == LEGACY else len(NEW_HEADER)
     valid = _legacy_row_valid if kind == LEGACY else _new_row_valid
     index = 0
@@ -583,6 +606,12 @@ def _rows(lines, first_number, kind, rejoined):
         if not line.strip():
             continue
         cells = _cells(line)
+        if len(cells) < width and '"' in line:
+            quoted, taken = _quoted_row(lines, index - 1)
+            if quoted is not None and len(quoted) == width and valid(quoted):
+                yield number, quoted
+                index += taken - 1
+                continue
         if len(cells) < width and not isinstance(cells, _Unreadable):
             joined, last = cells, index
             while last < len(lines) and last - index < MAX_REJOINED_LINES - 1:
