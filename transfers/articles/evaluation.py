@@ -27,6 +27,7 @@ from pathlib import Path
 from ..assertions import AssertionUnreadable, assertion_read
 from .engine import article_draft
 from .gazetteer import gazetteer_from_fixtures
+from .text import MAX_CHARS, html_to_text
 
 PARTS = ("subject", "field+value", "subject+field+value", "speaker", "attribution", "stance")
 TARGETS = {"subject+field+value": 0.8, "speaker": 0.7, "stance": 0.7}
@@ -281,3 +282,16 @@ def timing_run(*, words=1000, directory=None):
     started = time.perf_counter()
     drafts = article_draft(text=text, gazetteer=gazetteer, published=datetime.date(2007, 1, 16))
     return len(text.split()), len(drafts), time.perf_counter() - started
+
+
+def html_timing_run(*, limit=MAX_CHARS):
+    """(blocks, seconds) to reduce the worst page within the size limit to its text: blocks
+    opened one in another and never closed, as many as `limit` characters allow."""
+    words = "Russia delivered 29 Tor-M1 systems to Iran, an official said."
+    blocks = (limit - len(words)) // len("<div>")
+    started = time.perf_counter()
+    text = html_to_text("<div>" * blocks + words)
+    seconds = time.perf_counter() - started
+    if text != words:
+        raise ValueError(f"the page's text read as {text!r}")
+    return blocks, seconds
