@@ -128,6 +128,24 @@ def test_a_page_of_blocks_nested_as_deep_as_the_size_limit_allows_is_read(db, to
 
 
 @pytest.mark.django_db
+def test_a_run_of_punctuation_without_a_space_is_read_and_the_text_around_it_drafted(seed, token_client):
+    """spaCy's tokenizer is quadratic in such a run: 20,000 quotation marks took 34 s of a
+    worker, the size limit's 100,000 many minutes. The run is read a piece at a time."""
+    url = "https://example.com/" + "news/" * 30 + "russia-iran-tor-m1.html"
+    text = f"{'(' * 20000}\n\nRussia's defence minister said Moscow delivered 29 Tor-M1 systems to Iran (page {url})."
+    response = token_client().post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
+    assert response.status_code == 201, response.json()
+    drafts = response.json()["drafts"]
+    delivered = [d for d in drafts if d["assertion_field"] == "quantity_delivered"]
+    assert [d["assertion_value"] for d in delivered] == ["29"], drafts
+    # Offsets are the article's own: the highlighted sentence is the one written.
+    article = Article.objects.get()
+    assert article.text == text
+    sentence = delivered[0]["sentence"]
+    assert sentence == text[20002:-1] and url in sentence, sentence
+
+
+@pytest.mark.django_db
 def test_review_page_shows_the_article_escaped_with_drafts_highlighted(seed, admin_client):
     response = admin_client.post(
         reverse("admin:transfers_article_add"),

@@ -284,14 +284,21 @@ def timing_run(*, words=1000, directory=None):
     return len(text.split()), len(drafts), time.perf_counter() - started
 
 
-def html_timing_run(*, limit=MAX_CHARS):
-    """(blocks, seconds) to reduce the worst page within the size limit to its text: blocks
-    opened one in another and never closed, as many as `limit` characters allow."""
+def worst_timing_run(*, limit=MAX_CHARS):
+    """[(what, seconds)] to read the worst articles the size limit allows that we know of: an
+    HTML page of blocks opened one in another and never closed, and a text of punctuation
+    without a space (spaCy's tokenizer is quadratic in such a run)."""
     words = "Russia delivered 29 Tor-M1 systems to Iran, an official said."
     blocks = (limit - len(words)) // len("<div>")
     started = time.perf_counter()
     text = html_to_text("<div>" * blocks + words)
-    seconds = time.perf_counter() - started
+    timings = [(f"an HTML page of {blocks:,} nested blocks", time.perf_counter() - started)]
     if text != words:
         raise ValueError(f"the page's text read as {text!r}")
-    return blocks, seconds
+    gazetteer = gazetteer_from_fixtures(paths=[ROOT / "fixtures" / "seed.json"])
+    article_draft(text="Warm-up: Russia said it sold nothing.", gazetteer=gazetteer)
+    started = time.perf_counter()
+    said = "Russia said "
+    article_draft(text=said + '"' * (limit - len(said)), gazetteer=gazetteer)
+    timings.append((f"{limit - len(said):,} quotation marks without a space", time.perf_counter() - started))
+    return timings
