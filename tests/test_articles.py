@@ -378,6 +378,27 @@ def test_drafts_stay_out_of_the_timeline_evidence_and_disputed_flags(seed, token
     assert not s300.disputed
 
 
+@pytest.mark.django_db
+def test_a_denial_once_accepted_disputes_the_report_it_denies(seed, tmp_path):
+    """A denial denies what it names. "Russia is not negotiating ..., rejecting the report" was
+    drafted as "not negotiating" that it denies: two negations, read by the evidence rule as
+    "negotiating", so once accepted it agreed with the report it rejected."""
+    from transfers.articles.review import draft_accept
+
+    text = (
+        "MOSCOW (AP) — Russia is negotiating the sale of S-300 missiles to Iran, a Gulf newspaper reported.\n\n"
+        "Russia is not negotiating the sale of S-300 missiles to Iran, Kremlin spokesman Pavel Orlov said, "
+        "rejecting the report.\n"
+    )
+    article = ingest(tmp_path, text, "--date", "2008-03-03")
+    statuses = article.drafts.filter(assertion_field="status").order_by("start")
+    assert [(d.assertion_value, d.stance) for d in statuses] == [("negotiating", "asserts"), ("negotiating", "denies")]
+    for draft in statuses:
+        draft_accept(draft=draft)
+    s300 = Contract.objects.get(reference="rus-irn-s-300-talks")
+    assert s300.disputed
+
+
 @pytest.mark.parametrize(
     ("sentence", "field", "value"),
     [

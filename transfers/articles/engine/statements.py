@@ -219,7 +219,7 @@ class Engine:
                     if made and first_subject is None:
                         first_subject = made
                 previous_in_line = True
-        return self._deduplicated()
+        return [_denial_said_once(draft) for draft in self._deduplicated()]
 
     def _survey(self, docs):
         """The article's main system and parties: what a statement without its own refers to."""
@@ -864,6 +864,17 @@ class Engine:
             seen[key] = draft
             kept.append(draft)
         return kept
+
+
+def _denial_said_once(draft):
+    """A denial denies what it names (transfers.evidence.rule: a claim that denies a status
+    holds its opposite). "Russia is not negotiating, the Kremlin said, rejecting a report"
+    denies "negotiating": drafted as "not negotiating" that it denies, it said the report was
+    right once accepted."""
+    if draft.stance == "denies" and draft.assertion_field == "status" and draft.assertion_value.startswith("not "):
+        draft.assertion_value = draft.assertion_value.removeprefix("not ")
+        draft.cue("assertion", f"the denial is its “not”: it denies “{draft.assertion_value}”")
+    return draft
 
 
 def _number_token(token):
