@@ -421,6 +421,76 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
     assert (field, value) in found, found
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A range of figures, a figure's scale and an article between a qualifier and its figure.
+        ("Russia sold Iran between 20 and 30 Tor-M1 systems.", {"assertion_value": "20-30"}),
+        ("Russia has shipped 3 million artillery shells to Iran.", {"assertion_value": "3000000"}),
+        ("Russia has supplied at least a dozen Tor-M1 systems to Iran.", {"assertion_value": "at least 12"}),
+        # `had supplied`: handed over, not ordered.
+        ("Russia had supplied 29 Tor-M1 systems to Iran.", {"assertion_field": "quantity_delivered"}),
+        # Shells are not the Tor-M1 named in the sentence before.
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran. Russia has shipped 3 million artillery shells to Iran.",
+            {
+                "assertion_value": "3000000",
+                "subject_type": "proposal",
+                "proposed_contract": {"supplier": "RUS", "recipient": "IRN"},
+            },
+        ),
+        # Where a report comes from is not a party: not Iran selling to Iran.
+        (
+            "Iran ordered 29 Tor-M1 systems in 2005, according to Iranian media.",
+            {"assertion_field": "quantity_ordered", "subject_type": "transfer", "subject": "rus-irn-2005-tor-m1/1"},
+        ),
+        # A follow-on order, or one signed in another year, is not the recorded deal.
+        (
+            "Iran ordered 20 more Tor-M1 systems from Russia.",
+            {
+                "subject_type": "proposal",
+                "proposed_contract": {"supplier": "RUS", "recipient": "IRN", "system": "tor-m1"},
+            },
+        ),
+        (
+            "Russia and Iran signed a contract for Tor-M1 systems in March 2010.",
+            {"assertion_field": "order_date", "subject_type": "proposal"},
+        ),
+        ("Russia and Iran signed a contract for Tor-M1 systems in December 2005.", {"subject": "rus-irn-2005-tor-m1"}),
+        # A government agency speaks for itself; a news agency reports.
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran, the Federal Security Agency said.",
+            {"assertion_field": "quantity_delivered", "attribution": "on-record"},
+        ),
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran, the Interfax news agency reported.",
+            {"assertion_field": "quantity_delivered", "attribution": "media-report"},
+        ),
+        # What is denied before a quotation is read, not only the quotation.
+        (
+            "Russia's defence ministry denied that any Tor-M1 systems had been delivered to Iran, "
+            'calling the report "a fabrication."',
+            {"assertion_field": "status", "assertion_value": "delivered", "stance": "denies"},
+        ),
+        # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
+        (
+            "Russia will send 29 Tor-M1 systems to Iran.",
+            {"assertion_field": "quantity_ordered", "assertion_value": "29"},
+        ),
+    ],
+)
+@pytest.mark.django_db
+def test_deals_parties_and_figures_as_wire_reports_write_them(seed, token_client, sentence, expected):
+    """Found by a blind set of five wire reports (tests/data/articles/*-heldout3): each case was
+    drafted otherwise before its rule."""
+    client = token_client()
+    response = client.post("/api/articles/", {"text": sentence, "published_date": "2024-05-01"}, format="json")
+    assert response.status_code == 201
+    drafts = response.json()["drafts"]
+    shown = [{k: d.get(k) for k in expected} for d in drafts]
+    assert any(all(d.get(k) == v for k, v in expected.items()) for d in drafts), shown
+
+
 @pytest.mark.django_db
 def test_admin_upload_of_an_html_file(seed, admin_client):
     from django.core.files.uploadedfile import SimpleUploadedFile

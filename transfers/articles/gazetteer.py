@@ -97,6 +97,8 @@ class ContractEntry:
     kind: str = "arms"
     # {system slug: line number}
     lines: dict = field(default_factory=dict)
+    # A signing in another year is another contract (a follow-on order of the same system).
+    order_year: int | None = None
 
 
 @dataclass
@@ -142,10 +144,11 @@ def gazetteer_from_database(*, using=None):
     ):
         gazetteer.systems[slug] = SystemEntry(slug, designation, list(other_names or []), origin)
     contracts = {}
-    for reference, supplier, recipient, title, kind in manager(Contract).values_list(
-        "reference", "supplier__code", "recipient__code", "title", "kind"
+    for reference, supplier, recipient, title, kind, order_date in manager(Contract).values_list(
+        "reference", "supplier__code", "recipient__code", "title", "kind", "order_date"
     ):
-        contracts[reference] = ContractEntry(reference, supplier, recipient, title, kind)
+        year = order_date.year if order_date else None
+        contracts[reference] = ContractEntry(reference, supplier, recipient, title, kind, order_year=year)
     for reference, slug, line in manager(Transfer).values_list("contract__reference", "system__slug", "line"):
         contracts[reference].lines.setdefault(slug, line)
     gazetteer.contracts = list(contracts.values())
@@ -192,6 +195,7 @@ def gazetteer_from_fixtures(*, paths, countries=True):
                 key("recipient"),
                 values.get("title", ""),
                 values.get("kind", "arms"),
+                order_year=int(values["order_date"][:4]) if values.get("order_date") else None,
             )
         elif model == "transfers.transfer":
             contract, line = values["contract"][0], values.get("line") or 1

@@ -31,12 +31,18 @@ from .values import (
 from .vocabulary import (
     ACCORDING_MEDIA,
     AFTER_INVERTED,
+    AMMUNITION_NOUNS,
     ANONYMOUS,
     BOUNDARIES,
     BUY_VERBS,
     DEAL_WORDS,
     DELIVERY_WORDS,
+    EARLIER_ORDER,
+    FOLLOW_ON_WORDS,
+    GIVING_VERBS,
     MEDIA_WORDS,
+    NEW_ORDER,
+    NEWS_AGENCY,
     NUMBER_WORDS,
     ORDER_WORDS,
     PRONOUNS,
@@ -44,12 +50,14 @@ from .vocabulary import (
     QUOTE_OPEN,
     REPORTING,
     ROLE_WORDS,
+    SCALE_WORDS,
     SKIP_AFTER_SPEAKER,
     SKIP_AFTER_VERB,
     SPECIFIC_DEAL,
     SPEECH_VERBS,
     STANCE_RULES,
     STATUS_RULES,
+    SUPPLIED,
     SUPPLY_VERBS,
     SYSTEM_NOUNS,
 )
@@ -179,6 +187,7 @@ class Engine:
         self.people_seen = []  # slugs, in the order mentioned
         self.systems_seen = []
         self.current_deal = None
+        self.follow_ons = set()  # (supplier, recipient, system) of follow-on orders named so far
         self.proposed = {}  # surname: full name of people proposed in this article
         self.proposed_roles = {}
         self.main_pair = (None, None)
@@ -297,6 +306,15 @@ class Engine:
             if any(doc[x].is_alpha and doc[x].lower_ not in SKIP_AFTER_VERB for x in range(tail, j)):
                 # `"...," Wallace said, adding that a package worth ... was approved`: that is said too.
                 content = (quoted[0], j)
+            # After `denied that`: `that` opens what is reported (`said last month that` is when).
+            that = None
+            if main is not None and main < quoted[0]:
+                that = next((x for x in range(main + 1, quoted[0]) if doc[x].lower_ == "that"), None)
+            reported = [x for x in range(that + 1, quoted[0]) if doc[x].is_alpha] if that is not None else []
+            if len(reported) >= 3:
+                # `The ministry denied that any drones had been delivered, calling the report "groundless"`:
+                # what is reported comes before the quotation, and is said too.
+                content = (reported[0], j)
         elif main is not None:
             k = main + 1
             while k < j and (doc[k].lower_ in SKIP_AFTER_VERB or (phrase and phrase[0] <= k < phrase[1])):
@@ -465,7 +483,7 @@ class Engine:
             draft.speaker_kind = "person"
             draft.cue("speaker", f"name “{people[-1].text}”")
             return "person"
-        if MEDIA_WORDS & set(words):
+        if MEDIA_WORDS & set(words) or NEWS_AGENCY.search(text):
             draft.speaker_role = role
             draft.speaker_kind = "media"
             draft.cue("speaker", f"media “{text}”")
@@ -603,16 +621,28 @@ class Engine:
             found.append(("value", canonical, written, f"amount “{written}”"))
         money_spans = [(s, e) for s, e, _, _ in money]
         base = doc[content[0]].idx if content[0] < len(doc) else 0
+        taken = set()  # the high end of a range read with its low end
         for k in range(*content):
             token = doc[k]
             value = _number_token(token)
-            if value is None:
+            if value is None or k in taken:
                 continue
             at = token.idx - base
             if any(s <= at < e for s, e in money_spans) or (1900 <= value <= 2100 and token.text.isdigit()):
                 continue
+            last = k  # the figure's last token: `3 million`, `between 20 and 30`
+            if last + 1 < content[1] and doc[last + 1].lower_ in SCALE_WORDS:
+                value *= SCALE_WORDS[doc[last + 1].lower_]
+                last += 1
+            high = None
+            joined = doc[last + 1].lower_ if last + 2 < content[1] else ""
+            if joined in ("to", "-", "–", "or") or (joined == "and" and k > 0 and doc[k - 1].lower_ == "between"):
+                high = _number_token(doc[last + 2])
+                if high is not None:
+                    last += 2
+                    taken.add(last)
             noun = None
-            for x in range(k + 1, min(k + 6, content[1])):
+            for x in range(last + 1, min(last + 6, content[1])):
                 mention = clause.mention_at(x)
                 if doc[x].lower_ in SYSTEM_NOUNS or (mention and mention.kind == "system"):
                     noun = doc[x].text
@@ -621,12 +651,11 @@ class Engine:
                     break
             if noun is None:
                 continue
-            before = doc[max(content[0], k - 2) : k].text.lower()
+            before = doc[max(content[0], k - 3) : k].text.lower()
+            # `at least a dozen`: the article between the qualifier and the figure is read past.
+            before = re.sub(r"\s+(?:a|an)$", "", before)
             qualifier = next((QUALIFIER_WORDS[q] for q in QUALIFIER_WORDS if before.endswith(q)), "")
-            high = None
-            if k + 2 < content[1] and doc[k + 1].lower_ in ("to", "-", "–", "or") and _number_token(doc[k + 2]):
-                high = _number_token(doc[k + 2])
-            written = doc[k : k + 3].text if high else token.text
+            written = doc[k : last + 1].text
             number = f"{value}-{high}" if high and high > value else str(value)
             kind = self._nearest_kind(doc, k, content)
             field_name = "quantity_delivered" if kind == "delivery" else "quantity_ordered"
@@ -660,7 +689,8 @@ class Engine:
             lower = doc[x].lower_
             kind = "delivery" if lower in DELIVERY_WORDS else "order" if lower in ORDER_WORDS | BUY_VERBS else None
             if lower in SUPPLY_VERBS and kind is None:
-                kind = "order"
+                # `had supplied 40 missiles`: handed over; `sold`, `supply`, `pledged`: what was agreed.
+                kind = "delivery" if lower in SUPPLIED else "order"
             modal = ("will", "would", "to", "shall", "could")
             moves = lower in SUPPLY_VERBS or lower in DELIVERY_WORDS
             if kind and moves and x > 0 and doc[x - 1].lower_ in modal:
@@ -681,13 +711,24 @@ class Engine:
             lower = doc[k].lower_
             if lower not in SUPPLY_VERBS and lower not in BUY_VERBS:
                 continue
-            before = [m for m in clause.mentions if m.kind == "actor" and i <= m.i and m.j <= k]
-            after = [m for m in clause.mentions if m.kind == "actor" and k < m.i and m.j <= j]
+            if lower in GIVING_VERBS and not _arms_follow(clause, k, j):
+                continue  # `sends a wrong signal`, `pledged support`: not arms changing hands
+            actors = [m for m in clause.mentions if m.kind == "actor" and not _names_a_source(doc, m)]
+            before = [m for m in actors if i <= m.i and m.j <= k]
+            after = [m for m in actors if k < m.i and m.j <= j]
             to = [m for m in after if m.i > 0 and doc[m.i - 1].lower_ in ("to", "from", "for")]
             near = actor_state(g, before[-1].key) if before else None
-            if lower in SUPPLY_VERBS:
+            if lower in ("sale", "sales"):
+                # A noun: `any arms sales to Tehran` names a buyer; a seller only as `Russia's sale`.
+                owner = before[-1] if before and k - before[-1].j <= 3 else None
+                supplier = actor_state(g, owner.key) if owner and doc[owner.j].text in ("’s", "'s") else None
+                recipient = actor_state(g, to[0].key) if to else None
+            elif lower in SUPPLY_VERBS:
                 supplier = near
                 recipient = actor_state(g, to[0].key) if to else None
+                if recipient is None and after and after[0].i == k + 1:
+                    # `supplied Ukraine with air defence systems`, `sent Kyiv 14 tanks`
+                    recipient = actor_state(g, after[0].key)
                 if supplier is None and any(doc[x].lower_ in ("we", "our") for x in range(i, k)):
                     supplier = speaker_state
             else:
@@ -721,9 +762,12 @@ class Engine:
             draft.subject_type, draft.subject_key, draft.deal = "contract", reference, reference
             draft.cue("subject", f"“{title_word}” in the title of deal {reference}")
             return draft.subject
+        ammunition = not systems and bool(AMMUNITION_NOUNS & {t.lower_ for t in clause.doc[content[0] : content[1]]})
         if found or specific or verb or systems:
             if systems:
                 system = systems[0].key
+            elif ammunition:
+                system = None  # `3 million artillery shells`: not the missile named before
             else:
                 system = self.systems_seen[-1] if self.systems_seen else self.main_system
             supplier = supplier or (self.main_pair[0] if not recipient or recipient == self.main_pair[1] else None)
@@ -738,7 +782,9 @@ class Engine:
             if specific:
                 cue.append(f"“{specific.group(0)}”")
             cue.append(f"system “{systems[0].text}”" if systems else f"system {system} (mentioned before)")
-            return self._deal(draft, supplier, recipient, system, "; ".join(cue))
+            order = _order(clause, content, found)
+            order.unnamed = ammunition
+            return self._deal(draft, supplier, recipient, system, "; ".join(cue), order=order)
         speaks = draft.speaker_kind in ("person", "role", "anaphora")
         if speaks and (has_deal_words or clause.mentions) and self.current_deal:
             draft.subject_type, draft.subject_key, proposal = self.current_deal
@@ -763,7 +809,10 @@ class Engine:
             return draft.subject
         return None
 
-    def _deal(self, draft, supplier, recipient, system, cue):
+    def _deal(self, draft, supplier, recipient, system, cue, *, order=None):
+        """The recorded deal of these parties and system, or a proposed one. `order`
+        (_order): what the sentence says of which order it is, a follow-on order ("180
+        more K2 tanks") or the first one, and the year it was signed."""
         g = self.gazetteer
         candidates = [
             c
@@ -772,6 +821,20 @@ class Engine:
             and (recipient is None or c.recipient == recipient)
             and (supplier or recipient)
         ]
+        order = order or Order()
+        triple = (supplier, recipient, system)
+        if order.year is not None:
+            # Signed in another year than the recorded deal: another deal.
+            candidates = [c for c in candidates if c.order_year in (None, order.year)]
+        if order.follow_on:
+            self.follow_ons.add(triple)
+        if order.unnamed:
+            candidates = []  # shells, rounds: no recorded deal of these parties is known to be for them
+            cue += "; ammunition, no system named"
+        if order.follow_on or (triple in self.follow_ons and not order.earlier and order.year is None):
+            candidates = []
+            cue += f"; another order than the recorded one (“{order.follow_on}”)" if order.follow_on else ""
+            cue += "; the follow-on order named before" if not order.follow_on else ""
         with_system = [c for c in candidates if system in c.lines]
         chosen = (with_system or ([c for c in candidates if not c.lines] if system is None else []) or [None])[0]
         if chosen is None and len(candidates) == 1 and system is None:
@@ -864,6 +927,60 @@ class Engine:
             seen[key] = draft
             kept.append(draft)
         return kept
+
+
+@dataclass
+class Order:
+    """Which order of a deal a sentence is about: `follow_on` its cue ("more", "a new
+    contract"), `earlier` whether it names the first one, `year` its signing year."""
+
+    follow_on: str = ""
+    earlier: bool = False
+    year: int | None = None
+    unnamed: bool = False  # about ammunition, which no named system is
+
+
+def _order(clause, content, found):
+    doc = clause.doc
+    follow_on = ""
+    for m in clause.mentions_in(*content, kind="system"):
+        for x in range(max(content[0], m.i - 3), m.i):
+            word = doc[x].lower_
+            if word in FOLLOW_ON_WORDS and not (x + 1 < len(doc) and doc[x + 1].lower_ == "than"):
+                follow_on = doc[x].text
+    text = clause.text(*content)
+    match = NEW_ORDER.search(text)
+    if match:
+        follow_on = match.group(0)
+    year = next((int(value[:4]) for field_name, value, *_ in found if field_name == "order_date"), None)
+    return Order(follow_on=follow_on, earlier=bool(EARLIER_ORDER.search(text)), year=year)
+
+
+def _arms_follow(clause, k, j):
+    """Whether what follows a verb of giving within a few words is arms: a figure, a system
+    or its kind (`sent 14 tanks`, `pledged IRIS-T systems`, `sent Kyiv air defence`)."""
+    doc = clause.doc
+    for x in range(k + 1, min(k + 7, j)):
+        mention = clause.mention_at(x)
+        if mention and mention.kind == "system":
+            return True
+        if doc[x].lower_ in SYSTEM_NOUNS or doc[x].lower_ in AMMUNITION_NOUNS or doc[x].lower_ in ("arms", "weapons"):
+            return True
+        if doc[x].lower_ in (".", ";") or doc[x].text in QUOTE_OPEN or doc[x].text == '"':
+            return False
+    return False
+
+
+def _names_a_source(doc, mention):
+    """An actor named as where a report comes from, not as a party: `according to Taiwanese
+    media`, `Russian state media`, `citing South Korea's spy agency`."""
+    k = mention.i - 1
+    while k >= 0 and doc[k].lower_ in ("to", "the", "a"):
+        k -= 1
+    if k >= 0 and doc[k].lower_ in ("according", "citing"):
+        return True
+    after = doc[mention.j].lower_ if mention.j < len(doc) else ""
+    return after in MEDIA_WORDS or after in ("news", "state")
 
 
 def _denial_said_once(draft):

@@ -25,14 +25,15 @@ MEDIA_WORDS = {
     "media",
     "newspaper",
     "newspapers",
-    "agency",
-    "agencies",
     "reports",
     "television",
     "tv",
     "daily",
     "press",
 }
+# An agency is the press only as a news agency: "the Defense Security Cooperation Agency said"
+# is a government body speaking, not a report.
+NEWS_AGENCY = re.compile(r"\b(?:news|press|wire)\s+agenc(?:y|ies)\b", re.IGNORECASE)
 SKIP_AFTER_SPEAKER = {
     ",", "has", "have", "had", "is", "was", "were", "also", "too", "previously", "earlier", "repeatedly",
     "severely", "strongly", "already", "again", "reportedly", "publicly", "never", "not", "later", "recently",
@@ -51,26 +52,50 @@ QUOTE_CLOSE = {"”", "’"}
 SUPPLY_VERBS = {
     "sell", "sells", "sold", "selling", "supply", "supplies", "supplied", "supplying", "deliver", "delivers",
     "delivered", "delivering", "export", "exported", "exporting", "ship", "shipped", "transfer", "transferred",
-    "provide", "provided", "providing", "handed",
+    "provide", "provided", "providing", "handed", "sale", "sales", "send", "sends", "sent", "sending", "donate",
+    "donates", "donated", "donating", "pledge", "pledges", "pledged", "pledging",
 }  # fmt: skip
+# Verbs of giving that are a supply only when arms follow (`sends a wrong signal` is not).
+GIVING_VERBS = {"send", "sends", "sent", "sending", "donate", "donates", "donated", "donating", "pledge", "pledges",
+                "pledged", "pledging"}  # fmt: skip
+# Supply verbs in the past that say the weapons changed hands (not `sold`: a sale is agreed).
+SUPPLIED = {"supplied", "provided", "donated", "exported"}
 BUY_VERBS = {"buy", "buys", "bought", "buying", "purchase", "purchased", "purchasing", "acquire", "acquired",
              "order", "ordered", "receive", "received", "procure", "procured"}  # fmt: skip
 ORDER_WORDS = {"signed", "sign", "ordered", "order", "agreed", "concluded", "contract", "deal", "struck", "sealed"}
 DELIVERY_WORDS = {"delivered", "deliver", "delivery", "deliveries", "received", "handed", "arrived", "arrive",
-                  "shipped", "transferred"}  # fmt: skip
+                  "shipped", "transferred", "sent", "shipment", "shipments"}  # fmt: skip
 SYSTEM_NOUNS = {
     "systems", "system", "missiles", "missile", "launchers", "launcher", "aircraft", "jets", "jet", "fighters",
     "fighter", "helicopters", "helicopter", "tanks", "tank", "vehicles", "ships", "ship", "submarines",
     "submarine", "frigates", "frigate", "corvettes", "corvette", "drones", "drone", "batteries", "battery",
     "units", "guns", "howitzers", "radars", "radar", "planes", "bombers", "trainers", "warships", "boats",
+    "shells", "rockets", "rocket", "interceptors", "vessels", "bombs", "torpedoes", "munitions",
 }  # fmt: skip
+# What a sentence that names no system may be about, none of them a named system: "3 million
+# artillery shells" are not the KN-23 missiles the article named before.
+AMMUNITION_NOUNS = {"shells", "rounds", "munitions", "ammunition", "bullets", "cartridges"}
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
                 "fifty": 50, "dozen": 12, "hundred": 100}  # fmt: skip
+# `3 million artillery shells`, `1.5 thousand`: the figure's scale written out.
+SCALE_WORDS = {"thousand": 1_000, "million": 1_000_000}
 
+# A follow-on order of a system already bought: `180 more K2 tanks`, `additional F-16s`.
+FOLLOW_ON_WORDS = {"more", "additional", "another", "further", "extra", "follow-on"}
+NEW_ORDER = re.compile(
+    r"\b(?:a|an|the)\s+(?:new|second|further|follow-on|additional|fresh)\s+(?:\w+\s+)?"
+    r"(?:contract|deal|order|agreement|purchase)\b",
+    re.IGNORECASE,
+)
+EARLIER_ORDER = re.compile(
+    r"\b(?:first|previous|earlier|original|initial|existing|2\d{3}|19\d{2})\s+(?:\w+\s+)?(?:contract|deal|order|agreement)\b",
+    re.IGNORECASE,
+)
 DEAL_WORDS = re.compile(
     r"\b(?:arms|weapons?|missiles?|sales?|sell\w*|sold|deals?|contracts?|exports?|export\w*|suppl\w+|purchas\w*|"
-    r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price)\b",
+    r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price|send|sends|sent|sending|pledg\w*|donat\w*|"
+    r"shipments?|shells|munitions|ammunition)\b",
     re.IGNORECASE,
 )
 SPECIFIC_DEAL = re.compile(
