@@ -472,6 +472,14 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             'calling the report "a fabrication."',
             {"assertion_field": "status", "assertion_value": "delivered", "stance": "denies"},
         ),
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran between December 2006 and March 2007.",
+            {"assertion_field": "delivery_date", "assertion_value": "2006-12/2007-03"},
+        ),
+        (
+            "Russia delivered the Tor-M1 systems to Iran, and Iran's defence minister welcomed the delivery.",
+            {"stance": "comments"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

@@ -4,6 +4,8 @@ found by their titles, deals by a distinctive word of their title."""
 import re
 from dataclasses import dataclass
 
+from .vocabulary import family_name
+
 _NLP = None
 
 
@@ -45,7 +47,7 @@ class Recogniser:
         surnames = {}
         for slug, person in gazetteer.people.items():
             entries.setdefault(("person", slug), set()).add(person.name)
-            surnames.setdefault(person.name.split()[-1], []).append(slug)
+            surnames.setdefault(family_name(person.name), []).append(slug)
         for surname, slugs in surnames.items():
             if len(slugs) == 1 and len(surname) > 3:
                 entries[("person", slugs[0])].add(surname)

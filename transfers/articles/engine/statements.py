@@ -60,6 +60,7 @@ from .vocabulary import (
     SUPPLIED,
     SUPPLY_VERBS,
     SYSTEM_NOUNS,
+    family_name,
 )
 
 
@@ -506,13 +507,13 @@ class Engine:
             # `Wallace said`: a person proposed earlier in the article, by surname.
             name = next((full for w in text.split() for surname, full in self.proposed.items() if w == surname), "")
             if name:
-                draft.cue("speaker", f"“{name.split()[-1]}”: {name}, named before")
+                draft.cue("speaker", f"“{family_name(name)}”: {name}, named before")
         if name:
             draft.proposed_speaker = name
             draft.speaker_role = " ".join(role.replace(name, " ").split()).strip(" ,")
-            if not draft.speaker_role or draft.speaker_role == name.split()[-1]:
+            if not draft.speaker_role or draft.speaker_role == family_name(name):
                 draft.speaker_role = self.proposed_roles.get(name, "")
-            self.proposed.setdefault(name.split()[-1], name)
+            self.proposed.setdefault(family_name(name), name)
             self.proposed_roles.setdefault(name, draft.speaker_role)
             draft.speaker_kind = "person"
             draft.cue("speaker", f"name “{name}” not recorded: proposed")
@@ -662,7 +663,7 @@ class Engine:
             if kind in (None, "planned") or any(f == field_name for f, *_ in found):
                 continue  # no deal verb near (`asked for 6,000 more`), or a plan
             found.append((field_name, f"{qualifier} {number}".strip(), written, f"“{written} … {noun}” ({kind} words)"))
-        for start, _end, written, value, precision in dates_in(text, self.published):
+        for start, written, shown in _date_ranges(text, dates_in(text, self.published)):
             k = _token_at(doc, base + start, content)
             if any(_is_reporting(doc, x) for x in range(max(content[0], k - 2), k + 1)):
                 continue  # `said on Friday`: when it was said, not a date of the deal
@@ -670,7 +671,6 @@ class Engine:
             if kind in (None, "planned"):
                 continue
             field_name = "delivery_date" if kind == "delivery" else "order_date"
-            shown = value.isoformat()[: {"year": 4, "month": 7}.get(precision, 10)]
             found.append((field_name, shown, written, f"date “{written}” near {kind} words"))
         if not any(f == "order_date" for f, *_ in found):
             for name, pattern in STATUS_RULES:
@@ -969,6 +969,29 @@ def _arms_follow(clause, k, j):
         if doc[x].lower_ in (".", ";") or doc[x].text in QUOTE_OPEN or doc[x].text == '"':
             return False
     return False
+
+
+def _date_ranges(text, dates):
+    """[(start, as written, the claims' form)] of dates_in's dates, two joined as a range
+    where the text says so (`between December 2023 and March 2024`, `from 2026 to 2030`):
+    `2023-12/2024-03`."""
+    shown = [(start, end, written, value.isoformat()[: {"year": 4, "month": 7}.get(precision, 10)])
+             for start, end, written, value, precision in dates]  # fmt: skip
+    ranges, k = [], 0
+    while k < len(shown):
+        start, end, written, form = shown[k]
+        if k + 1 < len(shown):
+            next_start, next_end, _written, next_form = shown[k + 1]
+            joint, before = text[end:next_start].strip().lower(), text[:start].rstrip().lower()
+            between = joint == "and" and before.endswith("between")
+            if between or (joint in ("to", "-", "–") and before.endswith("from")):
+                if form < next_form:
+                    ranges.append((start, text[start:next_end], f"{form}/{next_form}"))
+                    k += 2
+                    continue
+        ranges.append((start, written, form))
+        k += 1
+    return ranges
 
 
 def _names_a_source(doc, mention):

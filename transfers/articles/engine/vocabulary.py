@@ -12,7 +12,8 @@ REPORTING = {
     "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms", "confirm",
     "denied", "denies", "deny", "reported", "insisted", "insists", "argued", "argue", "argues", "claimed",
     "claims", "warned", "warns", "noted", "suspect", "suspects", "acknowledged", "admitted", "urged",
-    "criticized", "criticised", "condemned", "declared", "quoted", "stressed", "rejected",
+    "criticized", "criticised", "condemned", "declared", "quoted", "stressed", "rejected", "welcomed", "welcomes",
+    "hailed", "praised",
 }  # fmt: skip
 PRONOUNS = {"he", "she", "they", "we", "it"}
 ROLE_WORDS = {
@@ -21,6 +22,24 @@ ROLE_WORDS = {
     "analysts", "officer", "officers", "commander", "envoy", "ambassador", "secretary", "chief", "head",
     "director", "government", "representative", "executive", "he", "she", "they", "we",
 }  # fmt: skip
+# Family names written first (Chinese, Korean, Vietnamese): `Chen Hao` is `Chen` on second
+# mention, `Park Jin-woo` is `Park`.
+FAMILY_NAME_FIRST = {
+    "chen", "wang", "li", "zhang", "liu", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "zhu", "hu", "guo",
+    "lin", "luo", "gao", "mao", "zheng", "xie", "tang", "feng", "dong", "cao", "kim", "lee", "park", "choi", "jung",
+    "kang", "cho", "yoon", "jang", "lim", "shin", "han", "oh", "seo", "kwon", "nguyen", "tran", "pham", "hoang",
+    "phan", "vu", "dang", "bui", "do", "ngo",
+}  # fmt: skip
+
+
+def family_name(name):
+    """The part of a person's name a report uses alone on second mention."""
+    words = name.split()
+    if 2 <= len(words) <= 3 and words[0].lower() in FAMILY_NAME_FIRST:
+        return words[0]
+    return words[-1]
+
+
 MEDIA_WORDS = {
     "media",
     "newspaper",
@@ -134,6 +153,8 @@ STANCE_RULES = [
             re.IGNORECASE,
         ),
     ),
+    # Praise of a deal is a view of it, not a fact about it.
+    ("comments", re.compile(r"\b(?:welcom(?:e|ed|es|ing)|prais\w*|hail(?:ed|s)?|applaud\w*)\b", re.IGNORECASE)),
 ]
 
 STATUS_RULES = [
