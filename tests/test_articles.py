@@ -480,6 +480,27 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Russia delivered the Tor-M1 systems to Iran, and Iran's defence minister welcomed the delivery.",
             {"stance": "comments"},
         ),
+        # `to the Philippines`: a party after an article; `negotiating with`: the other party.
+        (
+            "Israel delivered 12 Tor-M1 systems to the United States.",
+            {
+                "subject_type": "proposal",
+                "proposed_contract": {"supplier": "ISR", "recipient": "USA", "system": "tor-m1"},
+            },
+        ),
+        (
+            "Israel is negotiating with the United States over the purchase of 12 Tor-M1 systems.",
+            {
+                "subject_type": "proposal",
+                "proposed_contract": {"supplier": "USA", "recipient": "ISR", "system": "tor-m1"},
+            },
+        ),
+        # `anti-ship` is no verb; a figure far from the one order word of its sentence is ordered.
+        (
+            "Iran signed a $700 million contract with Rosoboronexport, Russia's arms exporter, "
+            "in December 2005 for 29 Tor-M1 systems.",
+            {"assertion_field": "quantity_ordered", "assertion_value": "29"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

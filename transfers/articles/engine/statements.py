@@ -686,7 +686,7 @@ class Engine:
     def _nearest_kind(self, doc, k, content, window=12, date=False):
         best = None
         for x in range(max(content[0], k - window), min(content[1], k + window)):
-            lower = doc[x].lower_
+            lower = doc[x].lower_ if not _in_compound(doc, x) else ""
             kind = "delivery" if lower in DELIVERY_WORDS else "order" if lower in ORDER_WORDS | BUY_VERBS else None
             if lower in SUPPLY_VERBS and kind is None:
                 # `had supplied 40 missiles`: handed over; `sold`, `supply`, `pledged`: what was agreed.
@@ -702,6 +702,13 @@ class Engine:
             distance = k - x if x <= k else 2 * (x - k)
             if kind and (best is None or distance < best[0]):
                 best = (distance, kind)
+        if best is None and k > content[0] and doc[k - 1].lower_ in ("for", "in"):
+            # `signed a $375 million contract with ..., in January 2022 for three batteries`: far
+            # from its verb, but the statement's only deal words are an order's.
+            words = {doc[x].lower_ for x in range(*content) if not _in_compound(doc, x)}
+            others = DELIVERY_WORDS | SUPPLY_VERBS | {"plan", "plans", "planned", "earlier", "previous", "original"}
+            if words & ORDER_WORDS and not words & others:
+                return "order"
         return best[1] if best else None
 
     def _parties(self, clause, i, j, *, speaker_state):
@@ -709,15 +716,21 @@ class Engine:
         doc, g = clause.doc, self.gazetteer
         for k in range(i, j):
             lower = doc[k].lower_
-            if lower not in SUPPLY_VERBS and lower not in BUY_VERBS:
+            if lower not in SUPPLY_VERBS and lower not in BUY_VERBS or _in_compound(doc, k):
                 continue
             if lower in GIVING_VERBS and not _arms_follow(clause, k, j):
                 continue  # `sends a wrong signal`, `pledged support`: not arms changing hands
             actors = [m for m in clause.mentions if m.kind == "actor" and not _names_a_source(doc, m)]
             before = [m for m in actors if i <= m.i and m.j <= k]
             after = [m for m in actors if k < m.i and m.j <= j]
-            to = [m for m in after if m.i > 0 and doc[m.i - 1].lower_ in ("to", "from", "for")]
+            to = [m for m in after if _preposition(doc, m) in ("to", "from", "for")]
             near = actor_state(g, before[-1].key) if before else None
+            if len(before) >= 2 and _preposition(doc, before[-1]) == "with" and not to:
+                # `Peru is negotiating with Sweden over the purchase`: the one before `with` buys.
+                first, other = actor_state(g, before[-2].key), actor_state(g, before[-1].key)
+                if lower in BUY_VERBS:
+                    return other, first, f"“{doc[k].text}” with"
+                return first, other, f"“{doc[k].text}” with"
             if lower in ("sale", "sales"):
                 # A noun: `any arms sales to Tehran` names a buyer; a seller only as `Russia's sale`.
                 owner = before[-1] if before and k - before[-1].j <= 3 else None
@@ -992,6 +1005,19 @@ def _date_ranges(text, dates):
         ranges.append((start, written, form))
         k += 1
     return ranges
+
+
+def _in_compound(doc, k):
+    """A word inside a hyphenated compound (`anti-ship`, `ship-based`) is not a verb."""
+    return (k > 0 and doc[k - 1].text in ("-", "–")) or (k + 1 < len(doc) and doc[k + 1].text in ("-", "–"))
+
+
+def _preposition(doc, mention):
+    """The word before a mention, past an article: `to the Philippines` is `to`."""
+    k = mention.i - 1
+    if k >= 0 and doc[k].lower_ == "the":
+        k -= 1
+    return doc[k].lower_ if k >= 0 else ""
 
 
 def _names_a_source(doc, mention):
