@@ -427,6 +427,8 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
         # A range of figures, a figure's scale and an article between a qualifier and its figure.
         ("Russia sold Iran between 20 and 30 Tor-M1 systems.", {"assertion_value": "20-30"}),
         ("Russia has shipped 3 million artillery shells to Iran.", {"assertion_value": "3000000"}),
+        # Past what a quantity holds: no figure drafted (accepting it could only fail).
+        ("Russia has shipped 5000 million artillery shells to Iran.", {"assertion_field": ""}),
         ("Russia has supplied at least a dozen Tor-M1 systems to Iran.", {"assertion_value": "at least 12"}),
         # `had supplied`: handed over, not ordered.
         ("Russia had supplied 29 Tor-M1 systems to Iran.", {"assertion_field": "quantity_delivered"}),

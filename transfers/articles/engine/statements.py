@@ -16,6 +16,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
+from ...assertions import AssertionUnreadable, assertion_read
 from ..text import is_heading, metadata_read
 from .recogniser import (
     US_SPELLING,
@@ -662,6 +663,10 @@ class Engine:
             field_name = "quantity_delivered" if kind == "delivery" else "quantity_ordered"
             if kind in (None, "planned") or any(f == field_name for f, *_ in found):
                 continue  # no deal verb near (`asked for 6,000 more`), or a plan
+            try:
+                assertion_read(field=field_name, text=f"{qualifier} {number}".strip())
+            except AssertionUnreadable:
+                continue  # `5,000 million shells`: past what a quantity holds, as the editor would hear
             found.append((field_name, f"{qualifier} {number}".strip(), written, f"“{written} … {noun}” ({kind} words)"))
         for start, written, shown in _date_ranges(text, dates_in(text, self.published)):
             k = _token_at(doc, base + start, content)
