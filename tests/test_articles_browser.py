@@ -32,6 +32,13 @@ def test_editor_pastes_an_article_reviews_and_accepts_a_draft(live_server, brows
         # The README's picture: the first screen, the article beside its first drafts.
         page.locator(".review").scroll_into_view_if_needed()
         page.screenshot(path=str(ROOT / "test-artifacts" / "article-review.png"))
+        # On a phone the drafts come below the article, each the screen's width (side by side
+        # they were 170 pixels each).
+        page.set_viewport_size({"width": 375, "height": 800})
+        text, first = page.locator(".review-text").bounding_box(), page.locator(".draft").first.bounding_box()
+        assert first["y"] >= text["y"] + text["height"] and first["width"] > 300, (text, first)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.set_viewport_size({"width": WINDOW, "height": 900})
         claims = Claim.objects.count()
         value = page.locator(".draft", has_text="value = USD 700,000,000").first
         value.locator("button[value=accept]").click()
