@@ -503,6 +503,30 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "in December 2005 for 29 Tor-M1 systems.",
             {"assertion_field": "quantity_ordered", "assertion_value": "29"},
         ),
+        # `signed a contract with`: the other party sells, unless the signer makes the system.
+        (
+            "Israel has signed a contract with the United States for 12 Tor-M1 systems.",
+            {
+                "subject_type": "proposal",
+                "proposed_contract": {"supplier": "USA", "recipient": "ISR", "system": "tor-m1"},
+            },
+        ),
+        # `three more batteries`: a follow-on order named by its kind, not the recorded deal.
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran. Iran has asked to buy three more batteries.",
+            {"assertion_value": "3", "subject_type": "proposal"},
+        ),
+        # A delivery told with `handed over` and no other deal word.
+        (
+            "Russia sold 29 Tor-M1 systems to Iran. The first battery was handed over in December 2006.",
+            {"assertion_field": "delivery_date", "assertion_value": "2006-12"},
+        ),
+        # What is said opens the sentence, the speaker and a quotation follow.
+        (
+            "Iran has signed a contract with Russia for 29 Tor-M1 systems, Defence Minister Mostafa Najjar said "
+            'on Tuesday, calling it "a great day."',
+            {"assertion_field": "quantity_ordered", "assertion_value": "29", "subject": "rus-irn-2005-tor-m1/1"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

@@ -317,6 +317,16 @@ class Engine:
                 # `The ministry denied that any drones had been delivered, calling the report "groundless"`:
                 # what is reported comes before the quotation, and is said too.
                 content = (reported[0], j)
+            elif (
+                main is not None
+                and quoted[0] > main
+                and phrase
+                and phrase[0] > i + 3
+                and doc[phrase[0] - 1].text == ","
+            ):
+                # `Greece has signed a contract ..., the minister said, calling it "a leap"`: what is
+                # said opens the sentence, before its speaker; the quotation is said too.
+                content = (i, j)
         elif main is not None:
             k = main + 1
             while k < j and (doc[k].lower_ in SKIP_AFTER_VERB or (phrase and phrase[0] <= k < phrase[1])):
@@ -756,6 +766,29 @@ class Engine:
                     supplier = speaker_state
             if supplier or recipient:
                 return supplier, recipient, f"“{doc[k].text}”"
+        return self._signed_with(clause, i, j)
+
+    def _signed_with(self, clause, i, j):
+        """(supplier, recipient, cue) of `Greece signed a contract with the United States`: the
+        party after `with` sells, unless the other is where the system comes from."""
+        doc, g = clause.doc, self.gazetteer
+        actors = [m for m in clause.mentions if m.kind == "actor" and i <= m.i and m.j <= j]
+        for m in actors:
+            if _preposition(doc, m) != "with":
+                continue
+            window = {doc[x].lower_ for x in range(max(i, m.i - 8), m.i)}
+            if not window & {"contract", "deal", "agreement", "order"} or not window & ORDER_WORDS:
+                continue
+            before = [b for b in actors if b.j <= m.i - 1 and not _names_a_source(doc, b)]
+            if not before:
+                continue
+            buyer, seller = actor_state(g, before[-1].key), actor_state(g, m.key)
+            systems = clause.mentions_in(i, j, "system")
+            origin = g.systems[systems[0].key].origin if systems and systems[0].key in g.systems else None
+            if origin == buyer:
+                buyer, seller = seller, buyer
+            if buyer and seller and buyer != seller:
+                return seller, buyer, "“signed … with”"
         return None, None, None
 
     def _subject(self, draft, clause, content, content_text, first_subject):
@@ -961,8 +994,11 @@ class Order:
 def _order(clause, content, found):
     doc = clause.doc
     follow_on = ""
-    for m in clause.mentions_in(*content, kind="system"):
-        for x in range(max(content[0], m.i - 3), m.i):
+    # `180 more K2 tanks`, `three more batteries`: before a system or a kind of weapon.
+    heads = [m.i for m in clause.mentions_in(*content, kind="system")]
+    heads += [x for x in range(*content) if doc[x].lower_ in SYSTEM_NOUNS]
+    for head in heads:
+        for x in range(max(content[0], head - 3), head):
             word = doc[x].lower_
             if word in FOLLOW_ON_WORDS and not (x + 1 < len(doc) and doc[x + 1].lower_ == "than"):
                 follow_on = doc[x].text
