@@ -274,9 +274,10 @@ def timing_run(*, words=1000, directory=None):
     """Seconds to draft an article of at least `words` words (the annotated articles end to end)."""
     directory = Path(directory or ROOT / "tests" / "data" / "articles")
     texts = [path.read_text(encoding="utf-8") for path in sorted(directory.glob("*.txt"))]
-    text = ""
-    while len(text.split()) < words:
-        text += "\n\n".join(texts) + "\n\n"
+    text, k = "", 0
+    while len(text.split()) < words:  # whole articles, one after another, until there are enough words
+        text += texts[k % len(texts)] + "\n\n"
+        k += 1
     gazetteer = gazetteer_from_fixtures(paths=[ROOT / "fixtures" / "seed.json"])
     article_draft(text="Warm-up: Russia said it sold nothing.", gazetteer=gazetteer)
     started = time.perf_counter()
