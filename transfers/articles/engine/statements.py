@@ -833,8 +833,7 @@ class Engine:
             if specific:
                 cue.append(f"“{specific.group(0)}”")
             cue.append(f"system “{systems[0].text}”" if systems else f"system {system} (mentioned before)")
-            order = _order(clause, content, found)
-            order.unnamed = ammunition
+            order = _order(clause, content, found, unnamed=ammunition)
             return self._deal(draft, supplier, recipient, system, "; ".join(cue), order=order)
         speaks = draft.speaker_kind in ("person", "role", "anaphora")
         if speaks and (has_deal_words or clause.mentions) and self.current_deal:
@@ -991,7 +990,7 @@ class Order:
     unnamed: bool = False  # about ammunition, which no named system is
 
 
-def _order(clause, content, found):
+def _order(clause, content, found, *, unnamed=False):
     doc = clause.doc
     follow_on = ""
     # `180 more K2 tanks`, `three more batteries`: before a system or a kind of weapon.
@@ -1007,7 +1006,7 @@ def _order(clause, content, found):
     if match:
         follow_on = match.group(0)
     year = next((int(value[:4]) for field_name, value, *_ in found if field_name == "order_date"), None)
-    return Order(follow_on=follow_on, earlier=bool(EARLIER_ORDER.search(text)), year=year)
+    return Order(follow_on=follow_on, earlier=bool(EARLIER_ORDER.search(text)), year=year, unnamed=unnamed)
 
 
 def _arms_follow(clause, k, j):
