@@ -428,7 +428,7 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
         ("Russia sold Iran between 20 and 30 Tor-M1 systems.", {"assertion_value": "20-30"}),
         ("Russia has shipped 3 million artillery shells to Iran.", {"assertion_value": "3000000"}),
         # Past what a quantity holds: no figure drafted (accepting it could only fail).
-        ("Russia has shipped 5000 million artillery shells to Iran.", {"assertion_field": ""}),
+        ("Russia has shipped 5000 million artillery shells to Iran, the ministry said.", {"assertion_field": ""}),
         ("Russia has supplied at least a dozen Tor-M1 systems to Iran.", {"assertion_value": "at least 12"}),
         # `had supplied`: handed over, not ordered.
         ("Russia had supplied 29 Tor-M1 systems to Iran.", {"assertion_field": "quantity_delivered"}),
@@ -544,6 +544,29 @@ def test_deals_parties_and_figures_as_wire_reports_write_them(seed, token_client
     drafts = response.json()["drafts"]
     shown = [{k: d.get(k) for k in expected} for d in drafts]
     assert any(all(d.get(k) == v for k, v in expected.items()) for d in drafts), shown
+
+
+@pytest.mark.django_db
+def test_the_articles_own_background_is_not_drafted(seed, token_client):
+    """A sentence that states no figure, date or status, quotes no one and takes no side is
+    the article's background, not a claim: such drafts were most of those editors had to
+    reject in the blind sets. A party's own words without a figure are still drafted."""
+    client = token_client()
+    text = (
+        "Russia delivered 29 Tor-M1 systems to Iran in 2006.\n\n"
+        "The Tor-M1, a short-range system designed to shoot down aircraft and cruise missiles, "
+        "is carried on a tracked vehicle.\n\n"
+        "Rosoboronexport declined to comment.\n\n"
+        "Iran has long relied on Russian air defences.\n\n"
+        'Israel criticised the sale, calling it "a threat to the region."'
+    )
+    response = client.post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = response.json()["drafts"]
+    drafted = {text[d["start"] : d["end"]][:20] for d in drafts}
+    assert drafted == {"Russia delivered 29 ", "Israel criticised th"}, drafted
+    criticism = next(d for d in drafts if d["stance"] == "criticises")
+    assert criticism["assertion_field"] == "" and criticism["quote"] == "a threat to the region."
 
 
 @pytest.mark.django_db
