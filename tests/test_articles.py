@@ -527,6 +527,21 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             'on Tuesday, calling it "a great day."',
             {"assertion_field": "quantity_ordered", "assertion_value": "29", "subject": "rus-irn-2005-tor-m1/1"},
         ),
+        # `in April last year`: the month of the year before the article's (2024-05-01).
+        (
+            "Russia sold 29 Tor-M1 systems to Iran. The first battery was handed over in April last year.",
+            {"assertion_field": "delivery_date", "assertion_value": "2023-04"},
+        ),
+        # A rank is no part of a name; `Dela Cruz` later is the person named in full before.
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran, navy spokeswoman Captain Marissa Dela Cruz said.",
+            {"proposed_speaker": "Marissa Dela Cruz", "attribution": "spokesperson"},
+        ),
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran, Major General Marissa Dela Cruz said. "
+            "Iran paid $700 million for them, Dela Cruz said.",
+            {"proposed_speaker": "Marissa Dela Cruz", "assertion_field": "value", "assertion_value": "USD 700000000"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

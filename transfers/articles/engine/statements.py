@@ -49,6 +49,7 @@ from .vocabulary import (
     PRONOUNS,
     QUOTE_CLOSE,
     QUOTE_OPEN,
+    RANKS,
     REPORTING,
     ROLE_WORDS,
     SCALE_WORDS,
@@ -525,6 +526,8 @@ class Engine:
             draft.cue("speaker", f"title “{text}” = {person.name}, {person.title}")
             return "person"
         name = _proper_name(clause, phrase)
+        # `Dela Cruz said`: a family name of two words, of a person named in full before.
+        name = next((full for full in self.proposed.values() if full.endswith(f" {name}")), name) if name else ""
         if not name:
             # `Wallace said`: a person proposed earlier in the article, by surname.
             name = next((full for w in text.split() for surname, full in self.proposed.items() if w == surname), "")
@@ -1136,7 +1139,8 @@ def _proper_name(clause, phrase):
             and token.text[0].isupper()
             and not clause.mention_at(k)
             and token.lower_ not in ROLE_WORDS
-            and token.lower_ not in {"foreign", "defence", "defense", "deputy", "prime", "the", "a", "state", "general"}
+            and token.lower_ not in {"foreign", "defence", "defense", "deputy", "prime", "the", "a", "state"}
+            and token.lower_.rstrip(".") not in RANKS
         ):
             run.append(token.text)
         else:

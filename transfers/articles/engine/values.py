@@ -18,6 +18,8 @@ DATE_PATTERNS = [
     ("day", re.compile(r"\b" + MONTHS + r" (\d{1,2}),? ((?:19|20)\d\d)\b")),
     ("month", re.compile(r"\b" + MONTHS + r",? ((?:19|20)\d\d)\b")),
     ("year", re.compile(r"\b(?:in|since|by|until|from|during|of|late|early|mid-)\s*((?:19|20)\d\d)\b")),
+    # `in April last year`: the month of the year named relative to the article's.
+    ("month-relative", re.compile(r"\b" + MONTHS + r",? (?:of )?(?:last|this|next) year\b")),
     ("month-of-year", re.compile(r"\b(?:in|by|until|during|late|early|mid-)\s*" + MONTHS + r"(?![ ,]+\d)")),
     ("relative", re.compile(r"\b(?:last|this|next) (?:year|month|week)\b|\byesterday\b", re.IGNORECASE)),
     (
@@ -74,6 +76,10 @@ def _date_found(match, kind, published):
         month = date_parser.parse(text.split()[-1].replace(".", ""), default=default).month
         year = published.year if month <= published.month else published.year - 1
         return datetime.date(year, month, 1), "month"
+    if kind == "month-relative":
+        month = date_parser.parse(text.split()[0].strip(",."), default=default).month
+        step = {"last": -1, "this": 0, "next": 1}[lower.split()[-2]]
+        return datetime.date(published.year + step, month, 1), "month"
     if kind == "weekday":
         weekday = date_parser.parse(lower.replace("on ", ""), default=default).weekday()
         back = (published.weekday() - weekday) % 7

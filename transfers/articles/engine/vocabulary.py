@@ -31,6 +31,14 @@ FAMILY_NAME_FIRST = {
     "phan", "vu", "dang", "bui", "do", "ngo",
 }  # fmt: skip
 
+# Military ranks and titles before a name are no part of it: `Captain Marissa Dela Cruz`,
+# `Major General Ahmed Slimani`, `Lt. Col. Ana Ruiz` are proposed as the person's name alone.
+RANKS = {
+    "general", "captain", "colonel", "lieutenant", "major", "admiral", "brigadier", "commodore", "marshal",
+    "sergeant", "rear", "vice", "air", "gen", "lt", "col", "maj", "capt", "adm", "brig", "sgt", "cmdr", "mr", "ms",
+    "mrs", "dr",
+}  # fmt: skip
+
 
 def family_name(name):
     """The part of a person's name a report uses alone on second mention."""
@@ -114,7 +122,8 @@ EARLIER_ORDER = re.compile(
 DEAL_WORDS = re.compile(
     r"\b(?:arms|weapons?|missiles?|sales?|sell\w*|sold|deals?|contracts?|exports?|export\w*|suppl\w+|purchas\w*|"
     r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price|send|sends|sent|sending|pledg\w*|donat\w*|"
-    r"shipments?|shells|munitions|ammunition|handed|arrived|arrive|received|landed|shipped|took delivery)\b",
+    r"shipments?|shells|munitions|ammunition|handed|arrived|arrive|received|landed|shipped|took delivery|unloaded|"
+    r"paid|pay|pays|paying|cost|costs|worth|valued)\b",
     re.IGNORECASE,
 )
 SPECIFIC_DEAL = re.compile(
