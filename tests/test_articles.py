@@ -14,7 +14,7 @@ from transfers.articles.evaluation import article_evaluate, seed_targets_met
 from transfers.articles.models import Article, Draft
 from transfers.articles.text import MAX_CHARS, html_to_text
 from transfers.evidence import contract_evidence
-from transfers.models import Claim, Contract, Person, Source
+from transfers.models import Actor, Claim, Contract, Person, Source, WeaponSystem
 
 DATA = Path(__file__).parent / "data" / "articles"
 SEED_TEXT = DATA / "ap-2007-01-16-russia-iran-tor-m1.txt"
@@ -582,6 +582,33 @@ def test_the_articles_own_background_is_not_drafted(seed, token_client):
     assert drafted == {"Russia delivered 29 ", "Israel criticised th"}, drafted
     criticism = next(d for d in drafts if d["stance"] == "criticises")
     assert criticism["assertion_field"] == "" and criticism["quote"] == "a threat to the region."
+
+
+@pytest.mark.django_db
+def test_a_system_is_sold_by_its_maker_not_by_the_articles_main_supplier(seed, token_client):
+    """A report of Russia's Tor-M1 for Iran that also tells of American Harpoons: the Harpoons'
+    supplier is where they come from, whether the sentence names them or refers back to them
+    (blind set 7: Turkish KAAN jets were proposed as French in a report that named Rafales)."""
+    WeaponSystem.objects.create(
+        designation="Harpoon", slug="harpoon", category="missiles", origin=Actor.objects.get(code="USA")
+    )
+    client = token_client()
+    text = (
+        "Russia delivered 29 Tor-M1 systems to Iran, the ministry said.\n\n"
+        "Russia will deliver the rest of the Tor-M1 systems next year.\n\n"
+        "Iran has also ordered 40 Harpoon missiles, an official said.\n\n"
+        "The missiles would cost about $200 million, the official said."
+    )
+    response = client.post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = response.json()["drafts"]
+    proposals = {
+        (d["assertion_field"], d["proposed_contract"].get("supplier"), d["proposed_contract"].get("recipient"))
+        for d in drafts
+        if d["subject_type"] == "proposal"
+    }
+    assert ("quantity_ordered", "USA", "IRN") in proposals and ("value", "USA", "IRN") in proposals, drafts
+    assert not {p for p in proposals if p[1] == "RUS"}, proposals
 
 
 @pytest.mark.django_db

@@ -835,10 +835,19 @@ class Engine:
                 system = None  # `3 million artillery shells`: not the missile named before
             else:
                 system = self.systems_seen[-1] if self.systems_seen else self.main_system
-            supplier = supplier or (self.main_pair[0] if not recipient or recipient == self.main_pair[1] else None)
-            recipient = recipient or (self.main_pair[1] if supplier == self.main_pair[0] else None)
             cue = []
             origin = g.systems[system].origin if system in g.systems else None
+            if supplier is None and origin and origin not in (recipient, self.main_pair[0]):
+                # `the Istif-class frigates`, in a report of Rafales for Indonesia: the frigates'
+                # maker, not the article's main supplier, sells them.
+                supplier = origin
+                cue.append(f"supplier: where the {g.systems[system].designation} comes from")
+                if recipient is None and self.main_pair[1] != origin:
+                    recipient = self.main_pair[1]
+            supplier = supplier or (self.main_pair[0] if not recipient or recipient == self.main_pair[1] else None)
+            recipient = recipient or (self.main_pair[1] if supplier == self.main_pair[0] else None)
+            if supplier is not None and supplier == recipient:
+                supplier = None  # `Moscow supplied ... to Russia`: a state does not sell to itself
             if supplier is None and origin and origin != recipient:
                 supplier = origin
                 cue.append(f"supplier: where the {g.systems[system].designation} comes from")
