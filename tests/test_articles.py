@@ -667,3 +667,34 @@ def test_a_proposed_deal_that_is_not_an_object_is_a_form_error(seed, admin_clien
     page = admin_client.post(change, data)
     assert page.status_code == 200
     assert "A proposed deal is a JSON object" in str(page.context["adminform"].form.errors)
+
+
+@pytest.mark.django_db
+def test_the_change_feed_serves_articles_and_drafts_only_to_editors(seed, token_client, django_user_model):
+    """Found by an adversarial pass: anonymous clients read every article's text and every
+    draft (with the reviewing editor's user id) through /api/changes/, which the articles'
+    own endpoint refuses them."""
+    from rest_framework.test import APIClient
+
+    editor = token_client()
+    text = "Russia delivered 29 Tor-M1 systems to Iran, the ministry said."
+    posted = editor.post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
+    assert posted.status_code == 201, posted.content
+
+    def types(client, **params):
+        response = client.get("/api/changes/", {"limit": 1000, **params})
+        assert response.status_code == 200, response.content
+        return {entry["record_type"] for entry in response.json()["results"]}
+
+    assert {"article", "draft", "source"} <= types(editor)
+    made = editor.get("/api/changes/", {"record_type": "article,draft", "limit": 1000}).json()["results"]
+    assert made and {entry["channel"] for entry in made} == {"article"}, made
+    anonymous, reader = APIClient(), token_client(perms=False)
+    for client in (anonymous, reader):
+        seen = types(client)
+        assert "source" in seen and not seen & {"article", "draft"}, seen
+        for record_type in ("article", "draft", "article,claim"):
+            response = client.get("/api/changes/", {"record_type": record_type})
+            assert response.status_code in (401, 403), response.content
+            assert "editors" in response.json()["detail"]
+    assert types(anonymous, record_type="claim,source") <= {"claim", "source"}

@@ -27,6 +27,9 @@ FED = {
     for model in apps.get_app_config("transfers").get_models()
     if hasattr(model, "history")
 }
+# Records only editors see (news articles and the drafts read from them are not evidence):
+# their changes are served to those who may view them, as their own endpoints are.
+EDITORS_ONLY = {"article": "transfers.view_article", "draft": "transfers.view_draft"}
 KINDS = {"+": "created", "~": "updated", "-": "deleted"}
 # The field a deleted record's key is read from, in its last history entry.
 OWN_KEY = {
@@ -94,6 +97,11 @@ def change_cursor_parse(*, text):
     """(txid, id) of a cursor "txid.id"; None if malformed."""
     match = _CURSOR.fullmatch(text or "")
     return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def change_record_types(*, user):
+    """The record types whose changes this user may read."""
+    return [name for name in FED if name not in EDITORS_ONLY or user.has_perm(EDITORS_ONLY[name])]
 
 
 def change_cursor_at(*, moment):

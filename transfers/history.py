@@ -51,8 +51,12 @@ CHANNELS = {
     "SIPRI import": "import",
     "ISO 3166-1 countries": "import",
     "demo data": "import",
+    # A news article's source, its drafts, and what accepting a draft writes.
+    "article ingested": "article",
+    "drafted by the engine": "article",
+    "accepted from article": "article",
 }
-CHANNEL_CHOICES = ["admin", "api", "fixture", "import", "other"]
+CHANNEL_CHOICES = ["admin", "api", "fixture", "import", "article", "other"]
 
 
 def history_channel(reason):

@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -461,9 +461,13 @@ class ChangeViewSet(StrictParametersMixin, viewsets.GenericViewSet):
                 if after is None:  # nothing changed since: wait at the end
                     after = changes.change_feed_end()
         limit = LimitOffsetPagination().get_limit(request)
-        entries, cursor, more = changes.change_feed_page(
-            after=after, limit=limit, record_types=cleaned.get("record_type")
-        )
+        readable = changes.change_record_types(user=request.user)
+        asked = cleaned.get("record_type") or readable
+        if set(asked) - set(readable):
+            raise PermissionDenied(
+                f"Changes of {', '.join(sorted(set(asked) - set(readable)))} are for editors who may view them."
+            )
+        entries, cursor, more = changes.change_feed_page(after=after, limit=limit, record_types=asked)
         query = request.query_params.copy()
         query["since"] = cursor
         return Response(
