@@ -146,6 +146,18 @@ def test_a_run_of_punctuation_without_a_space_is_read_and_the_text_around_it_dra
 
 
 @pytest.mark.django_db
+def test_a_sentence_as_long_as_the_limit_is_drafted(seed, token_client):
+    """Found by an adversarial pass: 99,000 characters of `sold 9 Tor-M1` with no full stop
+    held a worker for minutes (a gunicorn timeout), since the rules compare each word with the
+    others in its sentence. Sentences are read in pieces of MAX_SENTENCE tokens."""
+    text = ("Russia sold 9 Tor-M1 systems to Iran " * 2700)[:99_000]
+    response = token_client().post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = response.json()["drafts"]
+    assert {(d["assertion_field"], d["assertion_value"]) for d in drafts} == {("quantity_ordered", "9")}, drafts
+
+
+@pytest.mark.django_db
 def test_review_page_shows_the_article_escaped_with_drafts_highlighted(seed, admin_client):
     response = admin_client.post(
         reverse("admin:transfers_article_add"),

@@ -302,4 +302,10 @@ def worst_timing_run(*, limit=MAX_CHARS):
     said = "Russia said "
     article_draft(text=said + '"' * (limit - len(said)), gazetteer=gazetteer)
     timings.append((f"{limit - len(said):,} quotation marks without a space", time.perf_counter() - started))
+    # One "sentence" of deal words as long as the limit: its rules compare words with the
+    # others in their sentence (50 s and more before sentences were read in pieces).
+    run_on = ("sold 9 Tor-M1 " * (limit // 14 + 1))[: limit - 1]
+    started = time.perf_counter()
+    article_draft(text=run_on, gazetteer=gazetteer)
+    timings.append((f"a sentence of {len(run_on):,} characters of deal words", time.perf_counter() - started))
     return timings
