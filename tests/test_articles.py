@@ -157,6 +157,33 @@ def test_a_sentence_as_long_as_the_limit_is_drafted(seed, token_client):
     assert {(d["assertion_field"], d["assertion_value"]) for d in drafts} == {("quantity_ordered", "9")}, drafts
 
 
+@pytest.mark.parametrize(
+    "figure, drafted",
+    [("²", None), ("²⁹", None), ("①", None), ("29 Tor-M1 systems in ²⁰⁰⁷, and", "29"), ("٢٩", "29")],
+)
+@pytest.mark.django_db
+def test_digits_that_are_not_decimal_digits_are_no_figure_and_no_500(seed, token_client, figure, drafted):
+    """Found by an adversarial pass: `str.isdigit()` holds for ², ²⁹ and ①, which int()
+    refuses: a 500 from the API and the admin. Arabic-Indic digits are decimal digits."""
+    text = f"Russia has delivered {figure} Tor-M1 systems to Iran."
+    response = token_client().post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
+    assert response.status_code == 201, response.content
+    quantities = [
+        d["assertion_value"] for d in response.json()["drafts"] if d["assertion_field"] == "quantity_delivered"
+    ]
+    assert quantities == ([drafted] if drafted else []), response.json()["drafts"]
+
+
+@pytest.mark.django_db
+def test_review_actions_and_reading_room_take_non_ascii_digits_as_no_id(seed, admin_client):
+    admin_client.post(reverse("admin:transfers_article_add"), {"text": "Russia sold 29 Tor-M1 systems to Iran."})
+    article, claims = Article.objects.get(), Claim.objects.count()
+    review = reverse("admin:transfers_article_review", args=[article.pk])
+    response = admin_client.post(review, {"draft": "²", "action": "accept"}, follow=True)
+    assert response.status_code == 200 and Claim.objects.count() == claims
+    assert admin_client.get("/deals/²/").status_code == 404
+
+
 @pytest.mark.django_db
 def test_review_page_shows_the_article_escaped_with_drafts_highlighted(seed, admin_client):
     response = admin_client.post(

@@ -120,7 +120,9 @@ class IdCheckedAutocompleteSelect(AutocompleteSelect):
     Such a value is shown as nothing chosen; the field says "Select a valid choice"."""
 
     def optgroups(self, name, value, attr=None):
-        return super().optgroups(name, [v for v in value if v in (None, "") or str(v).isdigit()], attr)
+        return super().optgroups(
+            name, [v for v in value if v in (None, "") or (str(v).isascii() and str(v).isdigit())], attr
+        )
 
 
 class IdCheckedAutocompleteMixin:

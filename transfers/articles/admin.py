@@ -273,7 +273,11 @@ class ArticleAdmin(FilterCheckedMixin, admin.ModelAdmin):
         action = request.POST.get("action")
         draft_id = request.POST.get("draft", "")
         back = HttpResponseRedirect(reverse("admin:transfers_article_review", args=[article.pk]))
-        draft = article.drafts.filter(pk=int(draft_id)).first() if draft_id.isdigit() and len(draft_id) < 12 else None
+        draft = (
+            article.drafts.filter(pk=int(draft_id)).first()
+            if draft_id.isascii() and draft_id.isdigit() and len(draft_id) < 12
+            else None
+        )
         if draft is None or action not in ("accept", "reject"):
             self.message_user(request, "Choose a draft of this article, and accept or reject it.", messages.ERROR)
             return back

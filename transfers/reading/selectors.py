@@ -197,7 +197,7 @@ def deal(reference):
     """The contract with this reference (or id), with its parties; None when there is none."""
     contracts = Contract.objects.select_related("supplier", "recipient")
     found = contracts.filter(reference=reference).first()
-    if found is None and reference.isdigit() and len(reference) <= 18:
+    if found is None and reference.isascii() and reference.isdigit() and len(reference) <= 18:
         found = contracts.filter(pk=int(reference)).first()
     return found
 

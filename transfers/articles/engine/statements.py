@@ -668,7 +668,7 @@ class Engine:
             if value is None or k in taken:
                 continue
             at = token.idx - base
-            if any(s <= at < e for s, e in money_spans) or (1900 <= value <= 2100 and token.text.isdigit()):
+            if any(s <= at < e for s, e in money_spans) or (1900 <= value <= 2100 and token.text.isdecimal()):
                 continue
             last = k  # the figure's last token: `3 million`, `between 20 and 30`
             if last + 1 < content[1] and doc[last + 1].lower_ in SCALE_WORDS:
@@ -1142,7 +1142,7 @@ def _denial_said_once(draft):
 
 def _number_token(token):
     text = token.text.replace(",", "")
-    if text.isdigit():
+    if text.isdecimal():  # not `isdigit`: int() refuses ² and ①
         return int(text)
     return NUMBER_WORDS.get(token.lower_)
 
