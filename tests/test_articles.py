@@ -737,3 +737,44 @@ def test_the_change_feed_serves_articles_and_drafts_only_to_editors(seed, token_
             assert response.status_code in (401, 403), response.content
             assert "editors" in response.json()["detail"]
     assert types(anonymous, record_type="claim,source") <= {"claim", "source"}
+
+
+@pytest.mark.django_db
+def test_a_reviewer_who_may_not_add_deals_or_people_cannot_add_them_by_accepting_a_draft(
+    seed, admin_client, client, django_user_model
+):
+    """Found by an adversarial pass: a reviewer with only view_article, view_draft, add_claim
+    and change_draft, refused at /admin/transfers/contract/add/, created a deal, its line and
+    a person by accepting drafts that proposed them."""
+    from django.contrib.auth.models import Permission
+
+    call_command("load_countries", verbosity=0)
+    text = "Russia will deliver 12 S-300 systems to Syria, Deputy Foreign Minister Anatoly Petrov said."
+    admin_client.post(reverse("admin:transfers_article_add"), {"text": text, "published_date": "2013-05-14"})
+    article = Article.objects.get()
+    draft = article.drafts.get(assertion_field="quantity_ordered")
+    assert draft.proposed_contract and draft.proposed_speaker == "Anatoly Petrov"
+    reviewer = django_user_model.objects.create_user("reviewer", password="pw-review-123", is_staff=True)
+    codenames = ["view_article", "view_draft", "add_claim", "change_draft"]
+    reviewer.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(reviewer)
+    review = reverse("admin:transfers_article_review", args=[article.pk])
+    counts = (Contract.objects.count(), Person.objects.count(), Claim.objects.count())
+
+    page = client.post(review, {"draft": draft.pk, "action": "accept"}, follow=True).content.decode()
+    assert "which your account may not add (add_contract, add_transfer)" in page
+    assert (Contract.objects.count(), Person.objects.count(), Claim.objects.count()) == counts
+    draft.refresh_from_db()
+    assert draft.status == "pending"
+
+    # Given the recorded deal instead, only the person is refused; with add_person it is accepted.
+    draft.contract = Contract.objects.get(reference="rus-irn-s-300-talks")
+    draft.proposed_contract = {}
+    draft.save()
+    page = client.post(review, {"draft": draft.pk, "action": "accept"}, follow=True).content.decode()
+    assert "adds a new person, which your account may not add (add_person)" in page
+    reviewer.user_permissions.add(Permission.objects.get(codename="add_person"))
+    client.post(review, {"draft": draft.pk, "action": "accept"})
+    draft.refresh_from_db()
+    assert draft.status == "accepted" and draft.claim.speaker.name == "Anatoly Petrov"
+    assert Contract.objects.count() == counts[0] and Claim.objects.count() == counts[2] + 1

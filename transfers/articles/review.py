@@ -216,6 +216,20 @@ def draft_subject_errors(draft):
     return errors
 
 
+def _may_add(user, permissions, *, what):
+    """Accepting a draft writes the deal or person it proposes: only for editors who may add
+    those records themselves (a reviewer who may add claims only chooses recorded ones)."""
+    missing = [p for p in permissions if user is not None and not user.has_perm(f"transfers.{p}")]
+    if missing:
+        record = "deal" if what == "contract" else "person"
+        raise ValidationError(
+            {
+                what: f"Accepting this draft adds a new {record}, which your account may not add "
+                f"({', '.join(missing)}): choose a recorded {record} for it, or ask an editor who may."
+            }
+        )
+
+
 def _proposed_contract(draft, *, user, reason):
     """The deal a draft proposes: created once per article, reused by its other drafts."""
     proposal = draft.proposed_contract
@@ -234,6 +248,7 @@ def _proposed_contract(draft, *, user, reason):
     except Actor.DoesNotExist:
         raise ValidationError({"contract": "The proposed deal names an actor that is not recorded."}) from None
     system = WeaponSystem.objects.filter(slug=proposal.get("system") or "").first()
+    _may_add(user, ["add_contract", "add_transfer"] if system else ["add_contract"], what="contract")
     what = system.designation if system else "arms"
     contract = Contract(
         reference=_unique_slug(Contract, "reference", f"{supplier.code}-{recipient.code}-{what}"),
@@ -261,6 +276,7 @@ def _proposed_person(draft, *, user, reason):
     )
     if sibling:
         return sibling.claim.speaker
+    _may_add(user, ["add_person"], what="speaker")
     person = Person(
         name=draft.proposed_speaker[:200],
         slug=_unique_slug(Person, "slug", draft.proposed_speaker),
