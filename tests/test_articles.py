@@ -3,6 +3,7 @@ reject), drafts kept out of claims and evidence, untrusted text, and the evaluat
 targets on the seed article."""
 
 import datetime
+import json
 import re
 from pathlib import Path
 
@@ -778,3 +779,31 @@ def test_a_reviewer_who_may_not_add_deals_or_people_cannot_add_them_by_accepting
     draft.refresh_from_db()
     assert draft.status == "accepted" and draft.claim.speaker.name == "Anatoly Petrov"
     assert Contract.objects.count() == counts[0] and Claim.objects.count() == counts[2] + 1
+
+
+@pytest.mark.parametrize("proposal", ["[1, 2]", '"just a string"', '{"supplier": ["RUS"]}', '{"seller": "RUS"}'])
+@pytest.mark.django_db
+def test_a_proposed_deal_that_is_not_an_object_of_codes_is_refused_and_never_a_500(
+    seed, admin_client, tmp_path, proposal
+):
+    """Found by an adversarial pass: with a deal chosen, the form took `[1, 2]` as the proposed
+    deal; once that deal was deleted the article's review page was a 500 on every view."""
+    article = ingest(tmp_path, SEED_TEXT.read_text(encoding="utf-8"), "--date", "2007-01-16")
+    draft = article.drafts.filter(contract__isnull=False).first() or article.drafts.first()
+    change = reverse("admin:transfers_draft_change", args=[draft.pk])
+    form = admin_client.get(change).context["adminform"].form
+    data = {name: ("" if form.initial.get(name) is None else form.initial.get(name)) for name in form.fields}
+    for name in ("speaker", "speaker_actor", "contract", "transfer", "delivery", "system", "actor"):
+        data[name] = getattr(draft, f"{name}_id") or ""
+    data["contract"] = Contract.objects.get(reference="rus-irn-2005-tor-m1").pk
+    data.update(transfer="", delivery="", system="", actor="", proposed_contract=proposal)
+    response = admin_client.post(change, data)
+    assert response.status_code == 200 and "proposed_contract" in response.context["adminform"].form.errors
+    # Stored by other means, it is shown as no proposal, and accepting it says why it cannot be.
+    Draft.objects.filter(pk=draft.pk).update(
+        proposed_contract=json.loads(proposal), contract=None, transfer=None, delivery=None, system=None, actor=None
+    )
+    page = admin_client.get(review_url(article))
+    assert page.status_code == 200
+    page = admin_client.post(review_url(article), {"draft": draft.pk, "action": "accept"}, follow=True)
+    assert page.status_code == 200 and "A proposed deal is a JSON object of codes" in page.content.decode()

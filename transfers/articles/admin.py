@@ -21,7 +21,7 @@ from ..assertions import assertion_display
 from ..models import Claim
 from ..selectors import SUBJECT_AND_SPEAKER
 from .models import Article, Draft
-from .review import article_ingest, draft_accept, draft_reject
+from .review import article_ingest, draft_accept, draft_reject, proposal_is_valid
 from .text import MAX_CHARS
 
 
@@ -117,7 +117,7 @@ def draft_rows(drafts):
             subject = f"system {draft.system}"
         elif draft.actor_id:
             subject = f"actor {draft.actor}"
-        elif draft.proposed_contract:
+        elif draft.proposed_contract and proposal_is_valid(draft.proposed_contract):
             p = draft.proposed_contract
             parties = f"{p.get('supplier', '?')} → {p.get('recipient', '?')}"
             subject = f"proposed new deal: {parties}, {p.get('system', 'system ?')}"

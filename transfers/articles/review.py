@@ -192,19 +192,28 @@ def _draft_rows(article, drafts):
 SUBJECTS = ("contract", "transfer", "delivery", "system", "actor")
 
 
+def proposal_is_valid(proposal):
+    """A proposed deal as the engine writes it: {supplier, recipient, system} codes, each optional."""
+    return isinstance(proposal, dict) and all(
+        key in ("supplier", "recipient", "system") and isinstance(value, str) and len(value) <= 200
+        for key, value in proposal.items()
+    )
+
+
 def draft_subject_errors(draft):
     """{field: message} when the draft cannot become a claim as it stands."""
     chosen = [name for name in SUBJECTS if getattr(draft, f"{name}_id")]
     errors = {}
-    if len(chosen) > 1:
+    proposal = draft.proposed_contract or {}
+    if not proposal_is_valid(proposal):
+        # Whatever subject is chosen: the deal chosen can be deleted, and the proposal shown again.
+        errors["proposed_contract"] = (
+            'A proposed deal is a JSON object of codes: {"supplier": "RUS", "recipient": "IRN", "system": "tor-m1"}.'
+        )
+    elif len(chosen) > 1:
         errors["contract"] = "Choose one record the claim is about (a contract, transfer, delivery, system or actor)."
     elif not chosen:
-        proposal = draft.proposed_contract or {}
-        if not isinstance(proposal, dict):
-            errors["proposed_contract"] = (
-                'A proposed deal is a JSON object: {"supplier": ..., "recipient": ..., "system": ...}.'
-            )
-        elif not (proposal.get("supplier") and proposal.get("recipient")):
+        if not (proposal.get("supplier") and proposal.get("recipient")):
             errors["contract"] = (
                 "Choose the record the claim is about; the proposed deal needs a supplier and a recipient."
             )
