@@ -400,3 +400,21 @@ def test_a_quoted_comment_with_line_breaks_is_one_cell_as_csv_reads_it(countries
     assert f"line {first + 7}: Year of order '19x5' is not a year" in err, err
     assert "rows read 17, deals 12, rejected 5" in out, out
     assert "rejoined" not in out
+
+
+@pytest.mark.django_db
+def test_a_round_tiv_per_unit_is_written_as_sipri_writes_it(countries, tmp_path):
+    """Found by an adversarial pass: Decimal.normalize() wrote a TIV per unit of 10 as `1E+1`
+    in every such claim's summary (and its CSV)."""
+    header = LEGACY.read_bytes().decode("latin-1").splitlines()[:12]
+    rows = [
+        "Qatar,France,1986,,3,,Roland,mobile SAM system,3,?,1987,New,,10,30,30",
+        "Egypt,United States,1990,,2,,C-130H Hercules,transport aircraft,2,,1991,New,,100,200,200",
+    ]
+    path = tmp_path / "round.csv"
+    path.write_bytes("\n".join([*header, *rows]).encode("latin-1"))
+    code, out, err = run(path)
+    assert code == 0, err
+    summaries = " ".join(Claim.objects.values_list("summary", flat=True))
+    assert "TIV per unit 10." in summaries and "TIV per unit 100." in summaries, summaries
+    assert "E+" not in summaries

@@ -426,7 +426,7 @@ def _claim_summary(deal):
     else:
         text += "; nothing delivered yet"
     if deal.tiv_per_unit is not None:
-        text += f"; TIV per unit {deal.tiv_per_unit.normalize()}"
+        text += f"; TIV per unit {deal.tiv_per_unit.normalize():f}"
     if deal.inconsistency == DELIVERED_ABOVE_ORDERED:
         text += "; more delivered than ordered, as published"
     return text + "."
