@@ -195,6 +195,18 @@ def test_another_etag_or_a_weak_or_listed_one(seed, anon):
 
 
 @pytest.mark.django_db
+def test_if_none_match_star_is_a_304_when_the_resource_exists(seed, anon):
+    """`*` holds for any current representation (RFC 9110, 13.1.2): 304 for a record or list
+    that exists, with its ETag; still 404 and 400 for one that does not or a bad request."""
+    for url in ("/api/contracts/rus-irn-2005-tor-m1/", "/api/transfers/?supplier=RUS"):
+        etag = anon.get(url)["ETag"]
+        response = anon.get(url, HTTP_IF_NONE_MATCH="*")
+        assert response.status_code == 304 and response["ETag"] == etag, url
+    assert anon.get("/api/contracts/no-such-deal/", HTTP_IF_NONE_MATCH="*").status_code == 404
+    assert anon.get("/api/transfers/?suplier=RUS", HTTP_IF_NONE_MATCH="*").status_code == 400
+
+
+@pytest.mark.django_db
 def test_the_etag_differs_by_url_format_and_who_asks(seed, anon, editor):
     tags = {
         anon.get("/api/transfers/")["ETag"],

@@ -92,6 +92,10 @@ class HTTPCacheMixin:
             # A detail's ETag: its record version, then the validator.
             inner = f"{entity_tags(own)[0]}.{self.http_validator}" if own else self.http_validator
             response["ETag"] = f'"{inner}"'
+            if "*" in entity_tags(request.headers.get("If-None-Match", "")):
+                # `*` holds for any current representation (RFC 9110, 13.1.2): it exists.
+                etag, response = response["ETag"], HttpResponseNotModified()
+                response["ETag"] = etag
             # Marked for CacheControlMiddleware: this response may be shared when anonymous.
         if self.http_validator and response.status_code in (200, 304):
             response.shared_cacheable = True
