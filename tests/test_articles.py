@@ -807,3 +807,17 @@ def test_a_proposed_deal_that_is_not_an_object_of_codes_is_refused_and_never_a_5
     assert page.status_code == 200
     page = admin_client.post(review_url(article), {"draft": draft.pk, "action": "accept"}, follow=True)
     assert page.status_code == 200 and "A proposed deal is a JSON object of codes" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_date_line_past_any_sane_year_is_no_publication_date(seed, token_client):
+    """Found by an adversarial pass: `Published Jan. 16, 2099` in the text refused the article
+    (400 on published_date, which the client never sent). It is taken without that date."""
+    client = token_client()
+    text = "Published Jan. 16, 2099\nMOSCOW (AP) — Russia has delivered 29 Tor-M1 systems to Iran."
+    response = client.post("/api/articles/", {"text": text}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["published_date"] is None
+    text = "Published Jan. 16, 2007\nMOSCOW (AP) — Russia has delivered 29 Tor-M1 systems to Iran."
+    response = client.post("/api/articles/", {"text": text}, format="json")
+    assert response.status_code == 201 and response.json()["published_date"] == "2007-01-16"

@@ -272,6 +272,9 @@ def _read_number(text, kind):
         values.update(assertion_quantity=int(low), assertion_quantity_max=None if high is None else int(high))
     else:
         cents = Decimal("0.01")
+        if any(number is not None and number != number.quantize(cents) for number in (low, high)):
+            # `$0.000001` was stored as 0.00: an amount is kept to the cent, never rounded to another.
+            raise _unreadable(text, kind, "(an amount is in whole cents)")
         values.update(
             assertion_amount=low.quantize(cents),
             assertion_amount_max=None if high is None else high.quantize(cents),

@@ -203,6 +203,10 @@ MALFORMED = [
     # 27 digits: more than decimal's 28 once in cents (a 500 before).
     ({"field": "value", "text": "USD 100000000000000000000000000"}, "text", "too large: at most 9,999,999,999,999,999"),
     ({"field": "value", "text": "about USD 5bn-100000000000000000000000000"}, "text", "too large"),
+    # Stored as 0.00 before: an amount is kept to the cent, never rounded to another.
+    ({"field": "value", "text": "$0.000001"}, "text", "whole cents"),
+    ({"field": "value", "text": "USD 1.005-2"}, "text", "whole cents"),
+    ({"field": "value", "amount": "0.001", "currency": "USD"}, "amount", "decimal places"),
     ({"field": "quantity_ordered", "text": "1" + "0" * 29}, "text", "too large: at most 2,147,483,647"),
     ({"field": "status", "text": "nearly done"}, "text", "one of reported, negotiating, signed"),
     ({"field": "quantity_ordered", "text": "29 or 30"}, "text", "a range (29-30)"),

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
 from dateutil import parser as date_parser
 
+from ..dates import MIN_YEAR, max_sane_year
+
 MAX_CHARS = 100_000
 # Tags whose text is not the article's.
 _NOT_TEXT = ("script", "style", "noscript", "template", "head", "nav", "footer", "form", "svg", "iframe")
@@ -111,9 +113,12 @@ def _date_of_line(line):
         return None
     try:
         # `Published Jan. 16, 2007, 3:49 PM UTC`: the date, whatever surrounds it.
-        return date_parser.parse(line, fuzzy=True, default=datetime.datetime(2000, 1, 1)).date()
+        date = date_parser.parse(line, fuzzy=True, default=datetime.datetime(2000, 1, 1)).date()
     except (ValueError, OverflowError):
         return None
+    # A line dated past any sane year is no publication date (a typo, a forecast): the
+    # article is taken without one rather than refused for a date its sender never gave.
+    return date if MIN_YEAR <= date.year <= max_sane_year() else None
 
 
 def metadata_read(text):
