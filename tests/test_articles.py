@@ -3,6 +3,7 @@ reject), drafts kept out of claims and evidence, untrusted text, and the evaluat
 targets on the seed article."""
 
 import datetime
+import io
 import json
 import re
 from pathlib import Path
@@ -821,3 +822,41 @@ def test_a_date_line_past_any_sane_year_is_no_publication_date(seed, token_clien
     text = "Published Jan. 16, 2007\nMOSCOW (AP) — Russia has delivered 29 Tor-M1 systems to Iran."
     response = client.post("/api/articles/", {"text": text}, format="json")
     assert response.status_code == 201 and response.json()["published_date"] == "2007-01-16"
+
+
+@pytest.mark.parametrize(
+    "encoding, data",
+    [
+        (
+            "utf-16 (Notepad's 'Unicode')",
+            "\ufeffRussia’s ministry said Russia delivered 29 Tor-M1 systems to Iran.".encode("utf-16-le"),
+        ),
+        (
+            "utf-16 big-endian",
+            "\ufeffRussia’s ministry said Russia delivered 29 Tor-M1 systems to Iran.".encode("utf-16-be"),
+        ),
+        (
+            "utf-8 with a BOM",
+            "\ufeffRussia’s ministry said Russia delivered 29 Tor-M1 systems to Iran.".encode("utf-8"),
+        ),
+        ("windows-1252", "Russia’s ministry said Russia delivered 29 Tor-M1 systems to Iran.".encode("cp1252")),
+    ],
+)
+@pytest.mark.django_db
+def test_an_uploaded_text_file_is_read_in_its_encoding(seed, admin_client, tmp_path, encoding, data):
+    """Found by an adversarial pass: a UTF-16 file (Notepad's "Unicode", with its byte order
+    mark) was refused as "a binary file" for its NUL bytes; Windows-1252 quotes were lost."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("report.txt", data, content_type="text/plain")
+    response = admin_client.post(
+        reverse("admin:transfers_article_add"), {"file": upload, "published_date": "2007-01-16"}
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    article = Article.objects.get()
+    assert article.text.startswith("Russia’s ministry said"), (encoding, article.text[:40])
+    assert article.drafts.filter(assertion_field="quantity_delivered", assertion_value="29").exists()
+    path = tmp_path / "report.txt"
+    path.write_bytes(data)
+    call_command("ingest_article", str(path), "--date", "2007-01-17", stdout=io.StringIO())
+    assert Article.objects.order_by("-pk").first().text.startswith("Russia’s ministry said"), encoding

@@ -22,7 +22,7 @@ from ..models import Claim
 from ..selectors import SUBJECT_AND_SPEAKER
 from .models import Article, Draft
 from .review import article_ingest, draft_accept, draft_reject, proposal_is_valid
-from .text import MAX_CHARS
+from .text import MAX_CHARS, text_from_bytes
 
 
 class IngestForm(forms.Form):
@@ -47,7 +47,7 @@ class IngestForm(forms.Form):
         if upload:
             if upload.size > MAX_CHARS * 4:
                 raise ValidationError({"file": f"The file is too large: at most {MAX_CHARS:,} characters of text."})
-            cleaned["text"] = upload.read().decode("utf-8", errors="replace")
+            cleaned["text"] = text_from_bytes(upload.read())
         if not (cleaned.get("text") or "").strip():
             raise ValidationError({"text": "Paste the article or upload a file."})
         return cleaned

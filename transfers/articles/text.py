@@ -45,6 +45,28 @@ class ArticleTooLong(ValueError):
     pass
 
 
+_BOMS = [
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+]
+
+
+def text_from_bytes(data):
+    """An uploaded or read file's text: the encoding its byte order mark names (Notepad saves
+    "Unicode" as UTF-16 with one), else UTF-8, else Windows-1252 (a page saved on Windows),
+    which reads any bytes but five; those few are replaced."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
 def text_check_size(text):
     """Raise ArticleTooLong (a message for the editor) when the text is over the limit."""
     if len(text) > MAX_CHARS:

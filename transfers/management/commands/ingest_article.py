@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from transfers.articles.review import article_ingest
-from transfers.articles.text import MAX_CHARS
+from transfers.articles.text import MAX_CHARS, text_from_bytes
 
 
 def _date(text):
@@ -36,8 +36,8 @@ class Command(BaseCommand):
 
                 raw = sys.stdin.read(MAX_CHARS * 4 + 1)
             else:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    raw = handle.read(MAX_CHARS * 4 + 1)
+                with open(path, "rb") as handle:
+                    raw = text_from_bytes(handle.read(MAX_CHARS * 4 + 4))
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
         try:
