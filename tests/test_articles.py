@@ -710,7 +710,7 @@ def test_a_proposed_deal_that_is_not_an_object_is_a_form_error(seed, admin_clien
     assert "A proposed deal is a JSON object" in str(page.context["adminform"].form.errors)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # PostgreSQL's feed serves committed transactions only
 def test_the_change_feed_serves_articles_and_drafts_only_to_editors(seed, token_client, django_user_model):
     """Found by an adversarial pass: anonymous clients read every article's text and every
     draft (with the reviewing editor's user id) through /api/changes/, which the articles'
