@@ -583,6 +583,15 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Iran paid $700 million for them, Dela Cruz said.",
             {"proposed_speaker": "Marissa Dela Cruz", "assertion_field": "value", "assertion_value": "USD 700000000"},
         ),
+        # `the first six of 29`: 29 ordered, six of them delivered.
+        (
+            "Iran has received the first six of 29 Tor-M1 systems it ordered from Russia.",
+            {"assertion_field": "quantity_delivered", "assertion_value": "6"},
+        ),
+        (
+            "Iran has received the first six of 29 Tor-M1 systems it ordered from Russia.",
+            {"assertion_field": "quantity_ordered", "assertion_value": "29"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",
@@ -650,6 +659,29 @@ def test_a_system_is_sold_by_its_maker_not_by_the_articles_main_supplier(seed, t
     }
     assert ("quantity_ordered", "USA", "IRN") in proposals and ("value", "USA", "IRN") in proposals, drafts
     assert not {p for p in proposals if p[1] == "RUS"}, proposals
+
+
+@pytest.mark.django_db
+def test_of_two_recorded_deals_the_news_is_about_the_latest_unless_it_says_the_first(seed, token_client):
+    from transfers.models import Transfer
+
+    later = Contract.objects.create(
+        reference="rus-irn-2015-tor-m1",
+        supplier=Actor.objects.get(code="RUS"),
+        recipient=Actor.objects.get(code="IRN"),
+        order_date=datetime.date(2015, 1, 1),
+        order_date_precision="year",
+    )
+    Transfer.objects.create(contract=later, system=WeaponSystem.objects.get(slug="tor-m1"))
+    client = token_client()
+
+    def deals(text):
+        response = client.post("/api/articles/", {"text": text, "published_date": "2016-05-01"}, format="json")
+        assert response.status_code == 201, response.content
+        return {d["subject"].split("/")[0] for d in response.json()["drafts"]}
+
+    assert deals("Russia delivered 10 Tor-M1 systems to Iran, the ministry said.") == {"rus-irn-2015-tor-m1"}
+    assert deals("Under the original contract, Russia delivered 29 Tor-M1 systems to Iran.") == {"rus-irn-2005-tor-m1"}
 
 
 @pytest.mark.django_db

@@ -699,6 +699,17 @@ class Engine:
             number = f"{value}-{high}" if high and high > value else str(value)
             kind = self._nearest_kind(doc, k, content)
             field_name = "quantity_delivered" if kind == "delivery" else "quantity_ordered"
+            of = k - 2 >= content[0] and doc[k - 1].lower_ == "of" and not high
+            part = _number_token(doc[k - 2]) if of else None
+            if kind is not None and of and (doc[k - 2].lower_ in ("first", "last", "final") or (part or 0) > 0):
+                # `the first two of 12 FA-50s`, `the first of seven batteries`: 12 and seven were
+                # ordered, two of them delivered.
+                if not any(f == "quantity_ordered" for f, *_ in found):
+                    found.append(("quantity_ordered", str(value), written, f"“of {written} … {noun}”: the order"))
+                if kind == "delivery" and part and part < value and not any(f == field_name for f, *_ in found):
+                    shown = doc[k - 2 : last + 1].text
+                    found.append((field_name, str(part), doc[k - 2].text, f"“{shown} … {noun}”: delivered of it"))
+                continue
             if kind in (None, "planned") or any(f == field_name for f, *_ in found):
                 continue  # no deal verb near (`asked for 6,000 more`), or a plan
             try:
@@ -925,6 +936,8 @@ class Engine:
             candidates = []
             cue += f"; another order than the recorded one (“{order.follow_on}”)" if order.follow_on else ""
             cue += "; the follow-on order named before" if not order.follow_on else ""
+        # Of several recorded deals the news is about the latest, unless it says the first.
+        candidates.sort(key=lambda c: c.order_year or 0, reverse=not order.earlier)
         with_system = [c for c in candidates if system in c.lines]
         chosen = (with_system or ([c for c in candidates if not c.lines] if system is None else []) or [None])[0]
         if chosen is None and len(candidates) == 1 and system is None:
