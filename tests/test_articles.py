@@ -592,6 +592,15 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Iran has received the first six of 29 Tor-M1 systems it ordered from Russia.",
             {"assertion_field": "quantity_ordered", "assertion_value": "29"},
         ),
+        # `in talks`: negotiating, as news usually says it; `no talks`: not.
+        (
+            "Iran is in talks with Russia to buy more Tor-M1 systems.",
+            {"assertion_field": "status", "assertion_value": "negotiating"},
+        ),
+        (
+            "Russia is holding no talks with Iran on Tor-M1 systems, the ministry said.",
+            {"assertion_field": "status", "assertion_value": "not negotiating"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

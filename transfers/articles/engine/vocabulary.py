@@ -192,6 +192,13 @@ STATUS_RULES = [
     ),
     ("not cancelled", re.compile(r"\b(?:not|n[’']t|never)\s+(?:been\s+)?(?:cancel+ed|scrapped|called off)\b")),
     ("cancelled", re.compile(r"\b(?:cancel+ed|scrapped|terminated|called off)\b")),
-    ("not negotiating", re.compile(r"\b(?:not|n[’']t|never)\s+(?:\w+\s+)?negotiat\w+")),
-    ("negotiating", re.compile(r"\b(?:negotiat\w+)\b")),
+    (
+        "not negotiating",
+        re.compile(r"\b(?:not|n[’']t|never)\s+(?:\w+\s+)?negotiat\w+|\bno\s+(?:such\s+)?talks\b|\bnot\s+in\s+talks\b"),
+    ),
+    # `is in talks to buy`, `talks are at an early stage`: negotiating, in news's usual word.
+    (
+        "negotiating",
+        re.compile(r"\bnegotiat\w+\b|\b(?:in|held|holding|hold)\s+talks\b|\btalks\s+(?:with|on|over|to|are|were)\b"),
+    ),
 ]
