@@ -601,6 +601,33 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Russia is holding no talks with Iran on Tor-M1 systems, the ministry said.",
             {"assertion_field": "status", "assertion_value": "not negotiating"},
         ),
+        # Currencies as the wires write them: prefixed dollars, crowns and francs with their
+        # country, Indian crore.
+        *[
+            (f"Iran signed a deal with Russia for 29 Tor-M1 systems worth {amount}.", {"assertion_value": value})
+            for amount, value in [
+                ("A$900 million", "AUD 900000000"),
+                ("39.3 billion Swedish crowns", "SEK 39300000000"),
+                ("some 30 billion CFA francs", "about XOF 30000000000"),
+                ("₹36,000 crore", "INR 360000000000"),
+                ("T$24.7 billion", "TWD 24700000000"),
+            ]
+        ],
+        # `landed`: delivered (2024-05-01 is a Wednesday).
+        (
+            "Russia sold 29 Tor-M1 systems to Iran. The first battery landed at Mehrabad on Monday.",
+            {"assertion_field": "delivery_date", "assertion_value": "2024-04-29"},
+        ),
+        # Media that value a deal report it.
+        (
+            "Russia sold 29 Tor-M1 systems to Iran in a deal Iranian media have valued at about $700 million.",
+            {"assertion_field": "value", "attribution": "media-report"},
+        ),
+        # `has taken delivery of`: the one who takes receives.
+        (
+            "Israel has taken delivery of 12 Tor-M1 systems.",
+            {"proposed_contract": {"supplier": "RUS", "recipient": "ISR", "system": "tor-m1"}},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

@@ -158,7 +158,7 @@ _QUALIFIER_START = re.compile(
     r"^(?:" + "|".join(f"(?P<q{i}>{pattern})" for i, (_, pattern) in enumerate(_QUALIFIERS)) + r")\s*", re.IGNORECASE
 )
 _ESTIMATE_END = re.compile(r"\s*(?:\?|\(est\.?\)|\(estimate\)|est\.?|estimated)\s*$", re.IGNORECASE)
-_MULTIPLIERS = {
+MULTIPLIERS = {
     "k": 10**3,
     "thousand": 10**3,
     "m": 10**6,
@@ -172,11 +172,16 @@ _MULTIPLIERS = {
     "billions": 10**9,
     "tn": 10**12,
     "trillion": 10**12,
+    # Indian English: `₹36,000 crore` is 360 billion rupees.
+    "lakh": 10**5,
+    "lakhs": 10**5,
+    "crore": 10**7,
+    "crores": 10**7,
 }
 _SYMBOLS = {"us$": "USD", "$": "USD", "€": "EUR", "£": "GBP"}
 _NUMBER = (
     r"(?P<{n}>[0-9]+(?:[,\u00a0\u202f ][0-9]{{3}})*(?:\.[0-9]+)?)\s*(?P<{n}_unit>"
-    + "|".join(sorted((re.escape(unit) for unit in _MULTIPLIERS), key=len, reverse=True))
+    + "|".join(sorted((re.escape(unit) for unit in MULTIPLIERS), key=len, reverse=True))
     + r")?\b"
 )
 _RANGE = re.compile(
@@ -200,7 +205,7 @@ def _estimate_of(text):
 
 def _number(digits, unit):
     value = Decimal(re.sub(r"[,\u00a0\u202f ]", "", digits))
-    return value * _MULTIPLIERS[unit.lower()] if unit else value
+    return value * MULTIPLIERS[unit.lower()] if unit else value
 
 
 def _numbers(text):

@@ -62,6 +62,7 @@ from .vocabulary import (
     SUPPLIED,
     SUPPLY_VERBS,
     SYSTEM_NOUNS,
+    TAKE_VERBS,
     family_name,
 )
 
@@ -774,6 +775,8 @@ class Engine:
         us = [x for x in range(i, j) if doc[x].lower_ in ("we", "us")]
         for k in range(i, j):
             lower = doc[k].lower_
+            if lower in ("delivery", "deliveries") and k > i and doc[k - 1].lower_ in TAKE_VERBS:
+                lower = "received"  # `Germany has taken delivery of`: the one who takes buys
             if lower not in SUPPLY_VERBS and lower not in BUY_VERBS or _in_compound(doc, k):
                 continue
             if lower in GIVING_VERBS and not _arms_follow(clause, k, j):

@@ -2,12 +2,13 @@
 (`last year`, `on Tuesday`), amounts read into the form claims take (`USD 700000000`)."""
 
 import datetime
+import functools
 import re
 
 from dateutil import parser as date_parser
 from dateutil.relativedelta import relativedelta
 
-from ...assertions import AssertionUnreadable, assertion_read
+from ...assertions import MULTIPLIERS, AssertionUnreadable, assertion_read
 
 MONTHS = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -30,15 +31,35 @@ DATE_PATTERNS = [
 
 CURRENCY_WORDS = {
     "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
-    "ruble": "RUB", "rubles": "RUB", "rouble": "RUB", "roubles": "RUB", "yuan": "CNY", "rupee": "INR",
-    "rupees": "INR", "yen": "JPY", "won": "KRW", "shekels": "ILS", "riyals": "SAR", "lira": "TRY",
+    "ruble": "RUB", "rubles": "RUB", "rouble": "RUB", "roubles": "RUB", "yuan": "CNY", "renminbi": "CNY",
+    "rupee": "INR", "rupees": "INR", "yen": "JPY", "won": "KRW", "shekel": "ILS", "shekels": "ILS",
+    "riyal": "SAR", "riyals": "SAR", "lira": "TRY", "naira": "NGN", "rupiah": "IDR", "ringgit": "MYR",
+    "baht": "THB", "zloty": "PLN", "zlotys": "PLN", "forints": "HUF", "hryvnia": "UAH", "hryvnias": "UAH",
+    "soles": "PEN", "reais": "BRL", "rand": "ZAR", "kronor": "SEK",
+    # Names a country's adjective makes unambiguous (crowns, francs, pesos, dinars, dirhams).
+    "cfa francs": "XOF", "swiss francs": "CHF", "swedish crowns": "SEK", "swedish kronor": "SEK",
+    "norwegian crowns": "NOK", "norwegian kroner": "NOK", "danish crowns": "DKK", "danish kroner": "DKK",
+    "czech crowns": "CZK", "philippine pesos": "PHP", "mexican pesos": "MXN", "colombian pesos": "COP",
+    "chilean pesos": "CLP", "argentine pesos": "ARS", "algerian dinars": "DZD", "serbian dinars": "RSD",
+    "kuwaiti dinars": "KWD", "iraqi dinars": "IQD", "uae dirhams": "AED", "emirati dirhams": "AED",
+    "moroccan dirhams": "MAD", "egyptian pounds": "EGP", "pakistani rupees": "PKR", "taiwan dollars": "TWD",
+    "australian dollars": "AUD", "canadian dollars": "CAD", "singapore dollars": "SGD", "qatari riyals": "QAR",
+    "new zealand dollars": "NZD", "hong kong dollars": "HKD", "romanian lei": "RON",
 }  # fmt: skip
-CURRENCY_SYMBOLS = {"US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
-_MULT = r"(?:\s?(?:million|billion|trillion|thousand|bn|mn|mln|m|b|k)\b)?"
+CURRENCY_SYMBOLS = {
+    "US$": "USD", "AU$": "AUD", "A$": "AUD", "CA$": "CAD", "C$": "CAD", "NZ$": "NZD", "NT$": "TWD",
+    "T$": "TWD", "HK$": "HKD", "S$": "SGD", "R$": "BRL", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY",
+    "₹": "INR", "₩": "KRW", "₺": "TRY", "₽": "RUB", "₪": "ILS",
+}  # fmt: skip
+_LONGEST_FIRST = functools.partial(sorted, key=len, reverse=True)
+_MULT = r"(?:\s?(?:" + "|".join(_LONGEST_FIRST(map(re.escape, MULTIPLIERS))) + r")\b)?"
 _NUM = r"\d+(?:[.,]\d+)*"
-_SYM = r"(?:US\$|\$|€|£|¥|₹)"
-_CODES = r"(?:USD|EUR|GBP|RUB|CNY|INR|JPY|KRW|ILS|SAR|TRY|AED|CHF|SEK|NOK|AUD|CAD)"
-_WORD = r"(?:\s(?:US |U\.S\. )?(?:" + "|".join(CURRENCY_WORDS) + r"))"
+_SYM = "(?:" + "|".join(_LONGEST_FIRST(map(re.escape, CURRENCY_SYMBOLS))) + ")"
+_CODES = (
+    r"(?:USD|EUR|GBP|RUB|CNY|INR|JPY|KRW|ILS|SAR|TRY|AED|CHF|SEK|NOK|DKK|AUD|CAD|NZD|TWD|HKD|SGD|BRL|NGN|IDR|"
+    r"MYR|THB|PLN|HUF|UAH|PEN|ZAR|XOF|XAF|PHP|MXN|COP|CLP|ARS|DZD|RSD|KWD|IQD|MAD|EGP|PKR|QAR|RON|CZK)"
+)
+_WORD = r"(?:\s(?:US |U\.S\. )?(?:" + "|".join(_LONGEST_FIRST(map(re.escape, CURRENCY_WORDS))) + r")\b)"
 _ONE = rf"(?:{_SYM}\s?{_NUM}{_MULT}|{_CODES}\s?{_NUM}{_MULT}|{_NUM}{_MULT}(?:{_WORD}|\s{_CODES}\b))"
 _QUAL = (
     r"(?P<qual>about|around|approximately|some|nearly|almost|roughly|more than|over|at least|up to|as much as|"
@@ -111,11 +132,13 @@ def dates_in(text, published):
 def _amount_text(text):
     """`USD 700000000` of `$700 million`, `1 billion dollars`, `€7.8bn`: the form claims read."""
     currency = None
-    for symbol, code in CURRENCY_SYMBOLS.items():
+    for symbol in _LONGEST_FIRST(CURRENCY_SYMBOLS):
+        code = CURRENCY_SYMBOLS[symbol]
         if symbol in text:
             currency, text = code, text.replace(symbol, " ")
             break
-    for word, code in CURRENCY_WORDS.items():
+    for word in _LONGEST_FIRST(CURRENCY_WORDS):
+        code = CURRENCY_WORDS[word]
         if re.search(rf"\b{word}\b", text, re.IGNORECASE):
             currency, text = code, re.sub(rf"(?:US |U\.S\. )?\b{word}\b", " ", text, flags=re.IGNORECASE)
             break

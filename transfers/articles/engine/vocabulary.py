@@ -89,9 +89,10 @@ GIVING_VERBS = {"send", "sends", "sent", "sending", "donate", "donates", "donate
 SUPPLIED = {"supplied", "provided", "donated", "exported"}
 BUY_VERBS = {"buy", "buys", "bought", "buying", "purchase", "purchased", "purchasing", "acquire", "acquired",
              "order", "ordered", "receive", "received", "procure", "procured"}  # fmt: skip
+TAKE_VERBS = {"take", "takes", "took", "taken", "taking"}  # `took delivery of`: received
 ORDER_WORDS = {"signed", "sign", "ordered", "order", "agreed", "concluded", "contract", "deal", "struck", "sealed"}
 DELIVERY_WORDS = {"delivered", "deliver", "delivery", "deliveries", "received", "handed", "arrived", "arrive",
-                  "shipped", "transferred", "sent", "shipment", "shipments"}  # fmt: skip
+                  "shipped", "transferred", "sent", "shipment", "shipments", "landed", "unloaded"}  # fmt: skip
 SYSTEM_NOUNS = {
     "systems", "system", "missiles", "missile", "launchers", "launcher", "aircraft", "jets", "jet", "fighters",
     "fighter", "helicopters", "helicopter", "tanks", "tank", "vehicles", "ships", "ship", "submarines",
@@ -123,7 +124,7 @@ DEAL_WORDS = re.compile(
     r"\b(?:arms|weapons?|missiles?|sales?|sell\w*|sold|deals?|contracts?|exports?|export\w*|suppl\w+|purchas\w*|"
     r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price|send|sends|sent|sending|pledg\w*|donat\w*|"
     r"shipments?|shells|munitions|ammunition|handed|arrived|arrive|received|landed|shipped|took delivery|unloaded|"
-    r"paid|pay|pays|paying|cost|costs|worth|valued)\b",
+    r"paid|pay|pays|paying|cost|costs|worth|valued|value)\b",
     re.IGNORECASE,
 )
 SPECIFIC_DEAL = re.compile(
@@ -138,6 +139,7 @@ ANONYMOUS = re.compile(
 )
 ACCORDING_MEDIA = re.compile(
     r"\baccording to (?:[\w’'.-]+ ){0,4}(?:media|reports?|newspapers?|agenc(?:y|ies)|daily|television|press)\b|"
+    r"\b(?:media|newspapers?|press)\s+(?:have\s+|has\s+)?(?:valued|put|estimated|reported|quoted|cited)\b|"
     r"\b(?:media|newspaper|agency|daily|broadcaster|television)\b,? citing\b",
     re.IGNORECASE,
 )
