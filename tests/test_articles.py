@@ -628,6 +628,12 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Israel has taken delivery of 12 Tor-M1 systems.",
             {"proposed_contract": {"supplier": "RUS", "recipient": "ISR", "system": "tor-m1"}},
         ),
+        # A delivery still to come, told after a statement: the same speaker goes on.
+        (
+            "Russia delivered the first six of 29 Tor-M1 systems to Iran, ministry spokeswoman Esther Wanjiru "
+            "said.\n\nThe remaining ones are expected by December.",
+            {"proposed_speaker": "Esther Wanjiru", "assertion_field": "", "subject": "rus-irn-2005-tor-m1"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

@@ -46,6 +46,7 @@ from .vocabulary import (
     NEWS_AGENCY,
     NUMBER_WORDS,
     ORDER_WORDS,
+    PLANNED_DELIVERY,
     PRONOUNS,
     QUOTE_CLOSE,
     QUOTE_OPEN,
@@ -391,10 +392,31 @@ class Engine:
                 setattr(draft, name, getattr(previous, name))
             draft.cue("speaker", f"“{doc[phrase[0]].text}”: the previous speaker")
         self._attribution(draft, clause, phrase)
+        planned = (
+            phrase is None
+            and main is None
+            and according is None
+            and self.drafts
+            and self.drafts[-1].group >= group - 1
+            and PLANNED_DELIVERY.search(content_text)
+        )
+        if planned:
+            # `The remaining six are expected by December.` after a spokeswoman's statement:
+            # she goes on, about when the rest comes.
+            previous = self.drafts[-1]
+            for name in ("speaker", "speaker_actor", "speaker_role", "proposed_speaker", "attribution", "speaker_kind"):
+                setattr(draft, name, getattr(previous, name))
+            draft.cue("speaker", "a delivery still to come, told after a statement: the same speaker")
 
         # Facts.
         self._assertion(draft, clause, content, content_text)
-        if main is None and according is None and not getattr(draft, "_found", None) and not clause.mentions:
+        if (
+            main is None
+            and according is None
+            and not getattr(draft, "_found", None)
+            and not clause.mentions
+            and not planned
+        ):
             if self.drafts and same_paragraph:
                 return self._continue(draft, clause, reason="no new speaker or record: continues the statement")
             return None
@@ -844,7 +866,7 @@ class Engine:
         found = getattr(draft, "_found", [])
         speaker_state = actor_state(g, draft.speaker_actor) if draft.speaker_actor else None
         supplier, recipient, verb = self._parties(clause, *content, speaker_state=speaker_state)
-        has_deal_words = bool(DEAL_WORDS.search(content_text))
+        has_deal_words = bool(DEAL_WORDS.search(content_text) or PLANNED_DELIVERY.search(content_text))
         specific = SPECIFIC_DEAL.search(content_text)
         title_word = next(
             (w for w in self.recogniser.title_words if re.search(rf"\b{re.escape(w)}\b", content_text)), None

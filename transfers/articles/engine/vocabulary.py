@@ -89,6 +89,14 @@ GIVING_VERBS = {"send", "sends", "sent", "sending", "donate", "donates", "donate
 SUPPLIED = {"supplied", "provided", "donated", "exported"}
 BUY_VERBS = {"buy", "buys", "bought", "buying", "purchase", "purchased", "purchasing", "acquire", "acquired",
              "order", "ordered", "receive", "received", "procure", "procured"}  # fmt: skip
+# A delivery still to come: `the remaining six are expected by December`, `due to arrive in
+# 2028`, `would be delivered by 2030`.
+PLANNED_DELIVERY = re.compile(
+    r"\b(?:due|expected|scheduled|slated)\s+(?:to\s+(?:arrive|be\s+(?:delivered|handed\s+over|transferred|shipped))|"
+    r"by|before|in|within)\b|\b(?:will|would|should)\s+(?:arrive|follow|be\s+(?:delivered|handed\s+over|transferred))\b|"
+    r"\b(?:is|are)\s+to\s+be\s+delivered\b",
+    re.IGNORECASE,
+)
 TAKE_VERBS = {"take", "takes", "took", "taken", "taking"}  # `took delivery of`: received
 ORDER_WORDS = {"signed", "sign", "ordered", "order", "agreed", "concluded", "contract", "deal", "struck", "sealed"}
 DELIVERY_WORDS = {"delivered", "deliver", "delivery", "deliveries", "received", "handed", "arrived", "arrive",
