@@ -209,6 +209,6 @@ STATUS_RULES = [
     # `is in talks to buy`, `talks are at an early stage`: negotiating, in news's usual word.
     (
         "negotiating",
-        re.compile(r"\bnegotiat\w+\b|\b(?:in|held|holding|hold)\s+talks\b|\btalks\s+(?:with|on|over|to|are|were)\b"),
+        re.compile(r"\bnegotiat\w+\b|\b(?:in|holding|hold)\s+talks\b|\btalks\s+(?:with|on|over|to|are|were)\b"),
     ),
 ]
