@@ -388,8 +388,7 @@ class Engine:
             previous = self.drafts[-1] if self.drafts else None
             if previous is None:
                 return None
-            for name in ("speaker", "speaker_actor", "speaker_role", "proposed_speaker", "attribution", "speaker_kind"):
-                setattr(draft, name, getattr(previous, name))
+            _speaker_of(previous, draft)
             draft.cue("speaker", f"“{doc[phrase[0]].text}”: the previous speaker")
         self._attribution(draft, clause, phrase)
         planned = (
@@ -403,9 +402,7 @@ class Engine:
         if planned:
             # `The remaining six are expected by December.` after a spokeswoman's statement:
             # she goes on, about when the rest comes.
-            previous = self.drafts[-1]
-            for name in ("speaker", "speaker_actor", "speaker_role", "proposed_speaker", "attribution", "speaker_kind"):
-                setattr(draft, name, getattr(previous, name))
+            _speaker_of(self.drafts[-1], draft)
             draft.cue("speaker", "a delivery still to come, told after a statement: the same speaker")
 
         # Facts.
@@ -1148,6 +1145,12 @@ def _names_a_source(doc, mention):
         return True
     after = doc[mention.j].lower_ if mention.j < len(doc) else ""
     return after in MEDIA_WORDS or after in ("news", "state")
+
+
+def _speaker_of(previous, draft):
+    """The draft is said by whoever said the previous one, as the previous one was said."""
+    for name in ("speaker", "speaker_actor", "speaker_role", "proposed_speaker", "attribution", "speaker_kind"):
+        setattr(draft, name, getattr(previous, name))
 
 
 def _states_something(draft):
