@@ -404,6 +404,7 @@ class Engine:
             # she goes on, about when the rest comes.
             _speaker_of(self.drafts[-1], draft)
             draft.cue("speaker", "a delivery still to come, told after a statement: the same speaker")
+            draft.cues["attribution"] = ["as the statement before"]
 
         # Facts.
         self._assertion(draft, clause, content, content_text)
