@@ -634,6 +634,18 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "said.\n\nThe remaining ones are expected by December.",
             {"proposed_speaker": "Esther Wanjiru", "assertion_field": "", "subject": "rus-irn-2005-tor-m1"},
         ),
+        # A name before a comma, its role after: the name is the speaker, not the party's.
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran.\n\nChiara Benassi, a lawmaker for the Green and Left "
+            "Alliance, said Russia should not sell arms to Iran.",
+            {"proposed_speaker": "Chiara Benassi", "attribution": "on-record", "stance": "criticises"},
+        ),
+        # `two people familiar with the talks told Reuters`: anonymous sources, after what they said.
+        (
+            "Russia is negotiating the sale of 20 more Tor-M1 systems to Iran, two people familiar with the "
+            "talks told Reuters.",
+            {"assertion_field": "quantity_ordered", "assertion_value": "20", "attribution": "anonymous"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

@@ -34,6 +34,7 @@ from .vocabulary import (
     AFTER_INVERTED,
     AMMUNITION_NOUNS,
     ANONYMOUS,
+    APPOSITIVE_NOT_NAMES,
     BOUNDARIES,
     BUY_VERBS,
     DEAL_WORDS,
@@ -506,6 +507,9 @@ class Engine:
             end = max(end, mention.j)
         while start < end and doc[start].lower_ in ("in", "and") and start < first:
             start += 1
+        name = _name_before_comma(clause, start)
+        if name is not None and not clause.mentions_in(start, end, "person"):
+            start = name  # `Eleni Markou, a lawmaker for the opposition, said`: her name opens the phrase
         return (start, end)
 
     def _phrase_after(self, clause, verb):
@@ -560,7 +564,7 @@ class Engine:
             draft.speaker_kind = "person"
             draft.cue("speaker", f"title “{text}” = {person.name}, {person.title}")
             return "person"
-        name = _proper_name(clause, phrase)
+        name = _appositive_name(clause, phrase) or _proper_name(clause, phrase)
         # `Dela Cruz said`: a family name of two words, of a person named in full before.
         name = next((full for full in self.proposed.values() if full.endswith(f" {name}")), name) if name else ""
         if not name:
@@ -1194,6 +1198,45 @@ def _token_at(doc, char, content):
         if doc[k].idx <= char < doc[k].idx + len(doc[k].text) + 1:
             return k
     return content[0]
+
+
+def _name_token(clause, k):
+    token = clause.doc[k]
+    return (
+        token.is_alpha
+        and token.text[0].isupper()
+        and not clause.mention_at(k)
+        and token.lower_ not in ROLE_WORDS
+        and token.lower_.rstrip(".") not in RANKS
+        and not clause.in_quote[k - clause.i]
+    )
+
+
+def _name_before_comma(clause, start):
+    """Where `Name Surname,` begins just before `start` (an appositive: `Eleni Markou, a lawmaker
+    ..., said`), two to four capitalised words opening the clause or after a boundary; None if not."""
+    doc = clause.doc
+    comma = start - 1
+    if comma - 2 < clause.i or doc[comma].text != ",":
+        return None
+    first = comma
+    while first - 1 >= clause.i and comma - first < 4 and _name_token(clause, first - 1):
+        first -= 1
+    opens = first == clause.i or doc[first - 1].text in BOUNDARIES
+    if 2 <= comma - first <= 4 and opens and doc[first].lower_ not in APPOSITIVE_NOT_NAMES:
+        return first
+    return None
+
+
+def _appositive_name(clause, phrase):
+    """`Chiara Benassi, a lawmaker for the Green and Left Alliance`: the name before the comma,
+    not the last capitalised words."""
+    k = phrase[0]
+    while k < phrase[1] and _name_token(clause, k):
+        k += 1
+    if 2 <= k - phrase[0] <= 4 and k < phrase[1] and clause.doc[k].text == ",":
+        return clause.doc[phrase[0] : k].text
+    return ""
 
 
 def _proper_name(clause, phrase):

@@ -21,6 +21,9 @@ ROLE_WORDS = {
     "source", "sources", "diplomat", "diplomats", "media", "reports", "report", "newspaper", "agency", "analyst",
     "analysts", "officer", "officers", "commander", "envoy", "ambassador", "secretary", "chief", "head",
     "director", "government", "representative", "executive", "he", "she", "they", "we",
+    # `two people familiar with the talks told Reuters`, `a lawmaker for the opposition said`
+    "people", "person", "insider", "insiders", "aide", "aides", "adviser", "advisers", "lawmaker", "lawmakers",
+    "legislator", "legislators", "senator", "senators", "congressman", "congresswoman",
 }  # fmt: skip
 # Family names written first (Chinese, Korean, Vietnamese): `Chen Hao` is `Chen` on second
 # mention, `Park Jin-woo` is `Park`.
@@ -38,6 +41,10 @@ RANKS = {
     "sergeant", "rear", "vice", "air", "gen", "lt", "col", "maj", "capt", "adm", "brig", "sgt", "cmdr", "mr", "ms",
     "mrs", "dr",
 }  # fmt: skip
+
+# Capitalised words that open a sentence before a comma and are no name: `In Athens,`.
+APPOSITIVE_NOT_NAMES = {"in", "on", "at", "the", "a", "an", "but", "and", "after", "before", "last", "this", "for",
+                        "from", "with", "under", "meanwhile", "separately", "earlier", "later"}  # fmt: skip
 
 
 def family_name(name):
@@ -142,7 +149,8 @@ SPECIFIC_DEAL = re.compile(
 )
 ANONYMOUS = re.compile(
     r"\b(?:anonymity|anonymous(?:ly)?|unidentified|unnamed|not authori[sz]ed|asked not to be (?:named|identified)|"
-    r"declined to be (?:named|identified))\b",
+    r"declined to be (?:named|identified)|(?:people|persons?|sources?|officials?) (?:familiar with|briefed on|"
+    r"with (?:direct )?knowledge of|close to))\b",
     re.IGNORECASE,
 )
 ACCORDING_MEDIA = re.compile(
@@ -160,7 +168,9 @@ STANCE_RULES = [
         re.compile(
             r"\b(?:critici[sz]\w*|condemn\w*|concern\w*|complain\w*|protest\w*|oppos\w*|deplor\w*|warn\w*)|"
             r"\bcalled on\b[^.]*\b(?:stop|halt|end|cease)\b|\burged?\b[^.]*\b(?:stop|halt|end|not)\b|"
-            r"(?:\bnot\b|n[’']t\b)[^.]*\bgood idea\b",
+            r"(?:\bnot\b|n[’']t\b)[^.]*\bgood idea\b|"
+            r"\bshould(?:n[’']t| not| never)\b[^.]*\b(?:sell|suppl|buy|deliver|send|export|arm)\w*|"
+            r"\b(?:a|an|the) (?:\w+ )?mistake\b",
             re.IGNORECASE,
         ),
     ),
