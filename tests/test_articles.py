@@ -640,6 +640,12 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Alliance, said Russia should not sell arms to Iran.",
             {"proposed_speaker": "Chiara Benassi", "attribution": "on-record", "stance": "criticises"},
         ),
+        # `a title, Name, said`: the title is the speaker's, not what is said (Israel buys nothing).
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran.\n\nIsrael's foreign ministry spokesman, Reza Mahdavi, "
+            'said the purchase would not make the region safer. "Weapons never brought security," he added.',
+            {"proposed_speaker": "Reza Mahdavi", "subject": "rus-irn-2005-tor-m1"},
+        ),
         # `two people familiar with the talks told Reuters`: anonymous sources, after what they said.
         (
             "Russia is negotiating the sale of 20 more Tor-M1 systems to Iran, two people familiar with the "

@@ -345,17 +345,10 @@ class Engine:
                 # `Greece has signed a contract ..., the minister said, calling it "a leap"`: what is
                 # said opens the sentence, before its speaker; the quotation is said too.
                 content = (i, j)
-            elif (
-                main is not None
-                and main < quoted[0]
-                and (
-                    DEAL_WORDS.search(doc[main + 1 : quoted[0]].text)
-                    or clause.mentions_in(main + 1, quoted[0], kind="system")
-                )
-            ):
-                # `Israel criticised the sale, calling it "a threat"`: the verb's object is what
-                # the quotation is about.
-                content = (main + 1, j)
+            elif main is not None and main < quoted[0]:
+                # `Israel criticised the sale, calling it "a threat"`, `Lund said the bloc was "deeply
+                # concerned" that the helicopters ...`: all after the verb (and its speaker) is said.
+                content = (phrase[1] if phrase and phrase[0] > main else main + 1, j)
         elif main is not None:
             k = main + 1
             while k < j and (doc[k].lower_ in SKIP_AFTER_VERB or (phrase and phrase[0] <= k < phrase[1])):
@@ -510,6 +503,17 @@ class Engine:
         name = _name_before_comma(clause, start)
         if name is not None and not clause.mentions_in(start, end, "person"):
             start = name  # `Eleni Markou, a lawmaker for the opposition, said`: her name opens the phrase
+        elif (
+            start - 2 >= clause.i
+            and doc[start - 1].text == ","
+            and doc[start - 2].lower_ in ROLE_WORDS
+            and (mention.kind == "person" if mention else doc[head].lower_ not in ROLE_WORDS)
+        ):
+            # `Iran's foreign ministry spokesman, Reza Mahdavi, said`: the title before the comma is
+            # the speaker's too, not what is said.
+            start -= 2
+            while start - 1 >= clause.i and doc[start - 1].text not in BOUNDARIES:
+                start -= 1
         return (start, end)
 
     def _phrase_after(self, clause, verb):
@@ -558,13 +562,15 @@ class Engine:
             for slug, title in self.recogniser.people_by_title
             if title and title <= normalised and (not states or actor_state(g, g.people[slug].affiliation) in states)
         ]
-        if len(matches) == 1:
+        explicit = _appositive_name(clause, phrase) or _proper_name(clause, phrase)
+        if len(matches) == 1 and not explicit:
+            # A title alone is the one person recorded with it; a title with another name is not.
             person = g.people[matches[0]]
             draft.speaker, draft.speaker_actor, draft.speaker_role = person.slug, person.affiliation or "", role
             draft.speaker_kind = "person"
             draft.cue("speaker", f"title “{text}” = {person.name}, {person.title}")
             return "person"
-        name = _appositive_name(clause, phrase) or _proper_name(clause, phrase)
+        name = explicit
         # `Dela Cruz said`: a family name of two words, of a person named in full before.
         name = next((full for full in self.proposed.values() if full.endswith(f" {name}")), name) if name else ""
         if not name:
