@@ -418,3 +418,90 @@ def test_a_round_tiv_per_unit_is_written_as_sipri_writes_it(countries, tmp_path)
     summaries = " ".join(Claim.objects.values_list("summary", flat=True))
     assert "TIV per unit 10." in summaries and "TIV per unit 100." in summaries, summaries
     assert "E+" not in summaries
+
+
+def _legacy_file(tmp_path, name, rows):
+    header = LEGACY.read_bytes().decode("latin-1").splitlines()[:12]
+    path = tmp_path / name
+    path.write_bytes("\n".join([*header, *rows]).encode("utf-8"))
+    return path
+
+
+def _new_file(tmp_path, name, rows):
+    header = NEW.read_bytes().decode("latin-1").splitlines()[:12]
+    path = tmp_path / name
+    path.write_bytes("\r\n".join([*header, *rows]).encode("utf-8"))
+    return path
+
+
+GOOD_ROW = "Qatar,France,1986,,3,,Roland,mobile SAM system,3,?,1987,New,,10,30,30"
+
+
+@pytest.mark.django_db
+def test_hostile_cells_are_rejected_by_line_and_break_nothing_later(countries, tmp_path):
+    """Found by an adversarial pass over the command: a TIV that rounds past its column was
+    stored (and every later import of that format, the register's admin and /api/transfers/
+    then failed); 5,000 digits were a traceback; a NUL late in the file was stored (PostgreSQL
+    refuses it)."""
+    rows = [
+        GOOD_ROW,
+        "Iran,Russia,2005,,29,,Tor-M1,mobile SAM system,29,,2006,New,,99999999999.9999,,",
+        "Iran,Russia,2005,," + "9" * 5000 + ",,Tor-M1,mobile SAM system,29,,2006,New,,12.5,,",
+        "Iran,Russia,2005,,29,,Tor-M1,mobile SAM system,29,,2006,New,a\x00b,12.5,,",
+    ]
+    code, out, err = run(_legacy_file(tmp_path, "hostile.csv", rows))
+    assert code == 1 and "Traceback" not in err
+    assert "line 14: SIPRI TIV per unit '99999999999.9999' is implausibly large" in err
+    assert "line 15: Number ordered 99999999999999999999... is implausibly large" in err
+    assert "line 16: holds a NUL character" in err
+    assert Transfer.objects.count() == 1
+    new_rows = [
+        "1,Russia,Iran,Tor-M1,mobile SAM system,Air-defence systems,2005,No,15,No,2006,No,New,1,12.5,99999999999,No;",
+        "1,Russia,Iran,Tor-M1,mobile SAM system,Air-defence systems,2005,No,14,No,2007,No,New,1,12.5,99999999999,No;",
+    ]
+    code, out, err = run(_new_file(tmp_path, "sum.csv", new_rows))
+    assert code == 1 and "TIV delivery values add up to 199999999998" in err
+    # Later imports of both formats still work, and so do the register's pages.
+    for sample in (LEGACY, NEW):
+        code, out, err = run(sample)
+        assert "Traceback" not in err and "rows read" in out, err
+    assert APIClient().get("/api/transfers/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_misspelt_party_never_takes_the_name_of_a_recorded_one(countries, tmp_path):
+    """`Ir'an` is a new party coded `iran`; `Iran` in a later file is still Iran (IRN), and a
+    byte order mark inside the file is no part of a name."""
+    run(_legacy_file(tmp_path, "typo.csv", ["Ir'an,Russia,2005,,29,,Tor-M1,mobile SAM system,29,,2006,New,,12.5,,"]))
+    assert Actor.objects.filter(code="iran").exists()
+    run(_legacy_file(tmp_path, "plain.csv", ["\ufeffIran,Russia,2006,,3,,S-300,SAM system,,,,New,,50,,"]))
+    deal = Contract.objects.get(transfers__system__designation="S-300")
+    assert deal.recipient.code == "IRN"
+    assert "\ufeffIran" not in Actor.objects.get(code="IRN").aliases
+
+
+@pytest.mark.django_db
+def test_the_release_fingerprint_is_of_the_bytes_imported(countries, tmp_path, monkeypatch):
+    """The sha256 was read from the file a second time: a file replaced while it was imported
+    (or a pipe, read empty the second time) recorded another file's fingerprint, and that
+    other file was then skipped as already imported."""
+    import hashlib
+
+    from transfers.models import Release
+    from transfers.sipri import importer
+
+    path = _legacy_file(tmp_path, "moving.csv", [GOOD_ROW])
+    first = path.read_bytes()
+    real = importer.sipri_read
+
+    def read_then_replace(p):
+        export = real(p)
+        path.write_bytes(first.replace(b"Qatar", b"Oman"))
+        return export
+
+    monkeypatch.setattr(importer, "sipri_read", read_then_replace)
+    assert run(path)[0] == 0
+    assert Release.objects.get().sha256 == hashlib.sha256(first).hexdigest()
+    monkeypatch.undo()
+    code, out, err = run(path)  # the file now there is another export: imported, not skipped
+    assert code == 0 and "already imported" not in out and Release.objects.count() == 2

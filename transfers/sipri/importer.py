@@ -57,7 +57,7 @@ from .parser import (  # noqa: F401
     sipri_read,
     system_designation,
 )
-from .releases import release_default_user, release_file_sha256, release_plan, release_record, release_recorded
+from .releases import release_default_user, release_plan, release_record, release_recorded
 from .updates import bulk_update_rows
 
 # Deals per batch (a transaction each). 2,000 rather than 1,000: a batch of new deals adds to
@@ -164,11 +164,16 @@ class ImportReport:
 
 
 def _actor_index():
-    """Every way to name an existing actor (code, name, alias), case-insensitive."""
+    """Every way to name an existing actor (name, alias, code), case-insensitive. Names and
+    aliases come first: the code made for a misspelt party (`Ir'an` is `iran`) never takes
+    `Iran` from the actor of that name."""
     index = {}
-    for actor in Actor.objects.all():
-        for name in [actor.code, actor.name, *actor.aliases]:
+    actors = list(Actor.objects.all())
+    for actor in actors:
+        for name in [actor.name, *actor.aliases]:
             index.setdefault(name.strip().lower(), actor)
+    for actor in actors:
+        index.setdefault(actor.code.strip().lower(), actor)
     return index
 
 
@@ -975,7 +980,7 @@ def sipri_import(
     raises ImportFileError or ImportRejected."""
     started = time.monotonic()
     export = sipri_read(path)
-    sha256 = release_file_sha256(path=path)
+    sha256 = export.sha256
     recorded = release_recorded(sha256=sha256)
     if recorded is not None and not again:
         return ImportReport(

@@ -267,6 +267,8 @@ class Export:
     # Its suppliers and recipients, from its preamble ("from All countries to All countries"):
     # (None, None) without one.
     parties: tuple[str | None, str | None] = (None, None)
+    # Of the bytes read (once: a pipe or a file replaced while read gives its digest to no other).
+    sha256: str = ""
 
 
 # --- Reading -------------------------------------------------------------------------------------
@@ -322,6 +324,11 @@ def _header_kind(cells):
     return None
 
 
+# What the register's columns hold: TIVs have 14 digits with 3 decimals, counts are integers.
+TIV_LIMIT = Decimal("1e11")
+COUNT_LIMIT = 2_000_000_000
+
+
 class _Reject(Exception):
     pass
 
@@ -349,12 +356,14 @@ def _count(text, what):
     text = text.strip()
     if text == "":
         return None
-    if not re.fullmatch(r"-?\d+", text):
+    if not re.fullmatch(r"-?[0-9]+", text):
         raise _Reject(f"{what} {text!r} is not a whole number")
+    if len(text.lstrip("-").lstrip("0")) > 10:  # before int(): 5,000 digits are a ValueError
+        raise _Reject(f"{what} {text[:20]}... is implausibly large")
     value = int(text)
     if value < 0:
         raise _Reject(f"{what} {value} is negative")
-    if value > 2_000_000_000:
+    if value > COUNT_LIMIT:
         raise _Reject(f"{what} {value} is implausibly large")
     return value
 
@@ -369,9 +378,12 @@ def _decimal(text, what):
         raise _Reject(f"{what} {text!r} is not a number") from None
     if not value.is_finite() or value < 0:
         raise _Reject(f"{what} {text!r} is negative or not finite")
-    if value >= Decimal("1e11"):
+    if value >= TIV_LIMIT:
         raise _Reject(f"{what} {text!r} is implausibly large")
-    return value.quantize(Decimal("0.001"))
+    value = value.quantize(Decimal("0.001"))
+    if value >= TIV_LIMIT:  # 99999999999.9999 rounds up past the column (14 digits, 3 decimals)
+        raise _Reject(f"{what} {text!r} is implausibly large")
+    return value
 
 
 def _flag(text, what, yes=("?", "yes"), no=("", "no")):
@@ -505,6 +517,10 @@ def _new_rows_to_deal(rows):
             tiv_delivered = (tiv_delivered or Decimal(0)) + value
     if len({d.year for d in deliveries}) != len(deliveries):
         raise _Reject(f"deal {deal_id} lists the same delivery year twice")
+    if tiv_delivered is not None and tiv_delivered.quantize(Decimal("0.001")) >= TIV_LIMIT:
+        raise _Reject(f"deal {deal_id}'s TIV delivery values add up to {tiv_delivered}, implausibly large")
+    if sum(d.quantity or 0 for d in deliveries) > COUNT_LIMIT:
+        raise _Reject(f"deal {deal_id}'s numbers delivered add up past {COUNT_LIMIT:,}, implausibly large")
     deliveries.sort(key=lambda d: d.year)
     known = [d.quantity for d in deliveries if d.quantity is not None]
     return Deal(
@@ -541,6 +557,10 @@ class _Unreadable(list):
 
 
 def _cells(line):
+    if "\x00" in line:
+        # PostgreSQL stores no NUL in text: a row holding one is refused here, with its line.
+        return _Unreadable("holds a NUL character")
+    line = line.replace("\ufeff", "")  # a byte order mark mid-file: two exports joined
     try:
         return next(csv.reader([line]), None) or [""]
     except csv.Error as exc:
@@ -645,6 +665,7 @@ def sipri_read(path):
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
     if b"\x00" in data[:4096]:
         raise ImportFileError("this is a binary file, not a SIPRI CSV export")
+    sha256 = hashlib.sha256(data).hexdigest()
     text, encoding = _decode(data)
     del data
     lines = _LINE_END.split(text)
@@ -740,6 +761,7 @@ def sipri_read(path):
         rejoined=rejoined,
         year_range=year_range,
         parties=parties,
+        sha256=sha256,
     )
 
 

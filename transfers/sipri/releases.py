@@ -20,7 +20,6 @@ matching compares and what the diff joins on.
 """
 
 import getpass
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -65,14 +64,6 @@ SEPARATING = [
     ("description", ("description",)),
 ]
 LAST_LEFT = "the one left after the others were told apart"
-
-
-def release_file_sha256(*, path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def release_recorded(*, sha256):

@@ -2,6 +2,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError, OperationalError
 
 from transfers.sipri.importer import ImportFileError, ImportRejected, sipri_import
 
@@ -74,6 +75,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(exc.report.rejected)} of {exc.report.rows} rows rejected; --strict, so nothing was written."
             ) from exc
+        except (IntegrityError, OperationalError) as exc:
+            # Two imports of one file at once: the second meets the first's deals (or SQLite's lock).
+            raise CommandError(
+                f"{file}: another import or edit wrote the same records at the same time ({exc}). The batches "
+                "written before this one stay; run the import again once the other has finished: it completes "
+                "this one."
+            ) from exc
         if report.already_recorded and not reimport:
             release = report.release
             self.stdout.write(
@@ -86,8 +94,9 @@ class Command(BaseCommand):
         self._summary(report)
         if report.rejected:
             self._errors(report.rejected)
+            done = "would be imported (a dry run: nothing was written)" if dry_run else "were imported"
             raise CommandError(
-                f"{len(report.rejected)} of {report.rows} rows rejected (listed above); the valid rows were imported."
+                f"{len(report.rejected)} of {report.rows} rows rejected (listed above); the valid rows {done}."
             )
 
     def _errors(self, errors):
