@@ -466,3 +466,33 @@ def test_reported_delivered_above_ordered_is_a_field_error_that_keeps_the_input(
     assert form.errors["reported_delivered"] == ["The total delivered cannot exceed the quantity ordered."]
     assert form.data["quantity_ordered"] == "5"
     assert not Transfer.objects.filter(contract=contract, quantity_ordered=5).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_forged_ids_and_numbers_past_the_columns_are_404_and_400_not_500(admin_client, seed, model):
+    """Found by an adversarial pass over the admin: a history page of `abc`, `²` or 20 digits,
+    and `?id__in=` past a bigint, were 500s on every model."""
+    for bad in ("abc", "²", "1.0", "99999999999999999999999"):
+        assert admin_client.get(f"/admin/transfers/{model._meta.model_name}/{bad}/history/").status_code == 404
+    record = model.objects.first()
+    url = admin_url(model, "history", record.pk)
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get(f"{url}abc/").status_code == 404
+    response = admin_client.get(admin_url(model, "changelist"), {"id__in": "1,99999999999999999999999"})
+    assert response.status_code in (200, 302) and response.status_code != 500
+    if response.status_code == 302:
+        assert "e=1" in response["Location"]  # Django's flag for a refused lookup
+
+
+@pytest.mark.django_db
+def test_a_forged_foreign_key_or_quantity_past_the_columns_is_a_form_error(admin_client, seed):
+    line = Transfer.objects.filter(contract=tor_m1()).first()
+    page = change_page(admin_client, line)
+    data = form_data(page, "transfer_form")
+    for name, value in [("contract", "9223372036854775808"), ("quantity_ordered", "9223372036854775808")]:
+        response = admin_client.post(admin_url(Transfer, "change", line.pk), {**data, name: value})
+        assert response.status_code == 200, (name, response.status_code)
+        assert name in response.context["adminform"].form.errors, name
+    line.refresh_from_db()
+    assert line.quantity_ordered == 29

@@ -9,7 +9,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models.functions import ExtractYear
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..api.csv import csv_safe
@@ -41,6 +41,8 @@ def export_as_csv(modeladmin, request, queryset):
     return response
 
 
+BIGINT_MAX = 2**63 - 1
+
 CONFLICT_MESSAGE = (
     "Someone else saved this record after you opened it; your changes were not saved, so theirs are not "
     "overwritten. Reload the page to see the current version, then make your changes again."
@@ -59,6 +61,10 @@ class FilterCheckedChangeList(ChangeList):
             for value in values if isinstance(values, list) else [values]:
                 if "\x00" in str(value):
                     raise IncorrectLookupParameters("A filter value cannot hold a NUL character.")
+                for part in str(value).split(","):  # `id__in=1,2`: each a number the database holds
+                    digits = part.strip().lstrip("-")
+                    if digits.isascii() and digits.isdigit() and (len(digits) > 19 or int(digits) > BIGINT_MAX):
+                        raise IncorrectLookupParameters(f"{name}: {part[:25]} is past any id or number stored.")
                 if self.date_hierarchy and name.startswith(f"{self.date_hierarchy}__"):
                     try:
                         number = int(value)
@@ -72,6 +78,18 @@ class FilterCheckedChangeList(ChangeList):
 class FilterCheckedMixin:
     def get_changelist(self, request, **kwargs):
         return FilterCheckedChangeList
+
+    # django-simple-history reads the address's id as an integer: `abc`, `²` or 20 digits
+    # were a 500 (ValueError, OverflowError). Not an id: no such record.
+    def history_view(self, request, object_id, extra_context=None):
+        if not is_id(object_id):
+            raise Http404("No record has this id.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not (is_id(object_id) and is_id(version_id)):
+            raise Http404("No record or version has this id.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class BaseAdmin(FilterCheckedMixin, TrackerFieldsMixin, SimpleHistoryAdmin):

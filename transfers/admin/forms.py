@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 
+from ..api.fields import is_id
 from ..dates import format_partial_date, parse_partial_date
 
 
@@ -120,9 +121,7 @@ class IdCheckedAutocompleteSelect(AutocompleteSelect):
     Such a value is shown as nothing chosen; the field says "Select a valid choice"."""
 
     def optgroups(self, name, value, attr=None):
-        return super().optgroups(
-            name, [v for v in value if v in (None, "") or (str(v).isascii() and str(v).isdigit())], attr
-        )
+        return super().optgroups(name, [v for v in value if v in (None, "") or is_id(str(v))], attr)
 
 
 class IdCheckedAutocompleteMixin:

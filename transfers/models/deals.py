@@ -10,6 +10,9 @@ from ..dates import Precision, format_partial_date, sane_date_check, validate_sa
 from .base import History, NaturalKeyManager, save_with_next_line, validate_currency, validate_not_an_id
 from .reference import Actor, WeaponSystem
 
+# The largest value of an integer column on PostgreSQL.
+INTEGER_MAX = 2_147_483_647
+
 
 class Contract(models.Model):
     """A deal between a supplier and a recipient; its lines are Transfers.
@@ -392,6 +395,11 @@ class Transfer(models.Model):
             super().save(*args, **kwargs)
 
     def clean(self):
+        for name in ("quantity_ordered", "reported_delivered"):
+            # Past the column (a forged form value): said here, before a query takes it (OverflowError).
+            value = getattr(self, name)
+            if isinstance(value, int) and value > INTEGER_MAX:
+                raise ValidationError({name: f"At most {INTEGER_MAX:,}."})
         if self.quantity_ordered is None:
             return
         delivered = self.deliveries.aggregate(total=Sum("quantity"))["total"] if self.pk else None
