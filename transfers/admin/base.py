@@ -61,7 +61,8 @@ class FilterCheckedChangeList(ChangeList):
             for value in values if isinstance(values, list) else [values]:
                 if "\x00" in str(value):
                     raise IncorrectLookupParameters("A filter value cannot hold a NUL character.")
-                for part in str(value).split(","):  # `id__in=1,2`: each a number the database holds
+                for part in str(value).split(",") if name.endswith("__in") else []:
+                    # `id__in=1,2`: each a number the database holds (`__exact` and the others say so)
                     digits = part.strip().lstrip("-")
                     if digits.isascii() and digits.isdigit() and (len(digits) > 19 or int(digits) > BIGINT_MAX):
                         raise IncorrectLookupParameters(f"{name}: {part[:25]} is past any id or number stored.")
