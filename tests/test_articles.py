@@ -952,3 +952,19 @@ def test_an_uploaded_text_file_is_read_in_its_encoding(seed, admin_client, tmp_p
     path.write_bytes(data)
     call_command("ingest_article", str(path), "--date", "2007-01-17", stdout=io.StringIO())
     assert Article.objects.order_by("-pk").first().text.startswith("Russia’s ministry said"), encoding
+
+
+@pytest.mark.django_db
+def test_ingest_article_refuses_a_file_over_the_limit_whole_never_cut(seed, tmp_path):
+    """Found by an adversarial pass: a UTF-32 file of 162,000 characters was read only to the
+    limit's bytes and taken, cut to 100,000 characters; a 10-million-character file was said to
+    be "400,004 characters long"."""
+    text = "Russia delivered 29 Tor-M1 systems to Iran. " * 3700  # 162,800 characters
+    path = tmp_path / "long.txt"
+    path.write_bytes(text.encode("utf-32"))
+    with pytest.raises(CommandError, match=r"over 400,004 bytes: an article has at most 100,000 characters"):
+        call_command("ingest_article", str(path), stdout=io.StringIO())
+    path.write_bytes(text[:100_500].encode("utf-8"))
+    with pytest.raises(CommandError, match=r"100,500 characters long; the limit is 100,000"):
+        call_command("ingest_article", str(path), stdout=io.StringIO())
+    assert not Article.objects.exists()

@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from transfers.articles.review import article_ingest
 from transfers.articles.text import MAX_CHARS, text_from_bytes
 
+MAX_BYTES = MAX_CHARS * 4 + 4
+
 
 def _date(text):
     try:
@@ -34,12 +36,17 @@ class Command(BaseCommand):
             if path == "-":
                 import sys
 
-                raw = sys.stdin.read(MAX_CHARS * 4 + 1)
+                data = sys.stdin.buffer.read(MAX_BYTES + 1)
             else:
                 with open(path, "rb") as handle:
-                    raw = text_from_bytes(handle.read(MAX_CHARS * 4 + 4))
+                    data = handle.read(MAX_BYTES + 1)
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+        if len(data) > MAX_BYTES:
+            # More bytes than any text of the limit's length takes (four a character, and a
+            # byte order mark): refused whole, never cut to the limit and taken.
+            raise CommandError(f"{path} is over {MAX_BYTES:,} bytes: an article has at most {MAX_CHARS:,} characters.")
+        raw = text_from_bytes(data)
         try:
             article = article_ingest(
                 text=raw,
