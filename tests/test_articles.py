@@ -646,6 +646,11 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             'said the purchase would not make the region safer. "Weapons never brought security," he added.',
             {"proposed_speaker": "Reza Mahdavi", "subject": "rus-irn-2005-tor-m1"},
         ),
+        # A hyphenated given name is one name, not the words before the hyphen.
+        (
+            "Russia delivered 29 Tor-M1 systems to Iran, opposition legislator Chen Yu-ting said.",
+            {"proposed_speaker": "Chen Yu-ting", "assertion_field": "quantity_delivered"},
+        ),
         # `two people familiar with the talks told Reuters`: anonymous sources, after what they said.
         (
             "Russia is negotiating the sale of 20 more Tor-M1 systems to Iran, two people familiar with the "

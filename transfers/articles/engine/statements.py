@@ -1249,8 +1249,23 @@ def _proper_name(clause, phrase):
     """The last run of two or more capitalised words in the phrase that names no actor or role."""
     doc = clause.doc
     runs, run = [], []
+    joined = set()
     for k in range(*phrase):
         token = doc[k]
+        if k in joined:
+            continue
+        if (
+            run
+            and token.text == "-"
+            and k + 1 < phrase[1]
+            and doc[k + 1].is_alpha
+            and not doc[k - 1].whitespace_
+            and not token.whitespace_
+        ):
+            # `Chen Yu-ting`, `Fahad al-Otaibi`: the tokenizer's pieces of one hyphenated name.
+            run[-1] += "-" + doc[k + 1].text
+            joined.add(k + 1)
+            continue
         if (
             token.is_alpha
             and token.text[0].isupper()
