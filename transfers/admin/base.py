@@ -41,8 +41,6 @@ def export_as_csv(modeladmin, request, queryset):
     return response
 
 
-BIGINT_MAX = 2**63 - 1
-
 CONFLICT_MESSAGE = (
     "Someone else saved this record after you opened it; your changes were not saved, so theirs are not "
     "overwritten. Reload the page to see the current version, then make your changes again."
@@ -64,7 +62,7 @@ class FilterCheckedChangeList(ChangeList):
                 for part in str(value).split(",") if name.endswith("__in") else []:
                     # `id__in=1,2`: each a number the database holds (`__exact` and the others say so)
                     digits = part.strip().lstrip("-")
-                    if digits.isascii() and digits.isdigit() and (len(digits) > 19 or int(digits) > BIGINT_MAX):
+                    if digits.isascii() and digits.isdigit() and not is_id(digits):
                         raise IncorrectLookupParameters(f"{name}: {part[:25]} is past any id or number stored.")
                 if self.date_hierarchy and name.startswith(f"{self.date_hierarchy}__"):
                     try:

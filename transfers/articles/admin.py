@@ -22,7 +22,7 @@ from ..models import Claim
 from ..selectors import SUBJECT_AND_SPEAKER
 from .models import Article, Draft
 from .review import article_ingest, draft_accept, draft_reject, proposal_is_valid
-from .text import MAX_CHARS, text_from_bytes
+from .text import MAX_BYTES, MAX_CHARS, text_from_bytes
 
 
 class IngestForm(forms.Form):
@@ -45,7 +45,7 @@ class IngestForm(forms.Form):
         cleaned = super().clean()
         upload = cleaned.get("file")
         if upload:
-            if upload.size > MAX_CHARS * 4:
+            if upload.size > MAX_BYTES:
                 raise ValidationError({"file": f"The file is too large: at most {MAX_CHARS:,} characters of text."})
             cleaned["text"] = text_from_bytes(upload.read())
         if not (cleaned.get("text") or "").strip():

@@ -14,6 +14,8 @@ from dateutil import parser as date_parser
 from ..dates import MIN_YEAR, max_sane_year
 
 MAX_CHARS = 100_000
+# The most bytes a text of MAX_CHARS characters takes in a file: four each, and a byte order mark.
+MAX_BYTES = MAX_CHARS * 4 + 4
 # Tags whose text is not the article's.
 _NOT_TEXT = ("script", "style", "noscript", "template", "head", "nav", "footer", "form", "svg", "iframe")
 # Block elements: each starts a new line of text.

@@ -4,9 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from transfers.articles.review import article_ingest
-from transfers.articles.text import MAX_CHARS, text_from_bytes
-
-MAX_BYTES = MAX_CHARS * 4 + 4
+from transfers.articles.text import MAX_BYTES, MAX_CHARS, text_from_bytes
 
 
 def _date(text):
