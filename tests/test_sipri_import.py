@@ -505,3 +505,30 @@ def test_the_release_fingerprint_is_of_the_bytes_imported(countries, tmp_path, m
     monkeypatch.undo()
     code, out, err = run(path)  # the file now there is another export: imported, not skipped
     assert code == 0 and "already imported" not in out and Release.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_designation_or_description_past_its_column_is_refused_by_line_never_cut(countries, tmp_path):
+    """Two designations that differ only after their 200th character were cut alike and
+    imported as one weapon system (and a description past 300 lost its end): now each row
+    is refused naming its line, in both formats, and an empty designation too."""
+    long = "Tor-M1 " + "x" * 200
+    rows = [
+        GOOD_ROW,
+        f"Iran,Russia,2005,,29,,{long}A,mobile SAM system,29,,2006,New,,12.5,,",
+        f"Iran,Russia,2005,,29,,{long}B,mobile SAM system,29,,2006,New,,12.5,,",
+        f"Iran,Russia,2005,,29,,Tor-M1,{'y' * 301},29,,2006,New,,12.5,,",
+        "Iran,Russia,2005,,29,,  ,mobile SAM system,29,,2006,New,,12.5,,",
+    ]
+    code, out, err = run(_legacy_file(tmp_path, "long.csv", rows))
+    assert code == 1 and "Traceback" not in err
+    assert "line 14: Weapon designation is 208 characters long; a designation has at most 200" in err
+    assert "line 15: Weapon designation is 208 characters long" in err
+    assert "line 16: Weapon description is 301 characters long; a description has at most 300" in err
+    assert "line 17: Weapon designation is empty" in err
+    assert not WeaponSystem.objects.filter(designation__startswith="Tor-M1 x").exists()
+    assert Transfer.objects.count() == 1
+    new_row = f"7,Russia,Iran,{long}C,mobile SAM system,Air-defence systems,2005,No,15,No,2006,No,New,1,12.5,187.5,No;"
+    code, out, err = run(_new_file(tmp_path, "long-new.csv", [new_row]))
+    assert code == 1 and "line 13: Designation is 208 characters long" in err, err
+    assert Transfer.objects.count() == 1

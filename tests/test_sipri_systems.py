@@ -84,7 +84,7 @@ def _old_system_resolution(*, deals, reason):
             slug=slug, designation=deal.designation, category=deal.category, description=deal.description
         )
     for deal in deals:
-        by_key[importer._system_key(deal)] = systems[slugify(deal.designation) or "unnamed"]
+        by_key[deal.system_key] = systems[slugify(deal.designation) or "unnamed"]
     return by_key, len(systems)
 
 

@@ -232,9 +232,6 @@ def actor_resolve_sipri_parties(*, names, reason, created):
 # --- Weapon systems ---------------------------------------------------------------------------------
 
 
-def _system_key(deal):
-    designation, category = deal.system_key
-    return (designation[:200], category)
 
 
 def _free_slug(designation, category, taken):
@@ -261,7 +258,7 @@ def system_resolve_sipri(*, deals, reason):
     Returns ({(designation, category): system}, number created)."""
     wanted = {}
     for deal in deals:
-        wanted.setdefault(_system_key(deal), deal)
+        wanted.setdefault(deal.system_key, deal)
     designations = sorted({designation for designation, _ in wanted})
     existing = {}
     for start in range(0, len(designations), LOOKUP_CHUNK):
@@ -276,7 +273,7 @@ def system_resolve_sipri(*, deals, reason):
     for designation, category in missing:
         slug = _free_slug(designation, category, taken)
         taken.add(slug)
-        description = wanted[(designation, category)].description[:300]
+        description = wanted[(designation, category)].description
         # Plain rows, the JSON column as JSON text (bulk.bulk_insert, as generated data writes
         # them): bulk_create_with_history took a second for the register's 4,300 systems.
         new.append(
@@ -376,7 +373,7 @@ def _desired(deal, *, actors, systems, export_year, legacy):
     }
     transfer = {
         "line": 1,
-        "system_id": systems[_system_key(deal)].pk,
+        "system_id": systems[deal.system_key].pk,
         "quantity_ordered": deal.quantity_ordered,
         "quantity_ordered_is_estimate": deal.quantity_ordered_is_estimate,
         "reported_delivered": deal.quantity_delivered if legacy else None,
@@ -733,7 +730,7 @@ def _write_batch(deals, *, ctx, report):
                 **t_values,
                 **transfer_cache_values(
                     contract=contract,
-                    category=ctx.systems[_system_key(deal)].category,
+                    category=ctx.systems[deal.system_key].category,
                     cached_delivered_sum=sum(known) if known else None,
                 ),
             )

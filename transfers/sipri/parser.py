@@ -181,6 +181,10 @@ def category_from_description(description):
 DELIVERED_ABOVE_ORDERED = "delivered-above-ordered"
 # An actor's name (transfers.models.Actor.name).
 PARTY_MAX = 200
+# A weapon system's designation and description (transfers.models.WeaponSystem): a longer
+# one is refused by line, never cut (two designations cut alike would be one system).
+DESIGNATION_MAX = 200
+DESCRIPTION_MAX = 300
 
 # The newer export marks some designations with trailing dashes ("AIFV --", "Bushmaster -"):
 # the same weapon as the legacy register's "AIFV" and "Bushmaster".
@@ -413,6 +417,22 @@ def _party(text, what):
     return value
 
 
+def _designation(text, what):
+    value = text.strip()
+    if not system_designation(value):
+        raise _Reject(f"{what} is empty")
+    if len(value) > DESIGNATION_MAX:
+        raise _Reject(f"{what} is {len(value):,} characters long; a designation has at most {DESIGNATION_MAX}")
+    return value
+
+
+def _description(text, what):
+    value = text.strip()
+    if len(value) > DESCRIPTION_MAX:
+        raise _Reject(f"{what} is {len(value):,} characters long; a description has at most {DESCRIPTION_MAX}")
+    return value
+
+
 def _stable_reference(*parts):
     digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
     return f"sipri-l-{digest}"
@@ -430,9 +450,7 @@ def _legacy_deal(cells, line):
     if recipient == supplier:
         raise _Reject("supplier and recipient are the same")
     order_year = _year(cells[2], "Year of order")
-    designation = cells[6].strip()
-    if not designation:
-        raise _Reject("Weapon designation is empty")
+    designation = _designation(cells[6], "Weapon designation")
     ordered = _count(cells[4], "Number ordered")
     delivered = _count(cells[8], "Number delivered")
     # SIPRI publishes some deals with more delivered than ordered (often 0 ordered):
@@ -456,7 +474,7 @@ def _legacy_deal(cells, line):
         supplier=supplier,
         recipient=recipient,
         designation=designation,
-        description=cells[7].strip(),
+        description=_description(cells[7], "Weapon description"),
         category=category_from_description(cells[7]),
         order_year=order_year,
         order_year_is_estimate=_flag(cells[3], "Year of order mark"),
@@ -491,13 +509,15 @@ def _new_rows_to_deal(rows):
     recipient = _party(cells[2], "Recipient")
     if recipient == supplier:
         raise _Reject("supplier and recipient are the same")
+    designation = _designation(cells[3], "Designation")
+    description = _description(cells[4], "Description")
     category = CATEGORIES.get(cells[5].strip().lower())
     if category is None:
         raise _Reject(f"Armament category {cells[5]!r} is not one of SIPRI's categories")
     deliveries = []
     tiv_delivered = None
     for row_line, row in rows:
-        if (row[1].strip(), row[2].strip(), row[3].strip()) != (supplier, recipient, cells[3].strip()):
+        if (row[1].strip(), row[2].strip(), row[3].strip()) != (supplier, recipient, designation):
             raise _Reject(f"line {row_line} has deal id {deal_id} but other parties or designation")
         if not row[10].strip():
             continue
@@ -529,8 +549,8 @@ def _new_rows_to_deal(rows):
         sipri_deal_id=deal_id,
         supplier=supplier,
         recipient=recipient,
-        designation=cells[3].strip(),
-        description=cells[4].strip(),
+        designation=designation,
+        description=description,
         category=category,
         order_year=_year(cells[6], "Order date"),
         order_year_is_estimate=_flag(cells[7], "Order date is estimate", yes=("yes",), no=("no", "")),
