@@ -115,6 +115,22 @@ class TrackerModelForm(forms.ModelForm):
         return cleaned
 
 
+# New rows one save of an inline may add beyond those it has. Django's bound (1,000 more
+# than max_num) let a forged TOTAL_FORMS build 2,000 forms and hold a worker for 20 s.
+INLINE_NEW_ROWS_MAX = 50
+
+
+class BoundedInlineFormSet(forms.BaseInlineFormSet):
+    """An inline formset that builds no more forms than the rows it has plus
+    INLINE_NEW_ROWS_MAX; a forged form count past that is its formset's error."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        has = self.get_queryset().count() if self.instance.pk is not None else 0
+        self.absolute_max = has + INLINE_NEW_ROWS_MAX
+        self.max_num = min(self.max_num, self.absolute_max)
+
+
 class IdCheckedAutocompleteSelect(AutocompleteSelect):
     """Django's autocomplete looks the submitted value up to show it again: a value that is
     not an id (a tampered POST: supplier=abc) was a 500 while the form's error was shown.
@@ -136,6 +152,7 @@ class TrackerFieldsMixin(IdCheckedAutocompleteMixin):
     """Form fields for the domain, shared by the model admins and their inlines."""
 
     form = TrackerModelForm
+    formset = BoundedInlineFormSet  # for the inlines
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         partial = partial_date_fields(db_field.model)

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from ..dates import format_partial_date
 from ..models import Contract, Delivery, Transfer
 from .base import BaseAdmin, Column, YearListFilter
-from .forms import PartialDateField, TrackerFieldsMixin
+from .forms import BoundedInlineFormSet, PartialDateField, TrackerFieldsMixin
 
 
 def delivered_figures(transfer):
@@ -76,7 +76,7 @@ class DeliveryYearFilter(YearListFilter):
     field = "date"
 
 
-class DeliveryInlineFormSet(forms.BaseInlineFormSet):
+class DeliveryInlineFormSet(BoundedInlineFormSet):
     """The deliveries of one transfer together may not exceed the quantity ordered."""
 
     def clean(self):
