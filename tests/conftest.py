@@ -1,41 +1,59 @@
+import sys
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from transfers.models import RateCount
 
-
-SHARED_SEED = "_seed_shared_by_module"
-
-
-@pytest.fixture
-def seed(request):
-    """The seed's records. A test in a transaction (most) shares one load with the other
-    such tests of its module, in a transaction around them all that each test's own
-    rolls back to (see pytest_collection_modifyitems); a test that commits loads its own."""
-    request.getfixturevalue("db")
-    if SHARED_SEED not in request.fixturenames:
-        call_command("loaddata", "seed", verbosity=0)
+# Records many tests start from, and the command that loads them. A module's tests in a
+# transaction (most) that use one of them share one load, in a transaction around them all
+# that each test's own rolls back to (see _share_data); a test that commits loads its own.
+# Loading the seed once per module instead of once per test took a fifth off those files.
+SHARED_DATA = {"seed": ("loaddata", "seed"), "countries": ("load_countries",)}
 
 
-@pytest.fixture(scope="module")
-def _seed_shared_by_module(django_db_setup, django_db_blocker):
-    # pytest-django's tests in a transaction nest in this one, as savepoints: loading the
-    # seed once per module instead of once per test took a quarter off the suite.
-    from django.db import transaction
+def _shared_name(name):
+    return f"_{name}_shared_by_module"
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            call_command("loaddata", "seed", verbosity=0)
-        except BaseException:
-            outer.__exit__(*__import__("sys").exc_info())
-            raise
-    yield
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+
+def _data_fixture(name):
+    @pytest.fixture(name=name)
+    def data(request):
+        request.getfixturevalue("db")
+        if _shared_name(name) not in request.fixturenames:
+            call_command(*SHARED_DATA[name], verbosity=0)
+
+    data.__doc__ = f"The records `{' '.join(SHARED_DATA[name])}` loads."
+    return data
+
+
+def _module_data_fixture(name):
+    @pytest.fixture(name=_shared_name(name), scope="module")
+    def shared(django_db_setup, django_db_blocker):
+        # pytest-django's tests in a transaction nest in this one, as savepoints.
+        from django.db import transaction
+
+        with django_db_blocker.unblock():
+            outer = transaction.atomic()
+            outer.__enter__()
+            try:
+                call_command(*SHARED_DATA[name], verbosity=0)
+            except BaseException:
+                outer.__exit__(*sys.exc_info())
+                raise
+        yield
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+    return shared
+
+
+seed = _data_fixture("seed")
+countries = _data_fixture("countries")
+_seed_shared_by_module = _module_data_fixture("seed")
+_countries_shared_by_module = _module_data_fixture("countries")
 
 
 def _commits(item):
@@ -72,7 +90,7 @@ def one_rate_window(db, monkeypatch):
 def pytest_collection_modifyitems(config, items):
     from django.db import connection
 
-    _share_the_seed(items)
+    _share_data(items)
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(
@@ -104,14 +122,20 @@ def latest_schema_after(transactional_db):
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
-def _share_the_seed(items):
-    """A module's tests in a transaction that use the seed run last in their module, in the
-    module's seeded transaction (set up before any of their own fixtures); the module's
-    other tests run first, without it."""
+def _share_data(items):
+    """A module's tests in a transaction that use one of SHARED_DATA (the first its module
+    uses, and no other) run last in their module, in the module's transaction that loaded it
+    (set up before any of their own fixtures); the module's other tests run first, without it."""
+    module = {}
     for item in items:
-        if "seed" in item.fixturenames and not _commits(item) and hasattr(item, "fixturenames"):
-            item.fixturenames = [SHARED_SEED, *(n for n in item.fixturenames if n != SHARED_SEED)]
+        used = [name for name in SHARED_DATA if name in getattr(item, "fixturenames", ())]
+        if len(used) != 1 or _commits(item):
+            continue
+        key = getattr(item, "module", None)
+        if module.setdefault(key, used[0]) == used[0]:
+            item.fixturenames = [_shared_name(used[0]), *item.fixturenames]
+    shared = {_shared_name(name) for name in SHARED_DATA}
     order = {}
     for item in items:
-        order.setdefault(item.module.__name__ if hasattr(item, "module") else "", len(order))
-    items.sort(key=lambda i: (order[i.module.__name__ if hasattr(i, "module") else ""], SHARED_SEED in i.fixturenames))
+        order.setdefault(getattr(item, "module", None), len(order))
+    items.sort(key=lambda i: (order[getattr(i, "module", None)], bool(shared & set(i.fixturenames))))

@@ -29,11 +29,6 @@ def run(path, *args):
         return 1, out.getvalue(), err.getvalue() + str(exc)
 
 
-@pytest.fixture
-def countries(db):
-    call_command("load_countries", verbosity=0)
-
-
 @pytest.mark.django_db
 def test_legacy_import_maps_every_row(countries):
     code, out, err = run(LEGACY)

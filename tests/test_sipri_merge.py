@@ -7,7 +7,6 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
@@ -69,11 +68,6 @@ def register():
             )
         )
     return sorted(deals, key=repr)
-
-
-@pytest.fixture
-def countries(db):
-    call_command("load_countries", verbosity=0)
 
 
 def deal(sipri_id):

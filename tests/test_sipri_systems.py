@@ -4,7 +4,6 @@ missile is not the P-15 radar, "Cobra" is not "COBRA", "Daphné" keeps its accen
 import io
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 from django.utils.text import slugify
 from rest_framework.test import APIClient
@@ -20,11 +19,6 @@ def run(path, *args):
     out = io.StringIO()
     call_command("import_sipri", str(path), *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
-
-
-@pytest.fixture
-def countries(db):
-    call_command("load_countries", verbosity=0)
 
 
 def line(designation, description):
