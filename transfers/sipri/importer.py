@@ -232,8 +232,6 @@ def actor_resolve_sipri_parties(*, names, reason, created):
 # --- Weapon systems ---------------------------------------------------------------------------------
 
 
-
-
 def _free_slug(designation, category, taken):
     """The designation's slug; when another system has it, the category, then a number, appended."""
     base = (slugify(designation) or "unnamed")[:200]
