@@ -368,6 +368,24 @@ def test_a_byte_windows_leaves_undefined_reads_the_file_as_latin1(countries, tmp
 
 
 @pytest.mark.django_db
+def test_rows_in_utf8_and_rows_in_windows_1252_each_read_in_their_own(countries, tmp_path):
+    """Two files joined, one saved as UTF-8 and one by Excel on Windows: the whole file was read
+    as Windows-1252, so every UTF-8 letter of the first became two ('Frégate' 'FrÃ©gate',
+    'Côte d'Ivoire' a new party 'CÃ´te d'Ivoire'). Each line is read in its own encoding, and
+    the summary says which lines were not UTF-8."""
+    text, first = _with_rows(["Côte d'Ivoire,France,2003,,3,,Mistral,portable SAM,3,,2004,New,,0.1,0.3,0.3"])
+    later = "Iran,Russia,2003,,3,,Kornet-E,anti-tank missile,3,,2004,New,€300m; Rosoboronexport’s offer,0.1,0.3,0.3"
+    path = tmp_path / "joined.csv"
+    path.write_bytes(text.encode("utf-8") + later.encode("cp1252") + b"\n")
+    code, out, err = run(path)
+    assert f": legacy format, utf-8 with line {first + 1} in windows-1252, data generated" in out, out
+    assert Transfer.objects.get(system__designation="MEKO-200").comments.startswith("Frégate")
+    assert Transfer.objects.get(system__designation="Mistral").contract.recipient.code == "CIV"
+    assert Transfer.objects.get(system__designation="Kornet-E").comments == "€300m; Rosoboronexport’s offer"
+    assert not Actor.objects.filter(name__contains="Ã").exists()
+
+
+@pytest.mark.django_db
 def test_a_quoted_comment_with_line_breaks_is_one_cell_as_csv_reads_it(countries, tmp_path):
     """A register saved again by Excel quotes a Comments cell that holds a line break, as CSV
     does. The row was cut at the break: rejected as two short rows, or rejoined with the

@@ -292,6 +292,28 @@ def _decode(data):
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # (line, its text as UTF-8 or None); no byte of a UTF-8 character is a line feed.
+    lines = [(line, _utf8_or_none(line)) for line in data.split(b"\n")]
+    if not any(text is not None and not line.isascii() for line, text in lines):
+        return _single_byte(data)
+    # Rows in UTF-8 beside rows that are not (two exports joined, a row typed in another
+    # editor): each line read in its own encoding, not the whole file as Latin-1 (which made
+    # every 'Côte d'Ivoire' of the UTF-8 rows 'CÃ´te d'Ivoire').
+    other = [number for number, (_, text) in enumerate(lines, 1) if text is None]
+    codec = _single_byte(b"\n".join(line for line, text in lines if text is None))[1]
+    where = f"line {other[0]}" if len(other) == 1 else f"{len(other):,} lines from line {other[0]}"
+    text = "\n".join(line.decode(codec) if text is None else text for line, text in lines)
+    return text, f"utf-8 with {where} in {codec}"
+
+
+def _utf8_or_none(line):
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _single_byte(data):
     # SIPRI's register is Latin-1. Windows-1252 differs only at 0x80-0x9f: Latin-1 has control
     # characters there that no text uses, Windows has € ‘ ’ “ ” – — … (a register saved from
     # Excel on Windows). Five of those bytes Windows leaves undefined: then Latin-1.
