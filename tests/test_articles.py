@@ -973,3 +973,26 @@ def test_ingest_article_refuses_a_file_over_the_limit_whole_never_cut(seed, tmp_
     with pytest.raises(CommandError, match=r"100,500 characters long; the limit is 100,000"):
         call_command("ingest_article", str(path), stdout=io.StringIO())
     assert not Article.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sentence,recipient",
+    [
+        ("Lisbon ordered five C-390 transport aircraft from Embraer in 2019.", "PRT"),
+        ("The Dutch government ordered five C-390 transport aircraft from Brazil in 2024.", "NLD"),
+        ("Bucharest has ordered three C-390 aircraft.", "ROU"),
+        ("The Thai air force has ordered two C-390 aircraft.", "THA"),
+    ],
+)
+def test_a_capital_or_a_demonym_names_its_state(seed, countries, token_client, sentence, recipient):
+    """Blind set 8: only fifty states' capitals and demonyms were known, so 'Lisbon ordered
+    five aircraft' went to the deal of the Austrians named before it."""
+    WeaponSystem.objects.create(
+        designation="C-390", slug="c-390", category="aircraft", origin=Actor.objects.get(code="BRA")
+    )
+    client = token_client()
+    response = client.post("/api/articles/", {"text": sentence, "published_date": "2026-03-12"}, format="json")
+    assert response.status_code == 201, response.content
+    proposed = [d.get("proposed_contract") for d in response.json()["drafts"]]
+    assert {"supplier": "BRA", "recipient": recipient, "system": "c-390"} in proposed, proposed
