@@ -996,3 +996,27 @@ def test_a_capital_or_a_demonym_names_its_state(seed, countries, token_client, s
     assert response.status_code == 201, response.content
     proposed = [d.get("proposed_contract") for d in response.json()["drafts"]]
     assert {"supplier": "BRA", "recipient": recipient, "system": "c-390"} in proposed, proposed
+
+
+@pytest.mark.django_db
+def test_what_a_body_confirmed_to_a_paper_on_a_day_is_what_came_before_its_name(seed, token_client):
+    """`..., the Dutch Defence Materiel Organisation (DMO) confirmed to Janes on 10 March.`
+    (blind set 8): what is confirmed is the sentence before its speaker, as it is before
+    `..., the minister said.`; 'to Janes on 10 March' was taken as what was said, so the
+    draft stated nothing and was about the system, not the deal."""
+    Actor.objects.create(
+        code="irn-dio",
+        name="Defence Industries Organisation",
+        aliases=["DIO"],
+        kind="government-body",
+        parent=Actor.objects.get(code="IRN"),
+    )
+    text = (
+        "Russia has delivered 29 Tor-M1 systems ordered by Iran, the Iranian Defence Industries Organisation "
+        "(DIO) confirmed to Reuters on 10 March."
+    )
+    response = token_client().post("/api/articles/", {"text": text, "published_date": "2026-03-12"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = response.json()["drafts"]
+    shown = [(d["subject"], d["assertion_field"], d["assertion_value"], d["stance"]) for d in drafts]
+    assert ("rus-irn-2005-tor-m1/1", "quantity_delivered", "29", "confirms") in shown, shown

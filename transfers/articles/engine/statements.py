@@ -364,7 +364,7 @@ class Engine:
             before_text, after_text = clause.text(i, phrase[0]) if phrase else "", clause.text(*content)
             if DEAL_WORDS.search(before_text) and not DEAL_WORDS.search(after_text):
                 inverted = True  # `Britain delivered 2,000 missiles, the minister told parliament.`
-            if phrase and phrase[0] > i + 3 and doc[phrase[0] - 1].text == "," and inverted:
+            if phrase and phrase[0] > i + 3 and _after_a_comma(clause, i + 3, phrase[0]) and inverted:
                 # `Russia will deliver ..., the minister said on Tuesday, adding ...`: what is said comes first.
                 content = (i, j)
             elif not any(doc[x].is_alpha for x in range(*content)) and phrase and phrase[0] > i:
@@ -1144,6 +1144,14 @@ def _preposition(doc, mention):
     if k >= 0 and doc[k].lower_ == "the":
         k -= 1
     return doc[k].lower_ if k >= 0 else ""
+
+
+def _after_a_comma(clause, i, k):
+    """Whether a comma opens the words before token k (after i) that name the speaker: `...,
+    the Dutch Defence Materiel Organisation (DMO) confirmed` as `..., the minister said`."""
+    doc = clause.doc
+    comma = next((x for x in range(k - 1, i, -1) if doc[x].text == ","), None)
+    return comma is not None and not DEAL_WORDS.search(clause.text(comma + 1, k))
 
 
 def _names_a_source(doc, mention):
