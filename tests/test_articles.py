@@ -657,6 +657,17 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "talks told Reuters.",
             {"assertion_field": "quantity_ordered", "assertion_value": "20", "attribution": "anonymous"},
         ),
+        # An American lawmaker's party and state after the name: the name speaks, and
+        # resolutions of disapproval are criticism (blind set 8).
+        (
+            "Russia sold 29 Tor-M1 systems to Iran.\n\nSen. Laura Brennan, D-Md., said she would file joint "
+            "resolutions of disapproval against the sale.",
+            {"proposed_speaker": "Laura Brennan", "attribution": "on-record", "stance": "criticises"},
+        ),
+        (
+            "Russia sold 29 Tor-M1 systems to Iran.\n\nTwo senators said they would force votes to block both sales.",
+            {"stance": "criticises"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

@@ -468,6 +468,7 @@ class Engine:
     def _phrase_before(self, clause, verb):
         doc = clause.doc
         head = None
+        verb = _before_party_and_state(clause, verb)
         for k in range(verb - 1, clause.i - 1, -1):
             if clause.in_quote[k - clause.i]:
                 break
@@ -1144,6 +1145,22 @@ def _preposition(doc, mention):
     if k >= 0 and doc[k].lower_ == "the":
         k -= 1
     return doc[k].lower_ if k >= 0 else ""
+
+
+# An American lawmaker's party and state after the name: `Sen. Laura Brennan, D-Md., said`.
+_PARTY_AND_STATE = re.compile(r"[DRI]-[A-Z][A-Za-z.]{0,6}")
+
+
+def _before_party_and_state(clause, verb):
+    """The comma before `, D-Md.,` when those words stand right before the verb, else the verb:
+    the name before them speaks."""
+    doc = clause.doc
+    if verb - 1 <= clause.i or doc[verb - 1].text != ",":
+        return verb
+    comma = next((x for x in range(verb - 2, max(clause.i, verb - 7) - 1, -1) if doc[x].text == ","), None)
+    if comma is not None and _PARTY_AND_STATE.fullmatch(doc[comma + 1 : verb - 1].text.replace(" ", "")):
+        return comma
+    return verb
 
 
 def _after_a_comma(clause, i, k):

@@ -170,7 +170,9 @@ STANCE_RULES = [
             r"\bcalled on\b[^.]*\b(?:stop|halt|end|cease)\b|\burged?\b[^.]*\b(?:stop|halt|end|not)\b|"
             r"(?:\bnot\b|n[’']t\b)[^.]*\bgood idea\b|"
             r"\bshould(?:n[’']t| not| never)\b[^.]*\b(?:sell|suppl|buy|deliver|send|export|arm)\w*|"
-            r"\b(?:a|an|the) (?:\w+ )?mistake\b",
+            r"\b(?:a|an|the) (?:\w+ )?mistake\b|"
+            # Lawmakers' words for it: `resolutions of disapproval`, `votes to block both sales`.
+            r"\bdisapprov\w*|\bblock(?:s|ed|ing)?\b(?:\s+\w+){0,3}\s+(?:sales?|deals?|packages?|transfers?|exports?)\b",
             re.IGNORECASE,
         ),
     ),
