@@ -668,6 +668,23 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Russia sold 29 Tor-M1 systems to Iran.\n\nTwo senators said they would force votes to block both sales.",
             {"stance": "criticises"},
         ),
+        # `the export version of`: a noun, naming no seller (blind set 8).
+        (
+            "Iran signed the contract for the Tor-M1, the export version of Russia's Tor system, in 2005.",
+            {"subject": "rus-irn-2005-tor-m1", "assertion_field": "order_date", "assertion_value": "2005"},
+        ),
+        # An analyst who estimated the value speaks (not `an estimated $700 million`).
+        (
+            "Russia sold 29 Tor-M1 systems to Iran.\n\nJohn Hale, a defence analyst at the Stockholm institute, "
+            "estimated the value of the deal at around $700 million.",
+            {"proposed_speaker": "John Hale", "assertion_field": "value", "assertion_value": "about USD 700000000"},
+        ),
+        # `a Western diplomat in Tehran`: where the speaker is, not whom they speak for.
+        (
+            "Russia sold 29 Tor-M1 systems to Iran.\n\nA Western diplomat in Tehran, who asked not to be named, "
+            "said all 29 had been delivered.",
+            {"speaker_actor": None, "attribution": "anonymous", "assertion_field": "status"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

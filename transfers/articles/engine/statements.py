@@ -194,7 +194,13 @@ def _is_reporting(doc, k):
         return True
     if lower == "called" and k + 1 < len(doc) and doc[k + 1].lower_ in ("on", "for"):
         return True
+    if lower in ("estimated", "estimates"):
+        # `an analyst estimated the value at`, not `an estimated $3.9 billion`.
+        return k > 0 and doc[k - 1].lower_ not in DETERMINERS and not doc[k - 1].like_num
     return lower in REPORTING
+
+
+DETERMINERS = {"a", "an", "the", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
 
 
 class Engine:
@@ -542,7 +548,9 @@ class Engine:
         if len(words) == 1 and words[0] in PRONOUNS:
             return "pronoun"
         people = clause.mentions_in(*phrase, kind="person")
-        actors = clause.mentions_in(*phrase, kind="actor")
+        # `a Western diplomat in Vientiane`, `the Chinese Embassy in Belgrade`: where the speaker
+        # is, not whom they speak for.
+        actors = [m for m in clause.mentions_in(*phrase, kind="actor") if doc[m.i - 1].lower_ != "in" or m.i == 0]
         if people:
             person = g.people[people[-1].key]
             draft.speaker, draft.speaker_actor = person.slug, person.affiliation or ""
@@ -822,8 +830,14 @@ class Engine:
                 if lower in BUY_VERBS:
                     return other, first, f"“{doc[k].text}” with"
                 return first, other, f"“{doc[k].text}” with"
-            if lower in ("sale", "sales"):
-                # A noun: `any arms sales to Tehran` names a buyer; a seller only as `Russia's sale`.
+            if (
+                lower in ("sale", "sales")
+                or lower in ("export", "exports")
+                and k > i
+                and doc[k - 1].lower_ in DETERMINERS
+            ):
+                # A noun: `any arms sales to Tehran` names a buyer; a seller only as `Russia's sale`
+                # (`the export version of China's HQ-22` names neither).
                 owner = before[-1] if before and k - before[-1].j <= 3 else None
                 supplier = actor_state(g, owner.key) if owner and doc[owner.j].text in ("’s", "'s") else None
                 recipient = actor_state(g, to[0].key) if to else None
