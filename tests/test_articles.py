@@ -668,6 +668,15 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Russia sold 29 Tor-M1 systems to Iran.\n\nTwo senators said they would force votes to block both sales.",
             {"stance": "criticises"},
         ),
+        # A running total beside the batch it counts (blind sets 7 and 8).
+        (
+            "Russia has delivered four Tor-M1 systems to Iran, bringing the total it has supplied to about 29.",
+            {"assertion_field": "quantity_delivered", "assertion_value": "about 29"},
+        ),
+        (
+            "Russia has delivered four Tor-M1 systems to Iran, bringing to 29 the number Iran has received.",
+            {"assertion_field": "quantity_delivered", "assertion_value": "29"},
+        ),
         # `the export version of`: a noun, naming no seller (blind set 8).
         (
             "Iran signed the contract for the Tor-M1, the export version of Russia's Tor system, in 2005.",

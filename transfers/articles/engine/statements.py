@@ -54,6 +54,7 @@ from .vocabulary import (
     RANKS,
     REPORTING,
     ROLE_WORDS,
+    RUNNING_TOTAL,
     SCALE_WORDS,
     SKIP_AFTER_SPEAKER,
     SKIP_AFTER_VERB,
@@ -757,6 +758,10 @@ class Engine:
             except AssertionUnreadable:
                 continue  # `5,000 million shells`: past what a quantity holds, as the editor would hear
             found.append((field_name, f"{qualifier} {number}".strip(), written, f"“{written} … {noun}” ({kind} words)"))
+        total = _running_total(text)
+        if total and not any(f == total[0] and v == total[1] for f, v, *_ in found):
+            # Beside the batch (`four more ..., bringing to 10 the number received`): both.
+            found.append(total)
         for start, written, shown in _date_ranges(text, dates_in(text, self.published)):
             k = _token_at(doc, base + start, content)
             if any(_is_reporting(doc, x) for x in range(max(content[0], k - 2), k + 1)):
@@ -1028,9 +1033,11 @@ class Engine:
         drafts = []
         seen = set()
         for field_name, value, written, cue in found:
-            if field_name in seen:
+            # A running total is a figure of its own beside the batch it counts.
+            key = (field_name, cue.startswith("running total"))
+            if key in seen:
                 continue
-            seen.add(field_name)
+            seen.add(key)
             copy = DraftData(**{name: getattr(draft, name) for name in DraftData.__dataclass_fields__})
             copy.cues = {k: list(v) for k, v in draft.cues.items() if k != "assertions"}
             copy.assertion_field, copy.assertion_value, copy.assertion_text = field_name, value, written
@@ -1175,6 +1182,29 @@ def _before_party_and_state(clause, verb):
     if comma is not None and _PARTY_AND_STATE.fullmatch(doc[comma + 1 : verb - 1].text.replace(" ", "")):
         return comma
     return verb
+
+
+def _running_total(text):
+    """(field, value, written, cue) of a running total (`bringing the total it has supplied to
+    about 200`): how many have been delivered so far, or ordered when its verb says so."""
+    match = RUNNING_TOTAL.search(text)
+    if match is None:
+        return None
+    written = match.group("n1") or match.group("n2")
+    what = (match.group("what1") or match.group("what2") or "").lower().split()
+    ordered = any(w in ORDER_WORDS | BUY_VERBS for w in what) and not any(w in DELIVERY_WORDS | SUPPLIED for w in what)
+    field_name = "quantity_ordered" if ordered else "quantity_delivered"
+    qualifier = next((QUALIFIER_WORDS[q] for q in QUALIFIER_WORDS if written.lower().startswith(q + " ")), "")
+    figure = written.lower().removeprefix(
+        next((q + " " for q in QUALIFIER_WORDS if qualifier and written.lower().startswith(q + " ")), "")
+    )
+    number = 12 if figure == "a dozen" else NUMBER_WORDS.get(figure) or int(figure.replace(",", ""))
+    value = f"{qualifier} {number}".strip()
+    try:
+        assertion_read(field=field_name, text=value)
+    except AssertionUnreadable:
+        return None
+    return field_name, value, written, f"running total “{match.group(0).strip()}”"
 
 
 def _after_a_comma(clause, i, k):

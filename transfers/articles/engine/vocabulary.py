@@ -160,6 +160,19 @@ ACCORDING_MEDIA = re.compile(
     re.IGNORECASE,
 )
 
+# A running total: `bringing the total it has supplied to about 200`, `bringing to 10 the
+# number the air force has received`. Its verb says what is counted (delivered unless ordered).
+_TOTAL_FIGURE = (
+    r"(?:(?:about|around|approximately|some|nearly|almost|roughly|more than|over|at least)\s+)?"
+    r"(?:\d[\d,]*\d|\d|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a dozen)\b"
+)
+RUNNING_TOTAL = re.compile(
+    r"\b(?:bringing|brings|bring|taking|takes)\s+(?:"
+    r"(?:the|its|their)\s+(?:total|number|tally)\b(?P<what1>[^,.;]{0,60}?)\s+to\s+(?P<n1>" + _TOTAL_FIGURE + r")|"
+    r"to\s+(?P<n2>" + _TOTAL_FIGURE + r")\s+the\s+(?:total\s+)?(?:number|total|tally)\b(?P<what2>[^,.;]{0,60}))",
+    re.IGNORECASE,
+)
+
 STANCE_RULES = [
     ("denies", re.compile(r"\b(?:den(?:y|ies|ied|ying)|reject\w*|dismiss\w*|refut\w+)\b", re.IGNORECASE)),
     ("confirms", re.compile(r"\bconfirm\w*", re.IGNORECASE)),
