@@ -668,6 +668,16 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Russia sold 29 Tor-M1 systems to Iran.\n\nTwo senators said they would force votes to block both sales.",
             {"stance": "criticises"},
         ),
+        # `delivered four more`: more of the recorded deal's deliveries, not a new order
+        # (blind sets 7 and 8; `ordered four more` is a new one).
+        (
+            "Russia has delivered four more Tor-M1 systems to Iran.",
+            {"subject": "rus-irn-2005-tor-m1/1", "assertion_field": "quantity_delivered", "assertion_value": "4"},
+        ),
+        (
+            "Iran has ordered four more Tor-M1 systems from Russia.",
+            {"subject_type": "proposal", "assertion_field": "quantity_ordered", "assertion_value": "4"},
+        ),
         # A running total beside the batch it counts (blind sets 7 and 8).
         (
             "Russia has delivered four Tor-M1 systems to Iran, bringing the total it has supplied to about 29.",

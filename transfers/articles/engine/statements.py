@@ -1108,6 +1108,9 @@ def _order(clause, content, found, *, unnamed=False):
         for x in range(max(content[0], head - 3), head):
             word = doc[x].lower_
             if word in FOLLOW_ON_WORDS and not (x + 1 < len(doc) and doc[x + 1].lower_ == "than"):
+                verbs = {doc[v].lower_ for v in range(max(content[0], x - 5), x)}
+                if verbs & (DELIVERY_WORDS | SUPPLIED | {"shipped"}):
+                    continue  # `has delivered two more`: more of the deal's deliveries, not a new order
                 follow_on = doc[x].text
     text = clause.text(*content)
     match = NEW_ORDER.search(text)
