@@ -704,6 +704,11 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "said all 29 had been delivered.",
             {"speaker_actor": None, "attribution": "anonymous", "assertion_field": "status"},
         ),
+        # `officials in Tehran` do speak for Iran.
+        (
+            "Russia sold 29 Tor-M1 systems to Iran.\n\nOfficials in Tehran rejected the criticism.",
+            {"speaker_actor": "IRN", "stance": "denies"},
+        ),
         # Aid verbs: `will send` is what is agreed; `sends a signal` is no supply.
         (
             "Russia will send 29 Tor-M1 systems to Iran.",

@@ -201,6 +201,8 @@ def _is_reporting(doc, k):
     return lower in REPORTING
 
 
+# Who is in a capital without speaking for its state.
+FOREIGN_HERE = {"diplomat", "diplomats", "embassy", "envoy", "ambassador", "western", "foreign", "european"}
 DETERMINERS = {"a", "an", "the", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
 
 
@@ -549,9 +551,12 @@ class Engine:
         if len(words) == 1 and words[0] in PRONOUNS:
             return "pronoun"
         people = clause.mentions_in(*phrase, kind="person")
-        # `a Western diplomat in Vientiane`, `the Chinese Embassy in Belgrade`: where the speaker
-        # is, not whom they speak for.
-        actors = [m for m in clause.mentions_in(*phrase, kind="actor") if doc[m.i - 1].lower_ != "in" or m.i == 0]
+        actors = clause.mentions_in(*phrase, kind="actor")
+        located = [m for m in actors if m.i > 0 and doc[m.i - 1].lower_ == "in"]
+        if located and (len(located) < len(actors) or set(words) & FOREIGN_HERE):
+            # `a Western diplomat in Vientiane`, `the Chinese Embassy in Belgrade`: where the
+            # speaker is, not whom they speak for (`officials in Belgrade` are Serbia's).
+            actors = [m for m in actors if m not in located]
         if people:
             person = g.people[people[-1].key]
             draft.speaker, draft.speaker_actor = person.slug, person.affiliation or ""
