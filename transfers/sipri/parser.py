@@ -428,31 +428,31 @@ def _condition(text):
     return value
 
 
+def _within(value, what, limit, kind):
+    """The value, or the row refused when it is longer than its column: never cut."""
+    if len(value) > limit:
+        raise _Reject(f"{what} is {len(value):,} characters long; {kind} has at most {limit}")
+    return value
+
+
 def _party(text, what):
     value = text.strip()
     if not value:
         raise _Reject(f"{what} is empty")
     if not value.rstrip("*").strip():
         raise _Reject(f"{what} {value!r} names no party (a '*' marks a non-state actor's name)")
-    if len(value) > PARTY_MAX:
-        raise _Reject(f"{what} is {len(value):,} characters long; a party's name has at most {PARTY_MAX}")
-    return value
+    return _within(value, what, PARTY_MAX, "a party's name")
 
 
 def _designation(text, what):
     value = text.strip()
     if not system_designation(value):
         raise _Reject(f"{what} is empty")
-    if len(value) > DESIGNATION_MAX:
-        raise _Reject(f"{what} is {len(value):,} characters long; a designation has at most {DESIGNATION_MAX}")
-    return value
+    return _within(value, what, DESIGNATION_MAX, "a designation")
 
 
 def _description(text, what):
-    value = text.strip()
-    if len(value) > DESCRIPTION_MAX:
-        raise _Reject(f"{what} is {len(value):,} characters long; a description has at most {DESCRIPTION_MAX}")
-    return value
+    return _within(text.strip(), what, DESCRIPTION_MAX, "a description")
 
 
 def _stable_reference(*parts):
