@@ -1072,3 +1072,14 @@ def test_what_a_body_confirmed_to_a_paper_on_a_day_is_what_came_before_its_name(
     drafts = response.json()["drafts"]
     shown = [(d["subject"], d["assertion_field"], d["assertion_value"], d["stance"]) for d in drafts]
     assert ("rus-irn-2005-tor-m1/1", "quantity_delivered", "29", "confirms") in shown, shown
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("figure", ["9" * 5000, "99,999,999,999,999", "1" + ",0" * 3000])
+def test_a_running_total_past_any_count_is_no_figure_and_no_500(seed, token_client, figure):
+    """int() refuses more than 4,300 digits: a running total's figure is bounded before it is read."""
+    text = f"Russia has delivered four Tor-M1 systems to Iran, bringing the total it has supplied to {figure}."
+    response = token_client().post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
+    assert response.status_code == 201, response.content
+    values = [d["assertion_value"] for d in response.json()["drafts"] if d["assertion_field"] == "quantity_delivered"]
+    assert values == ["4"], values

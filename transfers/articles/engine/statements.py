@@ -1206,11 +1206,11 @@ def _running_total(text):
     figure = written.lower().removeprefix(
         next((q + " " for q in QUALIFIER_WORDS if qualifier and written.lower().startswith(q + " ")), "")
     )
-    number = 12 if figure == "a dozen" else NUMBER_WORDS.get(figure) or int(figure.replace(",", ""))
-    value = f"{qualifier} {number}".strip()
     try:
+        number = 12 if figure == "a dozen" else NUMBER_WORDS.get(figure) or int(figure.replace(",", ""))
+        value = f"{qualifier} {number}".strip()
         assertion_read(field=field_name, text=value)
-    except AssertionUnreadable:
+    except (ValueError, AssertionUnreadable):
         return None
     return field_name, value, written, f"running total “{match.group(0).strip()}”"
 

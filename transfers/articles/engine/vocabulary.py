@@ -164,7 +164,7 @@ ACCORDING_MEDIA = re.compile(
 # number the air force has received`. Its verb says what is counted (delivered unless ordered).
 _TOTAL_FIGURE = (
     r"(?:(?:about|around|approximately|some|nearly|almost|roughly|more than|over|at least)\s+)?"
-    r"(?:\d[\d,]*\d|\d|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a dozen)\b"
+    r"(?:\d[\d,]{0,14}\d|\d|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a dozen)\b(?!,\d)"
 )
 RUNNING_TOTAL = re.compile(
     r"\b(?:bringing|brings|bring|taking|takes)\s+(?:"
