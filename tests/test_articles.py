@@ -678,6 +678,12 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Iran has ordered four more Tor-M1 systems from Russia.",
             {"subject_type": "proposal", "assertion_field": "quantity_ordered", "assertion_value": "4"},
         ),
+        # `ordered by Iran`: the buyer, though the article is mostly about another (blind set 8).
+        (
+            "Russia sold 12 Tor-M1 systems to Israel. Russia sold 12 more Tor-M1 systems to Israel in 2010.\n\n"
+            "Russia has delivered the first of 29 Tor-M1 systems ordered by Iran, officials said.",
+            {"subject": "rus-irn-2005-tor-m1/1", "assertion_field": "quantity_ordered", "assertion_value": "29"},
+        ),
         # A running total beside the batch it counts (blind sets 7 and 8).
         (
             "Russia has delivered four Tor-M1 systems to Iran, bringing the total it has supplied to about 29.",

@@ -820,6 +820,9 @@ class Engine:
         doc, g = clause.doc, self.gazetteer
         actors = [m for m in clause.mentions if m.kind == "actor" and not _names_a_source(doc, m)]
         # Where `we`/`our` and `we`/`us` first and last stand: each verb asks in constant time.
+        # `aircraft ordered by the Netherlands`: the buyer, whatever verb names the seller.
+        ordered_by = next((m for m in actors if i <= m.i and m.j <= j and _ordered_by(doc, m)), None)
+        buyer = actor_state(g, ordered_by.key) if ordered_by else None
         ours = [x for x in range(i, j) if doc[x].lower_ in ("we", "our")]
         us = [x for x in range(i, j) if doc[x].lower_ in ("we", "us")]
         for k in range(i, j):
@@ -864,8 +867,12 @@ class Engine:
                 supplier = actor_state(g, to[0].key) if to else None
                 if supplier is None and us and us[-1] >= k:
                     supplier = speaker_state
+            if buyer and recipient is None and supplier != buyer:
+                recipient = buyer
             if supplier or recipient:
                 return supplier, recipient, f"“{doc[k].text}”"
+        if buyer:
+            return None, buyer, "“ordered by”"
         return self._signed_with(clause, i, j)
 
     def _signed_with(self, clause, i, j):
@@ -1166,6 +1173,14 @@ def _date_ranges(text, dates):
 def _in_compound(doc, k):
     """A word inside a hyphenated compound (`anti-ship`, `ship-based`) is not a verb."""
     return (k > 0 and doc[k - 1].text in ("-", "–")) or (k + 1 < len(doc) and doc[k + 1].text in ("-", "–"))
+
+
+def _ordered_by(doc, mention):
+    """Whether a mention is the buyer of a passive: `ordered by the Netherlands`."""
+    k = mention.i - 1
+    if k >= 0 and doc[k].lower_ == "the":
+        k -= 1
+    return k >= 1 and doc[k].lower_ == "by" and doc[k - 1].lower_ in BUY_VERBS
 
 
 def _preposition(doc, mention):
