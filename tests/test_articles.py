@@ -684,6 +684,11 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "Russia has delivered the first of 29 Tor-M1 systems ordered by Iran, officials said.",
             {"subject": "rus-irn-2005-tor-m1/1", "assertion_field": "quantity_ordered", "assertion_value": "29"},
         ),
+        # `the second of its two aircraft`: two ordered (blind set 8).
+        (
+            "Iran took delivery of the second of its 29 Tor-M1 systems in December.",
+            {"assertion_field": "quantity_ordered", "assertion_value": "29"},
+        ),
         # A running total beside the batch it counts (blind sets 7 and 8).
         (
             "Russia has delivered four Tor-M1 systems to Iran, bringing the total it has supplied to about 29.",
@@ -1089,3 +1094,13 @@ def test_a_running_total_past_any_count_is_no_figure_and_no_500(seed, token_clie
     assert response.status_code == 201, response.content
     values = [d["assertion_value"] for d in response.json()["drafts"] if d["assertion_field"] == "quantity_delivered"]
     assert values == ["4"], values
+
+
+@pytest.mark.django_db
+def test_a_day_of_the_month_is_no_quantity(seed, token_client):
+    """Blind set 8: `signed a contract on 5 March for a sixth C-390` was drafted as five ordered."""
+    text = "Russia said on 9 March that it had signed a contract with Iran on 5 March for a sixth Tor-M1 system."
+    response = token_client().post("/api/articles/", {"text": text, "published_date": "2026-03-12"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = response.json()["drafts"]
+    assert [d["assertion_value"] for d in drafts if d["assertion_field"].startswith("quantity")] == [], drafts

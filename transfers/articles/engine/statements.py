@@ -25,6 +25,7 @@ from .recogniser import (
     nlp,
 )
 from .values import (
+    MONTHS,
     QUALIFIER_WORDS,
     dates_in,
     money_in,
@@ -716,6 +717,8 @@ class Engine:
             at = token.idx - base
             if any(s <= at < e for s, e in money_spans) or (1900 <= value <= 2100 and token.text.isdecimal()):
                 continue
+            if value <= 31 and _next_to_a_month(doc, k):
+                continue  # `signed a contract on 5 March for a sixth C-390`: a day, not five aircraft
             last = k  # the figure's last token: `3 million`, `between 20 and 30`
             if last + 1 < content[1] and doc[last + 1].lower_ in SCALE_WORDS:
                 value *= SCALE_WORDS[doc[last + 1].lower_]
@@ -745,16 +748,19 @@ class Engine:
             number = f"{value}-{high}" if high and high > value else str(value)
             kind = self._nearest_kind(doc, k, content)
             field_name = "quantity_delivered" if kind == "delivery" else "quantity_ordered"
-            of = k - 2 >= content[0] and doc[k - 1].lower_ == "of" and not high
-            part = _number_token(doc[k - 2]) if of else None
-            if kind is not None and of and (doc[k - 2].lower_ in ("first", "last", "final") or (part or 0) > 0):
+            # `the first two of 12`, `the second of its two aircraft`
+            owner = k - 1 >= content[0] and doc[k - 1].lower_ in ("its", "their")
+            at_of = k - 2 if owner else k - 1
+            of = at_of - 1 >= content[0] and doc[at_of].lower_ == "of" and not high
+            part = _number_token(doc[at_of - 1]) if of else None
+            if kind is not None and of and (doc[at_of - 1].lower_ in ORDINALS or (part or 0) > 0):
                 # `the first two of 12 FA-50s`, `the first of seven batteries`: 12 and seven were
                 # ordered, two of them delivered.
                 if not any(f == "quantity_ordered" for f, *_ in found):
                     found.append(("quantity_ordered", str(value), written, f"“of {written} … {noun}”: the order"))
                 if kind == "delivery" and part and part < value and not any(f == field_name for f, *_ in found):
-                    shown = doc[k - 2 : last + 1].text
-                    found.append((field_name, str(part), doc[k - 2].text, f"“{shown} … {noun}”: delivered of it"))
+                    shown = doc[at_of - 1 : last + 1].text
+                    found.append((field_name, str(part), doc[at_of - 1].text, f"“{shown} … {noun}”: delivered of it"))
                 continue
             if kind in (None, "planned") or any(f == field_name for f, *_ in found):
                 continue  # no deal verb near (`asked for 6,000 more`), or a plan
@@ -1173,6 +1179,17 @@ def _date_ranges(text, dates):
 def _in_compound(doc, k):
     """A word inside a hyphenated compound (`anti-ship`, `ship-based`) is not a verb."""
     return (k > 0 and doc[k - 1].text in ("-", "–")) or (k + 1 < len(doc) and doc[k + 1].text in ("-", "–"))
+
+
+ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "last", "final"}
+_MONTH_WORD = re.compile(MONTHS + r"$")
+
+
+def _next_to_a_month(doc, k):
+    """Whether the number at k is a day of the month beside it: `5 March`, `March 5`."""
+    after = doc[k + 1].text if k + 1 < len(doc) else ""
+    before = doc[k - 1].text if k > 0 else ""
+    return bool(_MONTH_WORD.match(after) or _MONTH_WORD.match(before))
 
 
 def _ordered_by(doc, mention):
