@@ -664,6 +664,12 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "resolutions of disapproval against the sale.",
             {"proposed_speaker": "Laura Brennan", "attribution": "on-record", "stance": "criticises"},
         ),
+        # `both packages`: the deals of the article, as `the sale` is.
+        (
+            "Russia sold 29 Tor-M1 systems to Iran.\n\nSen. Laura Brennan, D-Md., said she would file joint "
+            "resolutions of disapproval against both packages as early as next week.",
+            {"proposed_speaker": "Laura Brennan", "stance": "criticises"},
+        ),
         (
             "Russia sold 29 Tor-M1 systems to Iran.\n\nTwo senators said they would force votes to block both sales.",
             {"stance": "criticises"},

@@ -139,7 +139,7 @@ DEAL_WORDS = re.compile(
     r"\b(?:arms|weapons?|missiles?|sales?|sell\w*|sold|deals?|contracts?|exports?|export\w*|suppl\w+|purchas\w*|"
     r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price|send|sends|sent|sending|pledg\w*|donat\w*|"
     r"shipments?|shells|munitions|ammunition|handed|arrived|arrive|received|landed|shipped|took delivery|unloaded|"
-    r"paid|pay|pays|paying|cost|costs|worth|valued|value)\b",
+    r"paid|pay|pays|paying|cost|costs|worth|valued|value|packages?)\b",
     re.IGNORECASE,
 )
 SPECIFIC_DEAL = re.compile(
