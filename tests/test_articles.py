@@ -721,6 +721,13 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             "said all 29 had been delivered.",
             {"speaker_actor": None, "attribution": "anonymous", "assertion_field": "status"},
         ),
+        # `she wrote on X.` ends its sentence: the next is another statement (blind set 8).
+        (
+            'Russia sold 29 Tor-M1 systems to Iran.\n\nAn opposition lawmaker criticised the sale. "Citizens '
+            'have a right to know the price," Jelena Markovic wrote on X. Dragan Ilic rejected the criticism, saying '
+            "the price was classified.",
+            {"proposed_speaker": "Dragan Ilic", "stance": "denies", "quote": ""},
+        ),
         # `officials in Tehran` do speak for Iran.
         (
             "Russia sold 29 Tor-M1 systems to Iran.\n\nOfficials in Tehran rejected the criticism.",

@@ -139,8 +139,19 @@ MAX_SENTENCE = 200
 def _sentences(doc):
     """(start, end) token ranges of the doc's sentences, long ones cut into MAX_SENTENCE pieces."""
     for sentence in doc.sents:
-        for start in range(sentence.start, sentence.end, MAX_SENTENCE):
-            yield start, min(start + MAX_SENTENCE, sentence.end)
+        for piece_start, piece_end in _after_x(doc, sentence.start, sentence.end):
+            for start in range(piece_start, piece_end, MAX_SENTENCE):
+                yield start, min(start + MAX_SENTENCE, piece_end)
+
+
+def _after_x(doc, start, end):
+    """The sentence cut after `she wrote on X.` when a capitalised word follows: the
+    splitter takes `X.` for an initial, and two statements were read as one."""
+    for k in range(start + 1, end - 1):
+        if doc[k].text == "X." and doc[k - 1].lower_ in ("on", "to", "via") and doc[k + 1].is_title:
+            yield start, k + 1
+            start = k + 1
+    yield start, end
 
 
 @dataclass
