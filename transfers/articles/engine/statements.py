@@ -1205,18 +1205,22 @@ def _next_to_a_month(doc, k):
 
 def _ordered_by(doc, mention):
     """Whether a mention is the buyer of a passive: `ordered by the Netherlands`."""
-    k = mention.i - 1
-    if k >= 0 and doc[k].lower_ == "the":
-        k -= 1
+    k = _preposition_at(doc, mention)
     return k >= 1 and doc[k].lower_ == "by" and doc[k - 1].lower_ in BUY_VERBS
 
 
 def _preposition(doc, mention):
     """The word before a mention, past an article: `to the Philippines` is `to`."""
+    k = _preposition_at(doc, mention)
+    return doc[k].lower_ if k >= 0 else ""
+
+
+def _preposition_at(doc, mention):
+    """Where that word is (-1: none)."""
     k = mention.i - 1
     if k >= 0 and doc[k].lower_ == "the":
         k -= 1
-    return doc[k].lower_ if k >= 0 else ""
+    return k
 
 
 # An American lawmaker's party and state after the name: `Sen. Laura Brennan, D-Md., said`.
