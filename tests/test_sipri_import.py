@@ -482,6 +482,41 @@ def test_hostile_cells_are_rejected_by_line_and_break_nothing_later(countries, t
 
 
 @pytest.mark.django_db
+def test_numbers_are_read_in_ascii_digits_only(countries, tmp_path):
+    """Python reads '1_000', '１９８６' and '١٩٨٦' as numbers (int(), Decimal(), regex \\d), and
+    Decimal reads '1e3' and 'NaN': none is how SIPRI writes a figure, so each is refused by line
+    rather than stored as a value nobody wrote."""
+    rows = [
+        GOOD_ROW,
+        "Iran,Russia,2005,,29,,Tor-M1,mobile SAM system,29,,2006,New,,1_000,,",
+        "Iran,Russia,\uff12\uff10\uff10\uff15,,29,,Tor-M1,mobile SAM system,29,,2006,New,,12.5,,",
+        "Iran,Russia,2005,,29,,Tor-M1,mobile SAM system,29,,\u0662\u0660\u0660\u0666,New,,12.5,,",
+        "Iran,Russia,2005,,29,,Tor-M1,mobile SAM system,29,,2006,New,,1e3,,",
+        "Iran,Russia,2005,,29,,Tor-M1,mobile SAM system,29,,2006,New,,NaN,,",
+        "Iran,Russia,2005,,2_9,,Tor-M1,mobile SAM system,29,,2006,New,,12.5,,",
+        "Iran,Russia,2005,,29,,Tor-M1,mobile SAM system,29,,2006,New,,0.000" + "0" * 5000 + "1,,",
+    ]
+    code, out, err = run(_legacy_file(tmp_path, "digits.csv", rows))
+    assert code == 1 and "Traceback" not in err, err
+    assert "line 14: SIPRI TIV per unit '1_000' is not a number" in err
+    assert "line 15: Year of order '２００５' is not a year" in err
+    assert "line 16: Year of delivery '٢٠٠٦' is not a year" in err
+    assert "line 17: SIPRI TIV per unit '1e3' is not a number" in err
+    assert "line 18: SIPRI TIV per unit 'NaN' is not a number" in err
+    assert "line 19: Number ordered '2_9' is not a whole number" in err
+    assert "line 20" not in err  # a tiny TIV is a number: it rounds to 0.000
+    assert Transfer.objects.count() == 2
+    code, out, err = run(
+        _new_file(
+            tmp_path,
+            "digits-new.csv",
+            ["1,Russia,Iran,Tor-M1,mobile SAM system,Air-defence systems,2005,No,15,No,2006,No,New,1,12.5,1_875,No;"],
+        )
+    )
+    assert code == 1 and "line 13: TIV delivery values '1_875' is not a number" in err, err
+
+
+@pytest.mark.django_db
 def test_a_misspelt_party_never_takes_the_name_of_a_recorded_one(countries, tmp_path):
     """`Ir'an` is a new party coded `iran`; `Iran` in a later file is still Iran (IRN), and a
     byte order mark inside the file is no part of a name."""

@@ -23,7 +23,7 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils.text import slugify
 
@@ -338,7 +338,7 @@ def _clean_line(line):
     return line.rstrip("\r\n").rstrip().removesuffix(";").rstrip()
 
 
-_GENERATED = re.compile(r"Data generated:\s*(\d{1,2} \w+ \d{4})")
+_GENERATED = re.compile(r"Data generated:\s*(\d{1,2} \w+ \d{4})", re.ASCII)
 
 
 def _header_kind(cells):
@@ -359,7 +359,10 @@ class _Reject(Exception):
     pass
 
 
-_YEAR = re.compile(r"\d{4}")
+# ASCII digits only: Python's \d, int() and Decimal() also read '１９９９', '١٩٩٩' and '1_000'.
+_YEAR = re.compile(r"[0-9]{4}")
+_WHOLE = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -382,7 +385,7 @@ def _count(text, what):
     text = text.strip()
     if text == "":
         return None
-    if not re.fullmatch(r"-?[0-9]+", text):
+    if not _WHOLE.fullmatch(text):
         raise _Reject(f"{what} {text!r} is not a whole number")
     if len(text.lstrip("-").lstrip("0")) > 10:  # before int(): 5,000 digits are a ValueError
         raise _Reject(f"{what} {text[:20]}... is implausibly large")
@@ -398,12 +401,13 @@ def _decimal(text, what):
     text = text.strip()
     if text == "":
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise _Reject(f"{what} {text!r} is not a number") from None
-    if not value.is_finite() or value < 0:
-        raise _Reject(f"{what} {text!r} is negative or not finite")
+    if not _DECIMAL.fullmatch(text):
+        raise _Reject(f"{what} {text!r} is not a number")
+    if len(text.lstrip("-").split(".")[0].lstrip("0")) > 11:  # before Decimal(): 5,000 digits
+        raise _Reject(f"{what} {text[:20]}... is implausibly large")
+    value = Decimal(text)
+    if value < 0:
+        raise _Reject(f"{what} {text!r} is negative")
     if value >= TIV_LIMIT:
         raise _Reject(f"{what} {text!r} is implausibly large")
     value = value.quantize(Decimal("0.001"))
@@ -690,7 +694,7 @@ def _rows(lines, first_number, kind, rejoined):
         yield number, cells
 
 
-_YEAR_RANGE = re.compile(r"year range '(\d{4})' to '(\d{4})'")
+_YEAR_RANGE = re.compile(r"year range '(\d{4})' to '(\d{4})'", re.ASCII)
 _PARTIES = re.compile(r"\bfrom\s+(.+?)\s+to\s+(.+?)\s*\.\s*Deals\b")
 
 
