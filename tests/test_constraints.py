@@ -125,6 +125,10 @@ def test_referenced_records_are_protected(world):
         ("delivery_quantity_not_negative", lambda w: Delivery(date=datetime.date(2000, 1, 1), quantity=-2)),
         ("delivery_date_sane", lambda w: Delivery(date=datetime.date(1800, 1, 1))),
         ("source_dates_sane", lambda w: Source(published_date=datetime.date(2200, 1, 1))),
+        (
+            "source_accessed_after_published",
+            lambda w: Source(published_date=datetime.date(2007, 2, 3), accessed_date=datetime.date(2007, 2, 2)),
+        ),
         ("claim_stated_date_sane", lambda w: Claim(stated_date=datetime.date(1850, 1, 1))),
     ],
 )
@@ -162,6 +166,60 @@ def test_a_line_numbered_0_before_takes_its_parents_next_number(world, latest_sc
     assert Delivery.objects.get(pk=delivery.pk).line == 1
     with pytest.raises(IntegrityError), transaction.atomic():
         Transfer.objects.filter(pk=world["transfer"].pk).update(line=0)
+
+
+@pytest.mark.parametrize(
+    "published,precision,accessed,allowed",
+    [
+        (datetime.date(2007, 2, 3), "day", datetime.date(2007, 2, 3), True),
+        (datetime.date(2007, 2, 3), "day", datetime.date(2007, 2, 2), False),
+        # "February 2007" may be any day of it; "2007" any day of the year.
+        (datetime.date(2007, 2, 1), "month", datetime.date(2007, 2, 1), True),
+        (datetime.date(2007, 2, 20), "month", datetime.date(2007, 2, 5), True),
+        (datetime.date(2007, 2, 1), "month", datetime.date(2007, 1, 31), False),
+        (datetime.date(2007, 6, 30), "year", datetime.date(2007, 1, 1), True),
+        (datetime.date(2007, 1, 1), "year", datetime.date(2006, 12, 31), False),
+    ],
+)
+def test_a_source_is_not_accessed_before_it_is_published(world, published, precision, accessed, allowed):
+    """Found by an adversarial pass: a source 'accessed' in 2006 and 'published' in 2007 was
+    accepted by the admin, the API and the database."""
+    source = Source(title="A report", published_date=published, published_date_precision=precision)
+    source.accessed_date = accessed
+    if allowed:
+        source.full_clean()
+        source.save()
+    else:
+        assert_rejected(source, "The accessed date is before the published date")
+        # A path that skips validation (an update, a script) is refused by the database.
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Source.objects.filter(pk=world["source"].pk).update(
+                published_date=published, published_date_precision=precision, accessed_date=accessed
+            )
+
+
+def test_a_source_accessed_before_published_keeps_that_date_in_its_notes(world, capsys, latest_schema_after):
+    """Migration 0095 moves an impossible accessed date into the notes (with a history entry)
+    rather than refusing to migrate or dropping the date."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("transfers", "0094_lines_from_one")])
+    Source.objects.filter(pk=world["source"].pk).update(
+        key="early", published_date=datetime.date(2007, 2, 3), accessed_date=datetime.date(2007, 1, 3), notes="Wire."
+    )
+    fine = Source.objects.create(
+        key="fine", title="B", published_date=datetime.date(2007, 2, 3), accessed_date=datetime.date(2007, 2, 4)
+    )
+    capsys.readouterr()
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    early = Source.objects.get(pk=world["source"].pk)
+    assert early.accessed_date is None
+    assert early.notes == "Wire.\n\nAccessed date 2007-01-03 removed: it was before the published date."
+    assert early.history.latest().history_change_reason.startswith("migration 0095")
+    assert Source.objects.get(pk=fine.pk).accessed_date == datetime.date(2007, 2, 4)
+    assert "source early (id" in capsys.readouterr().out
 
 
 def test_deliveries_above_the_quantity_ordered_are_refused_by_the_database(world):

@@ -278,3 +278,24 @@ def test_digits_alone_are_refused_as_a_name_since_they_address_an_id(editor_api,
     actor = Actor.objects.get(code="RUS")
     patched = editor_api.patch(f"/api/actors/{actor.code}/", {"code": "190"}, format="json")
     assert patched.status_code == 400 and "digits alone" in patched.json()["code"][0]
+
+
+def test_a_source_accessed_before_it_was_published_is_a_400(editor_api, register):
+    """Both dates are the editor's: one of them is mistyped, and neither write keeps it."""
+    response = editor_api.post(
+        "/api/sources/",
+        {"title": "A report", "published_date": "2007-02", "accessed_date": "2007-01-31"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "accessed date is before the published date" in response.json()["non_field_errors"][0]
+    created = editor_api.post(
+        "/api/sources/",
+        {"title": "A report", "published_date": "2007-02", "accessed_date": "2007-02-01"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    url = f"/api/sources/{created.json()['key']}/"
+    moved = editor_api.patch(url, {"published_date": "2007-03-15"}, format="json")
+    assert moved.status_code == 400 and "accessed date" in moved.json()["non_field_errors"][0]
+    assert editor_api.get(url).json()["published_date"] == "2007-02"

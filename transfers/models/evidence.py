@@ -3,7 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import TruncMonth, TruncYear
 
 from ..assertions import COLUMNS as ASSERTION_COLUMNS
 from ..assertions import (
@@ -21,6 +22,16 @@ from ..dates import Precision, format_partial_date, sane_date_check, validate_sa
 from .base import History, NaturalKeyManager, new_key, validate_currency, validate_language, validate_not_an_id
 from .deals import Contract, Delivery, Transfer
 from .reference import Actor, Person, WeaponSystem
+
+
+def _published_from():
+    """The first day the published date allows at its precision: "May 2007" may be any day of it."""
+    return Case(
+        When(published_date_precision=Precision.YEAR, then=TruncYear("published_date")),
+        When(published_date_precision=Precision.MONTH, then=TruncMonth("published_date")),
+        default=F("published_date"),
+        output_field=models.DateField(),
+    )
 
 
 class Source(models.Model):
@@ -61,6 +72,15 @@ class Source(models.Model):
                 condition=sane_date_check("published_date") & sane_date_check("accessed_date"),
                 name="source_dates_sane",
                 violation_error_message="Source dates must lie between 1900 and 2100.",
+            ),
+            # Nobody reads a document before it exists: one of the two dates is mistyped.
+            models.CheckConstraint(
+                condition=Q(accessed_date__isnull=True)
+                | Q(published_date__isnull=True)
+                | Q(accessed_date__gte=_published_from()),
+                name="source_accessed_after_published",
+                violation_error_message="The accessed date is before the published date: a source cannot be "
+                "read before it appears.",
             ),
         ]
 
