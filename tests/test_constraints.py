@@ -222,6 +222,32 @@ def test_a_source_accessed_before_published_keeps_that_date_in_its_notes(world, 
     assert "source early (id" in capsys.readouterr().out
 
 
+def test_stored_urls_are_rewritten_in_their_canonical_form_and_duplicates_listed(world, capsys, latest_schema_after):
+    """Migration 0096: each source URL in the form the unique constraint now compares; one
+    that is another source's URL written differently is left as it was and listed."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("transfers", "0095_source_accessed_after_published")])
+    rows = {"plain": "http://example.com/a", "shouting": "HTTP://EXAMPLE.com:80/a", "alone": "HTTPS://Example.org/B"}
+    for key, url in rows.items():
+        Source.objects.create(key=key, title=key)
+        # Written as they were stored before (the field of that state did not rewrite them).
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE transfers_source SET url = %s WHERE key = %s", [url, key])
+    capsys.readouterr()
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    stored = dict(Source.objects.filter(key__in=rows).values_list("key", "url"))
+    assert stored == {
+        "plain": "http://example.com/a",
+        "shouting": "HTTP://EXAMPLE.com:80/a",
+        "alone": "https://example.org/B",
+    }
+    assert "source shouting (id" in capsys.readouterr().out
+    assert Source.objects.filter(url="http://EXAMPLE.com/a").count() == 1  # looked up in its canonical form
+
+
 def test_deliveries_above_the_quantity_ordered_are_refused_by_the_database(world):
     # Paths that skip clean() (an import, a script, a raw fixture load) are held too.
     transfer = world["transfer"]

@@ -203,3 +203,22 @@ def test_the_loser_of_two_creates_of_one_key_hears_what_a_later_request_hears(cl
         assert [r.status_code for r in responses] == [201, 201], [r.content for r in responses]
         keys = sorted(r.json()["source"] for r in responses)
         assert keys[1] == keys[0] + "-2", keys
+
+
+@pytest.mark.parametrize("attempt", range(4))
+def test_one_url_written_two_ways_at_once_is_one_source(attempt, clients):
+    """Two editors recording one report at once, one typing its host in capitals: the
+    database holds the URL in one form, so the second create is refused as a duplicate."""
+    url = f"https://www.example.com/news/tor-m1-{attempt}"
+    spellings = [url, url.replace("https://www.example.com", "HTTPS://WWW.Example.COM:443")]
+    responses = run_together(
+        *(
+            lambda c=c, u=u: c.post("/api/sources/", {"title": "Tor-M1 report", "url": u}, format="json")
+            for c, u in zip(clients[:2], spellings, strict=True)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [201, 400], [r.content for r in responses]
+    refused = next(r for r in responses if r.status_code == 400).json()
+    assert refused == {"url": ["A source with this URL already exists."]}, refused
+    created = next(r for r in responses if r.status_code == 201).json()
+    assert created["url"] == url

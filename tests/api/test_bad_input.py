@@ -299,3 +299,24 @@ def test_a_source_accessed_before_it_was_published_is_a_400(editor_api, register
     moved = editor_api.patch(url, {"published_date": "2007-03-15"}, format="json")
     assert moved.status_code == 400 and "accessed date" in moved.json()["non_field_errors"][0]
     assert editor_api.get(url).json()["published_date"] == "2007-02"
+
+
+def test_a_url_written_another_way_is_the_source_already_recorded(editor_api, register):
+    """Scheme and host are compared without case and a default port is no part of a URL
+    (RFC 3986): `HTTP://WWW.Example.com:80/a` was a second source for `http://www.example.com/a`.
+    The path keeps its case: it is the server's to compare."""
+    first = editor_api.post("/api/sources/", {"title": "A", "url": "http://www.example.com/News/a"}, format="json")
+    assert first.status_code == 201, first.content
+    for spelling in ("HTTP://WWW.Example.com:80/News/a", "http://www.EXAMPLE.com/News/a"):
+        again = editor_api.post("/api/sources/", {"title": "B", "url": spelling}, format="json")
+        assert again.status_code == 400 and again.json()["url"] == ["A source with this URL already exists."]
+    stored = editor_api.post("/api/sources/", {"title": "C", "url": "HTTPS://Example.COM:8443/News/a"}, format="json")
+    assert stored.status_code == 201 and stored.json()["url"] == "https://example.com:8443/News/a"
+    other_path = editor_api.post("/api/sources/", {"title": "D", "url": "http://www.example.com/news/a"}, format="json")
+    assert other_path.status_code == 201, other_path.content
+    key = other_path.json()["key"]
+    moved = editor_api.patch(f"/api/sources/{key}/", {"url": "http://WWW.EXAMPLE.COM/News/a"}, format="json")
+    assert moved.status_code == 400 and moved.json()["url"] == ["A source with this URL already exists."]
+    article = {"text": "Russia delivered 29 Tor-M1 systems to Iran.", "url": "HTTP://www.example.com/News/a"}
+    ingested = editor_api.post("/api/articles/", article, format="json")
+    assert ingested.status_code == 400 and "already exists" in ingested.json()["url"][0], ingested.content

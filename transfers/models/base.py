@@ -1,7 +1,9 @@
 """What the models share: validators, keys, the rules the database enforces with triggers, the next
 line number under a parent, and the natural-key manager."""
 
+import re
 import secrets
+from urllib.parse import urlsplit, urlunsplit
 
 import pycountry
 from django.core.exceptions import ValidationError
@@ -48,6 +50,47 @@ def validate_not_an_id(value):
             params={"value": value},
             code="digits_alone",
         )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
+
+
+def canonical_url(value):
+    """The URL as RFC 3986 compares it: scheme and host in lower case, no default port, an
+    empty web path as `/`, percent escapes in capitals (`HTTP://Example.COM:80/a%2f` is
+    `http://example.com/a%2F`).
+    The path, query and user keep their case: they are the server's to compare. Not a URL
+    (or one urlsplit cannot read): unchanged, for the validators to refuse."""
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return value
+    scheme = parts.scheme.lower()
+    user, _, host = parts.netloc.rpartition("@")
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    netloc = f"{user}@{host}" if user else host
+    path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
+    rest = _PERCENT.sub(lambda m: m.group(0).upper(), urlunsplit(("", "", path, parts.query, parts.fragment)))
+    return f"{scheme}://{netloc}{rest}"
+
+
+class CanonicalURLField(models.URLField):
+    """A URL stored, looked up and compared in its canonical form (canonical_url), so that
+    a unique constraint on it holds for URLs that differ only in how they are written."""
+
+    def to_python(self, value):
+        return canonical_url(super().to_python(value))
+
+    def get_prep_value(self, value):
+        return canonical_url(super().get_prep_value(value))
 
 
 def validate_currency(value):

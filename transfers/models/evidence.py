@@ -19,7 +19,15 @@ from ..assertions import (
     date_range_display,
 )
 from ..dates import Precision, format_partial_date, sane_date_check, validate_sane_date
-from .base import History, NaturalKeyManager, new_key, validate_currency, validate_language, validate_not_an_id
+from .base import (
+    CanonicalURLField,
+    History,
+    NaturalKeyManager,
+    new_key,
+    validate_currency,
+    validate_language,
+    validate_not_an_id,
+)
 from .deals import Contract, Delivery, Transfer
 from .reference import Actor, Person, WeaponSystem
 
@@ -49,7 +57,7 @@ class Source(models.Model):
     title = models.CharField(max_length=500)
     publisher = models.CharField(max_length=200, blank=True, help_text="e.g. The Associated Press")
     outlet = models.CharField(max_length=200, blank=True, help_text="Where it appeared, e.g. NBC News")
-    url = models.URLField(max_length=1000, blank=True)
+    url = CanonicalURLField(max_length=1000, blank=True)
     published_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])
     published_date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
     accessed_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])

@@ -4,6 +4,7 @@ shown inside a transfer), and the model's own validation run on writes, as the a
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from ...models import (
     Actor,
@@ -128,14 +129,22 @@ def _messages(model, exc):
     the serializer's own check words it (the key was taken between the two checks)."""
     if not hasattr(exc, "error_dict"):
         return {"__all__": exc.messages}
+    # A conditional unique constraint's refusal is not a field's in Django (source_url_unique):
+    # it is given to its field, as the database's refusal of a racing request is.
+    constrained = {
+        str(c.violation_error_message): c.fields[0]
+        for c in model._meta.constraints
+        if isinstance(c, models.UniqueConstraint) and len(c.fields) == 1
+    }
     errors = {}
     for name, found in exc.error_dict.items():
         unique = next((f for f in model._meta.concrete_fields if f.name == name and f.unique), None)
-        errors[name] = [
-            unique_message(model, unique) if unique is not None and error.code == "unique" else message
-            for error in found
-            for message in error.messages
-        ]
+        for error in found:
+            for message in error.messages:
+                if unique is not None and error.code == "unique":
+                    message = unique_message(model, unique)
+                field = constrained.get(message, name) if name == "__all__" else name
+                errors.setdefault(field, []).append(message)
     return errors
 
 
@@ -147,3 +156,15 @@ class BaseModelSerializer(ModelValidationMixin, serializers.ModelSerializer):
         models.SlugField: StrictSlugField,
         models.URLField: StrictURLField,
     }
+
+    def build_standard_field(self, field_name, model_field):
+        # A field unique by a named constraint (source_url_unique) is refused in the
+        # constraint's words, as the database's refusal of a racing request is (exceptions.
+        # database_refusal), not in DRF's "source with this url already exists."
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        for constraint in model_field.model._meta.constraints:
+            if isinstance(constraint, models.UniqueConstraint) and constraint.fields == (field_name,):
+                for validator in kwargs.get("validators", []):
+                    if isinstance(validator, UniqueValidator):
+                        validator.message = constraint.violation_error_message
+        return field_class, kwargs
