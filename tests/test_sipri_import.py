@@ -159,6 +159,51 @@ def test_encodings_and_line_endings(countries, tmp_path):
     assert Contract.objects.count() == 9
 
 
+def _resaved(path, *, delimiter, encoding, line_end="\r\n"):
+    """A sample as a spreadsheet saves it again: each row re-quoted with another separator."""
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=line_end)
+    for line in path.read_bytes().decode("latin-1").splitlines():
+        writer.writerow(next(csv.reader([line]), []))
+    return out.getvalue().encode(encoding)
+
+
+@pytest.mark.django_db
+def test_an_export_saved_again_with_semicolons_or_as_unicode_text_reads_alike(countries, tmp_path):
+    """Excel set for a European locale saves the register with semicolons (quoting the cells
+    that hold one: '2006; 2007'); its "Unicode text" is tab-separated UTF-16. Both were
+    refused ("no header found", "a binary file"); they read as the export itself does, and the
+    summary says how the file was read."""
+
+    def register():
+        return sorted(
+            (t.system.designation, t.quantity_ordered, t.comments, t.tiv_per_unit, t.delivery_years)
+            for t in Transfer.objects.select_related("system")
+        )
+
+    code, out, err = run(LEGACY)
+    expected = register()
+    variants = {
+        "semicolons.csv": (_resaved(LEGACY, delimiter=";", encoding="cp1252"), "latin-1, semicolon-separated"),
+        "unicode.txt": (_resaved(LEGACY, delimiter="\t", encoding="utf-16"), "utf-16, tab-separated"),
+    }
+    for name, (content, read_as) in variants.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        code, out, err = run(path, "--reimport")
+        assert "rows read 12, deals 9, rejected 3" in out, (name, out, err)
+        assert read_as in out, out
+        assert "line 21: Year of order '19x5' is not a year" in err
+        assert register() == expected, name
+    new = tmp_path / "new-semicolons.csv"
+    new.write_bytes(_resaved(NEW, delimiter=";", encoding="utf-8", line_end="\n"))
+    code, out, err = run(new)
+    assert "line 18: Numbers delivered 'six' is not a whole number" in err, (out, err)
+    assert Contract.objects.get(sipri_deal_id="31785").transfers.get().quantity_delivered == 29
+
+
 @pytest.mark.django_db
 def test_by_delivery_year_format(countries):
     code, out, err = run(NEW)

@@ -278,7 +278,17 @@ class Export:
 # --- Reading -------------------------------------------------------------------------------------
 
 
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _decode(data):
+    if data.startswith(_UTF16_MARKS):  # Excel's "Unicode text"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"byte {exc.start:,} is not UTF-16, though the file starts with UTF-16's byte order mark"
+            ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
@@ -342,7 +352,8 @@ _GENERATED = re.compile(r"Data generated:\s*(\d{1,2} \w+ \d{4})", re.ASCII)
 
 
 def _header_kind(cells):
-    names = [c.strip() for c in cells]
+    # The newer export's stray ';' is inside the last cell once a spreadsheet has saved it.
+    names = [c.strip().removesuffix(";") for c in cells]
     if names[: len(LEGACY_HEADER)] == LEGACY_HEADER:
         return LEGACY
     if names[: len(NEW_HEADER)] == NEW_HEADER:
@@ -602,13 +613,19 @@ class _Unreadable(list):
         self.reason = reason
 
 
-def _cells(line):
+# SIPRI writes commas; the same export saved again by a spreadsheet set for a European locale
+# has semicolons, and Excel's "Unicode text" has tabs (in UTF-16). The header line says which.
+DELIMITERS = (",", ";", "\t")
+_DELIMITER_NAMES = {";": "semicolon", "\t": "tab"}
+
+
+def _cells(line, delimiter=","):
     if "\x00" in line:
         # PostgreSQL stores no NUL in text: a row holding one is refused here, with its line.
         return _Unreadable("holds a NUL character")
     line = line.replace("\ufeff", "")  # a byte order mark mid-file: two exports joined
     try:
-        return next(csv.reader([line]), None) or [""]
+        return next(csv.reader([line], delimiter=delimiter), None) or [""]
     except csv.Error as exc:
         return _Unreadable(f"unreadable as CSV ({exc})")
 
@@ -636,7 +653,7 @@ MAX_REJOINED_LINES = 3
 MAX_QUOTED_LINES = 20
 
 
-def _quoted_row(lines, index):
+def _quoted_row(lines, index, delimiter):
     """(cells, lines taken) of the row at lines[index] read as CSV reads a file, where a line
     break inside a quoted cell is part of the cell (as Excel writes a Comments cell with
     a line break); (None, 0) unless a quoted cell ran past the line's end and was closed."""
@@ -650,13 +667,13 @@ def _quoted_row(lines, index):
 
     try:
         # strict: a quote still open when the lines run out is an error, not a row.
-        cells = next(csv.reader(physical(), strict=True), None)
+        cells = next(csv.reader(physical(), strict=True, delimiter=delimiter), None)
     except csv.Error:
         return None, 0
     return (cells, taken) if cells is not None and taken > 1 else (None, 0)
 
 
-def _rows(lines, first_number, kind, rejoined):
+def _rows(lines, first_number, kind, rejoined, delimiter):
     """(line number, cells) of each data row. A row with too few cells is rejoined with
     the lines after it when together they make exactly one valid row, and the line after
     it is not a whole row of its own (SIPRI's export breaks rows at line breaks inside
@@ -671,9 +688,9 @@ def _rows(lines, first_number, kind, rejoined):
         index += 1
         if not line.strip():
             continue
-        cells = _cells(line)
+        cells = _cells(line, delimiter)
         if len(cells) < width and '"' in line:
-            quoted, taken = _quoted_row(lines, index - 1)
+            quoted, taken = _quoted_row(lines, index - 1, delimiter)
             if quoted is not None and len(quoted) == width and valid(quoted):
                 yield number, quoted
                 index += taken - 1
@@ -681,7 +698,7 @@ def _rows(lines, first_number, kind, rejoined):
         if len(cells) < width and not isinstance(cells, _Unreadable):
             joined, last = cells, index
             while last < len(lines) and last - index < MAX_REJOINED_LINES - 1:
-                more = _cells(lines[last])
+                more = _cells(lines[last], delimiter)
                 if isinstance(more, _Unreadable) or (len(more) == width and valid(more)):
                     break  # the next line is a row of its own
                 joined = _joined(joined, more)
@@ -709,7 +726,7 @@ def sipri_read(path):
             data = handle.read()
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data[:4096] and not data.startswith(_UTF16_MARKS):
         raise ImportFileError("this is a binary file, not a SIPRI CSV export")
     sha256 = hashlib.sha256(data).hexdigest()
     text, encoding = _decode(data)
@@ -734,9 +751,9 @@ def sipri_read(path):
         match = _PARTIES.search(line)
         if match:
             parties = (match.group(1), match.group(2))
-        kind = _header_kind(_cells(line))
-        if kind:
-            header_index = index
+        delimiter = next((d for d in DELIMITERS if d in line and _header_kind(_cells(line, d))), None)
+        if delimiter is not None:
+            kind, header_index = _header_kind(_cells(line, delimiter)), index
             break
     if header_index is None:
         raise ImportFileError(
@@ -760,7 +777,7 @@ def sipri_read(path):
         except _Reject as exc:
             errors.append(RowError(pending[0][0], str(exc)))
 
-    for line_number, cells in _rows(body, header_index + 2, kind, rejoined):
+    for line_number, cells in _rows(body, header_index + 2, kind, rejoined, delimiter):
         rows += 1
         if isinstance(cells, _Unreadable):
             errors.append(RowError(line_number, cells.reason))
@@ -784,7 +801,7 @@ def sipri_read(path):
         if deal_id != pending_id:
             flush()
             pending_id, pending = deal_id, []
-        pending.append((line_number, cells))
+        pending.append((line_number, [*cells[:-1], cells[-1].strip().removesuffix(";")]))
     flush()
     if kind == BY_DELIVERY_YEAR:
         # A deal's rows are consecutive; a deal id seen again later is an error, not a merge.
@@ -798,7 +815,7 @@ def sipri_read(path):
         deals = kept
     return Export(
         format=kind,
-        encoding=encoding,
+        encoding=encoding if delimiter == "," else f"{encoding}, {_DELIMITER_NAMES[delimiter]}-separated",
         generated=generated,
         header_line=header_index + 1,
         deals=deals,
