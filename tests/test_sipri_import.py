@@ -160,20 +160,26 @@ def test_encodings_and_line_endings(countries, tmp_path):
 
 
 def _resaved(path, *, delimiter, encoding, line_end="\r\n"):
-    """A sample as a spreadsheet saves it again: each row re-quoted with another separator."""
+    """A sample as a spreadsheet saves it again: each row re-quoted with another separator
+    (and with semicolons, the TIVs' decimal point a comma, as that locale writes it)."""
     import csv
+    import re
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator=line_end)
     for line in path.read_bytes().decode("latin-1").splitlines():
-        writer.writerow(next(csv.reader([line]), []))
+        cells = next(csv.reader([line]), [])
+        if delimiter == ";":
+            cells = [re.sub(r"^(\d+)\.(\d+)$", r"\1,\2", c) if i in (13, 14, 15) else c for i, c in enumerate(cells)]
+        writer.writerow(cells)
     return out.getvalue().encode(encoding)
 
 
 @pytest.mark.django_db
 def test_an_export_saved_again_with_semicolons_or_as_unicode_text_reads_alike(countries, tmp_path):
     """Excel set for a European locale saves the register with semicolons (quoting the cells
-    that hold one: '2006; 2007'); its "Unicode text" is tab-separated UTF-16. Both were
+    that hold one: '2006; 2007') and decimal commas (TIV 12,5); its "Unicode text" is
+    tab-separated UTF-16. Both were
     refused ("no header found", "a binary file"); they read as the export itself does, and the
     summary says how the file was read."""
 

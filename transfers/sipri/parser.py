@@ -616,6 +616,9 @@ class _Unreadable(list):
 # SIPRI writes commas; the same export saved again by a spreadsheet set for a European locale
 # has semicolons, and Excel's "Unicode text" has tabs (in UTF-16). The header line says which.
 DELIMITERS = (",", ";", "\t")
+# Where semicolons separate cells, the same locale writes decimals with a comma: TIV 12,5.
+_DECIMAL_COMMA = re.compile(r"\s*[0-9]+,[0-9]+\s*", re.ASCII)
+_DECIMAL_COLUMNS = range(13, 16)  # the TIVs (and the newer export's SIPRI estimate), in both formats
 _DELIMITER_NAMES = {";": "semicolon", "\t": "tab"}
 
 
@@ -708,6 +711,11 @@ def _rows(lines, first_number, kind, rejoined, delimiter):
             if len(joined) == width and valid(joined):
                 rejoined.append((number, first_number + last - 1))
                 cells, index = joined, last
+        if delimiter == ";" and not isinstance(cells, _Unreadable):
+            cells = [
+                cell.replace(",", ".") if i in _DECIMAL_COLUMNS and _DECIMAL_COMMA.fullmatch(cell) else cell
+                for i, cell in enumerate(cells)
+            ]
         yield number, cells
 
 
