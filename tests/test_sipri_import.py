@@ -203,6 +203,17 @@ def test_an_export_saved_again_with_semicolons_or_as_unicode_text_reads_alike(co
         assert read_as in out, out
         assert "line 21: Year of order '19x5' is not a year" in err
         assert register() == expected, name
+    # A Comments cell holding a line break, quoted as Excel quotes it, in the same file.
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(
+        _resaved(LEGACY, delimiter=";", encoding="cp1252")
+        + b'Chile;France;1998;;2;;Scorpene;submarine;2;;"2005; 2006";New;'
+        + b'"first line\r\nsecond line";300,5;601;601\r\n'
+    )
+    code, out, err = run(broken, "--reimport")
+    assert "rows read 13, deals 10, rejected 3" in out, (out, err)
+    scorpene = Transfer.objects.get(system__designation="Scorpene")
+    assert (scorpene.tiv_per_unit, scorpene.comments) == (Decimal("300.5"), "first line\nsecond line")
     new = tmp_path / "new-semicolons.csv"
     new.write_bytes(_resaved(NEW, delimiter=";", encoding="utf-8", line_end="\n"))
     code, out, err = run(new)

@@ -683,7 +683,20 @@ def _rows(lines, first_number, kind, rejoined, delimiter):
     Comments, unquoted). A row whose quoted cell holds a line break is read whole first
     (_quoted_row), if that makes one valid row."""
     width = len(LEGACY_HEADER) if kind == LEGACY else len(NEW_HEADER)
-    valid = _legacy_row_valid if kind == LEGACY else _new_row_valid
+    row_valid = _legacy_row_valid if kind == LEGACY else _new_row_valid
+
+    def local(cells):
+        # A row's decimal commas, once its cells are its columns (not a part of a split row).
+        if delimiter != ";" or isinstance(cells, _Unreadable):
+            return cells
+        return [
+            cell.replace(",", ".") if i in _DECIMAL_COLUMNS and _DECIMAL_COMMA.fullmatch(cell) else cell
+            for i, cell in enumerate(cells)
+        ]
+
+    def valid(cells):
+        return row_valid(local(cells))
+
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -695,7 +708,7 @@ def _rows(lines, first_number, kind, rejoined, delimiter):
         if len(cells) < width and '"' in line:
             quoted, taken = _quoted_row(lines, index - 1, delimiter)
             if quoted is not None and len(quoted) == width and valid(quoted):
-                yield number, quoted
+                yield number, local(quoted)
                 index += taken - 1
                 continue
         if len(cells) < width and not isinstance(cells, _Unreadable):
@@ -711,12 +724,7 @@ def _rows(lines, first_number, kind, rejoined, delimiter):
             if len(joined) == width and valid(joined):
                 rejoined.append((number, first_number + last - 1))
                 cells, index = joined, last
-        if delimiter == ";" and not isinstance(cells, _Unreadable):
-            cells = [
-                cell.replace(",", ".") if i in _DECIMAL_COLUMNS and _DECIMAL_COMMA.fullmatch(cell) else cell
-                for i, cell in enumerate(cells)
-            ]
-        yield number, cells
+        yield number, local(cells)
 
 
 _YEAR_RANGE = re.compile(r"year range '(\d{4})' to '(\d{4})'", re.ASCII)
