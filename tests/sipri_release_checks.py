@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from transfers.models import Claim, Contract, Delivery, Release, Transfer
@@ -181,13 +182,16 @@ def check_two_releases_diff_as_the_files_do(out):
     api = APIClient()
 
     started = time.monotonic()
-    response = api.get(f"/api/releases/{later.pk}/changes/", {"since": earlier.pk, "format": "csv"})
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"/api/releases/{later.pk}/changes/", {"since": earlier.pk, "format": "csv"})
+        assert response.status_code == 200
+        body = b"".join(response) if response.streaming else response.content
     seconds = time.monotonic() - started
-    assert response.status_code == 200
-    records = list(csv.DictReader(io.StringIO(response.content.decode())))
-    print(f"diff of {later.deals} and {earlier.deals} deals, as CSV: {seconds:.2f} s ({len(records)} rows)")
-    if connection.vendor == "postgresql":
-        assert seconds < 5
+    records = list(csv.DictReader(io.StringIO(body.decode())))
+    print(f"diff of {later.deals} and {earlier.deals} deals, as CSV: {seconds:.2f} s, {len(queries)} queries")
+    # Its cost is measured by the benchmark, not timed here (a loaded machine is slow); what
+    # is asserted is that its queries do not grow with the 4,000 rows of the diff.
+    assert len(queries) <= 12, [q["sql"][:120] for q in queries]
 
     data = api.get(f"/api/releases/{later.pk}/changes/", {"since": earlier.pk, "limit": 1}).json()
     assert data["counts"] == {"added": added, "dropped": dropped, "revised": revised}
