@@ -114,6 +114,13 @@ class TrackerModelForm(forms.ModelForm):
                 setattr(self.instance, field.precision_field, precision)
         return cleaned
 
+    def _get_validation_exclusions(self):
+        # A precision is no field of the form but is set by it (clean()): the rules that read
+        # it (a source not accessed before it was published) are checked with the form, not
+        # left to the database, which refused the save and emptied the form.
+        precisions = {field.precision_field for field in self.fields.values() if isinstance(field, PartialDateField)}
+        return super()._get_validation_exclusions() - precisions
+
 
 # New rows one save of an inline may add beyond those it has. Django's bound (1,000 more
 # than max_num) let a forged TOTAL_FORMS build 2,000 forms and hold a worker for 20 s.
