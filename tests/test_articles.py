@@ -130,6 +130,28 @@ def test_a_page_of_blocks_nested_as_deep_as_the_size_limit_allows_is_read(db, to
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "text,kept",
+    [
+        # 4,000 spaces took 10 s (a pattern's `\s*` tried at every space); 100,000 without a
+        # line end after them 10 to 20 s in the clean-up before the engine.
+        ("Russia said it sold" + " " * 4_000 + "x.", "Russia said it sold x."),
+        ("Russia said it sold" + "\t" * 95_000 + "x.", "Russia said it sold x."),
+        # 25,000 sentences on one line: every sentence read every mention of the line (32 s).
+        ("US. " * 24_000, "US. US."),
+        # Unclosed tags and comments: Python's HTML parser looked for each one's end to the end
+        # of the page (CVE-2025-6069): 8,000 took 10 s, the size limit's some 150 s.
+        ("<p>Russia sold 29 Tor-M1 systems to Iran." + "<a " * 33_000, "<a <a"),
+        ("<p>Russia sold 29 Tor-M1 systems to Iran.</p>" + "<!--" * 24_000, "Russia sold 29 Tor-M1 systems to Iran."),
+    ],
+)
+def test_texts_that_took_a_worker_for_minutes_are_read_in_one_pass(seed, token_client, text, kept):
+    response = token_client().post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
+    assert response.status_code == 201, response.content[:300]
+    assert kept in Article.objects.get().text
+
+
+@pytest.mark.django_db
 def test_a_run_of_punctuation_without_a_space_is_read_and_the_text_around_it_drafted(seed, token_client):
     """spaCy's tokenizer is quadratic in such a run: 20,000 quotation marks took 34 s of a
     worker, the size limit's 100,000 many minutes. The run is read a piece at a time."""

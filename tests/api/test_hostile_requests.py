@@ -273,3 +273,69 @@ def test_a_nul_character_in_a_search_is_a_400_naming_it(seed):
         assert "search" in response.json(), path
     page = APIClient().get("/search/", {"search": "S-3\x0000"}, HTTP_ACCEPT="text/html")
     assert page.status_code == 400
+
+
+# Found by an adversarial pass (session 16): each answered 500.
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        ("/api/actors/", {"code": "XQB", "name": "T", "kind": "\ud800"}),
+        ("/api/contracts/", {"reference": "x-1", "supplier": "\udfff", "recipient": "IRN"}),
+        ("/api/sources/", {"title": "T", "kind": "news-report", "\ud800": 1}),
+    ],
+)
+def test_half_a_utf16_pair_is_a_400_not_a_500(editor_api, seed, path, body):
+    """The 400 repeated the value, which cannot be written as UTF-8: the renderer failed."""
+    response = editor_api.post(path, json.dumps(body), content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "lone surrogate" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_related_key_longer_than_its_column_is_a_short_400(editor_api, seed):
+    """SQLite refused a LIKE of 60,000 characters (a 500); the message no longer repeats it all."""
+    for body in (
+        {"slug": "p-1", "name": "P", "affiliation": "x" * 60_000},
+        {"reference": "x-2", "supplier": "R" * 60_000, "recipient": "IRN"},
+    ):
+        path = "/api/people/" if "slug" in body else "/api/contracts/"
+        response = editor_api.post(path, body, format="json")
+        assert response.status_code == 400, response.content[:300]
+        assert len(response.content) < 1000 and "No " in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_search_of_too_many_or_too_long_words_is_a_400(seed):
+    """1,000 words were an expression the database refused after a long time (a 500)."""
+    client = APIClient()
+    many, long = " ".join(["i"] * 21), "x" * 101
+    for path in [*LISTS, "/api/transfers/summary/"]:
+        for search, message in ((many, "at most 20 words"), (long, "at most 100 characters")):
+            response = client.get(path, {"search": search})
+            assert response.status_code == 400, (path, response.content[:200])
+            assert message in response.json()["search"][0]
+        assert client.get(path, {"search": " ".join(["tor"] * 20)}).status_code == 200
+    for page in ("/", "/flows/", "/search/"):
+        response = client.get(page, {"search": many, "q": many})
+        assert response.status_code == 400, (page, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("written", ["1_000", "\uff11\uff12", "\u0661\u0662", "12abc"])
+def test_numbers_are_written_in_ascii_digits(editor_api, seed, written):
+    """int() and Decimal() read '1_000' and full-width or Arabic-Indic digits: stored as 1000
+    and 12 though nobody writes a figure so."""
+    response = editor_api.post(
+        "/api/contracts/",
+        {"reference": "x-3", "supplier": "RUS", "recipient": "IRN", "value_amount": written, "value_currency": "USD"},
+        format="json",
+    )
+    assert response.status_code == 400 and "value_amount" in response.json(), response.content
+    tor = editor_api.get("/api/transfers/", {"search": "tor"}).json()["results"][0]
+    patched = editor_api.patch(f"/api/transfers/{tor['id']}/", {"quantity_ordered": written}, format="json")
+    assert patched.status_code == 400 and "quantity_ordered" in patched.json(), patched.content
+    fine = editor_api.patch(f"/api/transfers/{tor['id']}/", {"quantity_ordered": " 29 "}, format="json")
+    assert fine.status_code == 200, fine.content

@@ -42,12 +42,18 @@ class NestedRelatedField(serializers.RelatedField):
             found = queryset.filter(pk=int(data)).first() if abs(int(data)) < 2**63 else None
         elif self.lookup in ("id", "pk"):
             found = None
+        elif len(data.strip()) > self._longest():
+            found = None  # longer than the column: no record has it (SQLite refused a LIKE of 60,000)
         else:
             lookup = f"{self.lookup}__iexact" if self.case_insensitive else self.lookup
             found = queryset.filter(**{lookup: data.strip()}).first()
         if found is None:
-            self.fail("does_not_exist", model=queryset.model._meta.verbose_name, lookup=self.lookup, value=data)
+            shown = data if isinstance(data, int) or len(data) <= 100 else f"{data[:100]}…"
+            self.fail("does_not_exist", model=queryset.model._meta.verbose_name, lookup=self.lookup, value=shown)
         return found
+
+    def _longest(self):
+        return self.get_queryset().model._meta.get_field(self.lookup).max_length or 1000
 
     def to_representation(self, value):
         # One brief serializer per bound field, not one per row: building a
@@ -200,7 +206,30 @@ class AssertionChoiceField(AssertionPartMixin, serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
-class AssertionIntegerField(AssertionPartMixin, serializers.IntegerField):
+# A figure as text: ASCII digits, a sign, a point, an exponent.
+_ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+class AsciiNumberMixin:
+    """A number given as text is written in ASCII digits: Python's int() and Decimal() also
+    read '1_000', '１２' and '١٢', which are nobody's way of writing a figure (the SIPRI import
+    refuses them too)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not _ASCII_NUMBER.fullmatch(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(AsciiNumberMixin, serializers.IntegerField):
+    pass
+
+
+class StrictDecimalField(AsciiNumberMixin, serializers.DecimalField):
+    pass
+
+
+class AssertionIntegerField(AsciiNumberMixin, AssertionPartMixin, serializers.IntegerField):
     def to_internal_value(self, data):
         # A quantity is a JSON number (or digits), never a boolean.
         if isinstance(data, bool) or isinstance(data, float):
@@ -208,7 +237,7 @@ class AssertionIntegerField(AssertionPartMixin, serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class AssertionDecimalField(AssertionPartMixin, serializers.DecimalField):
+class AssertionDecimalField(AsciiNumberMixin, AssertionPartMixin, serializers.DecimalField):
     def to_internal_value(self, data):
         if isinstance(data, bool):
             self.fail("invalid")

@@ -1,6 +1,7 @@
 """Request body parsers: DRF's, with limits a hostile body cannot turn into a 500."""
 
 import codecs
+import re
 from decimal import Decimal
 
 from rest_framework import parsers
@@ -12,22 +13,35 @@ from rest_framework.utils import json
 MAX_DEPTH = 32
 
 
-def _depth_exceeds(data, limit):
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refusal(data, limit):
+    """Why a parsed body is no record of ours, or None: nested deeper than `limit`, or a
+    string holding half of a UTF-16 pair (`"\\ud800"`): no text, and the 400 that repeated it
+    could not be written as UTF-8 (a 500)."""
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
         if depth > limit:
-            return True
+            return f"nested more than {limit} levels deep."
         if isinstance(value, dict):
+            if any(_SURROGATE.search(key) for key in value):
+                return _HALF_PAIR
             stack.extend((item, depth + 1) for item in value.values())
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
-    return False
+        elif isinstance(value, str) and _SURROGATE.search(value):
+            return _HALF_PAIR
+    return None
+
+
+_HALF_PAIR = "a string holds a lone surrogate (half of a UTF-16 pair, e.g. \\ud800), which is not text."
 
 
 class JSONParser(parsers.JSONParser):
     """JSON, at most MAX_DEPTH levels deep (Python's decoder recurses, and a deeper body
-    exhausted the stack: a 500). Numbers with a fraction or exponent are read as exact
+    exhausted the stack: a 500), its strings text (_refusal). Numbers with a fraction or exponent are read as exact
     decimals, not floats: `1e-400` would become 0.0 and be stored as 0, `1e999`
     infinity; as decimals the fields refuse them."""
 
@@ -39,6 +53,7 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON parse error - {exc}") from exc
         except RecursionError as exc:
             raise ParseError(f"JSON parse error: nested more than {MAX_DEPTH} levels deep.") from exc
-        if _depth_exceeds(data, MAX_DEPTH):
-            raise ParseError(f"JSON parse error: nested more than {MAX_DEPTH} levels deep.")
+        refusal = _refusal(data, MAX_DEPTH)
+        if refusal:
+            raise ParseError(f"JSON parse error: {refusal}")
         return data

@@ -20,6 +20,8 @@ from ..fields import (
     NestedRelatedField,
     PartialDateField,
     StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
     StrictSlugField,
     StrictURLField,
 )
@@ -155,6 +157,13 @@ class BaseModelSerializer(ModelValidationMixin, serializers.ModelSerializer):
         models.TextField: StrictCharField,
         models.SlugField: StrictSlugField,
         models.URLField: StrictURLField,
+        models.IntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.PositiveBigIntegerField: StrictIntegerField,
+        models.DecimalField: StrictDecimalField,
     }
 
     def build_standard_field(self, field_name, model_field):
