@@ -61,14 +61,14 @@ _CODES = (
 )
 _WORD = r"(?:\s(?:US |U\.S\. )?(?:" + "|".join(_LONGEST_FIRST(map(re.escape, CURRENCY_WORDS))) + r")\b)"
 _ONE = rf"(?:{_SYM}\s?{_NUM}{_MULT}|{_CODES}\s?{_NUM}{_MULT}|{_NUM}{_MULT}(?:{_WORD}|\s{_CODES}\b))"
-# The spaces after a qualifier belong to it: a `\s*` of their own, tried at every space of a
-# run of 4,000, made a sentence take 10 s.
+# The spaces after a qualifier belong to it, and an amount starts with no space: a `\s*` of
+# their own, tried at every space of a run of 4,000, made a sentence take 10 s.
 _QUAL = (
     r"(?:(?P<qual>about|around|approximately|some|nearly|almost|roughly|more than|over|at least|up to|as much as|"
     r"less than|under|an estimated|estimated)\s*)?"
 )
 MONEY = re.compile(
-    _QUAL + rf"(?:between\s+)?(?P<low>{_ONE}|{_SYM}?\s?{_NUM}{_MULT})(?:\s?(?:-|–|to|and)\s?(?P<high>{_ONE}))?",
+    _QUAL + rf"(?:between\s+)?(?P<low>{_ONE}|(?:{_SYM}\s?)?{_NUM}{_MULT})(?:\s?(?:-|–|to|and)\s?(?P<high>{_ONE}))?",
     re.IGNORECASE,
 )
 QUALIFIER_WORDS = {
