@@ -287,8 +287,8 @@ def timing_run(*, words=1000, directory=None):
 
 def worst_timing_run(*, limit=MAX_CHARS):
     """[(what, seconds)] to read the worst articles the size limit allows that we know of: an
-    HTML page of blocks opened one in another and never closed, and a text of punctuation
-    without a space (spaCy's tokenizer is quadratic in such a run)."""
+    HTML page of blocks opened one in another and never closed, a text of punctuation without
+    a space (spaCy's tokenizer is quadratic in such a run), and the others below."""
     words = "Russia delivered 29 Tor-M1 systems to Iran, an official said."
     blocks = (limit - len(words)) // len("<div>")
     started = time.perf_counter()
@@ -308,4 +308,16 @@ def worst_timing_run(*, limit=MAX_CHARS):
     started = time.perf_counter()
     article_draft(text=run_on, gazetteer=gazetteer)
     timings.append((f"a sentence of {len(run_on):,} characters of deal words", time.perf_counter() - started))
+    # Found by an adversarial pass: a run of spaces (a pattern's `\s*` at each of them),
+    # sentences by the tens of thousands on one line, unclosed tags (CVE-2025-6069).
+    spaces = "Russia said it sold" + " " * (limit - 21) + "x."
+    tags = "<p>" + "<a " * ((limit - 3) // 3)
+    for what, build in [
+        (f"{limit - 21:,} spaces in a sentence", lambda: spaces),
+        (f"{limit // 4:,} sentences on one line", lambda: "US. " * (limit // 4)),
+        (f"an HTML page of {(limit - 3) // 3:,} unclosed tags", lambda: html_to_text(tags)),
+    ]:
+        started = time.perf_counter()
+        article_draft(text=build(), gazetteer=gazetteer)
+        timings.append((what, time.perf_counter() - started))
     return timings
