@@ -35,6 +35,20 @@ def validate_sane_date(value):
         )
 
 
+def validate_not_future(value):
+    """A document's dates (published, accessed) are not after tomorrow: a day allows for
+    editors in time zones ahead of the server's."""
+    if value is None:
+        return
+    latest = timezone.localdate() + datetime.timedelta(days=1)
+    if value > latest:
+        raise ValidationError(
+            "%(date)s is in the future: a source is not published or read after %(latest)s.",
+            code="future",
+            params={"date": value.isoformat(), "latest": latest.isoformat()},
+        )
+
+
 def format_partial_date(value, precision):
     """Print a date at its precision: 2005, 2005-12 or 2005-12-01."""
     if value is None:

@@ -1,5 +1,6 @@
 """Bad input on purpose: every case is a 4xx with a message, never a 500, and changes nothing."""
 
+import datetime
 import json
 
 import pytest
@@ -320,3 +321,16 @@ def test_a_url_written_another_way_is_the_source_already_recorded(editor_api, re
     article = {"text": "Russia delivered 29 Tor-M1 systems to Iran.", "url": "HTTP://www.example.com/News/a"}
     ingested = editor_api.post("/api/articles/", article, format="json")
     assert ingested.status_code == 400 and "already exists" in ingested.json()["url"][0], ingested.content
+
+
+def test_a_source_is_not_published_or_read_in_the_future(editor_api, register):
+    """Both were accepted up to ten years ahead (the range allowed to a deal's dates)."""
+    today = datetime.date.today()
+    later = (today + datetime.timedelta(days=3)).isoformat()
+    for body in ({"published_date": later}, {"accessed_date": later}, {"published_date": str(today.year + 10)}):
+        response = editor_api.post("/api/sources/", {"title": "A report", **body}, format="json")
+        assert response.status_code == 400, (body, response.content)
+        field = next(iter(body))
+        assert "is in the future" in response.json()[field][0]
+    fine = {"title": "A report", "published_date": today.isoformat(), "accessed_date": today.isoformat()}
+    assert editor_api.post("/api/sources/", fine, format="json").status_code == 201

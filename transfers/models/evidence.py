@@ -18,7 +18,7 @@ from ..assertions import (
     assertion_display,
     date_range_display,
 )
-from ..dates import Precision, format_partial_date, sane_date_check, validate_sane_date
+from ..dates import Precision, format_partial_date, sane_date_check, validate_not_future, validate_sane_date
 from .base import (
     CanonicalURLField,
     History,
@@ -58,9 +58,9 @@ class Source(models.Model):
     publisher = models.CharField(max_length=200, blank=True, help_text="e.g. The Associated Press")
     outlet = models.CharField(max_length=200, blank=True, help_text="Where it appeared, e.g. NBC News")
     url = CanonicalURLField(max_length=1000, blank=True)
-    published_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])
+    published_date = models.DateField(null=True, blank=True, validators=[validate_sane_date, validate_not_future])
     published_date_precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
-    accessed_date = models.DateField(null=True, blank=True, validators=[validate_sane_date])
+    accessed_date = models.DateField(null=True, blank=True, validators=[validate_sane_date, validate_not_future])
     language = models.CharField(max_length=8, blank=True, default="en", validators=[validate_language])
     notes = models.TextField(blank=True)
 
