@@ -1139,3 +1139,16 @@ def test_a_day_of_the_month_is_no_quantity(seed, token_client):
     assert response.status_code == 201, response.content
     drafts = response.json()["drafts"]
     assert [d["assertion_value"] for d in drafts if d["assertion_field"].startswith("quantity")] == [], drafts
+
+
+@pytest.mark.django_db
+def test_a_relative_date_before_1900_is_no_drafts_date(seed, token_client):
+    """An article dated 1 January 1900 that says "yesterday" drafted 1899-12-31, which no
+    record may hold: accepting the draft was then refused."""
+    text = "Russia delivered 29 Tor-M1 systems to Iran yesterday, the defence ministry said."
+    response = token_client().post("/api/articles/", {"text": text, "published_date": "1900-01-01"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = Draft.objects.filter(article__source__published_date="1900-01-01")
+    assert drafts.exists()
+    assert not drafts.filter(stated_date__year__lt=1900).exists()
+    assert not any("1899" in draft.assertion_value or "1899" in draft.assertion_text for draft in drafts)

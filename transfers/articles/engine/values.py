@@ -9,6 +9,7 @@ from dateutil import parser as date_parser
 from dateutil.relativedelta import relativedelta
 
 from ...assertions import MULTIPLIERS, AssertionUnreadable, assertion_read
+from ...dates import MAX_DB_YEAR, MIN_YEAR
 
 MONTHS = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -125,7 +126,8 @@ def dates_in(text, published):
             if any(a < match.end() and match.start() < b for a, b in taken):
                 continue
             value = _date_found(match, kind, published)
-            if value:
+            # "yesterday" in an article of 1 January 1900: a date no record may hold, not a draft's.
+            if value and MIN_YEAR <= value[0].year <= MAX_DB_YEAR:
                 taken.append(match.span())
                 found.append((match.start(), match.end(), match.group(0).strip(), *value))
     return sorted(found)
