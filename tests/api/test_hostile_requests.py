@@ -313,7 +313,7 @@ def test_a_search_of_too_many_or_too_long_words_is_a_400(seed):
     client = APIClient()
     many, long = " ".join(["i"] * 21), "x" * 101
     for path in [*LISTS, "/api/transfers/summary/"]:
-        for search, message in ((many, "at most 20 words"), (long, "at most 100 characters")):
+        for search, message in ((many, "at most 20 words"), (long, "at most 100 characters each")):
             response = client.get(path, {"search": search})
             assert response.status_code == 400, (path, response.content[:200])
             assert message in response.json()["search"][0]
