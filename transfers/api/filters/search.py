@@ -43,7 +43,7 @@ class SearchFilter(drf_filters.SearchFilter):
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
-            parameter["description"] = f"Words, each the start of a word of the record. {self.LIMIT_MESSAGE}"
+            parameter["description"] = f"Words to look for: a record has each of them. {self.LIMIT_MESSAGE}"
             parameter["schema"]["pattern"] = self.PATTERN
         return parameters
 
