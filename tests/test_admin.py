@@ -212,6 +212,21 @@ def test_a_source_accessed_before_it_was_published_is_a_form_error_that_keeps_wh
 
 
 @pytest.mark.django_db
+def test_a_url_written_another_way_is_the_url_fields_error(admin_client, seed):
+    """One source per URL as RFC 3986 compares them, said beside the URL field."""
+    source = Source.objects.get()
+    Source.objects.filter(pk=source.pk).update(url="https://apnews.com/article/tor-m1")
+    response = admin_client.post(
+        admin_url(Source, "add"),
+        {"key": "again", "kind": "news-report", "title": "Again", "url": "HTTPS://APNews.COM:443/article/tor-m1"},
+    )
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["url"] == ["A source with this URL already exists."]
+    assert not form.non_field_errors()
+
+
+@pytest.mark.django_db
 def test_dates_show_and_are_typed_at_their_precision(admin_client, seed):
     contract = tor_m1()
     page = change_page(admin_client, contract)

@@ -75,6 +75,9 @@ class Source(models.Model):
                 condition=~Q(url=""),
                 name="source_url_unique",
                 violation_error_message="A source with this URL already exists.",
+                # Django gives a one-field constraint's "unique" refusal to its field (the URL
+                # field's error in the admin and the API), not to the whole form.
+                violation_error_code="unique",
             ),
             models.CheckConstraint(
                 condition=sane_date_check("published_date") & sane_date_check("accessed_date"),

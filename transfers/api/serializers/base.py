@@ -131,22 +131,14 @@ def _messages(model, exc):
     the serializer's own check words it (the key was taken between the two checks)."""
     if not hasattr(exc, "error_dict"):
         return {"__all__": exc.messages}
-    # A conditional unique constraint's refusal is not a field's in Django (source_url_unique):
-    # it is given to its field, as the database's refusal of a racing request is.
-    constrained = {
-        str(c.violation_error_message): c.fields[0]
-        for c in model._meta.constraints
-        if isinstance(c, models.UniqueConstraint) and len(c.fields) == 1
-    }
     errors = {}
     for name, found in exc.error_dict.items():
         unique = next((f for f in model._meta.concrete_fields if f.name == name and f.unique), None)
-        for error in found:
-            for message in error.messages:
-                if unique is not None and error.code == "unique":
-                    message = unique_message(model, unique)
-                field = constrained.get(message, name) if name == "__all__" else name
-                errors.setdefault(field, []).append(message)
+        errors[name] = [
+            unique_message(model, unique) if unique is not None and error.code == "unique" else message
+            for error in found
+            for message in error.messages
+        ]
     return errors
 
 
