@@ -339,3 +339,15 @@ def test_numbers_are_written_in_ascii_digits(editor_api, seed, written):
     assert patched.status_code == 400 and "quantity_ordered" in patched.json(), patched.content
     fine = editor_api.patch(f"/api/transfers/{tor['id']}/", {"quantity_ordered": " 29 "}, format="json")
     assert fine.status_code == 200, fine.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", ["value_min", "value_max", "quantity_min", "quantity_max"])
+def test_claim_figure_bounds_are_written_in_ascii_digits(seed, param):
+    """As the year filters and the API's number fields: '1_000' and '１２' were read as 1000
+    and 12."""
+    client = APIClient()
+    for written in ("1_000", "\uff11\uff12"):
+        response = client.get("/api/claims/", {param: written})
+        assert response.status_code == 400 and param in response.json(), (written, response.content)
+    assert client.get("/api/claims/", {param: "1000"}).status_code == 200

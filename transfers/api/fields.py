@@ -207,7 +207,7 @@ class AssertionChoiceField(AssertionPartMixin, serializers.ChoiceField):
 
 
 # A figure as text: ASCII digits, a sign, a point, an exponent.
-_ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class AsciiNumberMixin:
@@ -216,7 +216,7 @@ class AsciiNumberMixin:
     refuses them too)."""
 
     def to_internal_value(self, data):
-        if isinstance(data, str) and not _ASCII_NUMBER.fullmatch(data.strip()):
+        if isinstance(data, str) and not ASCII_NUMBER.fullmatch(data.strip()):
             self.fail("invalid")
         return super().to_internal_value(data)
 

@@ -27,7 +27,7 @@ from ...models import (
 from ...selectors import (
     transfer_confirmed_q,
 )
-from ..fields import is_id
+from ..fields import ASCII_NUMBER, is_id
 
 MAX_QUERY_YEAR = 9998
 
@@ -182,6 +182,16 @@ class WholeNumberField(forms.IntegerField):
         return super().to_python(value)
 
 
+class AsciiDecimalField(forms.DecimalField):
+    """A number in ASCII digits, as the API's own number fields read one (fields.ASCII_NUMBER):
+    Django's DecimalField also reads "1_000" and full-width digits."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not ASCII_NUMBER.fullmatch(str(value).strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class YearFilter(filters.NumberFilter):
     """An inclusive year bound on a date field: `from` includes 1 January, `to` 31 December."""
@@ -295,7 +305,7 @@ class AssertedFigureFilter(filters.NumberFilter):
 
     @property
     def field_class(self):
-        return forms.DecimalField if self.kind == "value" else forms.IntegerField
+        return AsciiDecimalField if self.kind == "value" else WholeNumberField
 
     def filter(self, qs, value):
         if value is None:
