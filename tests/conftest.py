@@ -1,3 +1,4 @@
+import copy
 import sys
 
 import pytest
@@ -6,29 +7,32 @@ from django.core.management import call_command
 
 from transfers.models import RateCount
 
-# Records many tests start from, and the command that loads them. A module's tests in a
-# transaction (most) that use one of them share one load, in a transaction around them all
-# that each test's own rolls back to (see _share_data); a test that commits loads its own.
-# Loading the seed once per module instead of once per test took a fifth off those files.
-SHARED_DATA = {"seed": ("loaddata", "seed"), "countries": ("load_countries",)}
+# Records many tests start from, and what loads them. A module's tests in a transaction
+# (most) that use one of them share one load, in a transaction around them all that each
+# test's own rolls back to (see _share_data); a test that commits loads its own. Loading
+# the seed once per module instead of once per test took a fifth off those files.
+SHARED_DATA = {}
 
 
 def _shared_name(name):
     return f"_{name}_shared_by_module"
 
 
-def _data_fixture(name):
-    @pytest.fixture(name=name)
+def shared_data_fixtures(name, load, doc):
+    """The fixture `name` (what `load()` returns, a copy of it when shared: a test may change
+    the instances it is given) and the module-scoped load it shares; a conftest binds both."""
+    SHARED_DATA[name] = load
+
     def data(request):
         request.getfixturevalue("db")
-        if _shared_name(name) not in request.fixturenames:
-            call_command(*SHARED_DATA[name], verbosity=0)
+        if _shared_name(name) in request.fixturenames:
+            return copy.deepcopy(request.getfixturevalue(_shared_name(name)))
+        return load()
 
-    data.__doc__ = f"The records `{' '.join(SHARED_DATA[name])}` loads."
-    return data
+    data.__doc__ = doc
+    data.shares = name  # before pytest wraps it: _is_shared_fixture reads it
+    data = pytest.fixture(name=name)(data)
 
-
-def _module_data_fixture(name):
     @pytest.fixture(name=_shared_name(name), scope="module")
     def shared(django_db_setup, django_db_blocker):
         # pytest-django's tests in a transaction nest in this one, as savepoints.
@@ -38,22 +42,24 @@ def _module_data_fixture(name):
             outer = transaction.atomic()
             outer.__enter__()
             try:
-                call_command(*SHARED_DATA[name], verbosity=0)
+                loaded = load()
             except BaseException:
                 outer.__exit__(*sys.exc_info())
                 raise
-        yield
+        yield loaded
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
 
-    return shared
+    return data, shared
 
 
-seed = _data_fixture("seed")
-countries = _data_fixture("countries")
-_seed_shared_by_module = _module_data_fixture("seed")
-_countries_shared_by_module = _module_data_fixture("countries")
+seed, _seed_shared_by_module = shared_data_fixtures(
+    "seed", lambda: call_command("loaddata", "seed", verbosity=0), "The records of fixtures/seed.json."
+)
+countries, _countries_shared_by_module = shared_data_fixtures(
+    "countries", lambda: call_command("load_countries", verbosity=0), "Every ISO country as an actor."
+)
 
 
 def _commits(item):
@@ -125,11 +131,13 @@ def latest_schema_after(transactional_db):
 def _share_data(items):
     """A module's tests in a transaction that use one of SHARED_DATA (the first its module
     uses, and no other) run last in their module, in the module's transaction that loaded it
-    (set up before any of their own fixtures); the module's other tests run first, without it."""
+    (set up before any of their own fixtures); the module's other tests run first, without it.
+    A module whose own fixture of that name is not the shared one (another `register`) is left
+    as it is."""
     module = {}
     for item in items:
         used = [name for name in SHARED_DATA if name in getattr(item, "fixturenames", ())]
-        if len(used) != 1 or _commits(item):
+        if len(used) != 1 or _commits(item) or not _is_shared_fixture(item, used[0]):
             continue
         key = getattr(item, "module", None)
         if module.setdefault(key, used[0]) == used[0]:
@@ -139,3 +147,8 @@ def _share_data(items):
     for item in items:
         order.setdefault(getattr(item, "module", None), len(order))
     items.sort(key=lambda i: (order[getattr(i, "module", None)], bool(shared & set(i.fixturenames))))
+
+
+def _is_shared_fixture(item, name):
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get(name)
+    return bool(definitions) and getattr(definitions[-1].func, "shares", None) == name

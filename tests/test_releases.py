@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 
 from transfers.models import Claim, Contract, Delivery, Release, Transfer
 
+from .conftest import shared_data_fixtures
+
 DATA = Path(__file__).parent / "data"
 EARLIER = DATA / "sipri-release-2025-03-sample.csv"
 LATER = DATA / "sipri-release-2026-05-sample.csv"
@@ -34,13 +36,17 @@ def state():
     }
 
 
-@pytest.fixture
-def two_releases(db):
+def _import_two_releases():
     call_command("load_countries", verbosity=0)
     assert run(EARLIER, "--user", "analyst")[0] == 0
     code, out, _ = run(LATER, "--user", "analyst")
     assert code == 0
     return out
+
+
+two_releases, _two_releases_shared_by_module = shared_data_fixtures(
+    "two_releases", _import_two_releases, "The earlier sample release imported, then the later one."
+)
 
 
 @pytest.fixture

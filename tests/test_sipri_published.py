@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 
 from transfers.models import Contract, Delivery, Transfer
 
+from .conftest import shared_data_fixtures
+
 DATA = Path(__file__).parent / "data"
 LEGACY = DATA / "sipri-legacy-2026-05-sample.csv"
 FLAG = "delivered-above-ordered"
@@ -29,12 +31,16 @@ def run(path, *args):
         return 1, out.getvalue(), err.getvalue() + str(exc)
 
 
-@pytest.fixture
-def imported(db):
+def _import_legacy():
     call_command("load_countries", verbosity=0)
     code, out, err = run(LEGACY)
     assert code == 0, err
     return out
+
+
+imported, _imported_shared_by_module = shared_data_fixtures(
+    "imported", _import_legacy, "The legacy sample register imported into an empty register."
+)
 
 
 @pytest.fixture

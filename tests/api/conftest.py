@@ -8,6 +8,8 @@ from rest_framework.test import APIClient
 
 from transfers.models import Actor, Claim, Contract, Delivery, Person, Source, Transfer, WeaponSystem
 
+from ..conftest import shared_data_fixtures
+
 
 @pytest.fixture
 def api():
@@ -187,6 +189,6 @@ def build_register():
     return {"actor": actor, "system": system, "contract": {"tor": tor, "f16": f16, "rafale": rafale}}
 
 
-@pytest.fixture
-def register(db):
-    return build_register()
+register, _register_shared_by_module = shared_data_fixtures(
+    "register", build_register, "A small register in which every filter has rows that match and rows that do not."
+)
