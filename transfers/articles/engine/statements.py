@@ -12,6 +12,7 @@ assertions (figures, dates, statuses and which deal verb they go with), the subj
 then small helpers and article_draft, the entry point.
 """
 
+import copy
 import datetime
 import re
 from bisect import bisect_left
@@ -426,6 +427,26 @@ class Engine:
             draft.cue("speaker", "a delivery still to come, told after a statement: the same speaker")
             draft.cues["attribution"] = ["as the statement before"]
 
+        sales = self._sales(clause, content)
+        if sales:
+            # `the sale of 400 ... to Saudi Arabia ..., and of 1,200 ... to the UAE ...`: a
+            # statement of each sale, with the speaker of both.
+            left, right, buyer, elided = sales
+            first = copy.deepcopy(draft)
+            made = self._facts(first, clause, left, main=main, first_subject=first_subject)
+            quantities = [f for f, *_ in getattr(first, "_found", []) if f.startswith("quantity")]
+            sale = Sale(
+                parties=(self._supplier_of(first), buyer, "“and … to”"),
+                kind=("delivery" if quantities[0] == "quantity_delivered" else "order") if quantities else None,
+                system=(self.systems_seen[-1] if self.systems_seen else None) if elided else None,
+                elided=elided,
+            )
+            second = copy.deepcopy(draft)
+            second.cue("subject", "the second sale the statement names")
+            current = self.current_deal  # what follows is about the first sale, as the article's lead
+            self._facts(second, clause, right, main=main, first_subject=first_subject, sale=sale)
+            self.current_deal = current
+            return made
         # Facts.
         self._assertion(draft, clause, content, content_text)
         if (
@@ -441,8 +462,17 @@ class Engine:
         possessive = self._possessive_speaker(clause)
         if possessive and main is None:
             return self._continue(draft, clause, reason=f"about {possessive}'s statement", speaker=possessive)
+        return self._facts(draft, clause, content, main=main, first_subject=first_subject, speaker_ok=speaker_ok)
+
+    def _facts(self, draft, clause, content, *, main, first_subject, speaker_ok=None, sale=None):
+        """The rest of a statement from what it says (`content`, a token range): its figures
+        (unless read already), stance, subject and date; its drafts kept. `sale`: the second
+        sale of a statement that names two (Sale)."""
+        content_text = clause.text(*content)
+        if not hasattr(draft, "_found"):
+            self._assertion(draft, clause, content, content_text, sale=sale)
         self._stance(draft, clause, main, content_text)
-        subject = self._subject(draft, clause, content, content_text, first_subject)
+        subject = self._subject(draft, clause, content, content_text, first_subject, sale=sale)
         if subject is None:
             return None
         self._stated_date(draft, clause, main, content)
@@ -456,6 +486,42 @@ class Engine:
         if draft.deal or draft.subject_type == "proposal":
             self.current_deal = (draft.subject_type, draft.subject_key, dict(draft.proposed_contract))
         return subject
+
+    def _sales(self, clause, content):
+        """Two sales in one statement: `the sale of 400 X to Saudi Arabia for $3.9 billion,
+        and of 1,200 Y to the United Arab Emirates for $610 million`, `delivered 10 X to A and
+        five Y to B`. Each half names its own figure and its own buyer after `to`; the
+        halves' token ranges, the second's buyer and whether its figure's noun is left out
+        (`29 Tor-M1 systems to Iran and 12 to Syria`). None when the statement is one sale."""
+        doc = clause.doc
+        for k in range(content[0] + 3, content[1] - 3):
+            if doc[k].lower_ != "and" or clause.in_quote[k - clause.i]:
+                continue
+            n = k + 1
+            while n < content[1] - 1 and doc[n].lower_ in ("of", "another", "a", "further"):
+                n += 1
+            if _number_token(doc[n]) is None or doc[n].text.isdecimal() and 1900 <= int(doc[n].text) <= 2100:
+                continue
+            end = k - 1 if doc[k - 1].text == "," else k
+            left, right = (content[0], end), (k + 1, content[1])
+            figures = [x for x in range(*left) if _number_token(doc[x]) is not None]
+            buyers = [self._buyer_after_to(clause, *half) for half in (left, right)]
+            if figures and all(buyers) and buyers[0] != buyers[1]:
+                elided = n + 1 >= content[1] or doc[n + 1].lower_ in ("to", "for", ",", ".")
+                return left, right, buyers[1], elided
+        return None
+
+    def _supplier_of(self, draft):
+        if draft.subject_type == "proposal":
+            return draft.proposed_contract.get("supplier")
+        reference = draft.deal or (draft.subject_key if draft.subject_type == "contract" else None)
+        contract = next((c for c in self.gazetteer.contracts if c.reference == reference), None)
+        return contract.supplier if contract else None
+
+    def _buyer_after_to(self, clause, i, j):
+        """The state of the last party named after `to` in tokens i..j."""
+        to = [m for m in clause.mentions_in(i, j, "actor") if _preposition(clause.doc, m) == "to"]
+        return actor_state(self.gazetteer, to[-1].key) if to else None
 
     def _continue(self, draft, clause, *, reason, speaker=None):
         target = None
@@ -711,12 +777,12 @@ class Engine:
                 return
         draft.cue("stance", "no cue: asserts")
 
-    def _assertion(self, draft, clause, content, content_text):
+    def _assertion(self, draft, clause, content, content_text, *, sale=None):
         doc = clause.doc
         text = content_text
         lower = text.lower()
         has_deal = bool(DEAL_WORDS.search(text)) or bool(clause.mentions_in(*content, kind="system"))
-        if not has_deal:
+        if not has_deal and sale is None:  # a second sale's deal words are the first's
             return
         found = []
         money = money_in(text)
@@ -747,13 +813,19 @@ class Engine:
                     last += 2
                     taken.add(last)
             noun = None
-            for x in range(last + 1, min(last + 6, content[1])):
+            # Five words after the figure; `Air-to-Ground` is one (spaCy makes five tokens of it).
+            words, x = 0, last
+            while words < 5 and x + 1 < content[1]:
+                x += 1
+                words += doc[x].text != "-" and doc[x - 1].text != "-"
                 mention = clause.mention_at(x)
                 if doc[x].lower_ in SYSTEM_NOUNS or (mention and mention.kind == "system"):
                     noun = doc[x].text
                     break
                 if not (doc[x].is_alpha or "-" in doc[x].text) or doc[x].lower_ in ("targets", "people", "years"):
                     break
+            if noun is None and sale and sale.elided and not _found_quantity(found):
+                noun = "(as the first sale)"  # `and 12 to Syria`: twelve of what the first sale sold
             if noun is None:
                 continue
             before = doc[max(content[0], k - 3) : k].text.lower()
@@ -762,7 +834,7 @@ class Engine:
             qualifier = next((QUALIFIER_WORDS[q] for q in QUALIFIER_WORDS if before.endswith(q)), "")
             written = doc[k : last + 1].text
             number = f"{value}-{high}" if high and high > value else str(value)
-            kind = self._nearest_kind(doc, k, content)
+            kind = self._nearest_kind(doc, k, content) or (sale.kind if sale else None)
             field_name = "quantity_delivered" if kind == "delivery" else "quantity_ordered"
             # `the first two of 12`, `the second of its two aircraft`
             owner = k - 1 >= content[0] and doc[k - 1].lower_ in ("its", "their")
@@ -920,14 +992,17 @@ class Engine:
                 return seller, buyer, "“signed … with”"
         return None, None, None
 
-    def _subject(self, draft, clause, content, content_text, first_subject):
+    def _subject(self, draft, clause, content, content_text, first_subject, *, sale=None):
         g = self.gazetteer
-        systems = clause.mentions_in(*content, kind="system") or clause.mentions_in(clause.i, clause.j, "system")
+        systems = clause.mentions_in(*content, kind="system")
+        if not systems and sale is None:  # a second sale's system is its own (Sale.system)
+            systems = clause.mentions_in(clause.i, clause.j, "system")
         for m in systems:
             self.systems_seen.append(m.key)
         found = getattr(draft, "_found", [])
         speaker_state = actor_state(g, draft.speaker_actor) if draft.speaker_actor else None
-        supplier, recipient, verb = self._parties(clause, *content, speaker_state=speaker_state)
+        parties = sale.parties if sale else self._parties(clause, *content, speaker_state=speaker_state)
+        supplier, recipient, verb = parties
         has_deal_words = bool(DEAL_WORDS.search(content_text) or PLANNED_DELIVERY.search(content_text))
         specific = SPECIFIC_DEAL.search(content_text)
         title_word = next(
@@ -948,6 +1023,8 @@ class Engine:
                 system = systems[0].key
             elif ammunition:
                 system = None  # `3 million artillery shells`: not the missile named before
+            elif sale is not None:
+                system = sale.system
             else:
                 system = self.systems_seen[-1] if self.systems_seen else self.main_system
             cue = []
@@ -1119,6 +1196,20 @@ class Engine:
             seen[key] = draft
             kept.append(draft)
         return kept
+
+
+@dataclass
+class Sale:
+    """The second sale of a statement that names two: what the first sale's words say of it."""
+
+    parties: tuple  # (supplier, recipient, cue): the first sale's supplier, this one's buyer
+    kind: str | None  # "order" or "delivery", as the first sale's figure is
+    system: str | None  # the first sale's, when this one's figure has no noun (`and 12 to Syria`)
+    elided: bool
+
+
+def _found_quantity(found):
+    return any(f.startswith("quantity") for f, *_ in found)
 
 
 @dataclass
