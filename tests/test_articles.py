@@ -1217,3 +1217,25 @@ def test_systems_written_out_and_figures_before_compound_nouns(seed, countries, 
     assert found["assertion_value"] == drafted.get("value", found["assertion_value"]), drafts
     if "system" in drafted:
         assert found["proposed_contract"].get("system") == drafted["system"], drafts
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The Russian government has approved the possible sale of 10 Tor-M1 systems to Iran for $300 million.",
+        "Moscow notified the proposed sale of 10 Tor-M1 systems to Iran for $300 million.",
+    ],
+)
+def test_a_possible_sale_is_proposed_never_the_recorded_deal(seed, token_client, sentence):
+    """Blind sets 3, 5, 7 and 8: a sale a government approves or notifies is not yet a deal, so
+    not the recorded one of the same parties and system (the 2005 Tor-M1 deal here)."""
+    client = token_client()
+    response = client.post("/api/articles/", {"text": sentence, "published_date": "2026-02-04"}, format="json")
+    assert response.status_code == 201, response.content
+    drafts = response.json()["drafts"]
+    assert {d["subject_type"] for d in drafts} == {"proposal"}, drafts
+    proposed = {"supplier": "RUS", "recipient": "IRN", "system": "tor-m1"}
+    assert {d["assertion_field"]: d["assertion_value"] for d in drafts if d["proposed_contract"] == proposed} == {
+        "quantity_ordered": "10",
+        "value": "USD 300000000",
+    }, drafts

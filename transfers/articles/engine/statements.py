@@ -1012,7 +1012,7 @@ class Engine:
             draft.subject_type, draft.subject_key = "system", systems[0].key
             draft.cue("subject", f"system “{systems[0].text}” described, no deal words")
             return draft.subject
-        if title_word:
+        if title_word and not NEW_ORDER.search(content_text):
             reference = self.recogniser.title_words[title_word]
             draft.subject_type, draft.subject_key, draft.deal = "contract", reference, reference
             draft.cue("subject", f"“{title_word}” in the title of deal {reference}")

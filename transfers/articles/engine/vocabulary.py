@@ -128,7 +128,9 @@ SCALE_WORDS = {"thousand": 1_000, "million": 1_000_000}
 FOLLOW_ON_WORDS = {"more", "additional", "another", "further", "extra", "follow-on"}
 NEW_ORDER = re.compile(
     r"\b(?:a|an|the)\s+(?:new|second|further|follow-on|additional|fresh)\s+(?:\w+\s+)?"
-    r"(?:contract|deal|order|agreement|purchase)\b",
+    r"(?:contract|deal|order|agreement|purchase)\b"
+    # A sale a government approves or notifies is not yet a deal: never the one recorded.
+    r"|\b(?:possible|proposed|potential|prospective)\s+(?:foreign\s+military\s+)?sales?\b",
     re.IGNORECASE,
 )
 EARLIER_ORDER = re.compile(
