@@ -33,6 +33,13 @@ def review_url(article):
     return reverse("admin:transfers_article_review", args=[article.pk])
 
 
+def drafts_of(token_client, text, published_date):
+    """The drafts of `text` posted to /api/articles/ by an editor."""
+    response = token_client().post("/api/articles/", {"text": text, "published_date": published_date}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["drafts"]
+
+
 def test_evaluation_meets_the_targets_on_the_seed_article():
     result = article_evaluate(annotation_path=DATA / "ap-2007-01-16-russia-iran-tor-m1.json")
     assert result["claims"] == 16
@@ -477,10 +484,7 @@ def test_a_denial_once_accepted_disputes_the_report_it_denies(seed, tmp_path):
 )
 @pytest.mark.django_db
 def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_client, sentence, field, value):
-    client = token_client()
-    response = client.post("/api/articles/", {"text": sentence, "published_date": "2007-01-18"}, format="json")
-    assert response.status_code == 201
-    found = {(d["assertion_field"], d["assertion_value"]) for d in response.json()["drafts"]}
+    found = {(d["assertion_field"], d["assertion_value"]) for d in drafts_of(token_client, sentence, "2007-01-18")}
     assert (field, value) in found, found
 
 
@@ -766,10 +770,7 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
 def test_deals_parties_and_figures_as_wire_reports_write_them(seed, token_client, sentence, expected):
     """Found by a blind set of five wire reports (tests/data/articles/*-heldout3): each case was
     drafted otherwise before its rule."""
-    client = token_client()
-    response = client.post("/api/articles/", {"text": sentence, "published_date": "2024-05-01"}, format="json")
-    assert response.status_code == 201
-    drafts = response.json()["drafts"]
+    drafts = drafts_of(token_client, sentence, "2024-05-01")
     shown = [{k: d.get(k) for k in expected} for d in drafts]
     assert any(all(d.get(k) == v for k, v in expected.items()) for d in drafts), shown
 
@@ -779,7 +780,6 @@ def test_the_articles_own_background_is_not_drafted(seed, token_client):
     """A sentence that states no figure, date or status, quotes no one and takes no side is
     the article's background, not a claim: such drafts were most of those editors had to
     reject in the blind sets. A party's own words without a figure are still drafted."""
-    client = token_client()
     text = (
         "Russia delivered 29 Tor-M1 systems to Iran in 2006.\n\n"
         "The Tor-M1, a short-range system designed to shoot down aircraft and cruise missiles, "
@@ -788,9 +788,7 @@ def test_the_articles_own_background_is_not_drafted(seed, token_client):
         "Iran has long relied on Russian air defences.\n\n"
         'Israel criticised the sale, calling it "a threat to the region."'
     )
-    response = client.post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
-    assert response.status_code == 201, response.content
-    drafts = response.json()["drafts"]
+    drafts = drafts_of(token_client, text, "2007-01-16")
     drafted = {text[d["start"] : d["end"]][:20] for d in drafts}
     assert drafted == {"Russia delivered 29 ", "Israel criticised th"}, drafted
     criticism = next(d for d in drafts if d["stance"] == "criticises")
@@ -805,16 +803,13 @@ def test_a_system_is_sold_by_its_maker_not_by_the_articles_main_supplier(seed, t
     WeaponSystem.objects.create(
         designation="Harpoon", slug="harpoon", category="missiles", origin=Actor.objects.get(code="USA")
     )
-    client = token_client()
     text = (
         "Russia delivered 29 Tor-M1 systems to Iran, the ministry said.\n\n"
         "Russia will deliver the rest of the Tor-M1 systems next year.\n\n"
         "Iran has also ordered 40 Harpoon missiles, an official said.\n\n"
         "The missiles would cost about $200 million, the official said."
     )
-    response = client.post("/api/articles/", {"text": text, "published_date": "2007-01-16"}, format="json")
-    assert response.status_code == 201, response.content
-    drafts = response.json()["drafts"]
+    drafts = drafts_of(token_client, text, "2007-01-16")
     proposals = {
         (d["assertion_field"], d["proposed_contract"].get("supplier"), d["proposed_contract"].get("recipient"))
         for d in drafts
@@ -868,11 +863,8 @@ def test_admin_upload_of_an_html_file(seed, admin_client):
 def test_an_amount_beyond_the_columns_is_not_drafted_and_is_a_form_error(seed, token_client, admin_client):
     """27 digits and more could not be rounded to cents: a 500 before, from the API, the
     command and the admin alike."""
-    client = token_client()
     text = "Russia sold Iran 29 Tor-M1 systems in a deal worth $100,000,000,000,000,000,000,000,000,000."
-    response = client.post("/api/articles/", {"text": text, "published_date": "2007-01-18"}, format="json")
-    assert response.status_code == 201, response.content
-    drafts = response.json()["drafts"]
+    drafts = drafts_of(token_client, text, "2007-01-18")
     assert drafts and not [d for d in drafts if d["assertion_field"] == "value"], drafts
     draft = Draft.objects.get(pk=drafts[0]["id"])
     change = reverse("admin:transfers_draft_change", args=[draft.pk])
@@ -1089,10 +1081,7 @@ def test_a_capital_or_a_demonym_names_its_state(seed, countries, token_client, s
     WeaponSystem.objects.create(
         designation="C-390", slug="c-390", category="aircraft", origin=Actor.objects.get(code="BRA")
     )
-    client = token_client()
-    response = client.post("/api/articles/", {"text": sentence, "published_date": "2026-03-12"}, format="json")
-    assert response.status_code == 201, response.content
-    proposed = [d.get("proposed_contract") for d in response.json()["drafts"]]
+    proposed = [d.get("proposed_contract") for d in drafts_of(token_client, sentence, "2026-03-12")]
     assert {"supplier": "BRA", "recipient": recipient, "system": "c-390"} in proposed, proposed
 
 
@@ -1203,10 +1192,7 @@ def test_systems_written_out_and_figures_before_compound_nouns(seed, countries, 
     WeaponSystem.objects.create(
         designation="AGM-179 JAGM", slug="jagm", category="missiles", origin=Actor.objects.get(code="USA")
     )
-    client = token_client()
-    response = client.post("/api/articles/", {"text": sentence, "published_date": "2026-02-04"}, format="json")
-    assert response.status_code == 201, response.content
-    drafts = response.json()["drafts"]
+    drafts = drafts_of(token_client, sentence, "2026-02-04")
     quantities = [d for d in drafts if d["assertion_field"] == "quantity_ordered"]
     if "drafts" in drafted:
         assert len(quantities) == drafted["drafts"], drafts
@@ -1229,10 +1215,7 @@ def test_systems_written_out_and_figures_before_compound_nouns(seed, countries, 
 def test_a_possible_sale_is_proposed_never_the_recorded_deal(seed, token_client, sentence):
     """Blind sets 3, 5, 7 and 8: a sale a government approves or notifies is not yet a deal, so
     not the recorded one of the same parties and system (the 2005 Tor-M1 deal here)."""
-    client = token_client()
-    response = client.post("/api/articles/", {"text": sentence, "published_date": "2026-02-04"}, format="json")
-    assert response.status_code == 201, response.content
-    drafts = response.json()["drafts"]
+    drafts = drafts_of(token_client, sentence, "2026-02-04")
     assert {d["subject_type"] for d in drafts} == {"proposal"}, drafts
     proposed = {"supplier": "RUS", "recipient": "IRN", "system": "tor-m1"}
     assert {d["assertion_field"]: d["assertion_value"] for d in drafts if d["proposed_contract"] == proposed} == {
