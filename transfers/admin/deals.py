@@ -17,7 +17,7 @@ from ..models import Category, Claim, Contract, Delivery, Transfer
 from .base import BaseAdmin, Column, YearListFilter
 from .evidence import DealFilter, claim_assertion, claim_date, claim_speaker, deal_claim_ids, source_label
 from .forms import TrackerFieldsMixin, TrackerModelForm, format_amount
-from .lines import DeliveredFiguresMixin, annotate_delivered
+from .lines import DeliveredFiguresMixin, DeliveriesBeforeOrderWarned, annotate_delivered
 
 
 class OrderYearFilter(YearListFilter):
@@ -224,7 +224,7 @@ def deal_evidence_rows(contract):
 
 
 @admin.register(Contract)
-class ContractAdmin(BaseAdmin):
+class ContractAdmin(DeliveriesBeforeOrderWarned, BaseAdmin):
     list_display = [
         "reference",
         "supplier",
@@ -273,6 +273,10 @@ class ContractAdmin(BaseAdmin):
     ]
     # Set by imports (a SIPRI release that no longer has the deal), never by hand.
     readonly_fields = ["absent_from"]
+
+    @staticmethod
+    def deliveries_of(obj):
+        return Delivery.objects.filter(transfer__contract=obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_transfers=Count("transfers", distinct=True))

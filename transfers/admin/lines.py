@@ -2,12 +2,13 @@
 researcher reads it, and the deliveries of a line kept within the quantity ordered."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
 from ..dates import format_partial_date
 from ..models import Contract, Delivery, Transfer
+from ..selectors import delivery_before_order_q, transfer_delivered_before_order_q
 from .base import BaseAdmin, Column, YearListFilter
 from .forms import BoundedInlineFormSet, PartialDateField, TrackerFieldsMixin
 
@@ -76,6 +77,70 @@ class DeliveryYearFilter(YearListFilter):
     field = "date"
 
 
+class DeliveredBeforeOrderFilter(admin.SimpleListFilter):
+    """Records with a delivery dated before the deal's order (selectors.delivery_before_order_q):
+    accepted as entered, listed to be checked against the source."""
+
+    title = "delivered before ordered"
+    parameter_name = "delivered_before_order"
+
+    @staticmethod
+    def condition():
+        return transfer_delivered_before_order_q()
+
+    def lookups(self, request, model_admin):
+        return [("yes", "yes"), ("no", "no")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(self.condition())
+        if self.value() == "no":
+            return queryset.exclude(self.condition())
+        return queryset
+
+
+class DeliveryBeforeOrderFilter(DeliveredBeforeOrderFilter):
+    title = "dated before the order"
+
+    @staticmethod
+    def condition():
+        return delivery_before_order_q()
+
+
+class DeliveriesBeforeOrderWarned:
+    """After a save, a warning (not a refusal) for each of the record's deliveries dated
+    before its deal's order: the news records aid delivered before its contract and leases
+    later bought, so the dates are kept; a mistyped year is the likelier cause, so the
+    editor is told. `deliveries_of(obj)`: the saved record's deliveries."""
+
+    WARNED = 5
+
+    @staticmethod
+    def deliveries_of(obj):
+        raise NotImplementedError
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        early = list(
+            self.deliveries_of(form.instance)
+            .filter(delivery_before_order_q())
+            .select_related("transfer__contract")
+            .order_by("transfer__line", "date", "line")[: self.WARNED + 1]
+        )
+        for delivery in early[: self.WARNED]:
+            contract = delivery.transfer.contract
+            when = format_partial_date(delivery.date, delivery.date_precision)
+            ordered = format_partial_date(contract.order_date, contract.order_date_precision)
+            self.message_user(
+                request,
+                f"Line {delivery.transfer.line}, delivery {delivery.line} ({when}) is dated before the order "
+                f"({ordered}). Kept as entered; check both dates against the source.",
+                level=messages.WARNING,
+            )
+        if len(early) > self.WARNED:
+            self.message_user(request, "More deliveries are dated before the order.", level=messages.WARNING)
+
+
 class DeliveryInlineFormSet(BoundedInlineFormSet):
     """The deliveries of one transfer together may not exceed the quantity ordered."""
 
@@ -120,7 +185,7 @@ class DeliveryInline(TrackerFieldsMixin, admin.TabularInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(DeliveredFiguresMixin, BaseAdmin):
+class TransferAdmin(DeliveriesBeforeOrderWarned, DeliveredFiguresMixin, BaseAdmin):
     list_display = [
         "line_display",
         "contract_supplier",
@@ -139,6 +204,7 @@ class TransferAdmin(DeliveredFiguresMixin, BaseAdmin):
         ("contract__supplier", admin.RelatedOnlyFieldListFilter),
         ("contract__recipient", admin.RelatedOnlyFieldListFilter),
         "published_inconsistency",
+        DeliveredBeforeOrderFilter,
     ]
     search_fields = [
         "contract__reference",
@@ -171,6 +237,10 @@ class TransferAdmin(DeliveredFiguresMixin, BaseAdmin):
         (None, {"fields": ["comments"]}),
     ]
     inlines = [DeliveryInline]
+
+    @staticmethod
+    def deliveries_of(obj):
+        return obj.deliveries.all()
 
     def get_queryset(self, request):
         return annotate_delivered(super().get_queryset(request))
@@ -207,12 +277,16 @@ class TransferAdmin(DeliveredFiguresMixin, BaseAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(BaseAdmin):
+class DeliveryAdmin(DeliveriesBeforeOrderWarned, BaseAdmin):
     list_display = ["transfer", "when", "quantity", "quantity_is_estimate"]
-    list_filter = [DeliveryYearFilter, "transfer__system__category"]
+    list_filter = [DeliveryYearFilter, "transfer__system__category", DeliveryBeforeOrderFilter]
     search_fields = ["transfer__contract__reference", "transfer__system__designation", "notes"]
     autocomplete_fields = ["transfer"]
     list_select_related = ["transfer__contract", "transfer__system"]
+
+    @staticmethod
+    def deliveries_of(obj):
+        return Delivery.objects.filter(pk=obj.pk)
 
     @admin.display(description="date", ordering="date")
     def when(self, obj):

@@ -26,6 +26,7 @@ from ...models import (
 )
 from ...selectors import (
     transfer_confirmed_q,
+    transfer_delivered_before_order_q,
 )
 from ..fields import ASCII_NUMBER, is_id
 
@@ -236,6 +237,21 @@ class StrictBooleanFilter(filters.ChoiceFilter):
 class ConfirmedFilter(StrictBooleanFilter):
     def method_filter(self, qs, value):
         return qs.filter(transfer_confirmed_q()) if value else qs.exclude(transfer_confirmed_q())
+
+
+class DeliveredBeforeOrderFilter(StrictBooleanFilter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            "true: a delivery is dated before the deal's order, at the coarser of the two dates' precisions "
+            "(kept as entered: aid and leases can come before a contract; worth checking against the source); "
+            "false: none is.",
+        )
+        super().__init__(*args, **kwargs)
+
+    def method_filter(self, qs, value):
+        condition = transfer_delivered_before_order_q()
+        return qs.filter(condition) if value else qs.exclude(condition)
 
 
 class DisputedFilter(StrictBooleanFilter):

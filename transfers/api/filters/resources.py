@@ -32,6 +32,7 @@ from .base import (
     ChoiceListFilter,
     ConfirmedFilter,
     CurrencyFilter,
+    DeliveredBeforeOrderFilter,
     DisputedFilter,
     RecordListFilter,
     ReleaseIdFilter,
@@ -171,6 +172,7 @@ class TransferFilterSet(BaseFilterSet):
         help_text="Source key(s) or ids: transfers supported by a claim of that source.",
     )
     disputed = DisputedFilter(contract="contract_id")
+    delivered_before_order = DeliveredBeforeOrderFilter()
     # On the transfer's copy of its contract's absent_from (Transfer.COPIES).
     absent = AbsentFilter()
 
@@ -191,6 +193,7 @@ class TransferFilterSet(BaseFilterSet):
             "confirmed",
             "source",
             "disputed",
+            "delivered_before_order",
             "absent",
         ]
 
