@@ -173,6 +173,7 @@ REGISTER_QUERIES = [
     "ordering=-quantity_delivered,system&limit=5",
     "contract=test-deal-3",
     "source=test-register&limit=4&offset=8",
+    "delivered_before_order=false&supplier=RUS",
 ]
 
 

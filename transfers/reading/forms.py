@@ -26,6 +26,7 @@ LABELS = {
     "delivered_from": "Delivered from",
     "delivered_to": "Delivered to",
     "confirmed": "Confirmed on record",
+    "delivered_before_order": "Delivered before its order",
     "source": "Source",
     "ordering": "Sort by",
     "limit": "Rows per page",
@@ -39,7 +40,7 @@ PLACEHOLDERS = {
     "key": "source key",
 }
 # Filters that most searches leave alone: folded away unless given.
-SECONDARY = {"condition", "contract", "source"}
+SECONDARY = {"condition", "contract", "source", "delivered_before_order"}
 ORDERING_LABELS = {
     "order_date": "order date",
     "supplier": "supplier",
