@@ -480,6 +480,12 @@ def test_a_denial_once_accepted_disputes_the_report_it_denies(seed, tmp_path):
         ("Russia delivered the Tor-M1 systems to Iran last year.", "delivery_date", "2006"),
         ("Russia delivered the Tor-M1 systems to Iran on Tuesday.", "delivery_date", "2007-01-16"),
         ("Russia has not delivered the Tor-M1 systems to Iran.", "status", "not delivered"),
+        # The buyer's side of a delivery (blind sets 4, 5, 6 and 8).
+        ("Iran has taken delivery of its first Tor-M1 system from Russia.", "status", "delivered"),
+        ("Iran took delivery of the Tor-M1 systems in January.", "status", "delivered"),
+        ("Iran has received the first of 29 Tor-M1 systems it ordered from Russia.", "status", "delivered"),
+        ("Iran has received the first of 29 Tor-M1 systems it ordered from Russia.", "quantity_ordered", "29"),
+        ("Iran has not yet taken delivery of the Tor-M1 systems.", "status", "not delivered"),
     ],
 )
 @pytest.mark.django_db

@@ -208,7 +208,8 @@ STATUS_RULES = [
     (
         "not delivered",
         re.compile(
-            r"\b(?:not|n[’']t|never)\s+(?:yet\s+)?(?:been\s+)?(?:deliver\w*|received)|\bhave yet to\b[^.]*\bdeliver|"
+            r"\b(?:not|n[’']t|never)\s+(?:yet\s+)?(?:been\s+)?(?:deliver\w*|received|taken delivery|took delivery)|"
+            r"\bhave yet to\b[^.]*\bdeliver|"
             r"\bno\b[^.]{0,40}\bdelivered\b"
         ),
     ),
@@ -224,7 +225,9 @@ STATUS_RULES = [
         "delivered",
         re.compile(
             r"\b(?:has|have|had|were|was|been)\s+(?:\w+\s+)?delivered\b|\bdelivery took place\b|\bhanded over\b|"
-            r"\b(?:began|started|first)\s+deliver\w*|(?<!\bbe )\bdelivered\b"
+            r"\b(?:began|started|first)\s+deliver\w*|(?<!\bbe )\bdelivered\b|"
+            # `has taken delivery of its first`, `has received the first of seven`: the buyer's side.
+            r"\b(?:took|taken|takes|taking)\s+delivery\s+of\b|\breceived\s+(?:the|its|their)\s+(?:first|second|last|final)\b"
         ),
     ),
     ("not cancelled", re.compile(r"\b(?:not|n[’']t|never)\s+(?:been\s+)?(?:cancel+ed|scrapped|called off)\b")),
