@@ -1228,3 +1228,24 @@ def test_a_possible_sale_is_proposed_never_the_recorded_deal(seed, token_client,
         "quantity_ordered": "10",
         "value": "USD 300000000",
     }, drafts
+
+
+@pytest.mark.parametrize(
+    ("speaker", "named"),
+    [
+        # The title first, the name in the next paragraph: one person (blind set 8).
+        ("the head of Russia's arms export agency", "Viktor Orlov"),
+        # An official is anyone: not the person named next.
+        ("a Russian official", ""),
+    ],
+)
+def test_a_speaker_given_by_title_is_the_person_named_next(seed, token_client, speaker, named):
+    text = (
+        f"Russia has delivered 29 Tor-M1 systems to Iran, {speaker} said on Tuesday.\n\n"
+        "The systems were shipped by sea in December, Major General Viktor Orlov told a news conference."
+    )
+    drafts = drafts_of(token_client, text, "2007-01-16")
+    first = [d for d in drafts if d["assertion_field"] == "quantity_delivered"]
+    assert first and all(d["proposed_speaker"] == named for d in first), drafts
+    if named:
+        assert all(d["attribution"] == "on-record" for d in first), drafts

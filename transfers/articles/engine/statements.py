@@ -215,6 +215,8 @@ def _is_reporting(doc, k):
     return lower in REPORTING
 
 
+# A title that is one person's (`the head of`, `the commander of`), not an anonymous official's.
+ONE_PERSON = {"head", "chief", "commander", "minister", "director", "secretary", "president", "ambassador", "envoy"}
 # Who is in a capital without speaking for its state.
 FOREIGN_HERE = {"diplomat", "diplomats", "embassy", "envoy", "ambassador", "western", "foreign", "european"}
 DETERMINERS = {"a", "an", "the", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
@@ -232,6 +234,7 @@ class Engine:
         self.follow_ons = set()  # (supplier, recipient, system) of follow-on orders named so far
         self.proposed = {}  # surname: full name of people proposed in this article
         self.proposed_roles = {}
+        self.first_named = {}  # a proposed person's full name: the statement (group) first naming them
         self.main_pair = (None, None)
         self.main_system = None
 
@@ -271,7 +274,35 @@ class Engine:
                     if made and first_subject is None:
                         first_subject = made
                 previous_in_line = True
+        self._named_next()
         return [_denial_said_once(draft) for draft in self._deduplicated() if _states_something(draft)]
+
+    def _named_next(self):
+        """`..., the head of Ukraine's military intelligence said.` and in the next paragraph
+        `..., Major General Andriy Kovalchuk told a news conference`: the wires give a
+        speaker's title first and the name after. A statement whose speaker is one person's
+        title alone (`the head of`, `the commander of`; not `an official`) is the person named
+        for the first time in the next statement or the one after, when that person speaks
+        for no other party."""
+        for draft in self.drafts:
+            role = set(draft.speaker_role.lower().split())
+            if draft.speaker_kind != "role" or draft.speaker or draft.proposed_speaker or not role & ONE_PERSON:
+                continue
+            for later in self.drafts:
+                same = later.speaker_key == draft.speaker_key and not later.proposed_speaker
+                if later.group <= draft.group or same:
+                    continue
+                name = later.proposed_speaker
+                if (
+                    later.group <= draft.group + 2
+                    and name
+                    and self.first_named.get(name) == later.group
+                    and later.speaker_actor in ("", draft.speaker_actor)
+                ):
+                    draft.proposed_speaker, draft.speaker_kind = name, "person"
+                    draft.attribution = later.attribution
+                    draft.cue("speaker", f"“{draft.speaker_role}” named next: {name}")
+                break
 
     def _survey(self, docs):
         """The article's main system and parties: what a statement without its own refers to."""
@@ -683,6 +714,7 @@ class Engine:
                 draft.speaker_role = self.proposed_roles.get(name, "")
             self.proposed.setdefault(family_name(name), name)
             self.proposed_roles.setdefault(name, draft.speaker_role)
+            self.first_named.setdefault(name, draft.group)
             draft.speaker_kind = "person"
             draft.cue("speaker", f"name “{name}” not recorded: proposed")
         bodies = [m for m in actors if g.actors[m.key].kind != "state"]
