@@ -215,6 +215,8 @@ def _is_reporting(doc, k):
     return lower in REPORTING
 
 
+# How many drafts after a title's statement are read for its name (a statement has a few).
+NAMED_NEXT_WINDOW = 30
 # A title that is one person's (`the head of`, `the commander of`), not an anonymous official's.
 ONE_PERSON = {"head", "chief", "commander", "minister", "director", "secretary", "president", "ambassador", "envoy"}
 # Who is in a capital without speaking for its state.
@@ -284,18 +286,21 @@ class Engine:
         title alone (`the head of`, `the commander of`; not `an official`) is the person named
         for the first time in the next statement or the one after, when that person speaks
         for no other party."""
-        for draft in self.drafts:
+        for n, draft in enumerate(self.drafts):
             role = set(draft.speaker_role.lower().split())
             if draft.speaker_kind != "role" or draft.speaker or draft.proposed_speaker or not role & ONE_PERSON:
                 continue
-            for later in self.drafts:
-                same = later.speaker_key == draft.speaker_key and not later.proposed_speaker
-                if later.group <= draft.group or same:
+            # Drafts are in the article's order: the next two statements at most are read.
+            for later in self.drafts[n + 1 : n + 1 + NAMED_NEXT_WINDOW]:
+                if later.group > draft.group + 2:
+                    break
+                if later.group == draft.group or (
+                    later.speaker_key == draft.speaker_key and not later.proposed_speaker
+                ):
                     continue
                 name = later.proposed_speaker
                 if (
-                    later.group <= draft.group + 2
-                    and name
+                    name
                     and self.first_named.get(name) == later.group
                     and later.speaker_actor in ("", draft.speaker_actor)
                 ):
