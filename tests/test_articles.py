@@ -1242,10 +1242,14 @@ def test_a_possible_sale_is_proposed_never_the_recorded_deal(seed, token_client,
 def test_a_speaker_given_by_title_is_the_person_named_next(seed, token_client, speaker, named):
     text = (
         f"Russia has delivered 29 Tor-M1 systems to Iran, {speaker} said on Tuesday.\n\n"
-        "The systems were shipped by sea in December, Major General Viktor Orlov told a news conference."
+        "The systems were shipped by sea in December, Major General Viktor Orlov told a news conference.\n\n"
+        "Orlov said Iran had also ordered 10 more Tor-M1 systems."
     )
     drafts = drafts_of(token_client, text, "2007-01-16")
     first = [d for d in drafts if d["assertion_field"] == "quantity_delivered"]
     assert first and all(d["proposed_speaker"] == named for d in first), drafts
     if named:
         assert all(d["attribution"] == "on-record" for d in first), drafts
+    # His surname opening a sentence is him (a capitalised first word alone is no name).
+    (more,) = [d for d in drafts if d["assertion_value"] == "10"]
+    assert (more["proposed_speaker"], more["attribution"]) == ("Viktor Orlov", "on-record"), drafts

@@ -608,8 +608,10 @@ class Engine:
             if doc[k].lower_ in ROLE_WORDS or doc[k].lower_ in PRONOUNS:
                 head = k
                 break
-            if k >= verb - 2 and doc[k].is_title and doc[k].is_alpha and k > clause.i:
-                head = k  # `..." Wallace said`: a name not recorded (yet)
+            if k >= verb - 2 and doc[k].is_title and doc[k].is_alpha and (k > clause.i or doc[k].text in self.proposed):
+                # `..." Wallace said`: a name not recorded (yet); opening the sentence, only a
+                # surname named before (`Kovalchuk said`), not any capitalised first word.
+                head = k
                 break
         if head is None:
             return None
