@@ -480,6 +480,9 @@ def test_a_denial_once_accepted_disputes_the_report_it_denies(seed, tmp_path):
         ("Russia delivered the Tor-M1 systems to Iran last year.", "delivery_date", "2006"),
         ("Russia delivered the Tor-M1 systems to Iran on Tuesday.", "delivery_date", "2007-01-16"),
         ("Russia has not delivered the Tor-M1 systems to Iran.", "status", "not delivered"),
+        # A designation counted in the plural; an ISO code run into its figure, as Janes writes it.
+        ("Russia sold Iran 29 Tor-M1s.", "quantity_ordered", "29"),
+        ("Russia sold Iran 29 Tor-M1 systems at EUR1.1 billion (USD1.19 billion).", "value", "EUR 1100000000"),
         # The buyer's side of a delivery (blind sets 4, 5, 6 and 8).
         ("Iran has taken delivery of its first Tor-M1 system from Russia.", "status", "delivered"),
         ("Iran took delivery of the Tor-M1 systems in January.", "status", "delivered"),

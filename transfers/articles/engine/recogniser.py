@@ -53,7 +53,9 @@ class Recogniser:
                 entries[("person", slugs[0])].add(surname)
         for slug, system in gazetteer.systems.items():
             for name in [system.designation, *system.names]:
-                entries.setdefault(("system", slug), set()).add(name)
+                # `12 FA-50s`, `Rafales`, `Joint Air-to-Ground Missiles`: news counts in plurals.
+                plural = [f"{name}s"] if name[-1:].isalnum() and not name.endswith(("s", "S")) else []
+                entries.setdefault(("system", slug), set()).update([name, *plural])
         for (kind, key), names in entries.items():
             label = f"{kind}|{key}"
             exact = [language.make_doc(n) for n in names if len(n) <= 4 and n.upper() == n]

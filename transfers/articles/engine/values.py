@@ -146,7 +146,8 @@ def _amount_text(text):
         if re.search(rf"\b{word}\b", text, re.IGNORECASE):
             currency, text = code, re.sub(rf"(?:US |U\.S\. )?\b{word}\b", " ", text, flags=re.IGNORECASE)
             break
-    match = re.search(rf"\b{_CODES}\b", text)
+    # `EUR1.1 billion`, as Janes writes it: the code runs into the figure.
+    match = re.search(rf"\b{_CODES}(?![A-Za-z])", text)
     if match:
         currency, text = match.group(0), text.replace(match.group(0), " ")
     return currency, " ".join(text.split())
