@@ -483,6 +483,8 @@ def test_a_denial_once_accepted_disputes_the_report_it_denies(seed, tmp_path):
         # A designation counted in the plural; an ISO code run into its figure, as Janes writes it.
         ("Russia sold Iran 29 Tor-M1s.", "quantity_ordered", "29"),
         ("Russia sold Iran 29 Tor-M1 systems at EUR1.1 billion (USD1.19 billion).", "value", "EUR 1100000000"),
+        # A date an aside keeps from its verb (`bought ..., known locally as ..., in 2014`).
+        ("Iran bought 29 Tor-M1 systems, known in Russia as the 9K331, in 2005.", "order_date", "2005"),
         # The buyer's side of a delivery (blind sets 4, 5, 6 and 8).
         ("Iran has taken delivery of its first Tor-M1 system from Russia.", "status", "delivered"),
         ("Iran took delivery of the Tor-M1 systems in January.", "status", "delivered"),

@@ -904,7 +904,9 @@ class Engine:
             k = _token_at(doc, base + start, content)
             if any(_is_reporting(doc, x) for x in range(max(content[0], k - 2), k + 1)):
                 continue  # `said on Friday`: when it was said, not a date of the deal
-            kind = self._nearest_kind(doc, k, content, window=10, date=True)
+            # Fourteen tokens: an aside between the verb and its date (`bought 12 FA-50s, known
+            # locally as the FA-50PH, in 2014`) is common; ten lost it (blind sets 3, 4, 5 and 7).
+            kind = self._nearest_kind(doc, k, content, window=14, date=True)
             if kind in (None, "planned"):
                 continue
             field_name = "delivery_date" if kind == "delivery" else "order_date"
