@@ -1258,3 +1258,21 @@ def test_a_speaker_given_by_title_is_the_person_named_next(seed, token_client, s
     # His surname opening a sentence is him (a capitalised first word alone is no name).
     (more,) = [d for d in drafts if d["assertion_value"] == "10"]
     assert (more["proposed_speaker"], more["attribution"]) == ("Viktor Orlov", "on-record"), drafts
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value"),
+    [
+        # Pesos are the Philippines' in a report of a Philippine purchase (blind set 7).
+        ("South Korea sold the Philippines 12 FA-50 jets for 18.9 billion pesos.", "PHP 18900000000"),
+        ("Sweden sold Brazil 36 Gripen jets for 39 billion crowns.", "SEK 39000000000"),
+        ("China sold Pakistan eight submarines for 900 billion rupees.", "PKR 900000000000"),
+        # Pounds of a British sale to Egypt: either party's; the default, as before.
+        ("Britain sold Egypt 24 Typhoon jets for 3 billion pounds.", "GBP 3000000000"),
+        # Pesos of no party's: no amount.
+        ("Russia sold Iran 29 Tor-M1 systems for 700 billion pesos.", None),
+    ],
+)
+def test_a_currency_several_states_name_alike_is_the_partys(seed, countries, token_client, sentence, value):
+    drafts = drafts_of(token_client, sentence, "2024-05-01")
+    assert [d["assertion_value"] for d in drafts if d["assertion_field"] == "value"] == ([value] if value else [])

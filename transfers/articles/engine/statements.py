@@ -824,7 +824,7 @@ class Engine:
         if not has_deal and sale is None:  # a second sale's deal words are the first's
             return
         found = []
-        money = money_in(text)
+        money = money_in(text, parties=self.main_pair)
         for _start, _end, written, canonical in money:
             found.append(("value", canonical, written, f"amount “{written}”"))
         money_spans = [(s, e) for s, e, _, _ in money]
@@ -992,8 +992,9 @@ class Engine:
             elif lower in SUPPLY_VERBS:
                 supplier = near
                 recipient = actor_state(g, to[0].key) if to else None
-                if recipient is None and after and after[0].i == k + 1:
-                    # `supplied Ukraine with air defence systems`, `sent Kyiv 14 tanks`
+                if recipient is None and after and _preposition_at(doc, after[0]) == k:
+                    # `supplied Ukraine with air defence systems`, `sent Kyiv 14 tanks`, `sold the
+                    # Philippines 12 jets`
                     recipient = actor_state(g, after[0].key)
                 if supplier is None and ours and ours[0] < k:
                     supplier = speaker_state

@@ -31,10 +31,10 @@ DATE_PATTERNS = [
 ]
 
 CURRENCY_WORDS = {
-    "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP",
+    "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR",
     "ruble": "RUB", "rubles": "RUB", "rouble": "RUB", "roubles": "RUB", "yuan": "CNY", "renminbi": "CNY",
-    "rupee": "INR", "rupees": "INR", "yen": "JPY", "won": "KRW", "shekel": "ILS", "shekels": "ILS",
-    "riyal": "SAR", "riyals": "SAR", "lira": "TRY", "naira": "NGN", "rupiah": "IDR", "ringgit": "MYR",
+    "yen": "JPY", "won": "KRW", "shekel": "ILS", "shekels": "ILS", "lira": "TRY", "naira": "NGN", "rupiah": "IDR",
+    "ringgit": "MYR",
     "baht": "THB", "zloty": "PLN", "zlotys": "PLN", "forints": "HUF", "hryvnia": "UAH", "hryvnias": "UAH",
     "soles": "PEN", "reais": "BRL", "rand": "ZAR", "kronor": "SEK",
     # Names a country's adjective makes unambiguous (crowns, francs, pesos, dinars, dirhams).
@@ -47,6 +47,37 @@ CURRENCY_WORDS = {
     "australian dollars": "AUD", "canadian dollars": "CAD", "singapore dollars": "SGD", "qatari riyals": "QAR",
     "new zealand dollars": "NZD", "hong kong dollars": "HKD", "romanian lei": "RON",
 }  # fmt: skip
+# The name of several states' currencies, alone: the currency of the one party of the article
+# that has a currency of that name (`18.9 billion pesos` in a report of a Philippine purchase,
+# `4.5 billion crowns` of a Swedish sale), else the default (None: no amount drafted). Both
+# parties' (`pounds` of a British sale to Egypt) is the default: which one the writer meant,
+# the article does not say.
+_CFA_WEST = ["BEN", "BFA", "CIV", "GNB", "MLI", "NER", "SEN", "TGO"]
+_CFA_CENTRAL = ["CMR", "CAF", "TCD", "COG", "GNQ", "GAB"]
+LOCAL_CURRENCY_WORDS = {
+    ("peso", "pesos"): ({"PHL": "PHP", "MEX": "MXN", "COL": "COP", "CHL": "CLP", "ARG": "ARS"}, None),
+    ("dinar", "dinars"): ({"DZA": "DZD", "SRB": "RSD", "KWT": "KWD", "IRQ": "IQD"}, None),
+    ("dirham", "dirhams"): ({"ARE": "AED", "MAR": "MAD"}, None),
+    ("crown", "crowns", "krone", "kroner"): ({"SWE": "SEK", "NOR": "NOK", "DNK": "DKK", "CZE": "CZK"}, None),
+    ("franc", "francs"): (
+        {"CHE": "CHF", **dict.fromkeys(_CFA_WEST, "XOF"), **dict.fromkeys(_CFA_CENTRAL, "XAF")},
+        None,
+    ),
+    ("rupee", "rupees"): ({"PAK": "PKR", "IND": "INR"}, "INR"),
+    ("riyal", "riyals"): ({"QAT": "QAR", "SAU": "SAR"}, "SAR"),
+    ("pound", "pounds"): ({"EGY": "EGP", "GBR": "GBP"}, "GBP"),
+}
+_LOCAL = {word: currencies for words, currencies in LOCAL_CURRENCY_WORDS.items() for word in words}
+
+
+def local_currency(word, parties):
+    """The code of a currency named `word` (one of LOCAL_CURRENCY_WORDS) for an article whose
+    (seller, buyer) are `parties`."""
+    by_state, default = _LOCAL[word.lower()]
+    found = {by_state[code] for code in parties if code in by_state}
+    return found.pop() if len(found) == 1 else default
+
+
 CURRENCY_SYMBOLS = {
     "US$": "USD", "AU$": "AUD", "A$": "AUD", "CA$": "CAD", "C$": "CAD", "NZ$": "NZD", "NT$": "TWD",
     "T$": "TWD", "HK$": "HKD", "S$": "SGD", "R$": "BRL", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY",
@@ -60,7 +91,7 @@ _CODES = (
     r"(?:USD|EUR|GBP|RUB|CNY|INR|JPY|KRW|ILS|SAR|TRY|AED|CHF|SEK|NOK|DKK|AUD|CAD|NZD|TWD|HKD|SGD|BRL|NGN|IDR|"
     r"MYR|THB|PLN|HUF|UAH|PEN|ZAR|XOF|XAF|PHP|MXN|COP|CLP|ARS|DZD|RSD|KWD|IQD|MAD|EGP|PKR|QAR|RON|CZK)"
 )
-_WORD = r"(?:\s(?:US |U\.S\. )?(?:" + "|".join(_LONGEST_FIRST(map(re.escape, CURRENCY_WORDS))) + r")\b)"
+_WORD = r"(?:\s(?:US |U\.S\. )?(?:" + "|".join(_LONGEST_FIRST(map(re.escape, [*CURRENCY_WORDS, *_LOCAL]))) + r")\b)"
 _ONE = rf"(?:{_SYM}\s?{_NUM}{_MULT}|{_CODES}\s?{_NUM}{_MULT}|{_NUM}{_MULT}(?:{_WORD}|\s{_CODES}\b))"
 # The spaces after a qualifier belong to it, and an amount starts with no space: a `\s*` of
 # their own, tried at every space of a run of 4,000, made a sentence take 10 s.
@@ -133,7 +164,7 @@ def dates_in(text, published):
     return sorted(found)
 
 
-def _amount_text(text):
+def _amount_text(text, parties=()):
     """`USD 700000000` of `$700 million`, `1 billion dollars`, `€7.8bn`: the form claims read."""
     currency = None
     for symbol in _LONGEST_FIRST(CURRENCY_SYMBOLS):
@@ -150,18 +181,25 @@ def _amount_text(text):
     match = re.search(rf"\b{_CODES}(?![A-Za-z])", text)
     if match:
         currency, text = match.group(0), text.replace(match.group(0), " ")
+    if currency is None:
+        for word in _LOCAL:
+            if re.search(rf"\b{word}\b", text, re.IGNORECASE):
+                currency = local_currency(word, parties)
+                text = re.sub(rf"\b{word}\b", " ", text, flags=re.IGNORECASE)
+                break
     return currency, " ".join(text.split())
 
 
-def money_in(text):
-    """[(start, end, as written, value in the claims' form)] of the amounts in a text."""
+def money_in(text, *, parties=()):
+    """[(start, end, as written, value in the claims' form)] of the amounts in a text.
+    `parties`: the article's (seller, buyer) codes, for a currency several states name alike."""
     found = []
     for match in MONEY.finditer(text):
         low, high = match["low"], match["high"]
-        currency, low_number = _amount_text(low)
+        currency, low_number = _amount_text(low, parties)
         high_number = None
         if high:
-            high_currency, high_number = _amount_text(high)
+            high_currency, high_number = _amount_text(high, parties)
             currency = currency or high_currency
         if currency is None or not re.search(r"\d", low_number):
             continue
