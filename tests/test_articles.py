@@ -485,6 +485,12 @@ def test_a_denial_once_accepted_disputes_the_report_it_denies(seed, tmp_path):
         ("Russia sold Iran 29 Tor-M1 systems at EUR1.1 billion (USD1.19 billion).", "value", "EUR 1100000000"),
         # A date an aside keeps from its verb (`bought ..., known locally as ..., in 2014`).
         ("Iran bought 29 Tor-M1 systems, known in Russia as the 9K331, in 2005.", "order_date", "2005"),
+        # `the first four of 29 ... that Iran ordered ... have arrived`: four delivered (blind set 7).
+        (
+            "The first four of 29 Tor-M1 systems that Iran ordered from Russia in 2005 have arrived in Tehran.",
+            "quantity_delivered",
+            "4",
+        ),
         # The buyer's side of a delivery (blind sets 4, 5, 6 and 8).
         ("Iran has taken delivery of its first Tor-M1 system from Russia.", "status", "delivered"),
         ("Iran took delivery of the Tor-M1 systems in January.", "status", "delivered"),

@@ -885,9 +885,14 @@ class Engine:
                 # ordered, two of them delivered.
                 if not any(f == "quantity_ordered" for f, *_ in found):
                     found.append(("quantity_ordered", str(value), written, f"“of {written} … {noun}”: the order"))
-                if kind == "delivery" and part and part < value and not any(f == field_name for f, *_ in found):
+                # `The first four of 66 jets that Taiwan ordered ... have arrived`: the order's verb
+                # is nearer, in the clause about the 66; the sentence's own verb delivered the four.
+                delivered = kind == "delivery" or _delivered_in(doc, content)
+                if delivered and part and part < value and not any(f == "quantity_delivered" for f, *_ in found):
                     shown = doc[at_of - 1 : last + 1].text
-                    found.append((field_name, str(part), doc[at_of - 1].text, f"“{shown} … {noun}”: delivered of it"))
+                    found.append(
+                        ("quantity_delivered", str(part), doc[at_of - 1].text, f"“{shown} … {noun}”: delivered of it")
+                    )
                 continue
             if kind in (None, "planned") or any(f == field_name for f, *_ in found):
                 continue  # no deal verb near (`asked for 6,000 more`), or a plan
@@ -1285,6 +1290,19 @@ def _order(clause, content, found, *, unnamed=False):
         follow_on = match.group(0)
     year = next((int(value[:4]) for field_name, value, *_ in found if field_name == "order_date"), None)
     return Order(follow_on=follow_on, earlier=bool(EARLIER_ORDER.search(text)), year=year, unnamed=unnamed)
+
+
+def _delivered_in(doc, content):
+    """Whether tokens `content` say something was delivered (`have arrived`, `delivered`), not
+    that it will be (`will arrive`, `is due to be delivered`)."""
+    modal = ("will", "would", "to", "shall", "could", "should", "may", "might")
+    for x in range(*content):
+        if doc[x].lower_ not in DELIVERY_WORDS or _in_compound(doc, x):
+            continue
+        before = [doc[y].lower_ for y in range(max(content[0], x - 2), x)]
+        if not set(before) & set(modal) and not (before[-1:] == ["be"]):
+            return True
+    return False
 
 
 def _arms_follow(clause, k, j):
