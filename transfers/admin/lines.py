@@ -77,7 +77,7 @@ class DeliveryYearFilter(YearListFilter):
     field = "date"
 
 
-class DeliveredBeforeOrderFilter(admin.SimpleListFilter):
+class DeliveredBeforeOrderListFilter(admin.SimpleListFilter):
     """Records with a delivery dated before the deal's order (selectors.delivery_before_order_q):
     accepted as entered, listed to be checked against the source."""
 
@@ -99,7 +99,7 @@ class DeliveredBeforeOrderFilter(admin.SimpleListFilter):
         return queryset
 
 
-class DeliveryBeforeOrderFilter(DeliveredBeforeOrderFilter):
+class DeliveryBeforeOrderListFilter(DeliveredBeforeOrderListFilter):
     title = "dated before the order"
 
     @staticmethod
@@ -204,7 +204,7 @@ class TransferAdmin(DeliveriesBeforeOrderWarned, DeliveredFiguresMixin, BaseAdmi
         ("contract__supplier", admin.RelatedOnlyFieldListFilter),
         ("contract__recipient", admin.RelatedOnlyFieldListFilter),
         "published_inconsistency",
-        DeliveredBeforeOrderFilter,
+        DeliveredBeforeOrderListFilter,
     ]
     search_fields = [
         "contract__reference",
@@ -279,7 +279,7 @@ class TransferAdmin(DeliveriesBeforeOrderWarned, DeliveredFiguresMixin, BaseAdmi
 @admin.register(Delivery)
 class DeliveryAdmin(DeliveriesBeforeOrderWarned, BaseAdmin):
     list_display = ["transfer", "when", "quantity", "quantity_is_estimate"]
-    list_filter = [DeliveryYearFilter, "transfer__system__category", DeliveryBeforeOrderFilter]
+    list_filter = [DeliveryYearFilter, "transfer__system__category", DeliveryBeforeOrderListFilter]
     search_fields = ["transfer__contract__reference", "transfer__system__designation", "notes"]
     autocomplete_fields = ["transfer"]
     list_select_related = ["transfer__contract", "transfer__system"]

@@ -547,11 +547,15 @@ class Engine:
                 return left, right, buyers[1], elided
         return None
 
+    def _contract(self, reference):
+        """The gazetteer's recorded deal of this reference, or None."""
+        return next((c for c in self.gazetteer.contracts if c.reference == reference), None)
+
     def _supplier_of(self, draft):
         if draft.subject_type == "proposal":
             return draft.proposed_contract.get("supplier")
         reference = draft.deal or (draft.subject_key if draft.subject_type == "contract" else None)
-        contract = next((c for c in self.gazetteer.contracts if c.reference == reference), None)
+        contract = self._contract(reference)
         return contract.supplier if contract else None
 
     def _buyer_after_to(self, clause, i, j):
@@ -1209,13 +1213,13 @@ class Engine:
         if draft.subject_type == "contract" and (
             draft.assertion_field.startswith("quantity") or draft.assertion_field in ("status", "delivery_date")
         ):
-            contract = next((c for c in self.gazetteer.contracts if c.reference == draft.subject_key), None)
+            contract = self._contract(draft.subject_key)
             system = self.systems_seen[-1] if self.systems_seen else self.main_system
             if contract and contract.lines:
                 line = contract.lines.get(system) or next(iter(contract.lines.values()))
                 draft.subject_type, draft.subject_key = "transfer", (contract.reference, line)
         if draft.speaker and draft.assertion_field == "status" and draft.stance == "asserts" and draft.deal:
-            contract = next((c for c in self.gazetteer.contracts if c.reference == draft.deal), None)
+            contract = self._contract(draft.deal)
             state = actor_state(self.gazetteer, draft.speaker_actor)
             if (
                 contract
