@@ -1282,3 +1282,67 @@ def test_a_speaker_given_by_title_is_the_person_named_next(seed, token_client, s
 def test_a_currency_several_states_name_alike_is_the_partys(seed, countries, token_client, sentence, value):
     drafts = drafts_of(token_client, sentence, "2024-05-01")
     assert [d["assertion_value"] for d in drafts if d["assertion_field"] == "value"] == ([value] if value else [])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "quantity"),
+    [
+        # A designation's number, written with a space, is not the quantity.
+        ("Sweden agreed to sell 12 JAS 39 Gripen fighters to Thailand in 2008.", "12"),
+        ("Thailand ordered six Type 209 submarines from Germany in 2010.", "6"),
+        ("Germany sold Hungary 44 Leopard 2A7 tanks in 2018.", "44"),
+        # A party before the figure is no designation; a qualifier opening a sentence neither.
+        ("Russia sold Thailand 12 jets in 2011.", "12"),
+        ("Nearly 40 tanks were sold to Thailand by Russia in 2012.", "about 40"),
+    ],
+)
+def test_a_designations_number_is_not_the_quantity(seed, countries, token_client, sentence, quantity):
+    drafts = drafts_of(token_client, sentence, "2024-05-01")
+    assert [d["assertion_value"] for d in drafts if d["assertion_field"] == "quantity_ordered"] == [quantity], drafts
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Nearly 40 tanks were delivered to Thailand by Russia in 2012.",
+        "Thailand was sold 40 tanks by Russia in 2012.",
+    ],
+)
+def test_the_party_after_by_of_a_passive_supply_is_the_supplier(seed, countries, token_client, sentence):
+    drafts = drafts_of(token_client, sentence, "2024-05-01")
+    assert drafts and {(d["proposed_contract"] or {}).get("supplier") for d in drafts} == {"RUS"}, drafts
+    assert {(d["proposed_contract"] or {}).get("recipient") for d in drafts} == {"THA"}, drafts
+
+
+def test_a_by_in_a_later_clause_is_not_the_supplier(seed, countries, token_client):
+    """Blind set 7: `..., which would be built by PT PAL` names the builder of other ships, not
+    the supplier of the first."""
+    text = "Thailand bought two frigates from Germany in 2024. The first frigate was delivered to Thailand in 2026,"
+    text += " and the second, which was refitted by Russia, followed in 2027."
+    drafts = drafts_of(token_client, text, "2026-05-01")
+    assert drafts and {d["proposed_contract"]["supplier"] for d in drafts} == {"DEU"}, drafts
+
+
+@pytest.mark.parametrize(
+    ("sentence", "pairs"),
+    [
+        # Blind set 7: `Turkey is building two Istif-class frigates for the Indonesian navy`.
+        ("Germany is building two frigates for Thailand under a 2024 contract.", {("DEU", "THA")}),
+        # Building for no one named is no sale.
+        ("Thailand is building two frigates of its own.", set()),
+    ],
+)
+def test_building_for_a_buyer_is_a_supply(seed, countries, token_client, sentence, pairs):
+    drafts = drafts_of(token_client, sentence, "2026-05-01")
+    assert {(d["proposed_contract"]["supplier"], d["proposed_contract"]["recipient"]) for d in drafts} == pairs, drafts
+
+
+def test_it_opening_a_sentence_is_the_party_that_opened_the_one_before(seed, countries, token_client):
+    """Blind set 7: `Indonesia is in the middle of ... It ordered 42 Rafale fighters from France`."""
+    text = (
+        "Germany sold four submarines to Egypt in 2020 and two more to Egypt in 2022.\n\n"
+        "Thailand is re-equipping its navy. It ordered two frigates from Germany in 2024."
+    )
+    drafts = drafts_of(token_client, text, "2026-05-01")
+    ordered = [d for d in drafts if d["assertion_value"] == "2024"]
+    assert ordered and {d["proposed_contract"]["recipient"] for d in ordered} == {"THA"}, drafts

@@ -39,6 +39,7 @@ from .vocabulary import (
     ANONYMOUS,
     APPOSITIVE_NOT_NAMES,
     BOUNDARIES,
+    BUILD_VERBS,
     BUY_VERBS,
     DEAL_WORDS,
     DELIVERY_WORDS,
@@ -239,6 +240,7 @@ class Engine:
         self.first_named = {}  # a proposed person's full name: the statement (group) first naming them
         self.main_pair = (None, None)
         self.main_system = None
+        self.opened_by = None  # the party the sentence before opened with, in this paragraph
 
     # -- the article ---------------------------------------------------------------------------------------
 
@@ -265,8 +267,14 @@ class Engine:
             starts = [m.i for m in mentions]
             line_quotes = _quote_flags(doc, 0, len(doc))
             previous_in_line = None
+            self.opened_by = None
             for sentence_start, sentence_end in _sentences(doc):
                 group += 1
+                opens = sentence_start + (doc[sentence_start].lower_ == "the")
+                # The party a sentence opens with, for `It` opening the next (`Indonesia is ...
+                # It ordered 42 Rafale fighters`); a sentence opened by neither forgets it.
+                opener = next((m for m in mentions if m.i == opens and m.kind == "actor"), None)
+                it = doc[sentence_start].lower_ in ("it", "they")
                 clauses = self._clauses(doc, sentence_start, sentence_end, start, mentions, starts, line_quotes)
                 first_subject = None
                 for clause in clauses:
@@ -276,6 +284,8 @@ class Engine:
                     if made and first_subject is None:
                         first_subject = made
                 previous_in_line = True
+                if opener is not None or not it:
+                    self.opened_by = opener.key if opener is not None else None
         self._named_next()
         return [_denial_said_once(draft) for draft in self._deduplicated() if _states_something(draft)]
 
@@ -844,6 +854,8 @@ class Engine:
                 continue
             if value <= 31 and _next_to_a_month(doc, k):
                 continue  # `signed a contract on 5 March for a sixth C-390`: a day, not five aircraft
+            if _in_a_designation(doc, k, clause):
+                continue  # `six Type 209 submarines`: the type's number, not 209 boats
             last = k  # the figure's last token: `3 million`, `between 20 and 30`
             if last + 1 < content[1] and doc[last + 1].lower_ in SCALE_WORDS:
                 value *= SCALE_WORDS[doc[last + 1].lower_]
@@ -865,8 +877,10 @@ class Engine:
                 if doc[x].lower_ in SYSTEM_NOUNS or (mention and mention.kind == "system"):
                     noun = doc[x].text
                     break
-                if not (doc[x].is_alpha or "-" in doc[x].text) or doc[x].lower_ in ("targets", "people", "years"):
+                if doc[x].lower_ in ("targets", "people", "years"):
                     break
+                if not (doc[x].is_alpha or "-" in doc[x].text or _in_a_designation(doc, x, clause)):
+                    break  # (`12 JAS 39 Gripen fighters`: a designation's number is read past)
             if noun is None and sale and sale.elided and not _found_quantity(found):
                 noun = "(as the first sale)"  # `and 12 to Syria`: twelve of what the first sale sold
             if noun is None:
@@ -980,6 +994,8 @@ class Engine:
             before = [m for m in actors if i <= m.i and m.j <= k]
             after = [m for m in actors if k < m.i and m.j <= j]
             to = [m for m in after if _preposition(doc, m) in ("to", "from", "for")]
+            if lower in BUILD_VERBS and not any(_preposition(doc, m) == "for" for m in to):
+                continue
             near = actor_state(g, before[-1].key) if before else None
             if len(before) >= 2 and _preposition(doc, before[-1]) == "with" and not to:
                 # `Peru is negotiating with Sweden over the purchase`: the one before `with` buys.
@@ -1001,6 +1017,12 @@ class Engine:
             elif lower in SUPPLY_VERBS:
                 supplier = near
                 recipient = actor_state(g, to[0].key) if to else None
+                by = next((m for m in after if _preposition(doc, m) == "by" and _same_phrase(doc, k, m.i)), None)
+                passive = k > i and doc[k - 1].lower_ in PASSIVE_AUXILIARIES
+                if by and (passive or near is None):
+                    # `tanks were delivered to Thailand by Russia`, `Thailand was sold 40 tanks by Russia`
+                    supplier = actor_state(g, by.key)
+                    recipient = recipient or (near if passive else None)
                 if recipient is None and after and _preposition_at(doc, after[0]) == k:
                     # `supplied Ukraine with air defence systems`, `sent Kyiv 14 tanks`, `sold the
                     # Philippines 12 jets`
@@ -1009,6 +1031,8 @@ class Engine:
                     supplier = speaker_state
             else:
                 recipient = near
+                if near is None and self.opened_by and _opened_by_pronoun(doc, i, k):
+                    recipient = actor_state(g, self.opened_by)  # `Indonesia is ... It ordered`
                 supplier = actor_state(g, to[0].key) if to else None
                 if supplier is None and us and us[-1] >= k:
                     supplier = speaker_state
@@ -1356,11 +1380,46 @@ ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "last", "fin
 _MONTH_WORD = re.compile(MONTHS + r"$")
 
 
+def _in_a_designation(doc, k, clause):
+    """Whether the figure at k is the number of a designation written with a space: `six
+    Type 209 submarines`, `12 JAS 39 Gripens`, `Mi 17 helicopters` (a capitalised name
+    before it that is no party's and no qualifier; at a sentence's start only in capitals or
+    after a figure, since `Nearly 40 jets` opens sentences)."""
+    if k < 1 or not doc[k].text[:1].isdigit():
+        return False
+    name = doc[k - 1]
+    if not (name.is_alpha and name.text[0].isupper()) or name.is_stop or name.lower_ in QUALIFIER_WORDS:
+        return False
+    mention = clause.mention_at(k - 1)
+    if mention is not None and mention.kind != "system":
+        return False  # `sold Thailand 12 jets`
+    after_a_figure = k >= 2 and _number_token(doc[k - 2]) is not None
+    return after_a_figure or name.is_upper or not name.is_sent_start
+
+
 def _next_to_a_month(doc, k):
     """Whether the number at k is a day of the month beside it: `5 March`, `March 5`."""
     after = doc[k + 1].text if k + 1 < len(doc) else ""
     before = doc[k - 1].text if k > 0 else ""
     return bool(_MONTH_WORD.match(after) or _MONTH_WORD.match(before))
+
+
+PASSIVE_AUXILIARIES = {"was", "were", "been", "being", "be", "is", "are"}
+
+
+def _opened_by_pronoun(doc, i, k):
+    """Whether `It` or `They` opens tokens i.. and a few words lead from it to the verb at k
+    (`It ordered`, `It has also bought`)."""
+    return doc[i].lower_ in ("it", "they") and 0 < k - i <= 3 and all(doc[x].is_alpha for x in range(i, k))
+
+
+_PHRASE_ENDS = {",", ";", "and", "but", "that", "which", "who", "while", "(", "—", "–"}
+
+
+def _same_phrase(doc, k, x, *, most=8):
+    """Whether token x is at most `most` tokens after k with no comma or conjunction
+    between: `delivered to Thailand by Russia`, not `..., which would be built by PT PAL`."""
+    return 0 < x - k <= most and not any(doc[y].lower_ in _PHRASE_ENDS for y in range(k + 1, x))
 
 
 def _ordered_by(doc, mention):

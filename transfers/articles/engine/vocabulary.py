@@ -87,11 +87,14 @@ SUPPLY_VERBS = {
     "sell", "sells", "sold", "selling", "supply", "supplies", "supplied", "supplying", "deliver", "delivers",
     "delivered", "delivering", "export", "exported", "exporting", "ship", "shipped", "transfer", "transferred",
     "provide", "provided", "providing", "handed", "sale", "sales", "send", "sends", "sent", "sending", "donate",
-    "donates", "donated", "donating", "pledge", "pledges", "pledged", "pledging",
+    "donates", "donated", "donating", "pledge", "pledges", "pledged", "pledging", "build", "builds", "building",
 }  # fmt: skip
+# Building is a supply only for a buyer named after `for`, with arms following: `Turkey is
+# building two frigates for the Indonesian navy` (not `Iran is building its own drones`).
+BUILD_VERBS = {"build", "builds", "building"}
 # Verbs of giving that are a supply only when arms follow (`sends a wrong signal` is not).
 GIVING_VERBS = {"send", "sends", "sent", "sending", "donate", "donates", "donated", "donating", "pledge", "pledges",
-                "pledged", "pledging"}  # fmt: skip
+                "pledged", "pledging", *BUILD_VERBS}  # fmt: skip
 # Supply verbs in the past that say the weapons changed hands (not `sold`: a sale is agreed).
 SUPPLIED = {"supplied", "provided", "donated", "exported"}
 BUY_VERBS = {"buy", "buys", "bought", "buying", "purchase", "purchased", "purchasing", "acquire", "acquired",
