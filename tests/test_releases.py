@@ -64,16 +64,23 @@ def by_designation(rows):
     return {(row["change"], row["designation"], row["values"]["quantity_ordered"]): row for row in rows}
 
 
-def test_each_import_records_a_release_with_its_counts(two_releases, api):
+def test_each_import_records_a_release_with_its_counts(two_releases, api, django_user_model):
     out = two_releases
     assert "matched to release" in out
     assert "3 exactly, 3 by a weaker rule, 2 ambiguous (left unmatched)" in out
     assert "deals added 1, dropped 3 (marked absent, not deleted)" in out
     rows = api.get("/api/releases/").json()["results"]
+    # Who ran an import is an editor's name: not for anonymous readers (an adversarial pass).
     assert [(r["format"], r["generated"], r["deals"], r["imported_by"]) for r in rows] == [
-        ("legacy", "2025-03-13", 9, "analyst"),
-        ("legacy", "2026-05-18", 9, "analyst"),
+        ("legacy", "2025-03-13", 9, None),
+        ("legacy", "2026-05-18", 9, None),
     ]
+    editor = APIClient()
+    editor.force_authenticate(django_user_model.objects.create_superuser("releases-editor", "", "pw-12345-x"))
+    assert [r["imported_by"] for r in editor.get("/api/releases/").json()["results"]] == ["analyst", "analyst"]
+    reader = APIClient()
+    reader.force_authenticate(django_user_model.objects.create_user("releases-reader", "", "pw-12345-x"))
+    assert [r["imported_by"] for r in reader.get("/api/releases/").json()["results"]] == [None, None]
     earlier, later = rows
     assert later["previous"] == earlier["id"] and earlier["previous"] is None
     assert (later["rows"], later["rejected"]) == (9, 0)

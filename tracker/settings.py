@@ -150,6 +150,15 @@ DATABASES = {
     )
 }
 
+# SQLite (the embedded database of `make run`): a transaction takes the write lock when it
+# begins and waits up to 20 s for another's, so two editors saving at once queue up. SQLite's
+# default (deferred) cannot wait when a transaction that has read then writes: one of the two
+# got "database is locked" at once, a 500 (an adversarial pass, 2 runs in 3). WAL: readers
+# read while a write is under way.
+SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("DJANGO_PG_JIT", False):
     # JIT compilation costs more than it saves on short web queries over large tables.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"

@@ -12,10 +12,14 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-product
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 
 from .settings import *  # noqa: E402,F403
-from .settings import DATABASES, VAR_DIR  # noqa: E402
+from .settings import DATABASES, SQLITE_OPTIONS, VAR_DIR  # noqa: E402
 
 if not os.environ.get("DATABASE_URL"):
-    DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "test.sqlite3")}
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(VAR_DIR / "test.sqlite3"),
+        "OPTIONS": SQLITE_OPTIONS,
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # A second alias on the same test database, for the read-replica router's tests.
 DATABASES["replica_test"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}

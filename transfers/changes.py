@@ -42,7 +42,7 @@ OWN_KEY = {
 }
 # Related records a key is built from (Transfer: its contract's reference and its line).
 KEY_JOINS = {"transfer": ["contract"], "delivery": ["transfer__contract"]}
-_CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})")
+_CURSOR = re.compile(r"([0-9]{1,18})\.([0-9]{1,18})")  # ASCII digits: `\d` would take `٠.١` too
 _IMPORT_REASON = re.compile(r"SIPRI import of (\S+) export \((\d{4}-\d{2}-\d{2}|undated)\)")
 START = (0, 0)
 

@@ -111,8 +111,13 @@ class BaseAdmin(FilterCheckedMixin, TrackerFieldsMixin, SimpleHistoryAdmin):
         # save was rolled back.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except IntegrityError as exc:
-            reasons = "; ".join(text for texts in database_refusal(exc).values() for text in texts)
+        except (IntegrityError, ValidationError) as exc:
+            # (ValidationError: a rule only a save can check, such as a free line number.)
+            if isinstance(exc, ValidationError):
+                refusal = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            else:
+                refusal = database_refusal(exc)
+            reasons = "; ".join(text for texts in refusal.values() for text in texts)
             self.message_user(request, f"Nothing was saved: {reasons}", level=messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 

@@ -4,7 +4,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -20,6 +20,16 @@ def exception_handler(exc, context):
         # refused the client's data, so a 400, not a 500.
         set_rollback()
         return Response(database_refusal(exc), status=status.HTTP_400_BAD_REQUEST)
+    elif isinstance(exc, OperationalError) and "database is locked" in str(exc):
+        # SQLite, another write held the database past the wait (tracker.settings.SQLITE_OPTIONS):
+        # nothing was saved, and the same request can be sent again.
+        set_rollback()
+        response = Response(
+            {"detail": "The database is busy with another write; nothing was saved. Try again."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = "5"
+        return response
     elif isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
         set_rollback()
         return Response({"detail": "NUL characters are not allowed."}, status=status.HTTP_400_BAD_REQUEST)

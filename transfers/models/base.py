@@ -119,19 +119,37 @@ DATABASE_TRIGGERS = {
 }
 
 
+# A line number's most: a PositiveSmallIntegerField's limit on every database.
+LINE_MAX = 32767
+
+
 def save_with_next_line(instance, parent_field, save):
     """Save `instance` with the next free line number under its parent (a contract's
     transfers, a transfer's deliveries). The parent row is locked until the insert
     commits, so two requests adding lines at the same moment get 1 and 2, not a
-    duplicate key (on SQLite, writes are serialised anyway)."""
+    duplicate key (on SQLite, writes are serialised anyway).
+
+    A stored record given no number (a PUT without one, `line: null`) keeps its own under the
+    same parent, not the next one. Past LINE_MAX (a line numbered 32767 by hand), the first
+    number free below it; none free: a ValidationError, not a number the column cannot hold."""
     model = type(instance)
     parent = model._meta.get_field(parent_field).related_model
     parent_id = getattr(instance, f"{parent_field}_id")
     with transaction.atomic(using=router.db_for_write(model)):
         # FOR NO KEY UPDATE: conflicts with itself, not with the key-share locks of foreign keys.
         parent._base_manager.select_for_update(no_key=True).filter(pk=parent_id).exists()
-        last = model._base_manager.filter(**{f"{parent_field}_id": parent_id}).aggregate(m=Max("line"))["m"]
-        instance.line = (last or 0) + 1
+        siblings = model._base_manager.filter(**{f"{parent_field}_id": parent_id})
+        kept = siblings.filter(pk=instance.pk).values_list("line", flat=True).first() if instance.pk else None
+        last = siblings.aggregate(m=Max("line"))["m"] or 0
+        if kept is not None:
+            instance.line = kept
+        elif last < LINE_MAX:
+            instance.line = last + 1
+        else:
+            taken = set(siblings.values_list("line", flat=True))
+            instance.line = next((n for n in range(1, LINE_MAX + 1) if n not in taken), None)
+            if instance.line is None:
+                raise ValidationError({"line": f"Every line number up to {LINE_MAX:,} is taken here."})
         save()
 
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q, Sum
 
 from ..dates import Precision, format_partial_date, sane_date_check, validate_sane_date
-from .base import History, NaturalKeyManager, save_with_next_line, validate_currency, validate_not_an_id
+from .base import LINE_MAX, History, NaturalKeyManager, save_with_next_line, validate_currency, validate_not_an_id
 from .reference import Actor, WeaponSystem
 
 # The largest value of an integer column on PostgreSQL.
@@ -194,7 +194,7 @@ class Transfer(models.Model):
     line = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(32767)],
+        validators=[MinValueValidator(1), MaxValueValidator(LINE_MAX)],
         help_text="Line number within the contract, from 1; assigned when left empty.",
     )
     system = models.ForeignKey(WeaponSystem, on_delete=models.PROTECT, related_name="transfers")
@@ -462,7 +462,7 @@ class Delivery(models.Model):
     line = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(32767)],
+        validators=[MinValueValidator(1), MaxValueValidator(LINE_MAX)],
         help_text="From 1; assigned when left empty.",
     )
     date = models.DateField(validators=[validate_sane_date])

@@ -13,6 +13,17 @@ class ReleaseSerializer(serializers.ModelSerializer):
     """One import of a SIPRI export, with what it held and what the import did."""
 
     source = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
+    # As a record's history names its editors (transfers.history.history_entries): an
+    # editor's name can endanger them, so anonymous readers do not see it.
+    imported_by = serializers.SerializerMethodField(
+        help_text="Who ran the import; only for signed-in users who may view releases."
+    )
+
+    def get_imported_by(self, release) -> str | None:
+        user = getattr(self.context.get("request"), "user", None)
+        if user is not None and user.is_authenticated and user.has_perm("transfers.view_release"):
+            return release.imported_by
+        return None
 
     class Meta:
         model = Release
