@@ -351,3 +351,17 @@ def test_claim_figure_bounds_are_written_in_ascii_digits(seed, param):
         response = client.get("/api/claims/", {param: written})
         assert response.status_code == 400 and param in response.json(), (written, response.content)
     assert client.get("/api/claims/", {param: "1000"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_integer_limits_in_the_schema_are_the_ones_the_api_applies_on_every_database(editor_api, seed):
+    """An adversarial pass: the schema made on SQLite gave quantities int64 limits, and the API
+    refused past 2,147,483,647 (PostgreSQL's integer)."""
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    assert schema["Transfer"]["properties"]["quantity_ordered"]["maximum"] == 2_147_483_647
+    assert schema["Delivery"]["properties"]["quantity"]["maximum"] == 2_147_483_647
+    body = {"contract": "rus-irn-2005-tor-m1", "system": "tor-m1", "quantity_ordered": 2_147_483_648}
+    response = editor_api.post("/api/transfers/", body, format="json")
+    assert response.status_code == 400 and "quantity_ordered" in response.json(), response.content
+    response = editor_api.post("/api/transfers/", {**body, "quantity_ordered": 2_147_483_647}, format="json")
+    assert response.status_code == 201, response.content

@@ -15,6 +15,7 @@ from ...models import (
     Transfer,
     WeaponSystem,
 )
+from ...models.deals import INTEGER_MAX
 from ..exceptions import unique_message
 from ..fields import (
     NestedRelatedField,
@@ -163,6 +164,11 @@ class BaseModelSerializer(ModelValidationMixin, serializers.ModelSerializer):
         # constraint's words, as the database's refusal of a racing request is (exceptions.
         # database_refusal), not in DRF's "source with this url already exists."
         field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if type(model_field) in (models.IntegerField, models.PositiveIntegerField):
+            # The range of PostgreSQL's column, whatever database this is: SQLite's is 64-bit,
+            # and the schema made on it said int64 where the API refuses past 2,147,483,647.
+            kwargs["max_value"] = min(kwargs.get("max_value", INTEGER_MAX), INTEGER_MAX)
+            kwargs["min_value"] = max(kwargs.get("min_value", -INTEGER_MAX - 1), -INTEGER_MAX - 1)
         for constraint in model_field.model._meta.constraints:
             if isinstance(constraint, models.UniqueConstraint) and constraint.fields == (field_name,):
                 for validator in kwargs.get("validators", []):
