@@ -1346,3 +1346,51 @@ def test_it_opening_a_sentence_is_the_party_that_opened_the_one_before(seed, cou
     drafts = drafts_of(token_client, text, "2026-05-01")
     ordered = [d for d in drafts if d["assertion_value"] == "2024"]
     assert ordered and {d["proposed_contract"]["recipient"] for d in ordered} == {"THA"}, drafts
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A designation of letters and figures in one word does not hide the figure's noun.
+        (
+            "South Korea will supply 180 K2 tanks to Poland under a contract signed in 2022.",
+            {("KOR", "POL", "quantity_ordered", "180"), ("KOR", "POL", "order_date", "2022")},
+        ),
+        # Where the first of them arrived bought them.
+        (
+            "The first 10 of 180 K2 tanks arrived in Poland in December 2022.",
+            {
+                (None, "POL", "quantity_ordered", "180"),
+                (None, "POL", "quantity_delivered", "10"),
+                (None, "POL", "delivery_date", "2022-12"),
+            },
+        ),
+        # `signed for` buys.
+        ("Egypt has signed for 24 more Rafale jets from France.", {("FRA", "EGY", "quantity_ordered", "24")}),
+        # A state approving a sale sells.
+        (
+            "Washington approved a $2.2 billion sale of 108 M1A2T tanks to Taiwan.",
+            {("USA", "TWN", "value", "USD 2200000000"), ("USA", "TWN", "quantity_ordered", "108")},
+        ),
+        ("The US cleared the sale of 24 F-16 Block 70 jets to Turkey.", {("USA", "TUR", "quantity_ordered", "24")}),
+        # Not its own sale: the seller is named.
+        (
+            "Germany approved the sale of 14 tanks from Spain to Ukraine.",
+            {("ESP", "UKR", "quantity_ordered", "14")},
+        ),
+        # `received a third`: a delivery, as `delivered a third` is.
+        ("Kyiv has received a third Patriot battery from Germany.", {("DEU", "UKR", "status", "delivered")}),
+    ],
+)
+def test_more_ways_news_writes_a_deal(seed, countries, token_client, sentence, expected):
+    drafts = drafts_of(token_client, sentence, "2026-03-12")
+    found = {
+        (
+            (d["proposed_contract"] or {}).get("supplier") or None,
+            (d["proposed_contract"] or {}).get("recipient") or None,
+            d["assertion_field"],
+            d["assertion_value"],
+        )
+        for d in drafts
+    }
+    assert found == expected, drafts

@@ -879,8 +879,13 @@ class Engine:
                     break
                 if doc[x].lower_ in ("targets", "people", "years"):
                     break
-                if not (doc[x].is_alpha or "-" in doc[x].text or _in_a_designation(doc, x, clause)):
-                    break  # (`12 JAS 39 Gripen fighters`: a designation's number is read past)
+                if not (
+                    doc[x].is_alpha
+                    or "-" in doc[x].text
+                    or _DESIGNATION_WORD.fullmatch(doc[x].text)
+                    or _in_a_designation(doc, x, clause)
+                ):
+                    break  # (`12 JAS 39 Gripen fighters`, `180 K2 tanks`: a designation is read past)
             if noun is None and sale and sale.elided and not _found_quantity(found):
                 noun = "(as the first sale)"  # `and 12 to Syria`: twelve of what the first sale sold
             if noun is None:
@@ -987,6 +992,16 @@ class Engine:
             lower = doc[k].lower_
             if lower in ("delivery", "deliveries") and k > i and doc[k - 1].lower_ in TAKE_VERBS:
                 lower = "received"  # `Germany has taken delivery of`: the one who takes buys
+            if lower in ("sign", "signs", "signed", "inked") and k + 1 < j and doc[k + 1].lower_ == "for":
+                lower = "bought"  # `Egypt has signed for 24 more Rafale jets`
+            if lower in ARRIVAL_VERBS:
+                # `The first 10 of 180 K2 tanks arrived in Poland`: where they arrived bought them.
+                at = [m for m in actors if k < m.i < j and _preposition(doc, m) == "in" and _same_phrase(doc, k, m.i)]
+                if at:
+                    origin = next((m for m in actors if k < m.i < j and _preposition(doc, m) == "from"), None)
+                    supplier = actor_state(g, origin.key) if origin else None
+                    return supplier, actor_state(g, at[0].key), f"“{doc[k].text} in”"
+                continue
             if lower not in SUPPLY_VERBS and lower not in BUY_VERBS or _in_compound(doc, k):
                 continue
             if lower in GIVING_VERBS and not _arms_follow(clause, k, j):
@@ -1013,7 +1028,17 @@ class Engine:
                 # (`the export version of China's HQ-22` names neither).
                 owner = before[-1] if before and k - before[-1].j <= 3 else None
                 supplier = actor_state(g, owner.key) if owner and doc[owner.j].text in ("’s", "'s") else None
-                recipient = actor_state(g, to[0].key) if to else None
+                buyer_named = next((m for m in to if _preposition(doc, m) != "from"), None)
+                recipient = actor_state(g, buyer_named.key) if buyer_named else None
+                seller_named = next((m for m in to if _preposition(doc, m) == "from"), None)
+                # (The approval within six words of the sale: a long sentence is not read again per sale.)
+                approving = before and any(doc[x].lower_ in APPROVAL_VERBS for x in range(max(before[0].j, k - 6), k))
+                if supplier is None and seller_named:
+                    supplier = actor_state(g, seller_named.key)  # `the sale of 14 tanks from Spain to Ukraine`
+                elif supplier is None and approving:
+                    # `Washington approved a $2.2 billion sale of 108 tanks to Taiwan`: a state
+                    # approves its own exports.
+                    supplier = actor_state(g, before[0].key)
             elif lower in SUPPLY_VERBS:
                 supplier = near
                 recipient = actor_state(g, to[0].key) if to else None
@@ -1405,6 +1430,11 @@ def _next_to_a_month(doc, k):
 
 
 PASSIVE_AUXILIARIES = {"was", "were", "been", "being", "be", "is", "are"}
+ARRIVAL_VERBS = {"arrive", "arrives", "arrived", "arriving", "landed"}
+APPROVAL_VERBS = {"approve", "approves", "approved", "clear", "clears", "cleared", "authorised", "authorized",
+                  "authorises", "authorizes", "notified", "okayed"}  # fmt: skip
+# A designation written as one word of letters and figures: `K2`, `M1A2T`, `J-10CE` (not `2nd`, `1990s`).
+_DESIGNATION_WORD = re.compile(r"(?=\w*[A-Za-z])(?=\w*\d)(?!\d+(?:st|nd|rd|th|s)$)\w+")
 
 
 def _opened_by_pronoun(doc, i, k):

@@ -230,7 +230,8 @@ STATUS_RULES = [
             r"\b(?:has|have|had|were|was|been)\s+(?:\w+\s+)?delivered\b|\bdelivery took place\b|\bhanded over\b|"
             r"\b(?:began|started|first)\s+deliver\w*|(?<!\bbe )\bdelivered\b|"
             # `has taken delivery of its first`, `has received the first of seven`: the buyer's side.
-            r"\b(?:took|taken|takes|taking)\s+delivery\s+of\b|\breceived\s+(?:the|its|their)\s+(?:first|second|last|final)\b"
+            r"\b(?:took|taken|takes|taking)\s+delivery\s+of\b|"
+            r"\breceived\s+(?:the|its|their|a|an)\s+(?:first|second|third|fourth|fifth|sixth|last|final)\b"
         ),
     ),
     ("not cancelled", re.compile(r"\b(?:not|n[’']t|never)\s+(?:been\s+)?(?:cancel+ed|scrapped|called off)\b")),
