@@ -511,8 +511,10 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
         # A range of figures, a figure's scale and an article between a qualifier and its figure.
         ("Russia sold Iran between 20 and 30 Tor-M1 systems.", {"assertion_value": "20-30"}),
         ("Russia has shipped 3 million artillery shells to Iran.", {"assertion_value": "3000000"}),
-        # Past what a quantity holds: no figure drafted (accepting it could only fail).
-        ("Russia has shipped 5000 million artillery shells to Iran, the ministry said.", {"assertion_field": ""}),
+        # Past what a quantity holds: no figure drafted (accepting it could only fail); that the
+        # shells were shipped is.
+        ("Russia will ship 5000 million artillery shells to Iran, the ministry said.", {"assertion_field": ""}),
+        ("Russia has shipped 5000 million artillery shells to Iran.", {"assertion_value": "delivered"}),
         ("Russia has supplied at least a dozen Tor-M1 systems to Iran.", {"assertion_value": "at least 12"}),
         # `had supplied`: handed over, not ordered.
         ("Russia had supplied 29 Tor-M1 systems to Iran.", {"assertion_field": "quantity_delivered"}),
@@ -1380,6 +1382,15 @@ def test_it_opening_a_sentence_is_the_party_that_opened_the_one_before(seed, cou
         ),
         # `received a third`: a delivery, as `delivered a third` is.
         ("Kyiv has received a third Patriot battery from Germany.", {("DEU", "UKR", "status", "delivered")}),
+        # `has shipped` a batch: delivered; beside the running total, both (blind set 8).
+        (
+            "Iran has shipped a second batch of missiles to Russia, bringing the total it has supplied to about 200.",
+            {("IRN", "RUS", "quantity_delivered", "about 200"), ("IRN", "RUS", "status", "delivered")},
+        ),
+        # A figure of a designation no register holds yet is its quantity; a designation before
+        # another noun is not the noun (blind set 8's `replacing three C-130K transports`).
+        ("The Netherlands will donate 18 F-16s to Ukraine.", {("NLD", "UKR", "quantity_ordered", "18")}),
+        ("Austria will receive its first aircraft in 2027, replacing three C-130K transports.", set()),
     ],
 )
 def test_more_ways_news_writes_a_deal(seed, countries, token_client, sentence, expected):

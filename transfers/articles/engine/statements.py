@@ -886,6 +886,8 @@ class Engine:
                     or _in_a_designation(doc, x, clause)
                 ):
                     break  # (`12 JAS 39 Gripen fighters`, `180 K2 tanks`: a designation is read past)
+            if noun is None and _designation_alone(doc, last + 1, content[1]):
+                noun = doc[last + 1].text  # `will donate 18 F-16s to Ukraine`: a designation no register knows
             if noun is None and sale and sale.elided and not _found_quantity(found):
                 noun = "(as the first sale)"  # `and 12 to Syria`: twelve of what the first sale sold
             if noun is None:
@@ -943,7 +945,12 @@ class Engine:
             for name, pattern in STATUS_RULES:
                 match = pattern.search(lower)
                 if match:
-                    if name == "delivered" and any(f == "quantity_delivered" for f, *_ in found):
+                    # A quantity delivered says it was (`delivered 20 drones`), unless it is only
+                    # the running total beside this batch (`has shipped a second batch ...,
+                    # bringing the total it has supplied to about 200`): both, then.
+                    if name == "delivered" and any(
+                        f == "quantity_delivered" and not cue.startswith("running total") for f, _, _, cue in found
+                    ):
                         break
                     found.append(("status", name, match.group(0), f"status “{match.group(0)}”"))
                     break
@@ -1368,6 +1375,8 @@ def _arms_follow(clause, k, j):
             return True
         if doc[x].lower_ in SYSTEM_NOUNS or doc[x].lower_ in AMMUNITION_NOUNS or doc[x].lower_ in ("arms", "weapons"):
             return True
+        if x > k + 1 and _number_token(doc[x - 1]) is not None and _DESIGNATION_WORD.fullmatch(doc[x].text):
+            return True  # `will donate 18 F-16s`: a figure of a designation
         if doc[x].lower_ in (".", ";") or doc[x].text in QUOTE_OPEN or doc[x].text == '"':
             return False
     return False
@@ -1405,6 +1414,19 @@ ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "last", "fin
 _MONTH_WORD = re.compile(MONTHS + r"$")
 
 
+def _designation_alone(doc, x, end):
+    """Whether token x is a designation that is the whole noun: `18 F-16s`, `24 AH-64E to
+    Morocco` (not `three C-130K transports`, whose noun is another word)."""
+    if x >= end or not _DESIGNATION_WORD.fullmatch(doc[x].text) or _number_token(doc[x]) is not None:
+        return False
+    after = doc[x + 1] if x + 1 < end else None
+    plural = re.search(r"[\dA-Z]s$", doc[x].text) is not None
+    return plural or after is None or not after.is_alpha or after.lower_ in PREPOSITIONS_AFTER_A_NOUN
+
+
+PREPOSITIONS_AFTER_A_NOUN = {"to", "for", "from", "and", "in", "by", "at", "with", "of", "on", "under", "worth"}
+
+
 def _in_a_designation(doc, k, clause):
     """Whether the figure at k is the number of a designation written with a space: `six
     Type 209 submarines`, `12 JAS 39 Gripens`, `Mi 17 helicopters` (a capitalised name
@@ -1433,8 +1455,9 @@ PASSIVE_AUXILIARIES = {"was", "were", "been", "being", "be", "is", "are"}
 ARRIVAL_VERBS = {"arrive", "arrives", "arrived", "arriving", "landed"}
 APPROVAL_VERBS = {"approve", "approves", "approved", "clear", "clears", "cleared", "authorised", "authorized",
                   "authorises", "authorizes", "notified", "okayed"}  # fmt: skip
-# A designation written as one word of letters and figures: `K2`, `M1A2T`, `J-10CE` (not `2nd`, `1990s`).
-_DESIGNATION_WORD = re.compile(r"(?=\w*[A-Za-z])(?=\w*\d)(?!\d+(?:st|nd|rd|th|s)$)\w+")
+# A designation written as one word of letters and figures: `K2`, `M1A2T`, `F-16s`, `J-10CE` (not
+# `2nd`, `1990s`, `12-year`).
+_DESIGNATION_WORD = re.compile(r"(?=[\w-]*[A-Za-z])(?=[\w-]*\d)(?!\d+(?:st|nd|rd|th|s)$)(?!\d+-)[\w-]+")
 
 
 def _opened_by_pronoun(doc, i, k):

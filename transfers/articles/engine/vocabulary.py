@@ -228,6 +228,7 @@ STATUS_RULES = [
         "delivered",
         re.compile(
             r"\b(?:has|have|had|were|was|been)\s+(?:\w+\s+)?delivered\b|\bdelivery took place\b|\bhanded over\b|"
+            r"\b(?:has|have|had)\s+(?:\w+\s+)?shipped\b|"
             r"\b(?:began|started|first)\s+deliver\w*|(?<!\bbe )\bdelivered\b|"
             # `has taken delivery of its first`, `has received the first of seven`: the buyer's side.
             r"\b(?:took|taken|takes|taking)\s+delivery\s+of\b|"
