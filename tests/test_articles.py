@@ -545,10 +545,11 @@ def test_amounts_quantities_dates_and_statuses_as_news_writes_them(seed, token_c
             {"assertion_field": "order_date", "subject_type": "proposal"},
         ),
         ("Russia and Iran signed a contract for Tor-M1 systems in December 2005.", {"subject": "rus-irn-2005-tor-m1"}),
-        # A government agency speaks for itself; a news agency reports.
+        # A government agency speaks for its side, as a ministry does (no person's name: its
+        # words are not `Federal Security`'s); a news agency reports.
         (
             "Russia delivered 29 Tor-M1 systems to Iran, the Federal Security Agency said.",
-            {"assertion_field": "quantity_delivered", "attribution": "on-record"},
+            {"assertion_field": "quantity_delivered", "attribution": "spokesperson", "proposed_speaker": ""},
         ),
         (
             "Russia delivered 29 Tor-M1 systems to Iran, the Interfax news agency reported.",
@@ -1405,3 +1406,59 @@ def test_more_ways_news_writes_a_deal(seed, countries, token_client, sentence, e
         for d in drafts
     }
     assert found == expected, drafts
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A buyer who signs a deal for arms buys them; `its total order` is a noun, not Greece's
+        # seller buying.
+        (
+            "Greece signed a deal for 24 Rafale jets from France in 2021, bringing its total order to 24.",
+            {("FRA", "GRC", "quantity_ordered", "24"), ("FRA", "GRC", "order_date", "2021")},
+        ),
+        # `we` who received are the speaker's side.
+        (
+            '"We have received all 29 systems," Iranian Defence Minister Mostafa Najjar told reporters.',
+            {("RUS", "IRN", "quantity_delivered", "29")},
+        ),
+    ],
+)
+def test_who_buys_when_the_buyer_is_a_pronoun_or_signs_for_it(seed, countries, token_client, sentence, expected):
+    drafts = drafts_of(token_client, sentence, "2026-03-12")
+    found = set()
+    for d in drafts:
+        parties = d["proposed_contract"] or {}
+        if d["subject_type"] == "contract":  # the recorded Tor-M1 deal of the seed: Russia's to Iran
+            parties = {"supplier": "RUS", "recipient": "IRN"}
+        found.add((parties.get("supplier"), parties.get("recipient"), d["assertion_field"], d["assertion_value"]))
+    assert found == expected, drafts
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker", "attribution", "stance"),
+    [
+        # Sources without a name are anonymous (blind sets 4, 5 and 6).
+        ("Russia has delivered 12 Tor-M1 systems to Iran, two sources said.", "", "anonymous", "asserts"),
+        ("Russia has delivered 12 Tor-M1 systems to Iran, one of the sources said.", "", "anonymous", "asserts"),
+        # An agency's name is not a person's.
+        (
+            "Russia has approved the sale of 12 Tor-M1 systems to Iran, the Federal Military Cooperation Agency said.",
+            "",
+            "spokesperson",
+            "asserts",
+        ),
+        # `dismissed reports` is a denial, spoken for its side.
+        (
+            'The Kremlin dismissed reports that Russia had sold 12 Tor-M1 systems to Iran as "fake news".',
+            "",
+            "spokesperson",
+            "denies",
+        ),
+    ],
+)
+def test_who_speaks_how(seed, countries, token_client, sentence, speaker, attribution, stance):
+    drafts = drafts_of(token_client, sentence, "2026-03-12")
+    assert drafts and {(d["proposed_speaker"], d["attribution"], d["stance"]) for d in drafts} == {
+        (speaker, attribution, stance)
+    }, drafts

@@ -999,8 +999,12 @@ class Engine:
             lower = doc[k].lower_
             if lower in ("delivery", "deliveries") and k > i and doc[k - 1].lower_ in TAKE_VERBS:
                 lower = "received"  # `Germany has taken delivery of`: the one who takes buys
-            if lower in ("sign", "signs", "signed", "inked") and k + 1 < j and doc[k + 1].lower_ == "for":
-                lower = "bought"  # `Egypt has signed for 24 more Rafale jets`
+            if lower in ("sign", "signs", "signed", "inked") and _signed_for(doc, k, j):
+                lower = "bought"  # `Egypt has signed for 24 more Rafale jets`, `signed a deal for`
+            if lower in ("order", "orders", "purchase", "purchases") and any(
+                doc[x].lower_ in ("its", "their", "his", "her", "our") for x in range(max(i, k - 2), k)
+            ):
+                continue  # `bringing its total order to 24`: a noun whose owner is a pronoun
             if lower in ARRIVAL_VERBS:
                 # `The first 10 of 180 K2 tanks arrived in Poland`: where they arrived bought them.
                 at = [m for m in actors if k < m.i < j and _preposition(doc, m) == "in" and _same_phrase(doc, k, m.i)]
@@ -1068,6 +1072,13 @@ class Engine:
                 supplier = actor_state(g, to[0].key) if to else None
                 if supplier is None and us and us[-1] >= k:
                     supplier = speaker_state
+                got_an_order = any(
+                    doc[x].lower_ in ("order", "orders", "contract", "request") for x in range(k, min(k + 4, j))
+                )
+                if recipient is None and ours and ours[0] < k and not got_an_order:
+                    # `"We have received all 29 systems," Iran's defence minister said`; not `we
+                    # received an order from Iran` (the seller's words).
+                    recipient = speaker_state
             if buyer and recipient is None and supplier != buyer:
                 recipient = buyer
             if supplier or recipient:
@@ -1414,6 +1425,15 @@ ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "last", "fin
 _MONTH_WORD = re.compile(MONTHS + r"$")
 
 
+def _signed_for(doc, k, j):
+    """Whether `signed` at k is followed by `for` (`signed for 24 jets`), or by a deal and then
+    `for` (`signed a deal for 24 jets`): the one who signs for arms buys them."""
+    if k + 1 < j and doc[k + 1].lower_ == "for":
+        return True
+    x = k + 1 + (k + 1 < j and doc[k + 1].lower_ in ("a", "an", "the"))
+    return x + 1 < j and doc[x].lower_ in ("deal", "contract", "agreement") and doc[x + 1].lower_ == "for"
+
+
 def _designation_alone(doc, x, end):
     """Whether token x is a designation that is the whole noun: `18 F-16s`, `24 AH-64E to
     Morocco` (not `three C-130K transports`, whose noun is another word)."""
@@ -1672,12 +1692,21 @@ def _proper_name(clause, phrase):
         ):
             run.append(token.text)
         else:
-            if len(run) >= 2:
+            # `the Defense Security Cooperation Agency said`: a run that an organisation's word
+            # ends is that organisation's name, not a person's.
+            if len(run) >= 2 and token.lower_ not in ORGANISATION_WORDS:
                 runs.append(" ".join(run))
             run = []
     if len(run) >= 2:
         runs.append(" ".join(run))
     return runs[-1] if runs else ""
+
+
+ORGANISATION_WORDS = {
+    "agency", "ministry", "department", "office", "service", "council", "command", "corporation", "company",
+    "group", "institute", "organisation", "organization", "administration", "bureau", "committee",
+    "commission", "directorate", "authority", "industries", "forces", "army", "navy",
+}  # fmt: skip
 
 
 def _summary(text):

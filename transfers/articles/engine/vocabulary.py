@@ -7,13 +7,14 @@ import re
 SPEECH_VERBS = {
     "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms",
     "denied", "denies", "insisted", "insists", "claimed", "claims", "noted", "declared", "rejected",
+    "dismissed", "dismisses", "refuted",
 }  # fmt: skip
 REPORTING = {
     "said", "says", "say", "told", "tells", "added", "stated", "announced", "confirmed", "confirms", "confirm",
     "denied", "denies", "deny", "reported", "insisted", "insists", "argued", "argue", "argues", "claimed",
     "claims", "warned", "warns", "noted", "suspect", "suspects", "acknowledged", "admitted", "urged",
     "criticized", "criticised", "condemned", "declared", "quoted", "stressed", "rejected", "welcomed", "welcomes",
-    "hailed", "praised",
+    "hailed", "praised", "dismissed", "dismisses", "refuted",
 }  # fmt: skip
 PRONOUNS = {"he", "she", "they", "we", "it"}
 ROLE_WORDS = {
@@ -155,7 +156,9 @@ SPECIFIC_DEAL = re.compile(
 ANONYMOUS = re.compile(
     r"\b(?:anonymity|anonymous(?:ly)?|unidentified|unnamed|not authori[sz]ed|asked not to be (?:named|identified)|"
     r"declined to be (?:named|identified)|(?:people|persons?|sources?|officials?) (?:familiar with|briefed on|"
-    r"with (?:direct )?knowledge of|close to))\b",
+    r"with (?:direct )?knowledge of|close to)|"
+    # `two sources said`, `a Moroccan military source said`, `one of the sources said`
+    r"sources?,?\s+(?:said|says|say|told|added|confirmed))\b",
     re.IGNORECASE,
 )
 ACCORDING_MEDIA = re.compile(
