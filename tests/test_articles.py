@@ -1392,6 +1392,29 @@ def test_it_opening_a_sentence_is_the_party_that_opened_the_one_before(seed, cou
         # another noun is not the noun (blind set 8's `replacing three C-130K transports`).
         ("The Netherlands will donate 18 F-16s to Ukraine.", {("NLD", "UKR", "quantity_ordered", "18")}),
         ("Austria will receive its first aircraft in 2027, replacing three C-130K transports.", set()),
+        # A cancelled order: its date is the cancellation's, not the order's (held-out set 2).
+        (
+            "Egypt cancelled its order for 24 Su-35 jets from Russia in 2021.",
+            {("RUS", "EGY", "quantity_ordered", "24"), ("RUS", "EGY", "status", "cancelled")},
+        ),
+        # What is said comes first when the speaker `told The Associated Press on Sunday`.
+        (
+            "Egypt has cancelled its order for 24 Su-35 jets from Russia, two Egyptian officials told "
+            "The Associated Press on Sunday.",
+            {("RUS", "EGY", "quantity_ordered", "24"), ("RUS", "EGY", "status", "cancelled")},
+        ),
+        # `from` names who supplies, `to` who receives; `transferred` is a delivery.
+        (
+            "Two frigates were transferred from Italy to Egypt in 2021.",
+            {("ITA", "EGY", "quantity_delivered", "2"), ("ITA", "EGY", "delivery_date", "2021")},
+        ),
+        # A delivery's completion planned is no completion, nor a delivery date; one past is both,
+        # and `deliveries ... to Armenia` names the buyer.
+        ("Deliveries of the howitzers to Armenia are expected to be completed by 2028.", set()),
+        (
+            "Deliveries of the howitzers to Armenia were completed in 2024.",
+            {(None, "ARM", "delivery_date", "2024"), (None, "ARM", "status", "completed")},
+        ),
     ],
 )
 def test_more_ways_news_writes_a_deal(seed, countries, token_client, sentence, expected):
@@ -1462,3 +1485,15 @@ def test_who_speaks_how(seed, countries, token_client, sentence, speaker, attrib
     assert drafts and {(d["proposed_speaker"], d["attribution"], d["stance"]) for d in drafts} == {
         (speaker, attribution, stance)
     }, drafts
+
+
+def test_a_generic_word_of_a_deals_title_names_no_deal(seed, countries, token_client):
+    """Blind set 5: `Navy` in the title of Egypt's FREMM deal made `transferred from the U.S.
+    Navy's fleet` that deal. A deal titled for `the Iranian Army` here, and a navy of another."""
+    from transfers.models import Contract
+
+    Contract.objects.filter(reference="rus-irn-2005-tor-m1").update(title="Tor-M1 systems for the Iranian Army")
+    drafts = drafts_of(
+        token_client, "Two frigates were transferred from the Army of Italy to Egypt in 2021.", "2026-03-12"
+    )
+    assert drafts and {d["subject_type"] for d in drafts} == {"proposal"}, drafts

@@ -76,7 +76,8 @@ class Recogniser:
         words = {}
         for contract in self.gazetteer.contracts:
             for word in re.findall(r"[A-Za-z][\w-]+", contract.title)[1:]:
-                if word[0].isupper() and word.lower() not in names and len(word) > 3:
+                lower = word.lower()
+                if word[0].isupper() and lower not in names and lower not in GENERIC_TITLE_WORDS and len(word) > 3:
                     words.setdefault(word, []).append(contract.reference)
         return {word: refs[0] for word, refs in words.items() if len(refs) == 1}
 
@@ -138,6 +139,15 @@ def _expansions(doc, acronyms):
 
 
 US_SPELLING = {"defense": "defence", "defenses": "defences", "organization": "organisation"}
+
+
+# Words of deals' titles that name no one deal: `the Egyptian Navy` is also another's navy
+# (`transferred from the U.S. Navy's fleet` is not Egypt's FREMM deal).
+GENERIC_TITLE_WORDS = {
+    "navy", "army", "force", "forces", "corps", "guard", "marine", "marines", "ministry", "defence", "defense",
+    "coast", "border", "national", "royal", "republic", "federation", "kingdom", "state", "states", "united",
+    "deal", "contract", "order", "batch", "lease", "loan", "donation", "package", "programme", "program",
+}  # fmt: skip
 
 
 def _title_words(title, gazetteer):

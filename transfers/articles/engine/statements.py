@@ -41,6 +41,7 @@ from .vocabulary import (
     BOUNDARIES,
     BUILD_VERBS,
     BUY_VERBS,
+    CANCELLED,
     DEAL_WORDS,
     DELIVERY_WORDS,
     EARLIER_ORDER,
@@ -49,6 +50,7 @@ from .vocabulary import (
     MEDIA_WORDS,
     NEW_ORDER,
     NEWS_AGENCY,
+    NOT_CANCELLED,
     NUMBER_WORDS,
     ORDER_WORDS,
     PLANNED_DELIVERY,
@@ -430,7 +432,8 @@ class Engine:
             content = (k, end)
             if phrase and phrase[0] > main:
                 content = (phrase[1], end)
-            after = doc[main + 1] if main + 1 < j else None
+            past = _past_the_listener(doc, main, j)  # `told The Associated Press on Sunday`: `on`
+            after = doc[past] if past < j else None
             inverted = (
                 after is None or after.lower_ in AFTER_INVERTED or after.text.endswith("ing") or not after.is_alpha
             )
@@ -930,6 +933,9 @@ class Engine:
         if total and not any(f == total[0] and v == total[1] for f, v, *_ in found):
             # Beside the batch (`four more ..., bringing to 10 the number received`): both.
             found.append(total)
+        # `Egypt cancelled its order for 24 Su-35 jets in 2021`: the date is the cancellation's,
+        # and the status says it (blind set 2).
+        cancelled = CANCELLED.search(lower) and not NOT_CANCELLED.search(lower)
         for start, written, shown in _date_ranges(text, dates_in(text, self.published)):
             k = _token_at(doc, base + start, content)
             if any(_is_reporting(doc, x) for x in range(max(content[0], k - 2), k + 1)):
@@ -940,6 +946,8 @@ class Engine:
             if kind in (None, "planned"):
                 continue
             field_name = "delivery_date" if kind == "delivery" else "order_date"
+            if field_name == "order_date" and cancelled:
+                continue
             found.append((field_name, shown, written, f"date “{written}” near {kind} words"))
         if not any(f == "order_date" for f, *_ in found):
             for name, pattern in STATUS_RULES:
@@ -972,6 +980,8 @@ class Engine:
                 kind = "order" if lower in SUPPLY_VERBS and not date else "planned"
             elif kind == "delivery" and x > 1 and doc[x - 1].lower_ == "be" and doc[x - 2].lower_ in modal:
                 kind = "planned"  # `would be delivered by 2022`: a plan, neither ordered nor delivered
+            elif date and lower in _STAGES and x > 0 and doc[x - 1].lower_ in (*modal, "be"):
+                kind = "planned"  # `deliveries are expected to be completed by 2028`, `will begin in 2027`
             # The verb that governs a figure usually comes before it (`signed in December`, `ordered 36`).
             distance = k - x if x <= k else 2 * (x - k)
             if kind and (best is None or distance < best[0]):
@@ -1001,10 +1011,12 @@ class Engine:
                 lower = "received"  # `Germany has taken delivery of`: the one who takes buys
             if lower in ("sign", "signs", "signed", "inked") and _signed_for(doc, k, j):
                 lower = "bought"  # `Egypt has signed for 24 more Rafale jets`, `signed a deal for`
-            if lower in ("order", "orders", "purchase", "purchases") and any(
-                doc[x].lower_ in ("its", "their", "his", "her", "our") for x in range(max(i, k - 2), k)
+            if lower in ("order", "orders", "purchase", "purchases") and _owned_by_a_pronoun_after_an_object(
+                doc, actors, i, k
             ):
-                continue  # `bringing its total order to 24`: a noun whose owner is a pronoun
+                # `..., from France in 2021, bringing its total order to 24`: a noun whose owner
+                # is a pronoun, not the party just named after `from` (`Egypt cancelled its order`: Egypt's).
+                continue
             if lower in ARRIVAL_VERBS:
                 # `The first 10 of 180 K2 tanks arrived in Poland`: where they arrived bought them.
                 at = [m for m in actors if k < m.i < j and _preposition(doc, m) == "in" and _same_phrase(doc, k, m.i)]
@@ -1013,7 +1025,8 @@ class Engine:
                     supplier = actor_state(g, origin.key) if origin else None
                     return supplier, actor_state(g, at[0].key), f"“{doc[k].text} in”"
                 continue
-            if lower not in SUPPLY_VERBS and lower not in BUY_VERBS or _in_compound(doc, k):
+            shipped = lower in ("delivery", "deliveries", "shipment", "shipments")
+            if (lower not in SUPPLY_VERBS and lower not in BUY_VERBS and not shipped) or _in_compound(doc, k):
                 continue
             if lower in GIVING_VERBS and not _arms_follow(clause, k, j):
                 continue  # `sends a wrong signal`, `pledged support`: not arms changing hands
@@ -1031,6 +1044,7 @@ class Engine:
                 return first, other, f"“{doc[k].text}” with"
             if (
                 lower in ("sale", "sales")
+                or shipped  # `deliveries of the howitzers to Iran`
                 or lower in ("export", "exports")
                 and k > i
                 and doc[k - 1].lower_ in DETERMINERS
@@ -1043,7 +1057,11 @@ class Engine:
                 recipient = actor_state(g, buyer_named.key) if buyer_named else None
                 seller_named = next((m for m in to if _preposition(doc, m) == "from"), None)
                 # (The approval within six words of the sale: a long sentence is not read again per sale.)
-                approving = before and any(doc[x].lower_ in APPROVAL_VERBS for x in range(max(before[0].j, k - 6), k))
+                approving = (
+                    not shipped
+                    and before
+                    and any(doc[x].lower_ in APPROVAL_VERBS for x in range(max(before[0].j, k - 6), k))
+                )
                 if supplier is None and seller_named:
                     supplier = actor_state(g, seller_named.key)  # `the sale of 14 tanks from Spain to Ukraine`
                 elif supplier is None and approving:
@@ -1051,8 +1069,11 @@ class Engine:
                     # approves its own exports.
                     supplier = actor_state(g, before[0].key)
             elif lower in SUPPLY_VERBS:
-                supplier = near
-                recipient = actor_state(g, to[0].key) if to else None
+                # `transferred from the U.S. Navy's fleet`: `from` names who supplies, not who receives.
+                to_whom = next((m for m in to if _preposition(doc, m) != "from"), None)
+                from_whom = next((m for m in to if _preposition(doc, m) == "from"), None)
+                supplier = near or (actor_state(g, from_whom.key) if from_whom else None)
+                recipient = actor_state(g, to_whom.key) if to_whom else None
                 by = next((m for m in after if _preposition(doc, m) == "by" and _same_phrase(doc, k, m.i)), None)
                 passive = k > i and doc[k - 1].lower_ in PASSIVE_AUXILIARIES
                 if by and (passive or near is None):
@@ -1425,6 +1446,31 @@ ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "last", "fin
 _MONTH_WORD = re.compile(MONTHS + r"$")
 
 
+def _owned_by_a_pronoun_after_an_object(doc, actors, i, k):
+    """Whether the noun at k is `its`/`their` (within two words) while the party named last
+    before it is an object (`from France`), so the pronoun is not that party's."""
+    if not any(doc[x].lower_ in ("its", "their", "his", "her", "our") for x in range(max(i, k - 2), k)):
+        return False
+    last = next((m for m in reversed(actors) if i <= m.i and m.j <= k), None)
+    return last is not None and _preposition(doc, last) in ("from", "to", "with", "for", "by")
+
+
+LISTENERS = {"reporters", "journalists", "lawmakers", "legislators", "parliament", "congress", "senators", "mps"}
+
+
+def _past_the_listener(doc, k, j):
+    """The token after the one `told` at k speaks to (`told reporters`, `told The Associated
+    Press`, `told AFP`); after any other verb, the next one."""
+    x = k + 1
+    if doc[k].lower_ not in ("told", "tells", "informed"):
+        return x
+    x += x < j and doc[x].lower_ in ("the", "a", "an")
+    start = x
+    while x < j and doc[x].is_alpha and (doc[x].text[0].isupper() or (x == start and doc[x].lower_ in LISTENERS)):
+        x += 1
+    return x
+
+
 def _signed_for(doc, k, j):
     """Whether `signed` at k is followed by `for` (`signed for 24 jets`), or by a deal and then
     `for` (`signed a deal for 24 jets`): the one who signs for arms buys them."""
@@ -1471,6 +1517,8 @@ def _next_to_a_month(doc, k):
     return bool(_MONTH_WORD.match(after) or _MONTH_WORD.match(before))
 
 
+# A delivery's stages, whose date in the future is a plan's: `to be completed by 2028`.
+_STAGES = {"completed", "complete", "begin", "start", "resume", "conclude", "concluded"}
 PASSIVE_AUXILIARIES = {"was", "were", "been", "being", "be", "is", "are"}
 ARRIVAL_VERBS = {"arrive", "arrives", "arrived", "arriving", "landed"}
 APPROVAL_VERBS = {"approve", "approves", "approved", "clear", "clears", "cleared", "authorised", "authorized",

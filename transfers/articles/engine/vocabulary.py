@@ -145,7 +145,7 @@ DEAL_WORDS = re.compile(
     r"\b(?:arms|weapons?|missiles?|sales?|sell\w*|sold|deals?|contracts?|exports?|export\w*|suppl\w+|purchas\w*|"
     r"buy\w*|bought|deliver\w*|order\w*|talks|agreements?|signed|price|send|sends|sent|sending|pledg\w*|donat\w*|"
     r"shipments?|shells|munitions|ammunition|handed|arrived|arrive|received|landed|shipped|took delivery|unloaded|"
-    r"paid|pay|pays|paying|cost|costs|worth|valued|value|packages?)\b",
+    r"paid|pay|pays|paying|cost|costs|worth|valued|value|packages?|transferred|transfers?)\b",
     re.IGNORECASE,
 )
 SPECIFIC_DEAL = re.compile(
@@ -209,6 +209,8 @@ STANCE_RULES = [
     ("comments", re.compile(r"\b(?:welcom(?:e|ed|es|ing)|prais\w*|hail(?:ed|s)?|applaud\w*)\b", re.IGNORECASE)),
 ]
 
+NOT_CANCELLED = re.compile(r"\b(?:not|n[’']t|never)\s+(?:been\s+)?(?:cancel+ed|scrapped|called off)\b")
+CANCELLED = re.compile(r"\b(?:cancel+ed|scrapped|terminated|called off)\b")
 STATUS_RULES = [
     ("delivering", re.compile(r"\bnot all\b[^.]*\bdeliver\w*|\bpartially delivered\b|\bsome of\b[^.]*\bdelivered\b")),
     (
@@ -223,7 +225,9 @@ STATUS_RULES = [
     (
         "completed",
         re.compile(
-            r"\b(?:completed|finished)\b[^.]*\bdeliver\w*|\bdeliver\w*\b[^.]*\b(?:completed|complete|finished)\b|"
+            # (Not `are expected to be completed by 2028`, `will complete`: a plan.)
+            r"(?<!\bbe )(?<!\bto )\b(?:completed|finished)\b[^.]*\bdeliver\w*|"
+            r"\bdeliver\w*\b[^.]*(?<!\bbe )(?<!\bto )(?<!\bwill )\b(?:completed|complete|finished)\b|"
             r"\b(?:delivered all|fully delivered|all\b[^.]{0,40}\bhave been delivered)\b"
         ),
     ),
@@ -238,8 +242,8 @@ STATUS_RULES = [
             r"\breceived\s+(?:the|its|their|a|an)\s+(?:first|second|third|fourth|fifth|sixth|last|final)\b"
         ),
     ),
-    ("not cancelled", re.compile(r"\b(?:not|n[’']t|never)\s+(?:been\s+)?(?:cancel+ed|scrapped|called off)\b")),
-    ("cancelled", re.compile(r"\b(?:cancel+ed|scrapped|terminated|called off)\b")),
+    ("not cancelled", NOT_CANCELLED),
+    ("cancelled", CANCELLED),
     (
         "not negotiating",
         re.compile(r"\b(?:not|n[’']t|never)\s+(?:\w+\s+)?negotiat\w+|\bno\s+(?:such\s+)?talks\b|\bnot\s+in\s+talks\b"),
