@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from transfers.articles.evaluation import article_evaluate, seed_targets_met
+from transfers.articles.evaluation import ROOT, article_evaluate, seed_targets_met
 from transfers.articles.models import Article, Draft
 from transfers.articles.text import MAX_CHARS, html_to_text
 from transfers.evidence import contract_evidence
@@ -1083,6 +1083,27 @@ def test_ingest_article_refuses_a_file_over_the_limit_whole_never_cut(seed, tmp_
     with pytest.raises(CommandError, match=r"100,500 characters long; the limit is 100,000"):
         call_command("ingest_article", str(path), stdout=io.StringIO())
     assert not Article.objects.exists()
+
+
+def test_ingest_article_refuses_a_bad_date_or_a_fifo_without_a_traceback(tmp_path):
+    """An adversarial pass: `--date 2007-13-45` printed a traceback (the date's type raised a
+    CommandError while the arguments were parsed, outside the command), and a FIFO blocked."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "a.txt"
+    path.write_text("Russia delivered 29 Tor-M1 systems to Iran.")
+    done = subprocess.run(
+        [sys.executable, "manage.py", "ingest_article", str(path), "--date", "2007-13-45"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "'2007-13-45' is not a date of the form YYYY-MM-DD" in done.stderr
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(CommandError, match="is not a regular file"):
+        call_command("ingest_article", str(fifo), stdout=io.StringIO())
 
 
 @pytest.mark.django_db

@@ -642,3 +642,88 @@ def test_a_designation_or_description_past_its_column_is_refused_by_line_never_c
     code, out, err = run(_new_file(tmp_path, "long-new.csv", [new_row]))
     assert code == 1 and "line 13: Designation is 208 characters long" in err, err
     assert Transfer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_row_whose_parties_are_one_under_two_spellings_is_refused_by_its_line(countries, tmp_path):
+    """An adversarial pass: `Turkey` selling to `Turkiye` reached the database, which refused the
+    whole batch (contract_supplier_not_recipient); the import stopped there, on every run,
+    with a message about another import. Now it is the row's error and the rest is imported."""
+    text, first = _with_rows(
+        [
+            "Turkiye,Turkey,2005,,29,,Tor-M1Z,mobile SAM system,29,,2006; 2007,New,,12.5,362.5,362.5",
+            "United Arab Emirates,UAE,2006,,2,,Igla-Z,portable SAM,2,,2007,New,,0.1,0.2,0.2",
+        ]
+    )
+    path = tmp_path / "one-party.csv"
+    path.write_bytes(text.encode("latin-1"))
+    before = state()
+    code, _, err = run(path, "--strict")  # refused whole
+    assert code == 1 and "nothing was written" in err and state() == before, err
+    code, out, err = run(path)
+    assert code == 1 and "Traceback" not in err and "at the same time" not in err, err
+    assert f"line {first}: supplier 'Turkey' and recipient 'Turkiye' are one party (TUR)" in err, err
+    assert f"line {first + 1}: supplier 'UAE' and recipient 'United Arab Emirates' are one party (ARE)" in err
+    assert "deals 9, rejected 5" in out, out
+    assert not WeaponSystem.objects.filter(designation__in=["Tor-M1Z", "Igla-Z"], transfers__isnull=False).exists()
+    # The good rows are all there.
+    assert Contract.objects.filter(reference__startswith="sipri-").count() == 9
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        # A date SIPRI cannot have written: in 2150 it became every later release's previous one.
+        ({10: "Data generated: 01 Jan 2150 at 09:00:00"}, "line 11: 'Data generated' 01 Jan 2150 cannot be"),
+        ({10: "Data generated: 01 Jan 1850 at 09:00:00"}, "line 11: 'Data generated' 01 Jan 1850 cannot be"),
+    ],
+)
+def test_a_preamble_sipri_cannot_have_written_is_refused(countries, tmp_path, lines, message):
+    rows = LEGACY.read_bytes().decode("latin-1").split("\n")
+    assert rows[10].startswith("Data generated"), rows[10]
+    for index, line in lines.items():
+        rows[index] = line
+    path = tmp_path / "preamble.csv"
+    path.write_bytes("\n".join(rows).encode("latin-1"))
+    before = state()
+    code, _, err = run(path)
+    assert code == 1 and "Traceback" not in err and message in err, err
+    assert state() == before
+
+
+@pytest.mark.django_db
+def test_hostile_files_are_refused_quickly_and_whole(countries, tmp_path):
+    """An adversarial pass: /dev/zero was read until memory ran out, a FIFO blocked the open,
+    a 20 KB preamble line backtracked for minutes, a 130,000-character designation took two."""
+    import os
+
+    before = state()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path, message in [("/dev/zero", "is not a regular file"), (fifo, "is not a regular file")]:
+        code, _, err = run(path)
+        assert code == 1 and message in err, err
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as handle:
+        handle.truncate(64 * 2**20 + 1)
+    code, _, err = run(big)
+    assert code == 1 and "is larger than 64 MB" in err, err
+
+    rows = LEGACY.read_bytes().decode("latin-1").split("\n")
+    rows[0] = "Transfers of major conventional arms " + "from a to b " * 1500
+    text, first = _with_rows([f"Iran,Russia,2005,,29,,a{' ' * 130_000}b,mobile SAM system,29,,2006,New,,1,29,29"])
+    path = tmp_path / "slow.csv"
+    path.write_bytes(("\n".join(rows[:1]) + "\n" + text.split("\n", 1)[1]).encode("latin-1"))
+    code, out, err = run(path)
+    assert code == 1 and "Traceback" not in err
+    assert f"line {first}: Weapon designation is 130,002 characters long" in err, err
+    assert state() != before  # the good rows imported; within a test's time, not minutes
+
+
+@pytest.mark.django_db
+def test_a_source_title_longer_than_a_title_is_refused_before_anything_is_written(countries):
+    before = state()
+    code, _, err = run(LEGACY, "--source-title", "x" * 501)
+    assert code == 1 and "--source-title is 501 characters long; a title has at most 500" in err, err
+    assert state() == before

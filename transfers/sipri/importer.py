@@ -897,6 +897,29 @@ def _write_batches(deals, *, ctx, report, progress, own_transactions):
     return spread
 
 
+def _reject_one_party_deals(export, actors, report):
+    """Refuse, by its line, a row whose supplier and recipient are two spellings of one party
+    (`Turkey` and `Turkiye`, `UAE` and `United Arab Emirates`): as any bad row, not by the
+    database refusing its whole batch (contract_supplier_not_recipient), which stopped the
+    import there on every run."""
+    refused = [d for d in export.deals if actors[d.supplier].pk == actors[d.recipient].pk]
+    if not refused:
+        return
+    for deal in refused:
+        error = RowError(
+            deal.line,
+            f"supplier {deal.supplier!r} and recipient {deal.recipient!r} are one party "
+            f"({actors[deal.supplier].code}): a state does not supply itself",
+        )
+        export.errors.append(error)
+        report.rejected.append(error)
+    export.errors.sort(key=lambda e: e.line)
+    report.rejected.sort(key=lambda e: e.line)
+    gone = {id(d) for d in refused}
+    export.deals = [d for d in export.deals if id(d) not in gone]
+    report.deals = len(export.deals)
+
+
 def _report_add(report, part):
     """A batch's counts and contracts added to the import's report."""
     for name in ("contracts", "transfers", "deliveries"):
@@ -1023,6 +1046,9 @@ def sipri_import(
     with refresh_deferred(), outer:
         names = {d.supplier for d in export.deals} | {d.recipient for d in export.deals}
         actors = actor_resolve_sipri_parties(names=names, reason=reason, created=report.actors_created)
+        _reject_one_party_deals(export, actors, report)
+        if strict and report.rejected:
+            raise ImportRejected(report)
         # Which deal of the previous release each row is (legacy rows take its reference).
         matched = release_plan(export=export, actors=actors)
         if legacy:

@@ -21,7 +21,9 @@ import csv
 import datetime
 import functools
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -460,10 +462,11 @@ def _party(text, what):
 
 
 def _designation(text, what):
-    value = text.strip()
+    # The length first: system_designation's pattern takes quadratic time on a long run of spaces.
+    value = _within(text.strip(), what, DESIGNATION_MAX, "a designation")
     if not system_designation(value):
         raise _Reject(f"{what} is empty")
-    return _within(value, what, DESIGNATION_MAX, "a designation")
+    return value
 
 
 def _description(text, what):
@@ -729,6 +732,11 @@ def _rows(lines, first_number, kind, rejoined, delimiter):
 
 _YEAR_RANGE = re.compile(r"year range '(\d{4})' to '(\d{4})'", re.ASCII)
 _PARTIES = re.compile(r"\bfrom\s+(.+?)\s+to\s+(.+?)\s*\.\s*Deals\b")
+# SIPRI's preamble lines are short; _PARTIES on a 10,000-character line backtracked for minutes.
+PREAMBLE_LINE_MAX = 1_000
+# Sixteen times the whole legacy register (about 4 MB): a device or a wrong file is refused
+# before it is held in memory.
+MAX_FILE_BYTES = 64 * 2**20
 
 
 def sipri_read(path):
@@ -738,10 +746,18 @@ def sipri_read(path):
     Bad rows become RowErrors with their line numbers; good rows become Deals.
     """
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            # A FIFO would block the open; a device (/dev/zero) would be read without end.
+            raise ImportFileError(f"{path} is not a regular file")
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(
+            f"{path} is larger than {MAX_FILE_BYTES // 2**20} MB; SIPRI's exports are a few MB (the whole "
+            "register is about 4 MB)"
+        )
     if b"\x00" in data[:4096] and not data.startswith(_UTF16_MARKS):
         raise ImportFileError("this is a binary file, not a SIPRI CSV export")
     sha256 = hashlib.sha256(data).hexdigest()
@@ -761,10 +777,18 @@ def sipri_read(path):
                 generated = datetime.datetime.strptime(match.group(1), "%d %b %Y").date()
             except ValueError:
                 generated = None
+            # SIPRI wrote it: not before its register's first years, not after today (a day's
+            # grace for time zones). A date in 2150 had become every later release's previous one.
+            latest = datetime.date.today() + datetime.timedelta(days=1)
+            if generated is not None and not (datetime.date(MIN_YEAR, 1, 1) <= generated <= latest):
+                raise ImportFileError(
+                    f"line {index + 1}: 'Data generated' {generated:%d %b %Y} cannot be the date of a SIPRI "
+                    f"export (before {MIN_YEAR} or after today)"
+                )
         match = _YEAR_RANGE.search(line)
         if match:
             year_range = (int(match.group(1)), int(match.group(2)))
-        match = _PARTIES.search(line)
+        match = _PARTIES.search(line) if len(line) <= PREAMBLE_LINE_MAX else None
         if match:
             parties = (match.group(1), match.group(2))
         delimiter = next((d for d in DELIMITERS if d in line and _header_kind(_cells(line, d))), None)

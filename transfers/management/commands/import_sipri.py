@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, OperationalError
 
+from transfers.models import Source
 from transfers.sipri.importer import ImportFileError, ImportRejected, sipri_import
 
 MAX_LISTED_ERRORS = 50
@@ -56,6 +57,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, strict, dry_run, source_title, user=None, reimport=False, **options):
+        most = Source._meta.get_field("title").max_length
+        if source_title and len(source_title) > most:
+            raise CommandError(f"--source-title is {len(source_title):,} characters long; a title has at most {most}.")
         interactive = self.stdout.isatty() if hasattr(self.stdout, "isatty") else sys.stdout.isatty()
         progress = Progress(self.stdout, interactive) if options["verbosity"] > 0 else None
         try:

@@ -1,4 +1,7 @@
+import argparse
 import datetime
+import os
+import stat
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -11,7 +14,8 @@ def _date(text):
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"--date: {text!r} is not a date of the form YYYY-MM-DD.") from None
+        # (argparse's own error: a CommandError raised here came out as a traceback.)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date of the form YYYY-MM-DD") from None
 
 
 class Command(BaseCommand):
@@ -36,6 +40,8 @@ class Command(BaseCommand):
 
                 data = sys.stdin.buffer.read(MAX_BYTES + 1)
             else:
+                if not stat.S_ISREG(os.stat(path).st_mode):
+                    raise CommandError(f"{path} is not a regular file.")  # a FIFO would block the open
                 with open(path, "rb") as handle:
                     data = handle.read(MAX_BYTES + 1)
         except OSError as exc:
