@@ -329,7 +329,7 @@ def test_newer_format_releases_match_on_the_deal_id(db, api, tmp_path):
     call_command("load_countries", verbosity=0)
     first = DATA / "sipri-by-delivery-year-2026-02-sample.csv"
     assert run(first)[0] == 0
-    text = first.read_text().replace("Data generated: 12 Feb 2026", "Data generated: 9 Mar 2027")
+    text = first.read_text().replace("Data generated: 12 Feb 2026", "Data generated: 9 Mar 2026")
     # Tor-M1: a delivery revised; the HQ-17A deal dropped; the designation of the DA-42 respelt.
     text = text.replace("2005,No,14,Yes,2007,No,New,12.5,12.5,175", "2005,No,13,Yes,2007,No,New,12.5,12.5,162.5")
     text = "".join(line for line in text.splitlines(True) if not line.startswith("67384,"))
@@ -441,7 +441,7 @@ def test_an_export_of_fewer_delivery_years_than_the_last_whole_one_is_partial(db
     # Releases of one range follow each other as whole ones; a wider one covers a narrower.
     by_year = DATA / "sipri-by-delivery-year-2026-02-sample.csv"
     assert run(by_year)[0] == 0
-    text = by_year.read_text().replace("Data generated: 12 Feb 2026", "Data generated: 9 Mar 2027")
+    text = by_year.read_text().replace("Data generated: 12 Feb 2026", "Data generated: 9 Mar 2026")
     for n, (name, years, partial_reason) in enumerate(
         [
             ("same.csv", "'1995' to '2025'", ""),
@@ -450,7 +450,7 @@ def test_an_export_of_fewer_delivery_years_than_the_last_whole_one_is_partial(db
         ]
     ):
         path = tmp_path / name
-        path.write_text(text.replace("'1995' to '2025'", years).replace("9 Mar 2027", f"{n + 1} Apr 2027"))
+        path.write_text(text.replace("'1995' to '2025'", years).replace("9 Mar 2026", f"{n + 1} Apr 2026"))
         assert run(path)[0] == 0
         release = Release.objects.order_by("pk").last()
         assert release.partial.startswith(partial_reason) and bool(release.partial) == bool(partial_reason), name
