@@ -15,7 +15,7 @@ then small helpers and article_draft, the entry point.
 import copy
 import datetime
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from ...assertions import AssertionUnreadable, assertion_read
@@ -275,7 +275,9 @@ class Engine:
                 opens = sentence_start + (doc[sentence_start].lower_ == "the")
                 # The party a sentence opens with, for `It` opening the next (`Indonesia is ...
                 # It ordered 42 Rafale fighters`); a sentence opened by neither forgets it.
-                opener = next((m for m in mentions if m.i == opens and m.kind == "actor"), None)
+                # (Found by bisection: a text of 50,000 one-word sentences read every mention for each.)
+                at = mentions[bisect_left(starts, opens) : bisect_right(starts, opens)]
+                opener = next((m for m in at if m.kind == "actor"), None)
                 it = doc[sentence_start].lower_ in ("it", "they")
                 clauses = self._clauses(doc, sentence_start, sentence_end, start, mentions, starts, line_quotes)
                 first_subject = None
