@@ -110,6 +110,31 @@ def test_parallel_lines_on_one_contract_all_succeed_with_distinct_numbers(attemp
 
 
 @pytest.mark.parametrize("attempt", range(REPEAT))
+def test_lines_added_at_once_past_the_highest_number_take_distinct_free_ones(attempt, clients):
+    """A line numbered 32767 by hand: the next lines take the first free numbers below it
+    (save_with_next_line), and clients adding them at once still get distinct ones, while
+    others save that line without a number (it keeps its own)."""
+    contract = Contract.objects.get(reference="rus-irn-2005-tor-m1")
+    top = Transfer.objects.filter(contract=contract).order_by("line").last()
+    Transfer.objects.filter(pk=top.pk).update(line=32767)
+    taken = set(Transfer.objects.filter(contract=contract).values_list("line", flat=True))
+
+    def post(client):
+        body = {"contract": contract.reference, "system": "tor-m1", "quantity_ordered": 2}
+        return lambda: client.post("/api/transfers/", body, format="json")
+
+    def keep(client):
+        return lambda: client.patch(f"/api/transfers/{top.pk}/", {"line": None}, format="json")
+
+    responses = run_together(*(post(c) for c in clients[:12]), *(keep(c) for c in clients[12:]))
+    assert [r.status_code for r in responses] == [201] * 12 + [200] * 8, [r.content for r in responses]
+    lines = sorted(set(Transfer.objects.filter(contract=contract).values_list("line", flat=True)) - taken)
+    expected = [n for n in range(1, 40) if n not in taken][:12]
+    assert lines == expected
+    assert Transfer.objects.get(pk=top.pk).line == 32767
+
+
+@pytest.mark.parametrize("attempt", range(REPEAT))
 def test_two_deletes_of_one_record(attempt, clients):
     transfer = new_transfer(1)
     url = f"/api/transfers/{transfer.pk}/"
