@@ -1035,6 +1035,9 @@ class Engine:
             before = [m for m in actors if i <= m.i and m.j <= k]
             after = [m for m in actors if k < m.i and m.j <= j]
             to = [m for m in after if _preposition(doc, m) in ("to", "from", "for")]
+            # `from` names who supplies, `to` and `for` who receives (`transferred from Italy to Egypt`).
+            to_whom = next((m for m in to if _preposition(doc, m) != "from"), None)
+            from_whom = next((m for m in to if _preposition(doc, m) == "from"), None)
             if lower in BUILD_VERBS and not any(_preposition(doc, m) == "for" for m in to):
                 continue
             near = actor_state(g, before[-1].key) if before else None
@@ -1055,25 +1058,21 @@ class Engine:
                 # (`the export version of China's HQ-22` names neither).
                 owner = before[-1] if before and k - before[-1].j <= 3 else None
                 supplier = actor_state(g, owner.key) if owner and doc[owner.j].text in ("’s", "'s") else None
-                buyer_named = next((m for m in to if _preposition(doc, m) != "from"), None)
-                recipient = actor_state(g, buyer_named.key) if buyer_named else None
-                seller_named = next((m for m in to if _preposition(doc, m) == "from"), None)
+                recipient = actor_state(g, to_whom.key) if to_whom else None
                 # (The approval within six words of the sale: a long sentence is not read again per sale.)
                 approving = (
                     not shipped
                     and before
                     and any(doc[x].lower_ in APPROVAL_VERBS for x in range(max(before[0].j, k - 6), k))
                 )
-                if supplier is None and seller_named:
-                    supplier = actor_state(g, seller_named.key)  # `the sale of 14 tanks from Spain to Ukraine`
+                if supplier is None and from_whom:
+                    supplier = actor_state(g, from_whom.key)  # `the sale of 14 tanks from Spain to Ukraine`
                 elif supplier is None and approving:
                     # `Washington approved a $2.2 billion sale of 108 tanks to Taiwan`: a state
                     # approves its own exports.
                     supplier = actor_state(g, before[0].key)
             elif lower in SUPPLY_VERBS:
-                # `transferred from the U.S. Navy's fleet`: `from` names who supplies, not who receives.
-                to_whom = next((m for m in to if _preposition(doc, m) != "from"), None)
-                from_whom = next((m for m in to if _preposition(doc, m) == "from"), None)
+                # `transferred from the U.S. Navy's fleet`: who supplies, not who receives.
                 supplier = near or (actor_state(g, from_whom.key) if from_whom else None)
                 recipient = actor_state(g, to_whom.key) if to_whom else None
                 by = next((m for m in after if _preposition(doc, m) == "by" and _same_phrase(doc, k, m.i)), None)
