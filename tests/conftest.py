@@ -129,24 +129,40 @@ def latest_schema_after(transactional_db):
 
 
 def _share_data(items):
-    """A module's tests in a transaction that use one of SHARED_DATA (the first its module
-    uses, and no other) run last in their module, in the module's transaction that loaded it
-    (set up before any of their own fixtures); the module's other tests run first, without it.
-    A module whose own fixture of that name is not the shared one (another `register`) is left
-    as it is."""
-    module = {}
+    """A module's tests in a transaction that use some of SHARED_DATA share their loads: each
+    load runs once, in a transaction around the module's tests that use it (set up before any
+    of their own fixtures), which each test's own rolls back to. The sets of loads a module's
+    tests use are taken in a chain, each holding the one before (the seed; then the seed and
+    the countries): a test runs after those of smaller sets, once the loads it needs and no
+    other are in place. The module's other tests (a set off the chain, or a test that commits)
+    run first, without any. A module whose own fixture of that name is not the shared one
+    (another `register`) is left as it is."""
+    wanted = {}
     for item in items:
-        used = [name for name in SHARED_DATA if name in getattr(item, "fixturenames", ())]
-        if len(used) != 1 or _commits(item) or not _is_shared_fixture(item, used[0]):
-            continue
-        key = getattr(item, "module", None)
-        if module.setdefault(key, used[0]) == used[0]:
-            item.fixturenames = [_shared_name(used[0]), *item.fixturenames]
-    shared = {_shared_name(name) for name in SHARED_DATA}
+        used = tuple(name for name in SHARED_DATA if name in getattr(item, "fixturenames", ()))
+        if used and not _commits(item) and all(_is_shared_fixture(item, name) for name in used):
+            wanted[item] = used
+    chains = {}
+    for item, used in wanted.items():
+        chains.setdefault(getattr(item, "module", None), set()).add(used)
+    for key, sets in chains.items():
+        chain = []
+        for used in sorted(sets, key=lambda names: (len(names), [list(SHARED_DATA).index(n) for n in names])):
+            if not chain or set(chain[-1]) < set(used):
+                chain.append(used)
+        chains[key] = chain
+    place = {}
+    for item, used in wanted.items():
+        chain = chains[getattr(item, "module", None)]
+        if used in chain:
+            place[item] = chain.index(used) + 1
+            # In the order the chain loads them: each test asks for every load of its set.
+            loads = [name for step in chain[: place[item]] for name in step if name in used]
+            item.fixturenames = [_shared_name(name) for name in dict.fromkeys(loads)] + list(item.fixturenames)
     order = {}
     for item in items:
         order.setdefault(getattr(item, "module", None), len(order))
-    items.sort(key=lambda i: (order[getattr(i, "module", None)], bool(shared & set(i.fixturenames))))
+    items.sort(key=lambda i: (order[getattr(i, "module", None)], place.get(i, 0)))
 
 
 def _is_shared_fixture(item, name):
