@@ -727,3 +727,29 @@ def test_a_source_title_longer_than_a_title_is_refused_before_anything_is_writte
     code, _, err = run(LEGACY, "--source-title", "x" * 501)
     assert code == 1 and "--source-title is 501 characters long; a title has at most 500" in err, err
     assert state() == before
+
+
+@pytest.mark.django_db
+def test_a_recorded_file_with_rejected_rows_fails_again_and_strict_refuses_it(countries, tmp_path):
+    """A file whose rows were rejected was recorded as a release, and running it again said
+    "already imported ... nothing to do" and succeeded, --strict too: the bad rows were
+    then taken for done. Now each run lists them again and fails; nothing is written."""
+    bad = GOOD_ROW.replace("1986", "19x6")
+    one_party = GOOD_ROW.replace("Qatar,France", "Turkey,Turkiye").replace("Roland", "Rapier")
+    path = _legacy_file(tmp_path, "bad.csv", [GOOD_ROW, bad, one_party])
+    code, _, err = run(path)
+    assert code == 1 and "2 of 3 rows rejected" in err
+    before = state()
+    for args in ([], ["--strict"]):
+        code, out, err = run(path, *args)
+        assert code == 1, (args, out, err)
+        assert "already imported as release" in out + err
+        assert "Year of order '19x6' is not a year" in err and "2 of 3 rows (listed above)" in err
+        assert ("--strict, so nothing was written" in err) == bool(args)
+        assert state() == before
+    clean = _legacy_file(tmp_path, "clean.csv", [GOOD_ROW.replace("Roland", "Crotale")])
+    assert run(clean)[0] == 0
+    code, out, _ = run(clean)
+    assert code == 0 and "nothing to do" in out
+    code, out, _ = run(clean, "--strict")
+    assert code == 0 and "nothing to do" in out

@@ -1001,18 +1001,23 @@ def sipri_import(
     sha256 = export.sha256
     recorded = release_recorded(sha256=sha256)
     if recorded is not None and not again:
-        return ImportReport(
+        # Its bad rows are still bad: said again (and refused by --strict), not taken for done.
+        report = ImportReport(
             path=str(path),
             format=export.format,
             encoding=export.encoding,
             generated=export.generated,
             rows=export.rows,
             deals=len(export.deals),
+            rejected=list(export.errors),
             sha256=sha256,
             release=recorded,
             already_recorded=True,
             dry_run=dry_run,
         )
+        if strict and (export.errors or recorded.rejected):
+            raise ImportRejected(report)
+        return report
     report = ImportReport(
         path=str(path),
         format=export.format,

@@ -76,6 +76,12 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: not a SIPRI trade-register export: {exc}. Nothing was written.") from exc
         except ImportRejected as exc:
             self._errors(exc.report.rejected)
+            if exc.report.already_recorded:
+                raise CommandError(
+                    f"{file}: already imported as release {exc.report.release.pk}, which left "
+                    f"{self._left_out(exc.report)} out; --strict, so nothing was written. Correct those rows "
+                    "and import the corrected file."
+                ) from exc
             raise CommandError(
                 f"{len(exc.report.rejected)} of {exc.report.rows} rows rejected; --strict, so nothing was written."
             ) from exc
@@ -94,6 +100,13 @@ class Command(BaseCommand):
                 f"{release.imported_at:%Y-%m-%d %H:%M} by {release.imported_by or 'unknown'}); nothing to do "
                 "(--reimport imports it again)."
             )
+            if release.rejected:
+                # The file's bad rows were left out then and are still: a failure every time it is run.
+                self._errors(report.rejected)
+                raise CommandError(
+                    f"{file}: release {release.pk} left {self._left_out(report)} out; correct them and import "
+                    "the corrected file."
+                )
             return
         self._summary(report)
         if report.rejected:
@@ -102,6 +115,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(report.rejected)} of {report.rows} rows rejected (listed above); the valid rows {done}."
             )
+
+    @staticmethod
+    def _left_out(report):
+        """The rows a recorded release left out: those its file still shows (listed), or the
+        number recorded (a row refused for its parties, known once they were resolved)."""
+        count = max(report.release.rejected, len(report.rejected))
+        return f"{count} of {report.rows} rows" + (" (listed above)" if report.rejected else "")
 
     def _errors(self, errors):
         for error in errors[:MAX_LISTED_ERRORS]:
