@@ -753,3 +753,30 @@ def test_a_recorded_file_with_rejected_rows_fails_again_and_strict_refuses_it(co
     assert code == 0 and "nothing to do" in out
     code, out, _ = run(clean, "--strict")
     assert code == 0 and "nothing to do" in out
+
+
+@pytest.mark.django_db
+def test_party_names_that_spell_a_code_or_no_letter_do_not_merge_parties(countries, tmp_path):
+    """An adversarial pass: `RUS*` (a non-state group by SIPRI's mark) became Russia, `840`
+    the United States (an ISO number), and `!!!*` and `???*` one actor."""
+    rows = [
+        GOOD_ROW.replace("Qatar,France", "RUS*,France"),
+        GOOD_ROW.replace("Qatar,France", "Хезболла*,France").replace("Roland", "Crotale"),
+        GOOD_ROW.replace("Qatar,France", "Хамас*,France").replace("Roland", "Mistral"),
+        GOOD_ROW.replace("Qatar,France", "840,France").replace("Roland", "Rapier"),
+        GOOD_ROW.replace("Qatar,France", "!!!*,France").replace("Roland", "Javelin"),
+        GOOD_ROW.replace("Qatar,France", "???*,France").replace("Roland", "Starstreak"),
+    ]
+    path = _legacy_file(tmp_path, "parties.csv", rows)
+    code, _, err = run(path)
+    first = 13  # the header's 12 lines
+    assert code == 1 and "3 of 6 rows rejected" in err, err
+    for line, name in [(first + 3, "840"), (first + 4, "!!!*"), (first + 5, "???*")]:
+        assert f"line {line}: Recipient {name!r} names no party" in err, err
+    russia = Actor.objects.get(code="RUS")
+    assert "RUS*" not in russia.aliases and not Contract.objects.filter(recipient=russia).exists()
+    group = Contract.objects.get(title__startswith="Roland").recipient
+    assert (group.kind, group.name, group.code) == (Actor.Kind.NON_STATE, "RUS", "rus-non-state")
+    two = {Contract.objects.get(title__startswith=s).recipient for s in ("Crotale", "Mistral")}
+    assert len(two) == 2 and {a.name for a in two} == {"Хезболла", "Хамас"}
+    assert not Contract.objects.filter(recipient__code="USA").exists()

@@ -177,8 +177,16 @@ def _actor_index():
     return index
 
 
+_STATES = (Actor.Kind.STATE, Actor.Kind.HISTORICAL_STATE)
+
+
 def _new_actor(code, name, kind, alias, reason):
     actor = Actor.objects.filter(code__iexact=code).first()
+    if actor is not None and actor.kind in _STATES and kind not in _STATES:
+        # A party known by its name's slug is not the state whose code that slug spells
+        # (`RUS*`, a non-state group, is not Russia): a code of its own, with its kind.
+        code = f"{code}-{kind}"
+        actor = Actor.objects.filter(code__iexact=code).first()
     if actor is not None:
         actor.add_aliases([alias], reason=reason)
         return actor, False

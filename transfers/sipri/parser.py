@@ -458,6 +458,9 @@ def _party(text, what):
         raise _Reject(f"{what} is empty")
     if not value.rstrip("*").strip():
         raise _Reject(f"{what} {value!r} names no party (a '*' marks a non-state actor's name)")
+    if not any(character.isalpha() for character in value):
+        # '840' would be taken for an ISO number (the United States), '!!!*' for a name.
+        raise _Reject(f"{what} {value!r} names no party: a party's name has letters")
     return _within(value, what, PARTY_MAX, "a party's name")
 
 
@@ -871,7 +874,10 @@ def sipri_read(path):
 def party_slug(name):
     """An actor code for a party without an ISO code: its name's slug, cut to the code's 64
     characters with a digest of the rest (two long names alike at first stay two)."""
-    slug = slugify(name.replace("*", "")) or "unnamed"
+    slug = slugify(name.replace("*", ""))
+    if not slug:
+        # A name of no Latin letter (`Хезболла*`): its digest, so that two such names stay two.
+        slug = f"party-{hashlib.sha1(name.strip().encode()).hexdigest()[:10]}"
     if slug.isdigit():
         slug = f"party-{slug}"  # digits alone read as an id (models.validate_not_an_id)
     if len(slug) > 64:
