@@ -780,3 +780,39 @@ def test_party_names_that_spell_a_code_or_no_letter_do_not_merge_parties(countri
     two = {Contract.objects.get(title__startswith=s).recipient for s in ("Crotale", "Mistral")}
     assert len(two) == 2 and {a.name for a in two} == {"Хезболла", "Хамас"}
     assert not Contract.objects.filter(recipient__code="USA").exists()
+
+
+@pytest.mark.django_db
+def test_an_export_older_than_an_imported_release_of_its_format_is_refused(countries, tmp_path):
+    """An older export imported after a newer one put its older figures over the newer ones
+    without a word. Now it is refused, naming the newer release, and nothing is written;
+    --allow-older imports it. Another format's release is not compared with."""
+
+    def export(name, generated, ordered):
+        text = LEGACY.read_bytes().decode("latin-1").replace("Data generated: 3 Mar 2026", generated)
+        path = tmp_path / name
+        path.write_bytes(
+            text.replace("Turkiye,Germany,1998,,4,,MEKO-200", f"Turkiye,Germany,1998,,{ordered},,MEKO-200").encode(
+                "latin-1"
+            )
+        )
+        return path
+
+    def meko():
+        return Transfer.objects.get(system__designation="MEKO-200").quantity_ordered
+
+    newer, older = (
+        export("newer.csv", "Data generated: 1 Jun 2026", 6),
+        export("older.csv", "Data generated: 2 Mar 2025", 5),
+    )
+    assert run(newer)[0] == 1 and meko() == 6  # (the sample's own bad rows)
+    before = state()
+    for args in ([], ["--reimport"], ["--strict"]):
+        code, out, err = run(older, *args)
+        assert code == 1 and "data generated 2025-03-02, older than release" in err, (args, out, err)
+        assert "(legacy, data generated 2026-06-01" in err and "--allow-older imports it anyway" in err
+        assert state() == before and meko() == 6
+    code, out, _ = run(older, "--allow-older")
+    assert "1 updated" in out and meko() == 5, out
+    # The by-delivery-year export of February 2026 meets no release of its own format.
+    assert "older than release" not in run(NEW)[2]

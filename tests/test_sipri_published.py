@@ -100,7 +100,10 @@ def test_a_newer_release_that_corrects_the_figures_clears_the_flag(imported, tmp
     exocet = Transfer.objects.get(system__designation="MM-38 Exocet")
     assert (exocet.quantity_ordered, exocet.published_inconsistency) == (4, "")
     # Back to 0 ordered in a later release: flagged again, the delivery of 4 kept.
-    code, out, _ = run(LEGACY, "--reimport")
+    later = tmp_path / "later.csv"
+    later.write_bytes(LEGACY.read_bytes().replace(b"Data generated: 18 May 2026", b"Data generated: 1 Jul 2026"))
+    code, out, _ = run(later)
+    assert code == 0, out
     exocet.refresh_from_db()
     assert (exocet.quantity_ordered, exocet.published_inconsistency) == (0, FLAG)
     assert exocet.quantity_delivered == 4

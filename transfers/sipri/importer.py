@@ -57,7 +57,7 @@ from .parser import (  # noqa: F401
     sipri_read,
     system_designation,
 )
-from .releases import release_default_user, release_plan, release_record, release_recorded
+from .releases import release_default_user, release_newer, release_plan, release_record, release_recorded
 from .updates import bulk_update_rows
 
 # Deals per batch (a transaction each). 2,000 rather than 1,000: a batch of new deals adds to
@@ -99,6 +99,15 @@ SIPRI_PARTIES = {
     "unknown supplier(s)": ("unknown-supplier", "Unknown supplier(s)", Actor.Kind.UNKNOWN),
     "unknown recipient(s)": ("unknown-recipient", "Unknown recipient(s)", Actor.Kind.UNKNOWN),
 }
+
+
+class ImportOutdated(Exception):
+    """The export is older than a release of its format already imported: importing it would
+    put its older figures over the newer ones. Nothing is written (unless `older`)."""
+
+    def __init__(self, *, generated, newer):
+        self.generated, self.newer = generated, newer
+        super().__init__(f"data generated {generated}, before release {newer.pk} (generated {newer.generated})")
 
 
 class ImportRejected(Exception):
@@ -998,12 +1007,15 @@ def sipri_import(
     progress: Callable[[int, int], None] | None = None,
     user: str | None = None,
     again: bool = False,
+    older: bool = False,
 ):
     """Import a SIPRI export and record it as a release (transfers.sipri.releases). A file whose
     sha256 is already recorded is not imported again: the report says so
     (already_recorded), unless `again` (to repair what an older importer wrote): then it is
-    imported as any file and its release stays as recorded. Returns an ImportReport;
-    raises ImportFileError or ImportRejected."""
+    imported as any file and its release stays as recorded. An export older than a release
+    of its format already imported is refused (ImportOutdated), unless `older`: its figures
+    would replace the newer ones. Returns an ImportReport; raises ImportFileError,
+    ImportOutdated or ImportRejected."""
     started = time.monotonic()
     export = sipri_read(path)
     sha256 = export.sha256
@@ -1047,6 +1059,9 @@ def sipri_import(
         dry_run=dry_run,
         sha256=sha256,
     )
+    newer = None if older else release_newer(format=export.format, generated=export.generated)
+    if newer is not None:
+        raise ImportOutdated(generated=export.generated, newer=newer)
     if strict and export.errors:
         raise ImportRejected(report)
     reason = f"SIPRI import of {export.format} export ({export.generated or 'undated'})"

@@ -71,6 +71,18 @@ def release_recorded(*, sha256):
     return Release.objects.filter(sha256=sha256).first()
 
 
+def release_newer(*, format, generated):
+    """The newest release of this format whose data was generated after `generated`, or None
+    (an undated export or release is compared with nothing)."""
+    if generated is None:
+        return None
+    return (
+        Release.objects.filter(format=format, generated__gt=generated)
+        .order_by(F("generated").desc(), "-imported_at", "-pk")
+        .first()
+    )
+
+
 def release_default_user():
     try:
         return getpass.getuser()

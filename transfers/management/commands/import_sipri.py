@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, OperationalError
 
 from transfers.models import Source
-from transfers.sipri.importer import ImportFileError, ImportRejected, sipri_import
+from transfers.sipri.importer import ImportFileError, ImportOutdated, ImportRejected, sipri_import
 
 MAX_LISTED_ERRORS = 50
 
@@ -53,10 +53,18 @@ class Command(BaseCommand):
             "no new release is recorded.",
         )
         parser.add_argument(
+            "--allow-older",
+            action="store_true",
+            help="Import an export older than a release of its format already imported: its figures replace "
+            "the newer ones (refused without this).",
+        )
+        parser.add_argument(
             "--user", help="Who runs the import, as recorded with the release (default: the operating-system user)."
         )
 
-    def handle(self, *args, file, strict, dry_run, source_title, user=None, reimport=False, **options):
+    def handle(
+        self, *args, file, strict, dry_run, source_title, user=None, reimport=False, allow_older=False, **options
+    ):
         most = Source._meta.get_field("title").max_length
         if source_title and len(source_title) > most:
             raise CommandError(f"--source-title is {len(source_title):,} characters long; a title has at most {most}.")
@@ -71,9 +79,17 @@ class Command(BaseCommand):
                 progress=progress,
                 user=user,
                 again=reimport,
+                older=allow_older,
             )
         except ImportFileError as exc:
             raise CommandError(f"{file}: not a SIPRI trade-register export: {exc}. Nothing was written.") from exc
+        except ImportOutdated as exc:
+            newer = exc.newer
+            raise CommandError(
+                f"{file}: data generated {exc.generated}, older than release {newer.pk} ({newer.format}, data "
+                f"generated {newer.generated}, imported {newer.imported_at:%Y-%m-%d}): its figures would replace the "
+                "newer ones. Nothing was written; --allow-older imports it anyway."
+            ) from exc
         except ImportRejected as exc:
             self._errors(exc.report.rejected)
             if exc.report.already_recorded:
