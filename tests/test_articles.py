@@ -414,6 +414,17 @@ def test_api_refuses_bad_input_with_field_messages(db, token_client):
     assert client.get("/api/articles/", {"offset": "AAA"}).status_code == 400
     assert client.post("/api/articles/", {"text": "Russia sold arms.", "outlet": 0}, format="json").status_code == 400
     assert client.get("/api/articles/x/").status_code == 404
+    # An adversarial pass: an escape code in a title or a name was stored and replayed by any
+    # terminal that printed it. The text's own are dropped; a title, publisher or outlet with
+    # one is refused (a no-break space pasted from a page is not one).
+    for name in ("title", "publisher", "outlet"):
+        escaped = client.post("/api/articles/", {"text": "Iran bought arms.", name: "A\x1b[2J B"}, format="json")
+        assert escaped.status_code == 400 and escaped.json()[name] == ["Holds a control character; give plain text."]
+    spaced = client.post(
+        "/api/articles/", {"text": "Iran \x1b[31mbought arms.", "title": "Iran\xa0buys"}, format="json"
+    )
+    assert spaced.status_code == 201 and spaced.json()["title"] == "Iran\xa0buys"
+    assert "\x1b" not in Article.objects.get(pk=spaced.json()["id"]).text
 
 
 @pytest.mark.django_db

@@ -816,3 +816,18 @@ def test_an_export_older_than_an_imported_release_of_its_format_is_refused(count
     assert "1 updated" in out and meko() == 5, out
     # The by-delivery-year export of February 2026 meets no release of its own format.
     assert "older than release" not in run(NEW)[2]
+
+
+@pytest.mark.django_db
+def test_a_cell_with_a_control_character_is_refused_by_line(countries, tmp_path):
+    """An adversarial pass: an escape code in a party's or a system's name was stored and
+    replayed by every terminal and log that printed it."""
+    rows = [
+        GOOD_ROW.replace("Qatar", "Qatar\x1b[2J"),
+        GOOD_ROW.replace("Roland", "Rol\x07and"),
+        GOOD_ROW.replace("Roland", "Crotale"),
+    ]
+    code, _, err = run(_legacy_file(tmp_path, "controls.csv", rows))
+    assert code == 1 and "2 of 3 rows rejected" in err, err
+    assert "line 13: holds a control character (U+001B)" in err and "line 14: holds a control character (U+0007)" in err
+    assert Contract.objects.get().title.startswith("Crotale") and not Actor.objects.filter(name__contains="\x1b")

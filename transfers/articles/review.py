@@ -7,6 +7,7 @@ person), in one transaction; their history names the article.
 
 import datetime
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -75,6 +76,15 @@ def article_ingest(
     }
     if too_long:
         raise ValidationError(too_long)
+    # The text's stray control characters are dropped (text_normalised); a title or a name
+    # given with one (an escape code, replayed by any terminal that prints it) is refused.
+    controlled = {
+        name: "Holds a control character; give plain text."
+        for name, (value, _most) in given.items()
+        if value and any(unicodedata.category(ch) == "Cc" for ch in value)
+    }
+    if controlled:
+        raise ValidationError(controlled)
     try:
         text_check_size(text)
         text = html_to_text(text) if looks_like_html(text) else text_normalised(text)

@@ -628,10 +628,19 @@ _DECIMAL_COLUMNS = range(13, 16)  # the TIVs (and the newer export's SIPRI estim
 _DELIMITER_NAMES = {";": "semicolon", "\t": "tab"}
 
 
+# Control characters no export writes in a cell: an escape code (or a bell, a backspace)
+# stored in a name is replayed by every terminal and log that prints it. Not the tab (a
+# delimiter) nor the separators a comment keeps as published (\x0b, \x0c, \x1c to \x1e).
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1b\x1f\x7f]")
+
+
 def _cells(line, delimiter=","):
     if "\x00" in line:
         # PostgreSQL stores no NUL in text: a row holding one is refused here, with its line.
         return _Unreadable("holds a NUL character")
+    control = _CONTROL.search(line)
+    if control:
+        return _Unreadable(f"holds a control character (U+{ord(control.group()):04X})")
     line = line.replace("\ufeff", "")  # a byte order mark mid-file: two exports joined
     try:
         return next(csv.reader([line], delimiter=delimiter), None) or [""]
