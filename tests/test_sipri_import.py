@@ -831,3 +831,19 @@ def test_a_cell_with_a_control_character_is_refused_by_line(countries, tmp_path)
     assert code == 1 and "2 of 3 rows rejected" in err, err
     assert "line 13: holds a control character (U+001B)" in err and "line 14: holds a control character (U+0007)" in err
     assert Contract.objects.get().title.startswith("Crotale") and not Actor.objects.filter(name__contains="\x1b")
+
+
+@pytest.mark.django_db
+def test_an_interrupted_import_says_what_is_kept_without_a_traceback(countries, monkeypatch):
+    """Ctrl-C during an import printed a traceback; what was written and what to do was left
+    to guess. The command now says both, and exits 130 as an interrupted command does."""
+    from transfers.management.commands import import_sipri
+
+    def interrupted(**kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(import_sipri, "sipri_import", interrupted)
+    with pytest.raises(CommandError) as raised:
+        call_command("import_sipri", str(LEGACY), stdout=io.StringIO(), stderr=io.StringIO())
+    assert raised.value.returncode == 130
+    assert "interrupted. Deals written so far are kept, each whole; run the same command again" in str(raised.value)
