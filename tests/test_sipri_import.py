@@ -847,3 +847,6 @@ def test_an_interrupted_import_says_what_is_kept_without_a_traceback(countries, 
         call_command("import_sipri", str(LEGACY), stdout=io.StringIO(), stderr=io.StringIO())
     assert raised.value.returncode == 130
     assert "interrupted. Deals written so far are kept, each whole; run the same command again" in str(raised.value)
+    with pytest.raises(CommandError) as raised:
+        call_command("import_sipri", str(LEGACY), "--strict", stdout=io.StringIO(), stderr=io.StringIO())
+    assert raised.value.returncode == 130 and "interrupted. Nothing was written (--strict" in str(raised.value)

@@ -84,13 +84,14 @@ class Command(BaseCommand):
         except ImportFileError as exc:
             raise CommandError(f"{file}: not a SIPRI trade-register export: {exc}. Nothing was written.") from exc
         except KeyboardInterrupt:
-            # Ctrl-C: what the batches committed is kept (each is whole), and a run again completes it.
-            raise CommandError(
-                f"{file}: interrupted. Deals written so far are kept, each whole; run the same command again "
-                "to complete the import"
-                + ("." if not (strict or dry_run) else " (--strict and --dry-run wrote nothing)."),
-                returncode=130,
-            ) from None
+            # Ctrl-C: what the batches committed is kept (each is whole), and a run again completes it;
+            # --strict and --dry-run are one transaction, rolled back.
+            kept = (
+                "Nothing was written (--strict and --dry-run write all or nothing)"
+                if strict or dry_run
+                else "Deals written so far are kept, each whole; run the same command again to complete the import"
+            )
+            raise CommandError(f"{file}: interrupted. {kept}.", returncode=130) from None
         except ImportOutdated as exc:
             newer = exc.newer
             raise CommandError(
