@@ -1447,6 +1447,16 @@ def test_it_opening_a_sentence_is_the_party_that_opened_the_one_before(seed, cou
             "Deliveries of the howitzers to Armenia were completed in 2024.",
             {(None, "ARM", "delivery_date", "2024"), (None, "ARM", "status", "completed")},
         ),
+        # Two parties signing together: the one the system comes from sells to the other, in
+        # either order (the buyer had been taken for the only party, and the seller dropped).
+        (
+            "Syria and Russia signed a deal for 12 Tor-M1 systems in 2026.",
+            {("RUS", "SYR", "quantity_ordered", "12"), ("RUS", "SYR", "order_date", "2026")},
+        ),
+        (
+            "Russia and Syria have signed a contract for 12 Tor-M1 systems.",
+            {("RUS", "SYR", "quantity_ordered", "12")},
+        ),
     ],
 )
 def test_more_ways_news_writes_a_deal(seed, countries, token_client, sentence, expected):

@@ -1007,10 +1007,15 @@ class Engine:
         buyer = actor_state(g, ordered_by.key) if ordered_by else None
         ours = [x for x in range(i, j) if doc[x].lower_ in ("we", "our")]
         us = [x for x in range(i, j) if doc[x].lower_ in ("we", "us")]
+        ends = [m.j for m in actors]  # in the text's order: the parties before a verb by bisection
         for k in range(i, j):
             lower = doc[k].lower_
             if lower in ("delivery", "deliveries") and k > i and doc[k - 1].lower_ in TAKE_VERBS:
                 lower = "received"  # `Germany has taken delivery of`: the one who takes buys
+            if lower in ("sign", "signs", "signed", "inked"):
+                pair = self._signed_together(clause, actors, ends, i, j, k)
+                if pair:
+                    return pair
             if lower in ("sign", "signs", "signed", "inked") and _signed_for(doc, k, j):
                 lower = "bought"  # `Egypt has signed for 24 more Rafale jets`, `signed a deal for`
             if lower in ("order", "orders", "purchase", "purchases") and _owned_by_a_pronoun_after_an_object(
@@ -1131,6 +1136,25 @@ class Engine:
             if buyer and seller and buyer != seller:
                 return seller, buyer, "“signed … with”"
         return None, None, None
+
+    def _signed_together(self, clause, actors, ends, i, j, k):
+        """`India and France signed a deal for 26 Rafale-M jets`: two parties signing together,
+        one of them the state the system comes from, which sells to the other. (supplier,
+        recipient, cue), or None: the signers name no seller by themselves."""
+        doc, g = clause.doc, self.gazetteer
+        last = bisect_right(ends, k)  # the two parties just before the verb
+        signers = [m for m in actors[max(0, last - 2) : last] if i <= m.i]
+        if len(signers) < 2 or signers[-1].i != signers[-2].j + 1 or doc[signers[-2].j].lower_ != "and":
+            return None
+        if k - signers[-1].j > 2:  # `India and France have signed`, not a clause between them
+            return None
+        systems = clause.mentions_in(k, j, "system")
+        origin = g.systems[systems[0].key].origin if systems and systems[0].key in g.systems else None
+        first, second = actor_state(g, signers[-2].key), actor_state(g, signers[-1].key)
+        if origin is None or origin not in (first, second) or first == second:
+            return None
+        cue = f"“{signers[-2].text} and {signers[-1].text} {doc[k].text}”"
+        return origin, second if origin == first else first, cue
 
     def _subject(self, draft, clause, content, content_text, first_subject, *, sale=None):
         g = self.gazetteer
