@@ -334,3 +334,31 @@ def test_a_source_is_not_published_or_read_in_the_future(editor_api, register):
         assert "is in the future" in response.json()[field][0]
     fine = {"title": "A report", "published_date": today.isoformat(), "accessed_date": today.isoformat()}
     assert editor_api.post("/api/sources/", fine, format="json").status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_value_of_more_digits_than_the_database_keeps_is_refused_not_rounded(editor_api, register):
+    """SQLite stores a decimal as REAL, 15 significant digits: 9,999,999,999,999,999.99
+    came back as 1e16, past the field's 18 digits, and every read of the contract was a
+    500. It is refused there, naming the field; PostgreSQL keeps it whole."""
+    from django.db import connection
+
+    body = {
+        "reference": "many-digits",
+        "supplier": "RUS",
+        "recipient": "IRN",
+        "value_amount": "9999999999999999.99",
+        "value_currency": "IRR",
+    }
+    before = counts()
+    response = editor_api.post("/api/contracts/", body, format="json")
+    if connection.vendor == "sqlite":
+        assert response.status_code == 400, response.content
+        assert "significant digits" in response.json()["value_amount"][0]
+        assert counts() == before
+        body["value_amount"] = "9999999999999990.00"  # fifteen significant digits, kept
+        response = editor_api.post("/api/contracts/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["value_amount"] == body["value_amount"]
+    detail = editor_api.get("/api/contracts/many-digits/")
+    assert detail.status_code == 200 and detail.json()["value_amount"] == body["value_amount"]

@@ -434,3 +434,61 @@ def test_deals_of_one_cell_absent_from_different_releases_are_one_absent_row(
     assert absent.get().transfers == Transfer.objects.filter(contract__in=contracts, cached_category=cell[2]).count()
     call_command("refresh_totals", "--rebuild", verbosity=0)
     assert_totals_right(api, monkeypatch, "rebuilt")
+
+
+def test_absurd_but_accepted_figures_are_kept_in_the_totals(
+    api, editor_api, imported, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The largest figures the API accepts, on many lines and deals of one cell: far past
+    what 64-bit thousandths of TIV or cents hold (a line's TIV is up to 2.1e20, its milli
+    2.1e23; a contract's value up to 1e16, its cents 1e18, twelve of them 1.2e19). The
+    totals keep them, every later write is still refreshed, and the summaries read from
+    the totals answer as the live ones. (Before, the refresh failed on them after every
+    write, and the kept totals went stale.)"""
+    sqlite = connection.vendor == "sqlite"
+    # SQLite keeps 15 significant digits of a value (validate_digits_kept).
+    big_value = "9999999999999990.00" if sqlite else "9999999999999999.99"
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(12):
+            body = {
+                "reference": f"absurd-{i}",
+                "supplier": "RUS",
+                "recipient": "IRN",
+                "order_date": "2001",
+                "value_amount": big_value,
+                "value_currency": "IRR",
+            }
+            response = editor_api.post("/api/contracts/", body, format="json")
+            assert response.status_code == 201, response.content
+            line = {
+                "contract": f"absurd-{i}",
+                "system": "tor-m1",
+                "quantity_ordered": 2_147_483_647,
+                "tiv_per_unit": "99999999999.999",
+                "tiv_order": "99999999999.999",
+            }
+            response = editor_api.post("/api/transfers/", line, format="json")
+            assert response.status_code == 201, response.content
+            delivery = {"transfer": response.json()["id"], "date": "2003", "quantity": 2_147_483_647}
+            response = editor_api.post("/api/deliveries/", delivery, format="json")
+            assert response.status_code == 201, response.content
+    response = api.get("/api/transfers/summary/", {"group_by": "supplier,order_year", "supplier": "RUS"})
+    assert response.status_code == 200, response.content
+    row = next(row for row in response.json() if row["group"]["order_year"] == 2001)
+    assert row["quantity_delivered"] == 12 * 2_147_483_647
+    values, tiv = Decimal(row["values"][0]["amount"]), Decimal(row["tiv_delivered"])
+    if sqlite:
+        # No exact number past 64 bits there: refreshed all the same, the sums approximate.
+        assert not TotalsDirty.objects.exists()
+        assert abs(values / (Decimal(big_value) * 12) - 1) < Decimal("1e-12")
+        assert abs(tiv / (12 * 2_147_483_647 * Decimal("99999999999.999")) - 1) < Decimal("1e-12")
+        return
+    assert_totals_right(api, monkeypatch, "absurd figures")
+    # The cell's values and TIV are the exact sums, through the totals.
+    assert row["values"] == [{"currency": "IRR", "amount": str(Decimal(big_value) * 12)}]
+    assert tiv == 12 * 2_147_483_647 * Decimal("99999999999.999")
+    # A later ordinary edit is refreshed as always.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_api.patch("/api/contracts/absurd-0/", {"value_amount": "1.00"}, format="json")
+        assert response.status_code == 200, response.content
+    assert_totals_right(api, monkeypatch, "after an edit", read=False)

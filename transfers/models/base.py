@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models, router, transaction
+from django.db import connection, models, router, transaction
 from django.db.models import Max
 from simple_history.models import HistoricalRecords
 
@@ -91,6 +91,26 @@ class CanonicalURLField(models.URLField):
 
     def get_prep_value(self, value):
         return canonical_url(super().get_prep_value(value))
+
+
+# Significant digits of a decimal that SQLite gives back as given: it stores them as REAL.
+SQLITE_DIGITS = 15
+
+
+def validate_digits_kept(value):
+    """A figure the database gives back as given: on SQLite (the embedded database for
+    trying the tracker out), at most 15 significant digits. It would store
+    9,999,999,999,999,999.99 as 1e16, which then no longer fits the field when read
+    (a 500 on every read of the record). PostgreSQL keeps every digit the field allows."""
+    if value is None or not value.is_finite() or connection.vendor != "sqlite":
+        return
+    if len(value.normalize().as_tuple().digits) > SQLITE_DIGITS:
+        raise ValidationError(
+            "This database (SQLite) keeps %(digits)s significant digits: round the figure, "
+            "or run the tracker on PostgreSQL, which keeps them all.",
+            code="digits_kept",
+            params={"digits": SQLITE_DIGITS},
+        )
 
 
 def validate_currency(value):

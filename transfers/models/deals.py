@@ -7,7 +7,15 @@ from django.db import models
 from django.db.models import F, Q, Sum
 
 from ..dates import Precision, format_partial_date, sane_date_check, validate_sane_date
-from .base import LINE_MAX, History, NaturalKeyManager, save_with_next_line, validate_currency, validate_not_an_id
+from .base import (
+    LINE_MAX,
+    History,
+    NaturalKeyManager,
+    save_with_next_line,
+    validate_currency,
+    validate_digits_kept,
+    validate_not_an_id,
+)
 from .reference import Actor, WeaponSystem
 
 # The largest value of an integer column on PostgreSQL.
@@ -46,7 +54,7 @@ class Contract(models.Model):
     order_date_is_estimate = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.REPORTED, db_index=True)
     value_amount = models.DecimalField(
-        max_digits=18, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        max_digits=18, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0), validate_digits_kept]
     )
     value_currency = models.CharField(
         max_length=3, blank=True, validators=[validate_currency], help_text="ISO 4217, e.g. USD."

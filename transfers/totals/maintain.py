@@ -32,16 +32,36 @@ each grain holds) and are kept together so that it is read in one place.
 
 import contextvars
 from contextlib import contextmanager, nullcontext
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from django.db import connections, router, transaction
-from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, ExtractYear, NullIf
 from django.db.models.signals import post_delete, post_save
 
 from .. import selectors, workers
 from ..bulk import bulk_insert, copy_text_plain, copy_text_write, new_row, rows_inserted, table_refilled
-from .models import SystemTotal, SystemTotalDirty, TotalsAffected, TotalsDirty, TotalsRefreshing, YearlyTotal
+from .models import (
+    AMOUNT_DIGITS,
+    SystemTotal,
+    SystemTotalDirty,
+    TotalsAffected,
+    TotalsDirty,
+    TotalsRefreshing,
+    YearlyTotal,
+)
 
 DIRTY = "transfers_totalsdirty"
 SYSTEMS_DIRTY = SystemTotalDirty._meta.db_table
@@ -305,12 +325,23 @@ def ensure_after_migrate(sender, using="default", **kwargs):
 # --- Refresh --------------------------------------------------------------------------------
 
 
+# Amounts as Decimals, not ints: SQLite's driver refuses an int past 64 bits; a Decimal it
+# passes as text, which the column stores as REAL.
 def _milli(value):
-    return None if value is None else int(selectors._decimal(value) * 1000)
+    return None if value is None else Decimal(int(selectors._decimal(value) * 1000))
 
 
 def _cents(value):
-    return None if value is None else int((Decimal(str(value)) * 100).to_integral_value())
+    return None if value is None else Decimal(int((Decimal(str(value)) * 100).to_integral_value()))
+
+
+# Room for every digit of a numeric(38) amount scaled back (the default context keeps 28).
+_EXACT = Context(prec=AMOUNT_DIGITS + 10)
+
+
+def _scaled(value, places):
+    """A whole amount read from the totals (thousandths, cents) as the Decimal it counts."""
+    return None if value is None else Decimal(int(value)).scaleb(-places, context=_EXACT)
 
 
 def _lines_measures(found):
@@ -422,9 +453,26 @@ def _same_key(left, right):
     return " AND ".join(f"{_key_column(c, left)} = {_key_column(c, right)}" for c in YearlyTotal.KEY)
 
 
-def _rollup_select(grain, *, source=TOTALS, where=""):
+# The measures kept as numbers of 38 digits (totals.models.Measures): past 64 bits.
+AMOUNTS = [measure for measure in MEASURES if isinstance(YearlyTotal._meta.get_field(measure), DecimalField)]
+
+
+def _summed(measure, vendor):
+    """SQL: a measure summed over a group, as the totals' column holds it. SQLite sums the
+    amounts as REAL (exact below 2^53): its SUM of integers fails past 64 bits."""
+    if measure not in AMOUNTS:
+        return f"CAST(SUM({measure}) AS BIGINT)"
+    return f"SUM(CAST({measure} AS REAL))" if vendor == "sqlite" else f"SUM({measure})"
+
+
+def _measures_summed(vendor):
+    return ", ".join(f"{_summed(measure, vendor)} AS {measure}" for measure in MEASURES)
+
+
+def _rollup_select(grain, *, vendor, source=TOTALS, where=""):
     """SQL: this rollup's rows summed from its parent's rows in `source` (the totals, or an
-    import's new rows: delta_add), of the groups `where` names (a condition, or all)."""
+    import's new rows: delta_add), of the groups `where` names (a condition, or all), on
+    this database `vendor`."""
     parent = grain_parent(grain)
     kept = [CELL_COLUMNS[name] for name in grain_dimensions(grain)]
     dimensions = [
@@ -435,13 +483,13 @@ def _rollup_select(grain, *, source=TOTALS, where=""):
     kinds = "" if grain & _C else f" AND kind NOT IN ({', '.join(str(int(kind)) for kind in _VALUE_BY_CATEGORY)})"
     return (
         f"SELECT {grain} AS grain, kind, {', '.join(dimensions)}, absent, delivery_year, currency, "  # noqa: S608
-        f"{', '.join(f'CAST(SUM({measure}) AS BIGINT) AS {measure}' for measure in MEASURES)} "
+        f"{_measures_summed(vendor)} "
         f"FROM {source} WHERE grain = {parent}{kinds}{where} "
         f"GROUP BY kind, {''.join(f'{column}, ' for column in kept)}absent, delivery_year, currency"
     )
 
 
-def _rollup_statements(grain, *, compare=False):
+def _rollup_statements(grain, *, vendor, compare=False):
     """SQL that redoes this rollup's rows of the cells in TotalsAffected from its parent's;
     compare (PostgreSQL): rewriting only the rows that changed."""
     kept = [CELL_COLUMNS[name] for name in grain_dimensions(grain)]
@@ -449,7 +497,7 @@ def _rollup_statements(grain, *, compare=False):
     if kept:
         where = f" AND ({', '.join(kept)}) IN (SELECT DISTINCT {', '.join(kept)} FROM {AFFECTED})"  # noqa: S608
     columns = ", ".join([*_ROW_COLUMNS, *MEASURES])
-    summed = _rollup_select(grain, where=where)
+    summed = _rollup_select(grain, vendor=vendor, where=where)
     if not compare:
         return [f"DELETE FROM {TOTALS} WHERE grain = {grain}{where}", f"INSERT INTO {TOTALS} ({columns}) {summed}"]  # noqa: S608
     # Only the rows that differ are written: an import into a large register changes a
@@ -479,7 +527,7 @@ def _rollups_redo(cursor, *, many):
         # joins hold whatever the estimate. An edit's few cells keep their index lookups.
         cursor.execute("SET LOCAL enable_nestloop = off")
     for grain in GRAINS[1:]:
-        for statement in _rollup_statements(grain, compare=hashed):
+        for statement in _rollup_statements(grain, vendor=cursor.db.vendor, compare=hashed):
             cursor.execute(statement)
     if hashed:
         cursor.execute("RESET enable_nestloop")
@@ -490,7 +538,8 @@ def _rollups_write(cursor, *, table):
     rebuild's: transfers.bulk.table_refilled)."""
     columns = ", ".join([*_ROW_COLUMNS, *MEASURES])
     for grain in GRAINS[1:]:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {_rollup_select(grain, source=table)}")  # noqa: S608
+        summed = _rollup_select(grain, vendor=cursor.db.vendor, source=table)
+        cursor.execute(f"INSERT INTO {table} ({columns}) {summed}")  # noqa: S608
 
 
 def _affected_add(cursor, rows):
@@ -663,14 +712,14 @@ def delta_add(transfers, *, using="default"):
             cursor,
             YearlyTotal,
             parts=compute_parts(transfers),
-            rollups=lambda source: [_rollup_select(grain, source=source) for grain in GRAINS[1:]],
+            rollups=lambda source: [_rollup_select(grain, vendor="postgresql", source=source) for grain in GRAINS[1:]],
             rolled=", ".join([*_ROW_COLUMNS, *MEASURES]),
         )
         _delta_merge(
             cursor,
             SystemTotal,
             parts=systems_compute_parts(transfers),
-            rollups=lambda source: [_systems_rollup_select(source=source)],
+            rollups=lambda source: [_systems_rollup_select(vendor="postgresql", source=source)],
             rolled=_SYSTEM_ROW,
         )
         for dirty in (DIRTY, SYSTEMS_DIRTY):
@@ -747,18 +796,20 @@ def _systems_redo(cursor, systems, *, using):
             totals.filter(system_id__in=chunk).delete()
             _write_parts(SystemTotal, systems_compute_parts(transfers.filter(system_id__in=chunk)), using)
             where, params = f" AND system_id IN ({', '.join(['%s'] * len(chunk))})", chunk
-        cursor.execute(f"INSERT INTO {SYSTEMS} ({_SYSTEM_ROW}) {_systems_rollup_select(where=where)}", params)  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {SYSTEMS} ({_SYSTEM_ROW}) {_systems_rollup_select(vendor=cursor.db.vendor, where=where)}",
+            params,
+        )  # noqa: S608
 
 
 _SYSTEM_ROW = ", ".join(["grain", "kind", "system_id", "supplier_id", "category", "absent", "currency", *MEASURES])
 
 
-def _systems_rollup_select(*, source=SYSTEMS, where=""):
+def _systems_rollup_select(*, vendor, source=SYSTEMS, where=""):
     """SQL: the systems' grain 0 (every supplier) summed from grain 1 in `source` (the
     systems' totals, or an import's new rows: delta_add), of the systems `where` names."""
-    measures = ", ".join(f"CAST(SUM({measure}) AS BIGINT)" for measure in MEASURES)
     return (
-        f"SELECT 0, kind, system_id, 0, category, absent, currency, {measures} "  # noqa: S608
+        f"SELECT 0, kind, system_id, 0, category, absent, currency, {_measures_summed(vendor)} "  # noqa: S608
         f"FROM {source} WHERE grain = 1{where} GROUP BY kind, system_id, category, absent, currency"
     )
 
@@ -997,6 +1048,15 @@ def systems_answerable(*, group_by, filters, wanted):
     return _values_add_up(group_by=group_by, filters=filters, wanted=wanted)
 
 
+def _sum(measure):
+    """A measure summed by the ORM, as _summed sums it in SQL."""
+    if measure not in AMOUNTS:
+        return Cast(Sum(measure), BigIntegerField())
+    if connections[router.db_for_read(YearlyTotal)].vendor == "sqlite":
+        return Sum(Cast(measure, FloatField()))
+    return Sum(measure)
+
+
 def summary_parts(*, group_by, filters, wanted):
     """The summary's parts (as selectors.summary_parts makes them) read from the totals (the
     yearly totals, or the systems'); None when they cannot answer this request or are not up
@@ -1048,7 +1108,7 @@ def summary_parts(*, group_by, filters, wanted):
         """Rows of this kind summed by these keys. The first read also says whether any
         cell is stale, in the same query (one query fewer per summary): None then."""
         named = {alias: column for alias, column in columns.items() if alias in keys}
-        sums = {name: Cast(Sum(field), BigIntegerField()) for name, field in sums.items()}
+        sums = {name: _sum(field) for name, field in sums.items()}
         if not named:  # one group: all the rows (none when there are none)
             found = totals.filter(kind=rows_kind).aggregate(**sums)
             return [found] if any(value is not None for value in found.values()) else []
@@ -1074,7 +1134,7 @@ def summary_parts(*, group_by, filters, wanted):
         return None if value is None else int(value)
 
     def milli(value):
-        return None if value is None else (Decimal(int(value)) / 1000).quantize(Decimal("0.001"))
+        return _scaled(value, 3)
 
     grouped = []
     by_year_tiv = None
@@ -1133,9 +1193,9 @@ def summary_parts(*, group_by, filters, wanted):
         query = (
             totals.filter(kind=value_kind)
             .values(**named, value_currency=F("currency"))
-            .annotate(cents=Cast(Sum("amount_cents"), BigIntegerField()))
+            .annotate(cents=_sum("amount_cents"))
         )
         for row in _dicts(query, [*named, "value_currency", "cents"]):
             key = tuple(row[a] for a in aliases)
-            values.setdefault(key, {})[row["value_currency"]] = Decimal(int(row["cents"])).scaleb(-2)
+            values.setdefault(key, {})[row["value_currency"]] = _scaled(row["cents"], 2)
     return aliases, grouped, by_year_tiv, values

@@ -4,17 +4,29 @@ from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 
+# Digits of the amounts (TIV in thousandths, values in cents): the figures the API accepts
+# pass 64 bits once multiplied and summed (a line's TIV, 2,147,483,647 units at
+# 99,999,999,999.999, is 2.1e23 thousandths; twelve deals of 9,999,999,999,999,999.99 are
+# 1.2e19 cents), so they are numbers of 38 digits, not 64-bit integers, which had made
+# the refresh fail on such a line after every later write.
+AMOUNT_DIGITS = 38
+
+
+def _amount():
+    return models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=0, null=True)
+
 
 class Measures(models.Model):
-    """The summary's additive figures, as the totals keep them: integers (TIV in
-    thousandths, values in cents), so that sums are exact on SQLite too."""
+    """The summary's additive figures, as the totals keep them: whole numbers (TIV in
+    thousandths, values in cents), so that sums are exact (on SQLite, below 2^53: it holds
+    no exact number past 64 bits, and sums the amounts as REAL rather than fail)."""
 
     transfers = models.BigIntegerField(null=True)
     quantity_ordered = models.BigIntegerField(null=True)
     quantity_delivered = models.BigIntegerField(null=True)
-    tiv_delivered_milli = models.BigIntegerField(null=True)
-    tiv_ordered_milli = models.BigIntegerField(null=True)
-    amount_cents = models.BigIntegerField(null=True)
+    tiv_delivered_milli = _amount()
+    tiv_ordered_milli = _amount()
+    amount_cents = _amount()
 
     class Meta:
         abstract = True
@@ -55,7 +67,7 @@ class YearlyTotal(Measures):
 
     Dimensions are never null, so that rollups can be matched on them: 0 stands for no
     supplier, recipient or order year, and for a dimension the grain drops. Amounts are
-    integers (TIV in thousandths, values in cents): sums are exact on SQLite too. Ids
+    whole numbers (TIV in thousandths, values in cents: Measures). Ids
     without foreign keys: a total is rebuilt, never cascaded.
     """
 
