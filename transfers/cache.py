@@ -10,20 +10,23 @@ system's designation); from it come:
 - transfer_cache_values: the copies of a new line from records in hand, for bulk inserts
   (the others, the sort keys, are looked up per batch as bulk_insert inserts them);
 - transfer_cache_stale: the lines whose copies differ from a recomputation (a check).
-The deliveries' total (cached_delivered_sum) and each contract's line count are kept by the
-saves and deletes of deliveries and lines.
+What the deliveries give (their total, cached_delivered_sum; whether one is dated before the
+deal's order, cached_delivered_before_order) is kept by the saves and deletes of deliveries,
+bulk inserts of them and saves of the contract's order date; each contract's line count by
+the saves and deletes of lines.
 """
 
 from functools import cache
 from types import SimpleNamespace
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Sum
+from django.db.models import BooleanField, Case, Count, Exists, IntegerField, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from .bulk import rows_inserting
+from .bulk import rows_inserted, rows_inserting
 from .models import Contract, Delivery, Transfer
+from .selectors import delivery_before_order_q
 
 
 def _related(copy):
@@ -72,10 +75,25 @@ def delivered_sum_subquery():
     )
 
 
+def delivered_before_order_exists():
+    """Whether a line has a delivery dated before its deal's order (the rule's one definition,
+    selectors.delivery_before_order_q), for an UPDATE of the lines: true, or null when none
+    is (a new line's default, so that only the few lines that are need writing)."""
+    early = Exists(Delivery.objects.filter(delivery_before_order_q(), transfer=OuterRef("pk")))
+    return Case(When(early, then=Value(True)), default=Value(None), output_field=BooleanField())
+
+
+def _of_deliveries():
+    return {
+        "cached_delivered_sum": delivered_sum_subquery(),
+        "cached_delivered_before_order": delivered_before_order_exists(),
+    }
+
+
 def _recomputed():
     return {
         **{_attname(Transfer, copy.field): _copy_expression(copy) for copy in Transfer.COPIES},
-        "cached_delivered_sum": delivered_sum_subquery(),
+        **_of_deliveries(),
     }
 
 
@@ -214,7 +232,47 @@ for _model in {_related(copy) for copy in Transfer.COPIES}:
     post_save.connect(_copied_record_saved, sender=_model, dispatch_uid=f"transfer-copies-{_model._meta.label}")
 
 
+@receiver(pre_save, sender=Delivery)
+def _delivery_saving(sender, instance, raw=False, **kwargs):
+    # A delivery moved to another line changes what both lines' deliveries give.
+    instance._stored_transfer_id = None
+    if instance.pk is not None and not raw:
+        instance._stored_transfer_id = (
+            Delivery._base_manager.filter(pk=instance.pk).values_list("transfer_id", flat=True).first()
+        )
+
+
 @receiver(post_save, sender=Delivery)
 @receiver(post_delete, sender=Delivery)
 def _delivery_changed(sender, instance, **kwargs):
-    Transfer.objects.filter(pk=instance.transfer_id).update(cached_delivered_sum=delivered_sum_subquery())
+    lines = {instance.transfer_id, getattr(instance, "_stored_transfer_id", None)} - {None}
+    Transfer.objects.filter(pk__in=lines).update(**_of_deliveries())
+
+
+@receiver(rows_inserted, sender=Delivery)
+def _deliveries_inserted(sender, rows, **kwargs):
+    # A bulk writer's new deliveries (imports, generated data): the lines they make
+    # delivered before their order, the few that are; the others keep theirs (a new
+    # delivery cannot make a line's early delivery later). Their totals are the writer's.
+    early = Delivery.objects.filter(delivery_before_order_q(), transfer=OuterRef("pk"))
+    lines = Transfer.objects.filter(pk__in={row.transfer_id for row in rows})
+    lines.exclude(cached_delivered_before_order=True).filter(Exists(early)).update(cached_delivered_before_order=True)
+
+
+@receiver(pre_save, sender=Contract)
+def _order_saving(sender, instance, raw=False, **kwargs):
+    instance._stored_order = None
+    if instance.pk is not None and not raw:
+        instance._stored_order = (
+            Contract._base_manager.filter(pk=instance.pk).values_list("order_date", "order_date_precision").first()
+        )
+
+
+@receiver(post_save, sender=Contract)
+def _order_saved(sender, instance, created=False, **kwargs):
+    # Another order date, or precision: which of its lines' deliveries are before it.
+    if created or getattr(instance, "_stored_order", None) == (instance.order_date, instance.order_date_precision):
+        return
+    Transfer.objects.filter(contract_id=instance.pk).update(
+        cached_delivered_before_order=delivered_before_order_exists()
+    )

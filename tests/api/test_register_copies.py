@@ -248,6 +248,7 @@ def test_summary_by_delivery_year_counts_each_transfer_once_a_year(api, register
 def test_copies_stay_equal_to_a_recomputation_through_random_edits(editor_api, register):
     import datetime
     import random
+    from collections import Counter
 
     from django.db.models import ProtectedError
 
@@ -256,10 +257,16 @@ def test_copies_stay_equal_to_a_recomputation_through_random_edits(editor_api, r
 
     rng = random.Random(20261130)
     actors = list(Actor.objects.all())
+    done = Counter()
     for step in range(60):
         contract = rng.choice(list(Contract.objects.all()))
         transfer = rng.choice(list(Transfer.objects.all()))
-        action = rng.choice(["parties", "kind", "date", "value", "category", "deliver", "undeliver", "move", "delete"])
+        action = rng.choice(
+            [
+                *("parties", "kind", "date", "precision", "value", "category"),
+                *("deliver", "undeliver", "redate", "shift", "move", "delete"),
+            ]
+        )
         if action == "parties":
             supplier, recipient = rng.sample(actors, 2)
             contract.supplier, contract.recipient = supplier, recipient
@@ -268,7 +275,10 @@ def test_copies_stay_equal_to_a_recomputation_through_random_edits(editor_api, r
             contract.kind = rng.choice(["arms", "non-arms"])
             contract.save()
         elif action == "date":
-            contract.order_date = rng.choice([None, datetime.date(rng.randint(1950, 2024), 1, 1)])
+            contract.order_date = rng.choice([None, *[datetime.date(rng.randint(1950, 2024), 1, 1)] * 3])
+            contract.save()
+        elif action == "precision":
+            contract.order_date_precision = rng.choice(["year", "month", "day"])
             contract.save()
         elif action == "value":
             contract.value_amount, contract.value_currency = rng.choice([(None, ""), (rng.randint(1, 10**9), "EUR")])
@@ -279,11 +289,24 @@ def test_copies_stay_equal_to_a_recomputation_through_random_edits(editor_api, r
             system.save()
         elif action == "deliver":
             if transfer.quantity_ordered is None or Delivery.objects.filter(transfer=transfer).count() < 3:
-                Delivery.objects.create(transfer=transfer, date=datetime.date(2000 + step % 20, 1, 1), quantity=None)
+                Delivery.objects.create(transfer=transfer, date=datetime.date(1990 + step % 30, 1, 1), quantity=None)
         elif action == "undeliver":
             delivery = Delivery.objects.filter(transfer=transfer, claims__isnull=True).first()
             if delivery is not None:
                 delivery.delete()
+        elif action in ("redate", "shift"):
+            # A delivery dated again (before or after its order), or moved to another line.
+            # (Of no quantity: another line's total stays within its order.)
+            deliveries = list(Delivery.objects.filter(claims__isnull=True, quantity__isnull=True))
+            if deliveries:
+                delivery = rng.choice(deliveries)
+                if action == "redate":
+                    delivery.date = datetime.date(rng.randint(1950, 2024), rng.randint(1, 12), 1)
+                    delivery.date_precision = rng.choice(["year", "month", "day"])
+                else:
+                    delivery.transfer, delivery.line = transfer, None
+                delivery.save()
+                done[action] += 1
         elif action == "move":
             transfer.contract = contract
             transfer.line = None
@@ -294,8 +317,11 @@ def test_copies_stay_equal_to_a_recomputation_through_random_edits(editor_api, r
             except ProtectedError:
                 pass  # claims rely on it (PROTECT): it stays
         assert transfer_cache_stale(transfers=Transfer.objects.all()) == [], (step, action)
+        done["early"] += Transfer.objects.filter(cached_delivered_before_order=True).exists()
         counts = {c.pk: c.transfers.count() for c in Contract.objects.all()}
         assert {c.pk: c.line_count for c in Contract.objects.all()} == counts, (step, action)
+    # Deliveries were dated again and moved; lines delivered before their order came and went.
+    assert done["redate"] and done["shift"] and 0 < done["early"] < 60, done
     # And the check does see a copy gone wrong.
     corrupted = Transfer.objects.first()
     Transfer.objects.filter(pk=corrupted.pk).update(
