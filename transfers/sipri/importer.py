@@ -950,8 +950,9 @@ def _report_add(report, part):
         report.merge.per_year.update(part.merge.per_year)
 
 
-# Contract fields copied onto the register's rows (transfers.cache).
-_REFRESH_CONTRACT = {"kind", "supplier_id", "recipient_id", "order_date"}
+# Contract fields copied onto the register's rows, or that what they keep depends on (the
+# order's precision: whether a delivery is before it), transfers.cache.
+_REFRESH_CONTRACT = {"kind", "supplier_id", "recipient_id", "order_date", "order_date_precision"}
 _DELIVERY_UPDATE = ["quantity", "quantity_is_estimate", "date_is_estimate", "tiv"]
 
 
