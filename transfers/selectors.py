@@ -78,15 +78,17 @@ def transfer_has_claims_q(**conditions):
     return condition
 
 
-def delivery_before_order_q():
+def delivery_before_order_q(*, order_date=None, order_precision=None):
     """Deliveries dated before their deal's order, compared at the coarser of the two dates'
     precisions: a delivery in 2005 is not before an order of December 2005, one in 2005 is
     before an order of 2006. Accepted, not refused: the news records aid delivered before
     its contract and leases later bought; listed for an editor to check against the source
     (a mistyped year is the likelier cause). Each line keeps whether it has one
-    (Transfer.cached_delivered_before_order, transfers.cache)."""
+    (Transfer.cached_delivered_before_order, transfers.cache). `order_date`,
+    `order_precision`: expressions of the deal's order (by default joined through the line)."""
     date, precision = F("date"), F("date_precision")
-    order_date, order_precision = F("transfer__contract__order_date"), F("transfer__contract__order_date_precision")
+    if order_date is None:
+        order_date, order_precision = F("transfer__contract__order_date"), F("transfer__contract__order_date_precision")
     year = Q(Exact(precision, "year")) | Q(Exact(order_precision, "year"))
     month = Q(Exact(precision, "month")) | Q(Exact(order_precision, "month"))
     # Before the order's day first: a truncated order is no later, so nothing else can be
