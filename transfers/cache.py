@@ -19,6 +19,7 @@ the saves and deletes of lines.
 from functools import cache
 from types import SimpleNamespace
 
+from django.db import connections, router
 from django.db.models import (
     BooleanField,
     Case,
@@ -35,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.sql import UpdateQuery
 from django.dispatch import receiver
 
 from .bulk import rows_inserted, rows_inserting
@@ -270,7 +272,26 @@ def _delivery_saving(sender, instance, raw=False, **kwargs):
 @receiver(post_delete, sender=Delivery)
 def _delivery_changed(sender, instance, **kwargs):
     lines = {instance.transfer_id, getattr(instance, "_stored_transfer_id", None)} - {None}
-    Transfer.objects.filter(pk__in=lines).update(**_of_deliveries())
+    sql, params = _line_update_sql(router.db_for_write(Transfer))
+    with connections[router.db_for_write(Transfer)].cursor() as cursor:
+        for line in lines:
+            cursor.execute(sql, [*params, line])
+
+
+# An id no line has: the place of the line's id among the compiled UPDATE's parameters.
+_ANY_LINE = -7_270_101
+
+
+@cache
+def _line_update_sql(using):
+    """SQL of the UPDATE of one line's columns from its deliveries (_of_deliveries), its id
+    the last parameter: compiled once per process, not per delivery saved or deleted (5.8
+    ms each, which an import's thousands of replaced deliveries took 16 s of)."""
+    query = Transfer._base_manager.filter(pk=_ANY_LINE).query.chain(UpdateQuery)
+    query.add_update_values(_of_deliveries())
+    sql, params = query.get_compiler(using).as_sql()
+    assert params[-1] == _ANY_LINE and _ANY_LINE not in params[:-1], params
+    return sql, list(params[:-1])
 
 
 @receiver(rows_inserted, sender=Delivery)
