@@ -247,3 +247,33 @@ def test_one_url_written_two_ways_at_once_is_one_source(attempt, clients):
     assert refused == {"url": ["A source with this URL already exists."]}, refused
     created = next(r for r in responses if r.status_code == 201).json()
     assert created["url"] == url
+
+
+@pytest.mark.parametrize("attempt", range(REPEAT))
+def test_a_delivery_and_its_deals_order_redated_at_once_leave_the_line_right(attempt, clients):
+    """Each line keeps whether a delivery is dated before its deal's order. Ordered 2006,
+    delivered 2007; at once, the delivery is dated 2005 (before 2006) and the order 2004:
+    after both, 2005 is not before 2004. Each write alone, reading the other's old value,
+    would say it is."""
+    from transfers.cache import transfer_cache_stale
+
+    contract = Contract.objects.create(
+        reference=f"race-dates-{attempt}",
+        supplier=Contract.objects.get(reference="rus-irn-2005-tor-m1").supplier,
+        recipient=Contract.objects.get(reference="rus-irn-2005-tor-m1").recipient,
+        order_date=datetime.date(2006, 1, 1),
+    )
+    line = Transfer.objects.create(contract=contract, system=WeaponSystem.objects.get(slug="tor-m1"))
+    delivery = Delivery.objects.create(transfer=line, date=datetime.date(2007, 1, 1))
+
+    def redate_delivery():
+        return clients[0].patch(f"/api/deliveries/{delivery.pk}/", {"date": "2005"}, format="json")
+
+    def redate_order():
+        return clients[1].patch(f"/api/contracts/{contract.reference}/", {"order_date": "2004"}, format="json")
+
+    responses = run_together(redate_delivery, redate_order)
+    assert [r.status_code for r in responses] == [200, 200], [r.content for r in responses]
+    line.refresh_from_db()
+    assert line.cached_delivered_before_order is None
+    assert transfer_cache_stale(transfers=Transfer.objects.filter(pk=line.pk)) == []

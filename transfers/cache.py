@@ -272,10 +272,21 @@ def _delivery_saving(sender, instance, raw=False, **kwargs):
 @receiver(post_delete, sender=Delivery)
 def _delivery_changed(sender, instance, **kwargs):
     lines = {instance.transfer_id, getattr(instance, "_stored_transfer_id", None)} - {None}
+    _lines_locked(Transfer.objects.filter(pk__in=lines))
     sql, params = _line_update_sql(router.db_for_write(Transfer))
     with connections[router.db_for_write(Transfer)].cursor() as cursor:
         for line in lines:
             cursor.execute(sql, [*params, line])
+
+
+def _lines_locked(lines):
+    """Lock these lines before recomputing them: a transaction that changed what they keep
+    (a delivery, the deal's order) and holds them is then committed before the next
+    statement reads it, so the last of two writes at once recomputes from both. (An UPDATE
+    that waits for a row reads the rest with its own, older snapshot.)"""
+    connection = connections[router.db_for_write(Transfer)]
+    if connection.in_atomic_block:
+        list(lines.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
 
 
 # An id no line has: the place of the line's id among the compiled UPDATE's parameters.
@@ -319,6 +330,6 @@ def _order_saved(sender, instance, created=False, **kwargs):
     # Another order date, or precision: which of its lines' deliveries are before it.
     if created or getattr(instance, "_stored_order", None) == (instance.order_date, instance.order_date_precision):
         return
-    Transfer.objects.filter(contract_id=instance.pk).update(
-        cached_delivered_before_order=delivered_before_order_exists()
-    )
+    lines = Transfer.objects.filter(contract_id=instance.pk)
+    _lines_locked(lines)
+    lines.update(cached_delivered_before_order=delivered_before_order_exists())
