@@ -806,6 +806,35 @@ def test_deals_parties_and_figures_as_wire_reports_write_them(seed, token_client
     assert any(all(d.get(k) == v for k, v in expected.items()) for d in drafts), shown
 
 
+@pytest.mark.parametrize(
+    ("text", "ministry"),
+    [
+        # The dateline's state: a report from Moscow.
+        (
+            "MOSCOW (Reuters) - Russia will sell 12 Tor-M1 systems to Syria, the defence ministry said.",
+            "rus-ministry-of-defence",
+        ),
+        (
+            "MOSCOW (AP) — Syria ordered 12 Tor-M1 systems from Russia, the Ministry of Defense said.",
+            "rus-ministry-of-defence",
+        ),
+        # No dateline: the buyer's, as the signing side's ministry speaks of its purchase.
+        (
+            "Israel signed a contract for 12 Tor-M1 systems from Russia, the foreign ministry said.",
+            "isr-ministry-of-foreign-affairs",
+        ),
+        # A portfolio no state of the report has recorded: none guessed.
+        ("MOSCOW (Reuters) - Russia will sell 12 Tor-M1 systems to Syria, the finance ministry said.", None),
+    ],
+)
+@pytest.mark.django_db
+def test_a_ministry_named_without_its_state_is_the_reports_state(seed, token_client, text, ministry):
+    """Found by the ninth blind set: `the defence ministry said` in a report from Bucharest is
+    Romania's ministry speaking; it was drafted with no speaker."""
+    drafts = drafts_of(token_client, text, "2024-05-01")
+    assert drafts and {d["speaker_actor"] for d in drafts} == {ministry}, drafts
+
+
 @pytest.mark.django_db
 def test_the_articles_own_background_is_not_drafted(seed, token_client):
     """A sentence that states no figure, date or status, quotes no one and takes no side is

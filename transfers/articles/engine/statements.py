@@ -222,14 +222,18 @@ def _is_reporting(doc, k):
 NAMED_NEXT_WINDOW = 30
 # A title that is one person's (`the head of`, `the commander of`), not an anonymous official's.
 ONE_PERSON = {"head", "chief", "commander", "minister", "director", "secretary", "president", "ambassador", "envoy"}
+# The ministries a phrase names by their portfolio.
+MINISTRIES = {"foreign", "defence", "interior", "finance", "trade"}
 # Who is in a capital without speaking for its state.
 FOREIGN_HERE = {"diplomat", "diplomats", "embassy", "envoy", "ambassador", "western", "foreign", "european"}
 DETERMINERS = {"a", "an", "the", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
 
 
 class Engine:
-    def __init__(self, *, gazetteer, published=None):
+    def __init__(self, *, gazetteer, published=None, place=None):
         self.gazetteer = gazetteer
+        self.place = place  # the dateline's (`BUCHAREST (Reuters) -`)
+        self.home = None  # its state
         self.recogniser = Recogniser(gazetteer)
         self.published = published
         self.drafts = []
@@ -263,6 +267,9 @@ class Engine:
             kept.append((start, line))
         docs = list(nlp().pipe(_runs_broken(line) for _, line in kept))
         self._survey(docs)
+        if self.place:
+            places = [m for m in self.recogniser.mentions(nlp()(self.place)) if m.kind == "actor"]
+            self.home = actor_state(self.gazetteer, places[0].key) if places else None
         group = 0
         for (start, _line), doc in zip(kept, docs, strict=True):
             mentions = sorted(self.recogniser.mentions(doc), key=lambda m: m.i)
@@ -748,6 +755,11 @@ class Engine:
         if chosen:
             draft.speaker_actor = chosen.key
             draft.cue("speaker", f"actor “{chosen.text}”")
+        elif "ministry" in words and (home := self._home_ministry(words)):
+            # `the defence ministry said` in a report from Bucharest: Romania's (the dateline's
+            # state, else the buyer in the article's main deal).
+            draft.speaker_actor = home
+            draft.cue("speaker", f"“{text}”: {g.actors[home].name}, of the report's state")
         elif "ministry" in words:
             # `a ministry official`: the ministry of the last person named who speaks for one.
             for slug in reversed(self.people_seen):
@@ -758,14 +770,11 @@ class Engine:
                     break
         if "ministry" in words and chosen and g.actors[chosen.key].kind == "state":
             # `Israel's Foreign Ministry`: the state's ministry of that name.
-            which = {US_SPELLING.get(w, w) for w in words} & {"foreign", "defence", "interior", "finance", "trade"}
-            for code, actor in g.actors.items():
-                lower = actor.name.lower() + " " + " ".join(actor.names).lower()
-                if actor.parent == chosen.key and "ministry" in lower and which and all(w in lower for w in which):
-                    draft.speaker_actor = code
-                    draft.cue("speaker", f"“{text}” = {actor.name}")
-                    chosen = None
-                    break
+            code = self._ministry_of(chosen.key, words)
+            if code:
+                draft.speaker_actor = code
+                draft.cue("speaker", f"“{text}” = {g.actors[code].name}")
+                chosen = None
             if chosen is None and not name:
                 draft.speaker_role = role
                 draft.speaker_kind = "role"
@@ -789,6 +798,25 @@ class Engine:
         draft.speaker_role = role
         draft.speaker_kind = "role"
         return "role"
+
+    def _ministry_of(self, state, words):
+        """The state's ministry that the words name (`foreign ministry`, `Ministry of Defence`), if recorded."""
+        which = {US_SPELLING.get(w, w) for w in words} & MINISTRIES
+        if not which or state is None:
+            return None
+        for code, actor in self.gazetteer.actors.items():
+            lower = actor.name.lower() + " " + " ".join(actor.names).lower()
+            if actor.parent == state and "ministry" in lower and all(w in lower for w in which):
+                return code
+        return None
+
+    def _home_ministry(self, words):
+        """A ministry named without its state: the dateline's state's, else the main deal's buyer's."""
+        for state in (self.home, self.main_pair[1]):
+            code = self._ministry_of(state, words)
+            if code:
+                return code
+        return None
 
     def _attribution(self, draft, clause, phrase):
         text = clause.text()
@@ -1793,5 +1821,5 @@ def _summary(text):
 def article_draft(*, text, gazetteer, published=None):
     """The draft claims of an article's text: [DraftData], each with its offsets and cues."""
     meta = metadata_read(text)
-    engine = Engine(gazetteer=gazetteer, published=published or meta.published_date)
+    engine = Engine(gazetteer=gazetteer, published=published or meta.published_date, place=meta.place)
     return engine.run(text, skip=meta.dateline)
