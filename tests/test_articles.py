@@ -835,6 +835,32 @@ def test_a_ministry_named_without_its_state_is_the_reports_state(seed, token_cli
     assert drafts and {d["speaker_actor"] for d in drafts} == {ministry}, drafts
 
 
+@pytest.mark.parametrize(
+    ("opening", "seller"),
+    [
+        ("The package", True),
+        # A sentence naming another state is not the deal in the news.
+        ("Russia's package", False),
+    ],
+)
+@pytest.mark.django_db
+def test_a_resale_goes_on_from_its_seller_not_from_the_systems_maker(seed, token_client, opening, seller):
+    """Found by the ninth blind set: after `... to buy second-hand Hornets from Kuwait`, `the
+    package could be worth ...` was drafted as a sale by the United States, where the jets are
+    made. A sentence that names neither party nor system goes on with the deal in the news."""
+    text = (
+        "Iran is negotiating to buy 10 second-hand Tor-M1 systems from Israel, people familiar with the talks said.\n\n"
+        f"{opening} could be worth up to $300 million, one of the sources said."
+    )
+    drafts = drafts_of(token_client, text, "2024-05-01")
+    pairs = {
+        d["assertion_field"]: (d["proposed_contract"].get("supplier"), d["proposed_contract"].get("recipient"))
+        for d in drafts
+    }
+    assert pairs["quantity_ordered"] == ("ISR", "IRN"), pairs
+    assert (pairs["value"] == ("ISR", "IRN")) is seller, pairs
+
+
 @pytest.mark.django_db
 def test_the_articles_own_background_is_not_drafted(seed, token_client):
     """A sentence that states no figure, date or status, quotes no one and takes no side is

@@ -569,6 +569,18 @@ class Engine:
                 return left, right, buyers[1], elided
         return None
 
+    def _news_parties(self, system):
+        """(supplier, recipient) of the deal in the news when it is a deal of this system, else None."""
+        if not self.current_deal or system is None:
+            return None
+        kind, key, proposal = self.current_deal
+        if kind == "proposal":
+            return (proposal.get("supplier"), proposal.get("recipient")) if proposal.get("system") == system else None
+        contract = self._contract(key if kind == "contract" else key[0])
+        if contract is None or system not in contract.lines:
+            return None
+        return (contract.supplier, contract.recipient)
+
     def _contract(self, reference):
         """The gazetteer's recorded deal of this reference, or None."""
         return next((c for c in self.gazetteer.contracts if c.reference == reference), None)
@@ -1221,6 +1233,20 @@ class Engine:
                 system = self.systems_seen[-1] if self.systems_seen else self.main_system
             cue = []
             origin = g.systems[system].origin if system in g.systems else None
+            news = self._news_parties(system) if not systems and sale is None else None
+            if (
+                news
+                and all(news)
+                and supplier in (None, news[0])
+                and recipient in (None, news[1])
+                and speaker_state in (None, *news)
+                and {actor_state(g, m.key) for m in clause.mentions_in(*content, kind="actor")} <= set(news)
+            ):
+                # `the package could be worth ...` after `Malaysia is negotiating to buy ... Hornets from
+                # Kuwait`: the system mentioned before is still the deal in the news, whose
+                # supplier is not the maker's state.
+                supplier, recipient = news
+                cue.append("parties of the deal in the news")
             if supplier is None and origin and origin not in (recipient, self.main_pair[0]):
                 # `the Istif-class frigates`, in a report of Rafales for Indonesia: the frigates'
                 # maker, not the article's main supplier, sells them.
