@@ -508,6 +508,12 @@ def test_a_denial_once_accepted_disputes_the_report_it_denies(seed, tmp_path):
         ("Iran has received the first of 29 Tor-M1 systems it ordered from Russia.", "status", "delivered"),
         ("Iran has received the first of 29 Tor-M1 systems it ordered from Russia.", "quantity_ordered", "29"),
         ("Iran has not yet taken delivery of the Tor-M1 systems.", "status", "not delivered"),
+        # An amount written as one hyphenated word (blind set 9: `the 13.5-billion-baht contract`),
+        # and India's `Rs ... crore`.
+        ("Iran signed the 13.5-billion-euro contract for the Tor-M1 systems.", "value", "EUR 13500000000"),
+        ("Russia sold the Tor-M1 systems to Iran in a $1.5-billion deal.", "value", "USD 1500000000"),
+        ("Russia sold Iran the Tor-M1 systems in a deal worth Rs 5,000 crore.", "value", "INR 50000000000"),
+        ("Russia sold Iran the Tor-M1 systems in a Rs. 4,150-crore deal.", "value", "INR 41500000000"),
     ],
 )
 @pytest.mark.django_db
@@ -859,6 +865,32 @@ def test_a_resale_goes_on_from_its_seller_not_from_the_systems_maker(seed, token
     }
     assert pairs["quantity_ordered"] == ("ISR", "IRN"), pairs
     assert (pairs["value"] == ("ISR", "IRN")) is seller, pairs
+
+
+@pytest.mark.django_db
+def test_a_figure_hyphenated_to_a_word_says_what_the_systems_are_not_how_many(seed, token_client):
+    """Blind set 9: `The eight-wheeled vehicles arrived` was drafted as eight delivered."""
+    text = "Russia delivered 29 Tor-M1 systems to Iran. The eight-wheeled vehicles and the two-seat launchers arrived in May."
+    drafts = drafts_of(token_client, text, "2007-01-16")
+    quantities = [d["assertion_value"] for d in drafts if d["assertion_field"].startswith("quantity")]
+    assert quantities == ["29"], drafts
+
+
+@pytest.mark.django_db
+def test_a_rank_and_a_given_name_are_the_person_named_in_full_before(seed, token_client):
+    """Blind set 9: Thai (and Indonesian) reports name `army spokesman Col Pichit Sangkhao`, then
+    `Col Pichit said`: the same person, recorded or proposed, not a speaker left blank."""
+    text = (
+        "Russia has delivered 29 Tor-M1 systems to Iran, spokesman Col Pichit Sangkhao said on Thursday.\n\n"
+        "The systems arrived in Tehran on Monday, Col Pichit said.\n\n"
+        "Iran has paid for all of them, Deputy Minister Sergei Ivanov said.\n\n"
+        "Col Sergei rejected the criticism of the deal."
+    )
+    drafts = drafts_of(token_client, text, "2007-01-16")
+    speakers = [(d["proposed_speaker"] or d["speaker"]) for d in drafts]
+    assert speakers[:2] == ["Pichit Sangkhao", "Pichit Sangkhao"], drafts
+    ivanov = next(d for d in drafts if d["stance"] == "denies")
+    assert ivanov["speaker"] is not None and ivanov["proposed_speaker"] == "", ivanov
 
 
 @pytest.mark.django_db

@@ -16,6 +16,8 @@ def nlp():
         import spacy
 
         _NLP = spacy.blank("en")
+        # `a Rs. 4,150-crore deal`: India's rupees, not the end of a sentence.
+        _NLP.tokenizer.add_special_case("Rs.", [{"ORTH": "Rs."}])
         _NLP.add_pipe("sentencizer")
     return _NLP
 

@@ -724,6 +724,18 @@ class Engine:
             draft.speaker_kind = "person"
             draft.cue("speaker", f"name “{people[-1].text}”")
             return "person"
+        given = self._by_given_name(clause, phrase)
+        if given and given[0] == "person":
+            person = g.people[given[1]]
+            draft.speaker, draft.speaker_actor = person.slug, person.affiliation or ""
+            draft.speaker_role, draft.speaker_kind = person.title, "person"
+            draft.cue("speaker", f"“{text}”: {person.name}, named before")
+            return "person"
+        if given:
+            draft.proposed_speaker, draft.speaker_kind = given[1], "person"
+            draft.speaker_role = self.proposed_roles.get(given[1], "")
+            draft.cue("speaker", f"“{text}”: {given[1]}, named before")
+            return "person"
         if MEDIA_WORDS & set(words) or NEWS_AGENCY.search(text):
             draft.speaker_role = role
             draft.speaker_kind = "media"
@@ -810,6 +822,22 @@ class Engine:
         draft.speaker_role = role
         draft.speaker_kind = "role"
         return "role"
+
+    def _by_given_name(self, clause, phrase):
+        """`Col Pichit said`, `Lt Gen Thanakorn told`: a rank and the given name of a person
+        named in full before, as Thai and Indonesian reports refer to people. ("person", slug)
+        of a recorded person, ("proposed", full name) of one proposed, or None."""
+        doc = clause.doc
+        for k in range(phrase[0] + 1, phrase[1]):
+            if doc[k - 1].lower_.rstrip(".") not in RANKS or not doc[k].is_title:
+                continue
+            for slug in reversed(self.people_seen):
+                if self.gazetteer.people[slug].name.split()[0] == doc[k].text:
+                    return ("person", slug)
+            for full in self.proposed.values():
+                if len(full.split()) > 1 and full.split()[0] == doc[k].text:
+                    return ("proposed", full)
+        return None
 
     def _ministry_of(self, state, words):
         """The state's ministry that the words name (`foreign ministry`, `Ministry of Defence`), if recorded."""
@@ -901,6 +929,8 @@ class Engine:
                 continue  # `signed a contract on 5 March for a sixth C-390`: a day, not five aircraft
             if _in_a_designation(doc, k, clause):
                 continue  # `six Type 209 submarines`: the type's number, not 209 boats
+            if k + 2 < len(doc) and doc[k + 1].text in ("-", "–") and doc[k + 2].is_alpha:
+                continue  # `the eight-wheeled vehicles`, `two-seat jets`: what they are, not how many
             last = k  # the figure's last token: `3 million`, `between 20 and 30`
             if last + 1 < content[1] and doc[last + 1].lower_ in SCALE_WORDS:
                 value *= SCALE_WORDS[doc[last + 1].lower_]

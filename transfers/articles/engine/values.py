@@ -84,14 +84,18 @@ CURRENCY_SYMBOLS = {
     "₹": "INR", "₩": "KRW", "₺": "TRY", "₽": "RUB", "₪": "ILS",
 }  # fmt: skip
 _LONGEST_FIRST = functools.partial(sorted, key=len, reverse=True)
-_MULT = r"(?:\s?(?:" + "|".join(_LONGEST_FIRST(map(re.escape, MULTIPLIERS))) + r")\b)?"
+# `13.5-billion-baht contract`, `$1.5-billion deal`: the figure's words joined by hyphens too.
+_MULT = r"(?:[\s-]?(?:" + "|".join(_LONGEST_FIRST(map(re.escape, MULTIPLIERS))) + r")\b)?"
 _NUM = r"\d+(?:[.,]\d+)*"
-_SYM = "(?:" + "|".join(_LONGEST_FIRST(map(re.escape, CURRENCY_SYMBOLS))) + ")"
+# `Rs 5,000 crore`, `Rs. 4,150 crore`: India's rupees, as its press writes them (a word of its
+# own, in that case: not the end of `years 2020`).
+_RUPEES = r"(?<![A-Za-z])Rs\.?(?=\s?\d)"
+_SYM = "(?:" + "|".join(_LONGEST_FIRST(map(re.escape, CURRENCY_SYMBOLS))) + rf"|(?-i:{_RUPEES}))"
 _CODES = (
     r"(?:USD|EUR|GBP|RUB|CNY|INR|JPY|KRW|ILS|SAR|TRY|AED|CHF|SEK|NOK|DKK|AUD|CAD|NZD|TWD|HKD|SGD|BRL|NGN|IDR|"
     r"MYR|THB|PLN|HUF|UAH|PEN|ZAR|XOF|XAF|PHP|MXN|COP|CLP|ARS|DZD|RSD|KWD|IQD|MAD|EGP|PKR|QAR|RON|CZK)"
 )
-_WORD = r"(?:\s(?:US |U\.S\. )?(?:" + "|".join(_LONGEST_FIRST(map(re.escape, [*CURRENCY_WORDS, *_LOCAL]))) + r")\b)"
+_WORD = r"(?:[\s-](?:US |U\.S\. )?(?:" + "|".join(_LONGEST_FIRST(map(re.escape, [*CURRENCY_WORDS, *_LOCAL]))) + r")\b)"
 _ONE = rf"(?:{_SYM}\s?{_NUM}{_MULT}|{_CODES}\s?{_NUM}{_MULT}|{_NUM}{_MULT}(?:{_WORD}|\s{_CODES}\b))"
 # The spaces after a qualifier belong to it, and an amount starts with no space: a `\s*` of
 # their own, tried at every space of a run of 4,000, made a sentence take 10 s.
@@ -167,6 +171,9 @@ def dates_in(text, published):
 def _amount_text(text, parties=()):
     """`USD 700000000` of `$700 million`, `1 billion dollars`, `€7.8bn`: the form claims read."""
     currency = None
+    text = re.sub(r"(?<=\w)-(?=[A-Za-z])", " ", text)  # `13.5-billion-baht`
+    if re.search(_RUPEES, text):
+        currency, text = "INR", re.sub(_RUPEES, " ", text)
     for symbol in _LONGEST_FIRST(CURRENCY_SYMBOLS):
         code = CURRENCY_SYMBOLS[symbol]
         if symbol in text:
