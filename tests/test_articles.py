@@ -870,7 +870,7 @@ def test_a_resale_goes_on_from_its_seller_not_from_the_systems_maker(seed, token
 @pytest.mark.django_db
 def test_a_figure_hyphenated_to_a_word_says_what_the_systems_are_not_how_many(seed, token_client):
     """Blind set 9: `The eight-wheeled vehicles arrived` was drafted as eight delivered."""
-    text = "Russia delivered 29 Tor-M1 systems to Iran. The eight-wheeled vehicles and the two-seat launchers arrived in May."
+    text = "Russia delivered 29 Tor-M1 systems to Iran. The eight-wheeled vehicles and two-seat launchers came in May."
     drafts = drafts_of(token_client, text, "2007-01-16")
     quantities = [d["assertion_value"] for d in drafts if d["assertion_field"].startswith("quantity")]
     assert quantities == ["29"], drafts
