@@ -893,6 +893,51 @@ def test_a_rank_and_a_given_name_are_the_person_named_in_full_before(seed, token
     assert ivanov["speaker"] is not None and ivanov["proposed_speaker"] == "", ivanov
 
 
+@pytest.mark.parametrize(
+    ("text", "government"),
+    [
+        # A dateline with no wire, as trade press and national papers write it (blind set 9).
+        ("MOSCOW - Iran signed a contract for 12 Tor-M1 systems with Russia, the government said.", "RUS"),
+        ("MOSCOW, Jan. 16: Iran signed a contract for 12 Tor-M1 systems with Russia, the government said.", "RUS"),
+        # No dateline: the buyer's government.
+        ("Iran signed a contract for 12 Tor-M1 systems with Russia, the government said.", "IRN"),
+    ],
+)
+@pytest.mark.django_db
+def test_the_government_named_without_its_state_is_the_reports_state(seed, token_client, text, government):
+    drafts = drafts_of(token_client, text, "2007-01-16")
+    assert drafts and {d["speaker_actor"] for d in drafts} == {government}, drafts
+    assert all(d["sentence"].startswith("Iran signed") for d in drafts), drafts
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker", "stance"),
+    [
+        (
+            'Israel\'s Ministry of Foreign Affairs called the sale "a threat to the region."',
+            "isr-ministry-of-foreign-affairs",
+            None,
+        ),
+        (
+            "Ministry spokeswoman Carmen Vidal defended the sale, saying Iran needed air defences.",
+            "Carmen Vidal",
+            "defends",
+        ),
+    ],
+)
+@pytest.mark.django_db
+def test_who_defends_or_calls_a_sale_something_speaks(seed, token_client, sentence, speaker, stance):
+    """Blind set 9: `X defended the decision, saying ...` and `X called the decision "..."` were
+    drafted with no speaker, as the article's own words."""
+    text = f"Russia sold 29 Tor-M1 systems to Iran in 2005.\n\n{sentence}"
+    drafts = drafts_of(token_client, text, "2007-01-16")
+    said = next(d for d in drafts if d["sentence"].startswith(sentence[:20]))
+    assert speaker in (said["speaker_actor"], said["proposed_speaker"]), said
+    assert said["attribution"] != "source", said
+    if stance:
+        assert said["stance"] == stance, said
+
+
 @pytest.mark.django_db
 def test_the_articles_own_background_is_not_drafted(seed, token_client):
     """A sentence that states no figure, date or status, quotes no one and takes no side is

@@ -34,6 +34,13 @@ DATELINE = re.compile(
     + "|".join(WIRES)
     + r")\)\s*[—–-]{1,2}\s*"
 )
+# `MADRID - Spain's Council of Ministers ...`, `NEW DELHI: India ...`: a place in capitals opening
+# the report, with no wire named (trade press, national papers); four letters at least, or two
+# words (`US - Russia talks ...` opens no report from a place).
+PLAIN_DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z'’-]{3,}(?: [A-Z][A-Z'’-]+){0,3}|[A-Z][A-Z'’-]+(?: [A-Z][A-Z'’-]+){1,3})"
+    r"(?:,\s*[A-Z][A-Za-z0-9 .]{1,30})?\s*(?:[—–-]{1,2}|:)\s+(?=[A-Z\"“])"
+)
 _SOURCE_LINE = re.compile(r"^/?\s*Source:\s*(?P<publisher>.+)$", re.IGNORECASE)
 _DATE_LINE_START = re.compile(
     r"^(?:(?:published|updated|posted|dated?)\b[: ]*|"
@@ -180,9 +187,12 @@ def metadata_read(text):
         if not stripped:
             continue
         dateline = DATELINE.match(stripped)
+        if dateline is None and not is_heading(stripped):
+            dateline = PLAIN_DATELINE.match(stripped)
         if dateline:
-            meta.publisher = meta.publisher or WIRES[dateline["wire"]]
-            meta.found.setdefault("publisher", f"dateline “{dateline.group(0).strip()}”")
+            if "wire" in dateline.groupdict():
+                meta.publisher = meta.publisher or WIRES[dateline["wire"]]
+                meta.found.setdefault("publisher", f"dateline “{dateline.group(0).strip()}”")
             meta.place = dateline["place"].strip().title()
             lead = start + (len(line) - len(line.lstrip()))
             meta.dateline = (lead, lead + dateline.end())

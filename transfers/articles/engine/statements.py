@@ -212,6 +212,9 @@ def _is_reporting(doc, k):
         return True
     if lower == "called" and k + 1 < len(doc) and doc[k + 1].lower_ in ("on", "for"):
         return True
+    if lower == "called" and k + 1 < len(doc) and doc[k + 1].lower_ in CALLED_WHAT:
+        # `The ministry called the decision "a political gesture"`: what it is called, quoted.
+        return any(doc[x].text in QUOTE_OPEN or doc[x].text == '"' for x in range(k + 2, min(k + 8, len(doc))))
     if lower in ("estimated", "estimates"):
         # `an analyst estimated the value at`, not `an estimated $3.9 billion`.
         return k > 0 and doc[k - 1].lower_ not in DETERMINERS and not doc[k - 1].like_num
@@ -222,6 +225,10 @@ def _is_reporting(doc, k):
 NAMED_NEXT_WINDOW = 30
 # A title that is one person's (`the head of`, `the commander of`), not an anonymous official's.
 ONE_PERSON = {"head", "chief", "commander", "minister", "director", "secretary", "president", "ambassador", "envoy"}
+# What a speaker `called` before a quotation of what it is.
+CALLED_WHAT = {"the", "it", "this", "that", "them", "these", "those", "his", "her", "their"}
+# A state's government speaking, named without the state.
+GOVERNMENT = {"government", "cabinet"}
 # The ministries a phrase names by their portfolio.
 MINISTRIES = {"foreign", "defence", "interior", "finance", "trade"}
 # Who is in a capital without speaking for its state.
@@ -809,6 +816,12 @@ class Engine:
         if chosen and not set(words) - mentioned - {"the", "’s", "'s", "and"}:
             draft.speaker_kind = "actor"
             return "actor"
+        home = self.home or self.main_pair[1]
+        if words[0] == "the" and words[-1] in GOVERNMENT and not actors and not draft.speaker_actor and home:
+            # `..., the government said` in a report from Madrid: Spain's government speaking.
+            draft.speaker_actor, draft.speaker_role, draft.speaker_kind = home, role, "role"
+            draft.cue("speaker", f"“{text}”: of {g.actors[home].name}, the report's state")
+            return "role"
         if words[0] == "the" and not actors and not draft.speaker_actor and self.drafts:
             # `the officials said`: the officials named before.
             head = words[-1]

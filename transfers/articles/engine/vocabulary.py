@@ -14,7 +14,8 @@ REPORTING = {
     "denied", "denies", "deny", "reported", "insisted", "insists", "argued", "argue", "argues", "claimed",
     "claims", "warned", "warns", "noted", "suspect", "suspects", "acknowledged", "admitted", "urged",
     "criticized", "criticised", "condemned", "declared", "quoted", "stressed", "rejected", "welcomed", "welcomes",
-    "hailed", "praised", "dismissed", "dismisses", "refuted",
+    "hailed", "praised", "dismissed", "dismisses", "refuted", "defended", "defends", "criticises", "criticizes",
+    "condemns",
 }  # fmt: skip
 PRONOUNS = {"he", "she", "they", "we", "it"}
 ROLE_WORDS = {
