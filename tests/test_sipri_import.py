@@ -850,3 +850,110 @@ def test_an_interrupted_import_says_what_is_kept_without_a_traceback(countries, 
     with pytest.raises(CommandError) as raised:
         call_command("import_sipri", str(LEGACY), "--strict", stdout=io.StringIO(), stderr=io.StringIO())
     assert raised.value.returncode == 130 and "interrupted. Nothing was written (--strict" in str(raised.value)
+
+
+# --- Found by an adversarial pass with files as spreadsheets and users leave them --------------
+
+
+@pytest.mark.django_db
+def test_trailing_separators_blank_rows_and_a_users_own_column_are_not_sipris_rows(countries, tmp_path):
+    """A spreadsheet saves a row with trailing separators and an empty row as separators only;
+    a user adds a column of notes after SIPRI's. Every row was rejected for its column count
+    (and blank rows for an empty Recipient), and the release recorded as partial."""
+    header = LEGACY.read_bytes().decode("latin-1").splitlines()[:12]
+    header[-1] += ",My notes"
+    rows = [GOOD_ROW + ",", "," * 15, GOOD_ROW.replace("Qatar", "Oman") + ",checked by hand", " , , "]
+    path = tmp_path / "resaved.csv"
+    path.write_text("\n".join([*header, *rows]), encoding="utf-8")
+    code, out, err = run(path)
+    assert code == 0, err
+    assert "deals 2, rejected 0" in out and "columns after SIPRI's, not read: 'My notes'" in out
+    assert set(Contract.objects.values_list("recipient__code", flat=True)) == {"QAT", "OMN"}
+    # Cells past SIPRI's columns that no header names are still refused, by their line.
+    code, out, err = run(_legacy_file(tmp_path, "more.csv", [GOOD_ROW.replace("1986", "1990") + ",x,y"]))
+    assert code == 1 and "line 13: expected 16 columns, found 18" in err
+
+
+@pytest.mark.django_db
+def test_a_deals_rows_sorted_apart_are_one_deal_and_rows_that_disagree_are_refused(countries, tmp_path):
+    """The newer export sorted by delivery year in a spreadsheet parts a deal's rows: its later
+    rows were refused and the deal stored with its first year only. Rows of one deal that
+    disagree on what is the deal's (its status, order date, TIV), or figures without a year,
+    were read silently from the first row."""
+    tor = NEW.read_text(encoding="latin-1").splitlines()[12:14]
+    other = "40001,France,Qatar,Roland,mobile SAM system,Air-defence systems,1986,No,3,No,2006,No,New,1,10,30,No;"
+    code, out, err = run(_new_file(tmp_path, "sorted.csv", [tor[0], other, tor[1]]))
+    assert code == 0, err
+    deal = Transfer.objects.get(system__slug="tor-m1")
+    assert deal.delivery_years == [2006, 2007] and deal.quantity_delivered == 29
+    assert deal.tiv_delivered == Decimal("362.5")
+
+    other_status = tor[1].replace(",New,", ",Second hand,")
+    no_year = "40002,France,Qatar,Roland,mobile SAM system,Air-defence systems,1987,No,3,No,,No,New,1,10,30,No;"
+    rows = [tor[0], other_status, no_year.replace(",3,No,,", ",,No,2007,"), no_year]
+    code, out, err = run(_new_file(tmp_path, "disagree.csv", rows))
+    assert code == 1
+    assert "line 13: line 14 has deal id 31785 but Status 'Second hand', where line 13 has 'New'" in err, err
+    assert "line 15: line 16: Numbers delivered or TIV delivery values without a Delivery year" in err, err
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda h: h.replace("Supplier,Recipient", "Recipient,Supplier"), "column 2 is 'Recipient' where SIPRI's"),
+        (lambda h: h.replace(",Local production;", ";"), "'Local production' is missing"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_header_changed_names_its_first_different_column(countries, tmp_path, change, message):
+    lines = NEW.read_text(encoding="latin-1").splitlines()
+    lines[11] = change(lines[11])
+    path = tmp_path / "changed.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    code, out, err = run(path)
+    assert code == 1 and message in err, err
+    assert Contract.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_header_in_other_case_is_read_and_two_exports_joined_are_refused(countries, tmp_path):
+    lines = LEGACY.read_text(encoding="latin-1").splitlines()
+    lines[11] = lines[11].replace("status", "Status").replace("Recipient", "RECIPIENT")
+    path = tmp_path / "recased.csv"
+    path.write_text("\n".join(lines[:14]), encoding="utf-8")
+    code, out, err = run(path)
+    assert code == 0 and "deals 2, rejected 0" in out, err + out
+    joined = tmp_path / "joined.csv"
+    joined.write_text("\n".join(lines[:14] + lines[:14]), encoding="utf-8")
+    code, out, err = run(joined)
+    assert code == 1 and "line 26 is a header again, as on line 12: two exports joined" in err, err
+
+
+@pytest.mark.django_db
+def test_a_file_of_which_no_row_is_read_records_no_release(countries, tmp_path):
+    from transfers.models import Release
+
+    code, out, err = run(_legacy_file(tmp_path, "bad.csv", ["Qatar;France;1986", "Oman;France;1987"]))
+    assert code == 1 and "none of its 2 rows could be read (line 13: expected 16 columns, found 1" in err, err
+    assert not Release.objects.exists() and not Source.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_party_in_capitals_or_with_a_curly_apostrophe_is_the_state_sipri_means(db, tmp_path):
+    """Without the countries loaded, `RUSSIA` in one row became a party of its own (kind
+    other) that `Russia` in every other row was then taken for; `Cote d’Ivoire` with a curly
+    apostrophe became a second Côte d'Ivoire."""
+    rows = [
+        GOOD_ROW.replace("Qatar,France", "Iran,RUSSIA"),
+        GOOD_ROW.replace("Qatar,France", "Syria,Russia").replace("1986", "1990"),
+        GOOD_ROW.replace("Qatar", "Cote d’Ivoire"),
+        GOOD_ROW.replace("Qatar", "Cote d'Ivoire").replace("1986", "1991"),
+        GOOD_ROW.replace("France", "UNKNOWN SUPPLIER(S)"),
+    ]
+    code, out, err = run(_legacy_file(tmp_path, "case.csv", rows))
+    assert code == 0, err
+    suppliers = dict(Contract.objects.values_list("recipient__name", "supplier__code").distinct())
+    assert suppliers["Iran"] == suppliers["Syria"] == "RUS", suppliers
+    assert set(Contract.objects.filter(supplier__code="FRA").values_list("recipient__code", flat=True)) == {"CIV"}
+    assert Contract.objects.filter(supplier__code="unknown-supplier").count() == 1
+    assert not Actor.objects.filter(kind=Actor.Kind.OTHER).exists()

@@ -68,6 +68,13 @@ BATCH_SIZE = 2000
 LOOKUP_CHUNK = 2000
 LEGACY_PREFIX = "sipri-l-"
 
+
+def _party_key(name):
+    """A party's name as compared: case, runs of spaces and typographic apostrophes aside
+    (`RUSSIA` is `Russia`, `Cote d’Ivoire` is `Cote d'Ivoire`)."""
+    return " ".join(name.replace("’", "'").replace("‘", "'").split()).lower()
+
+
 # SIPRI's own spellings and historical states: name -> (code, our name, kind).
 SIPRI_PARTIES = {
     "Soviet Union": ("SUN", "Soviet Union", Actor.Kind.HISTORICAL_STATE),
@@ -99,6 +106,7 @@ SIPRI_PARTIES = {
     "unknown supplier(s)": ("unknown-supplier", "Unknown supplier(s)", Actor.Kind.UNKNOWN),
     "unknown recipient(s)": ("unknown-recipient", "Unknown recipient(s)", Actor.Kind.UNKNOWN),
 }
+_SIPRI_PARTY_KEYS = {_party_key(name): name for name in SIPRI_PARTIES}
 
 
 class ImportOutdated(Exception):
@@ -147,6 +155,8 @@ class ImportReport:
     rejected: list[RowError] = field(default_factory=list)
     # Rows broken over several lines by the export and put back together: (first, last line).
     rejoined: list[tuple[int, int]] = field(default_factory=list)
+    # Columns after SIPRI's that the header names (parser.Export.ignored_columns): not read.
+    ignored_columns: list[str] = field(default_factory=list)
     # Rows imported as published although they break a rule of hand entry: (line, reference, what).
     flagged: list[tuple[int, str, str]] = field(default_factory=list)
     merge: MergeReport | None = None
@@ -180,9 +190,9 @@ def _actor_index():
     actors = list(Actor.objects.all())
     for actor in actors:
         for name in [actor.name, *actor.aliases]:
-            index.setdefault(name.strip().lower(), actor)
+            index.setdefault(_party_key(name), actor)
     for actor in actors:
-        index.setdefault(actor.code.strip().lower(), actor)
+        index.setdefault(_party_key(actor.code), actor)
     return index
 
 
@@ -210,16 +220,18 @@ def actor_resolve_sipri_parties(*, names, reason, created):
     """Map SIPRI party names to actors, creating the missing ones (with history)."""
     index = _actor_index()
     resolved = {}
-    for name in sorted(names):
-        key = name.strip().lower()
+    # SIPRI's own spellings first, whatever their case: `RUSSIA` in one row is Russia, never
+    # an actor of its own that `Russia` in every other row would then be taken for.
+    for name in sorted(names, key=lambda name: (_party_key(name) not in _SIPRI_PARTY_KEYS, name)):
+        key = _party_key(name)
         if key in index:
             actor = index[key]
             # Keep SIPRI's spelling as an alias ('eSwatini', 'Turkiye').
             actor.add_aliases([name], reason=reason)
             resolved[name] = actor
             continue
-        if name in SIPRI_PARTIES:
-            code, our_name, kind = SIPRI_PARTIES[name]
+        if key in _SIPRI_PARTY_KEYS:
+            code, our_name, kind = SIPRI_PARTIES[_SIPRI_PARTY_KEYS[key]]
             if our_name is None:
                 our_name = country_display_name(pycountry.countries.get(alpha_3=code))
         elif name.endswith("**"):
@@ -241,7 +253,7 @@ def actor_resolve_sipri_parties(*, names, reason, created):
         if was_created:
             created.append(f"{actor.code} ({name})")
         for alias in [actor.code, actor.name, name]:
-            index.setdefault(alias.strip().lower(), actor)
+            index.setdefault(_party_key(alias), actor)
         resolved[name] = actor
     return resolved
 
@@ -1048,6 +1060,7 @@ def sipri_import(
         deals=len(export.deals),
         rejected=list(export.errors),
         rejoined=list(export.rejoined),
+        ignored_columns=list(export.ignored_columns),
         flagged=[
             (
                 deal.line,

@@ -275,6 +275,8 @@ class Export:
     parties: tuple[str | None, str | None] = (None, None)
     # Of the bytes read (once: a pipe or a file replaced while read gives its digest to no other).
     sha256: str = ""
+    # Columns after SIPRI's that the header names (a user's own, added in a spreadsheet): not read.
+    ignored_columns: list[str] = field(default_factory=list)
 
 
 # --- Reading -------------------------------------------------------------------------------------
@@ -353,12 +355,36 @@ def _clean_line(line):
 _GENERATED = re.compile(r"Data generated:\s*(\d{1,2} \w+ \d{4})", re.ASCII)
 
 
+def _header_differs(line):
+    """Why a line that opens as a SIPRI header is not one (its columns reordered, renamed,
+    missing), naming the first column that differs; None for any other line."""
+    for delimiter in DELIMITERS:
+        names = [c.strip().removesuffix(";") for c in _cells(line, delimiter)]
+        for expected in (LEGACY_HEADER, NEW_HEADER):
+            if len(names) < 3 or names[0].lower() != expected[0].lower():
+                continue
+            for number, (found, wanted) in enumerate(zip(names, expected, strict=False), start=1):
+                if found.lower() != wanted.lower():
+                    return (
+                        f"the header's column {number} is {found!r} where SIPRI's export has {wanted!r}: "
+                        "export the file again from SIPRI, or put its columns back as they were "
+                        f"({', '.join(expected)})"
+                    )
+            if len(names) < len(expected):
+                return (
+                    f"the header has {len(names)} columns where SIPRI's export has {len(expected)}: "
+                    f"{expected[len(names)]!r} is missing"
+                )
+    return None
+
+
 def _header_kind(cells):
     # The newer export's stray ';' is inside the last cell once a spreadsheet has saved it.
-    names = [c.strip().removesuffix(";") for c in cells]
-    if names[: len(LEGACY_HEADER)] == LEGACY_HEADER:
+    # Case aside: `Status` for SIPRI's `status`, a header retyped or re-cased in a spreadsheet.
+    names = [c.strip().removesuffix(";").lower() for c in cells]
+    if names[: len(LEGACY_HEADER)] == [name.lower() for name in LEGACY_HEADER]:
         return LEGACY
-    if names[: len(NEW_HEADER)] == NEW_HEADER:
+    if names[: len(NEW_HEADER)] == [name.lower() for name in NEW_HEADER]:
         return BY_DELIVERY_YEAR
     return None
 
@@ -544,6 +570,11 @@ def _legacy_reference(deal, occurrences):
     return _stable_reference(*identity, occurrences[identity])
 
 
+# What every row of a deal repeats (the deal's, not a delivery year's): description, category,
+# order date and its estimate flag, status, SIPRI estimate, TIV deal unit, local production.
+_DEAL_COLUMNS = [4, 5, 6, 7, 12, 13, 14, 16]
+
+
 def _new_rows_to_deal(rows):
     """Rows of one deal id (one per delivery year) into one Deal."""
     line, cells = rows[0]
@@ -562,7 +593,15 @@ def _new_rows_to_deal(rows):
     for row_line, row in rows:
         if (row[1].strip(), row[2].strip(), row[3].strip()) != (supplier, recipient, designation):
             raise _Reject(f"line {row_line} has deal id {deal_id} but other parties or designation")
+        for column in _DEAL_COLUMNS:
+            if row[column].strip() != cells[column].strip():
+                raise _Reject(
+                    f"line {row_line} has deal id {deal_id} but {NEW_HEADER[column]} {row[column].strip()!r}, "
+                    f"where line {line} has {cells[column].strip()!r}"
+                )
         if not row[10].strip():
+            if row[8].strip() or row[15].strip():
+                raise _Reject(f"line {row_line}: Numbers delivered or TIV delivery values without a Delivery year")
             continue
         year = _year(row[10], "Delivery year")
         quantity = _count(row[8], "Numbers delivered")
@@ -691,7 +730,19 @@ def _quoted_row(lines, index, delimiter):
     return (cells, taken) if cells is not None and taken > 1 else (None, 0)
 
 
-def _rows(lines, first_number, kind, rejoined, delimiter):
+def _trimmed(cells, width, named):
+    """A row's cells past SIPRI's `width` columns dropped when they are empty (a spreadsheet
+    saves a row with trailing separators) or under the header's own extra columns (`named` of
+    them); else the row as read, refused for its count."""
+    if isinstance(cells, _Unreadable) or len(cells) <= width:
+        return cells
+    extra = cells[width:]
+    if len(cells) <= width + named or not any(cell.strip() for cell in extra[named:]):
+        return cells[:width]
+    return cells
+
+
+def _rows(lines, first_number, kind, rejoined, delimiter, named=0):
     """(line number, cells) of each data row. A row with too few cells is rejoined with
     the lines after it when together they make exactly one valid row, and the line after
     it is not a whole row of its own (SIPRI's export breaks rows at line breaks inside
@@ -701,6 +752,7 @@ def _rows(lines, first_number, kind, rejoined, delimiter):
     row_valid = _legacy_row_valid if kind == LEGACY else _new_row_valid
 
     def local(cells):
+        cells = _trimmed(cells, width, named)
         # A row's decimal commas, once its cells are its columns (not a part of a split row).
         if delimiter != ";" or isinstance(cells, _Unreadable):
             return cells
@@ -719,7 +771,9 @@ def _rows(lines, first_number, kind, rejoined, delimiter):
         index += 1
         if not line.strip():
             continue
-        cells = _cells(line, delimiter)
+        cells = _trimmed(_cells(line, delimiter), width, named)
+        if not isinstance(cells, _Unreadable) and not any(cell.strip() for cell in cells):
+            continue  # a spreadsheet's empty row: separators only (`,,,,`)
         if len(cells) < width and '"' in line:
             quoted, taken = _quoted_row(lines, index - 1, delimiter)
             if quoted is not None and len(quoted) == width and valid(quoted):
@@ -781,6 +835,7 @@ def sipri_read(path):
     parties = (None, None)
     header_index = None
     kind = None
+    differing = None
     for index, raw in enumerate(lines[:60]):
         line = _clean_line(raw)
         match = _GENERATED.search(line)
@@ -805,11 +860,18 @@ def sipri_read(path):
             parties = (match.group(1), match.group(2))
         delimiter = next((d for d in DELIMITERS if d in line and _header_kind(_cells(line, d))), None)
         if delimiter is not None:
-            kind, header_index = _header_kind(_cells(line, delimiter)), index
+            header = _cells(line, delimiter)
+            kind, header_index = _header_kind(header), index
+            width = len(LEGACY_HEADER) if kind == LEGACY else len(NEW_HEADER)
+            extra = [cell.strip().removesuffix(";") for cell in header[width:]]
+            while extra and not extra[-1]:
+                extra.pop()
             break
+        differing = differing or _header_differs(line)
     if header_index is None:
         raise ImportFileError(
-            "no SIPRI trade-register header found in the first 60 lines (expected a line starting "
+            differing
+            or "no SIPRI trade-register header found in the first 60 lines (expected a line starting "
             "'Recipient,Supplier,Year of order' or 'SIPRI AT Database ID,Supplier,Recipient')"
         )
 
@@ -819,21 +881,20 @@ def sipri_read(path):
     body = [_clean_line(raw) if kind == BY_DELIVERY_YEAR else raw for raw in lines[header_index + 1 :]]
     del lines
     occurrences = {}
-    pending_id, pending = None, []
-
-    def flush():
-        if not pending:
-            return
-        try:
-            deals.append(_new_rows_to_deal(pending))
-        except _Reject as exc:
-            errors.append(RowError(pending[0][0], str(exc)))
-
-    for line_number, cells in _rows(body, header_index + 2, kind, rejoined, delimiter):
+    # A deal's rows, by its id, in the order the ids first appear: a spreadsheet sorted by
+    # delivery year or by supplier parts them.
+    by_id = {}
+    for line_number, cells in _rows(body, header_index + 2, kind, rejoined, delimiter, named=len(extra)):
         rows += 1
         if isinstance(cells, _Unreadable):
             errors.append(RowError(line_number, cells.reason))
             continue
+        if _header_kind(cells):
+            # Its rows would be imported twice over, or read as the first export's.
+            raise ImportFileError(
+                f"line {line_number} is a header again, as on line {header_index + 1}: two exports joined in "
+                "one file? Import each on its own."
+            )
         if kind == LEGACY:
             try:
                 deal = _legacy_deal(cells, line_number)
@@ -850,21 +911,21 @@ def sipri_read(path):
         if not re.fullmatch(r"[0-9]{1,18}", deal_id):
             errors.append(RowError(line_number, f"SIPRI AT Database ID {deal_id!r} is not a number"))
             continue
-        if deal_id != pending_id:
-            flush()
-            pending_id, pending = deal_id, []
-        pending.append((line_number, [*cells[:-1], cells[-1].strip().removesuffix(";")]))
-    flush()
-    if kind == BY_DELIVERY_YEAR:
-        # A deal's rows are consecutive; a deal id seen again later is an error, not a merge.
-        seen, kept = set(), []
-        for deal in deals:
-            if deal.sipri_deal_id in seen:
-                errors.append(RowError(deal.line, f"deal id {deal.sipri_deal_id} appears again after other deals"))
-                continue
-            seen.add(deal.sipri_deal_id)
-            kept.append(deal)
-        deals = kept
+        by_id.setdefault(deal_id, []).append((line_number, [*cells[:-1], cells[-1].strip().removesuffix(";")]))
+    for pending in by_id.values():
+        try:
+            deals.append(_new_rows_to_deal(pending))
+        except _Reject as exc:
+            errors.append(RowError(pending[0][0], str(exc)))
+    errors.sort(key=lambda error: error.line)
+    if errors and not deals:
+        # No release is recorded of a file of which no row could be read (an export of no
+        # deal at all is one: a query that found none, recorded as a partial release).
+        shown = "; ".join(str(error) for error in errors[:3])
+        raise ImportFileError(
+            f"none of its {rows:,} rows could be read ({shown}{' ...' if len(errors) > 3 else ''}); "
+            "is it a SIPRI export as downloaded?"
+        )
     return Export(
         format=kind,
         encoding=encoding if delimiter == "," else f"{encoding}, {_DELIMITER_NAMES[delimiter]}-separated",
@@ -877,6 +938,7 @@ def sipri_read(path):
         year_range=year_range,
         parties=parties,
         sha256=sha256,
+        ignored_columns=extra,
     )
 
 

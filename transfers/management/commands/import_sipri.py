@@ -175,6 +175,8 @@ class Command(BaseCommand):
                 f"  rows split over several lines by the export: {len(report.rejoined)} ({shown}"
                 f"{' ...' if len(report.rejoined) > 20 else ''})"
             )
+        if report.ignored_columns:
+            lines.append(f"  columns after SIPRI's, not read: {', '.join(map(repr, report.ignored_columns))}")
         if report.flagged:
             shown = "; ".join(f"line {line}: {what}" for line, _, what in report.flagged[:20])
             lines.append(
