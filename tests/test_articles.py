@@ -939,6 +939,24 @@ def test_who_defends_or_calls_a_sale_something_speaks(seed, token_client, senten
 
 
 @pytest.mark.django_db
+def test_our_units_receiving_what_is_handed_over_do_not_make_the_speaker_the_seller(seed, token_client):
+    """Blind set 9: a buyer's minister saying `... our light mechanised units, and the vehicles
+    handed over today ...` was drafted as his own state selling them (`our` before a supply
+    verb); `we` before it still is the speaker's side supplying."""
+    text = (
+        "Russia delivered 29 Tor-M1 systems to Iran in 2006.\n\n"
+        '"The Tor-M1 is now the backbone of our air defence, and the systems handed over today are better '
+        "than anything before,\" Iran's defence minister said.\n\n"
+        '"We have handed over all 29 Tor-M1 systems to Iran," a Russian official said.'
+    )
+    drafts = drafts_of(token_client, text, "2007-01-16")
+    minister = next(d for d in drafts if d["sentence"].startswith('"The Tor-M1'))
+    assert minister["subject_type"] in ("contract", "transfer"), minister
+    official = next(d for d in drafts if d["sentence"].startswith('"We have'))
+    assert official["subject_type"] in ("contract", "transfer"), official
+
+
+@pytest.mark.django_db
 def test_the_articles_own_background_is_not_drafted(seed, token_client):
     """A sentence that states no figure, date or status, quotes no one and takes no side is
     the article's background, not a claim: such drafts were most of those editors had to

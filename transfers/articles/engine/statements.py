@@ -1173,7 +1173,9 @@ class Engine:
                     # `supplied Ukraine with air defence systems`, `sent Kyiv 14 tanks`, `sold the
                     # Philippines 12 jets`
                     recipient = actor_state(g, after[0].key)
-                if supplier is None and ours and ours[0] < k:
+                if supplier is None and any(doc[x].lower_ == "we" for x in ours if x < k):
+                    # `"We have delivered all 29," the minister said`; not `our units ... the
+                    # vehicles handed over today` (where the speaker's side receives).
                     supplier = speaker_state
             else:
                 recipient = near
