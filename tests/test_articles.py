@@ -514,6 +514,10 @@ def test_a_denial_once_accepted_disputes_the_report_it_denies(seed, tmp_path):
         ("Russia sold the Tor-M1 systems to Iran in a $1.5-billion deal.", "value", "USD 1500000000"),
         ("Russia sold Iran the Tor-M1 systems in a deal worth Rs 5,000 crore.", "value", "INR 50000000000"),
         ("Russia sold Iran the Tor-M1 systems in a Rs. 4,150-crore deal.", "value", "INR 41500000000"),
+        # Blind set 8: a supply denied, talks without a deal, a month with its part named.
+        ("Russia has not sent and will not send Tor-M1 systems to Iran.", "status", "not delivered"),
+        ("Iran asked Russia for Tor-M1 systems, but no agreement has been reached.", "status", "not signed"),
+        ("The Tor-M1 systems were unloaded in Iran in the second half of September.", "delivery_date", "2006-09"),
     ],
 )
 @pytest.mark.django_db
@@ -954,6 +958,23 @@ def test_our_units_receiving_what_is_handed_over_do_not_make_the_speaker_the_sel
     assert minister["subject_type"] in ("contract", "transfer"), minister
     official = next(d for d in drafts if d["sentence"].startswith('"We have'))
     assert official["subject_type"] in ("contract", "transfer"), official
+
+
+@pytest.mark.django_db
+def test_a_quotation_of_two_sentences_is_one_statement_of_its_speaker(seed, token_client):
+    """Blind set 8: the first sentence of `"Iran is no longer just a buyer. We have delivered
+    ...," he said.` was taken for more of the statement before (a delivery's date, by another)."""
+    text = (
+        "The Tor-M1 systems were unloaded in Iran in September 2006, a Russian official said.\n\n"
+        '"Iran is no longer just a buyer of Tor-M1 systems. We have delivered all 29 of them," he said.\n\n'
+        "Iran and Russia have agreed on the text of a treaty but have not signed it."
+    )
+    drafts = drafts_of(token_client, text, "2007-01-16")
+    opening = text.index('"Iran is no longer')
+    quoted = [d for d in drafts if any(start <= opening < end for start, end in [(d["start"], d["end"]), *d["also"]])]
+    assert quoted and all(d["sentence"].startswith("We have delivered") for d in quoted), drafts
+    # A treaty not signed is no deal's status.
+    assert not [d for d in drafts if d["assertion_value"] == "not signed"], drafts
 
 
 @pytest.mark.django_db

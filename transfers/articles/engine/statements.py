@@ -167,6 +167,7 @@ class Clause:
     offset: int  # the line's offset in the article
     mentions: list
     in_quote: list
+    quote_goes_on: bool = False  # a quotation open at the clause's end goes on after it
 
     @property
     def start(self):
@@ -254,6 +255,7 @@ class Engine:
         self.main_pair = (None, None)
         self.main_system = None
         self.opened_by = None  # the party the sentence before opened with, in this paragraph
+        self.quote_opening = None  # [start, end] of a quotation's first sentence, for the statement it opens
 
     # -- the article ---------------------------------------------------------------------------------------
 
@@ -284,6 +286,7 @@ class Engine:
             line_quotes = _quote_flags(doc, 0, len(doc))
             previous_in_line = None
             self.opened_by = None
+            self.quote_opening = None
             for sentence_start, sentence_end in _sentences(doc):
                 group += 1
                 opens = sentence_start + (doc[sentence_start].lower_ == "the")
@@ -372,7 +375,7 @@ class Engine:
         # sentence's found by bisection, not by reading all of them for each sentence (25,000
         # sentences on a line took 30 s).
         sentence_mentions = [m for m in mentions[bisect_left(starts, i) : bisect_left(starts, j)] if m.j <= j]
-        whole = Clause(doc, i, j, offset, sentence_mentions, in_quote)
+        whole = Clause(doc, i, j, offset, sentence_mentions, in_quote, j < len(doc) and line_quotes[j] and in_quote[-1])
         # `X reported that ..., but Y denied that`: two statements.
         for k in range(i + 2, j - 2):
             if doc[k].lower_ == "but" and doc[k - 1].text == "," and not in_quote[k - i]:
@@ -466,6 +469,12 @@ class Engine:
         else:
             content = (i, j)
         content_text = clause.text(*content)
+        if main is None and according is None and quoted and len(quoted) >= (j - i) - 1 and clause.quote_goes_on:
+            # `"Tehran is no longer just a supplier. It is a full participant," he said.`: the
+            # quotation's first sentence is the statement its speaker ends.
+            if doc[i].text in QUOTE_OPEN or doc[i].text == '"':
+                self.quote_opening = [clause.start, clause.end]
+                return None
         if main is None and according is None and quoted and len(quoted) >= (j - i) - 1 and self.drafts:
             # A quotation continued in a sentence of its own: the same statement.
             return self._continue(draft, clause, reason="quotation continued")
@@ -547,6 +556,10 @@ class Engine:
             if not draft.assertion_field and not previous.assertion_field and previous.subject == draft.subject:
                 return self._merge(previous, draft, reason="the same speaker goes on")
         drafts = self._split_assertions(draft)
+        if self.quote_opening:
+            for each in drafts:
+                each.also.insert(0, self.quote_opening)
+            self.quote_opening = None
         self.drafts.extend(drafts)
         if draft.deal or draft.subject_type == "proposal":
             self.current_deal = (draft.subject_type, draft.subject_key, dict(draft.proposed_contract))
@@ -619,6 +632,9 @@ class Engine:
         return target.subject
 
     def _merge(self, previous, draft, *, reason):
+        if self.quote_opening:
+            previous.also.append(self.quote_opening)
+            self.quote_opening = None
         previous.also.append([draft.start, draft.end])
         previous.cue("merged", reason)
         if previous.stance == "asserts" and draft.stance != "asserts":

@@ -22,7 +22,14 @@ DATE_PATTERNS = [
     ("year", re.compile(r"\b(?:in|since|by|until|from|during|of|late|early|mid-)\s*((?:19|20)\d\d)\b")),
     # `in April last year`: the month of the year named relative to the article's.
     ("month-relative", re.compile(r"\b" + MONTHS + r",? (?:of )?(?:last|this|next) year\b")),
-    ("month-of-year", re.compile(r"\b(?:in|by|until|during|late|early|mid-)\s*" + MONTHS + r"(?![ ,]+\d)")),
+    # `in the second half of September`, `by the end of March`: the month, at its precision.
+    (
+        "month-of-year",
+        re.compile(
+            r"\b(?:in|by|until|during|late|early|mid-)\s*(?:the\s+(?:first|second|latter|last)\s+half\s+of\s+|"
+            r"the\s+(?:beginning|end|middle|start)\s+of\s+|early\s+|late\s+|mid-)?" + MONTHS + r"(?![ ,]+\d)"
+        ),
+    ),
     ("relative", re.compile(r"\b(?:last|this|next) (?:year|month|week)\b|\byesterday\b", re.IGNORECASE)),
     (
         "weekday",

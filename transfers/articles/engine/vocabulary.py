@@ -217,7 +217,8 @@ STATUS_RULES = [
     (
         "not delivered",
         re.compile(
-            r"\b(?:not|n[’']t|never)\s+(?:yet\s+)?(?:been\s+)?(?:deliver\w*|received|taken delivery|took delivery)|"
+            r"\b(?:not|n[’']t|never)\s+(?:yet\s+)?(?:been\s+)?(?:deliver\w*|received|taken delivery|took delivery|"
+            r"sent|shipped|supplied|transferred|handed over)\b|"
             r"\bhave yet to\b[^.]*\bdeliver|"
             r"\bno\b[^.]{0,40}\bdelivered\b"
         ),
@@ -241,6 +242,16 @@ STATUS_RULES = [
             # `has taken delivery of its first`, `has received the first of seven`: the buyer's side.
             r"\b(?:took|taken|takes|taking)\s+delivery\s+of\b|"
             r"\breceived\s+(?:the|its|their|a|an)\s+(?:first|second|third|fourth|fifth|sixth|last|final)\b"
+        ),
+    ),
+    (
+        "not signed",
+        re.compile(
+            r"\bno\s+(?:agreement|contract|deal)\s+(?:has|had)\s+(?:yet\s+)?been\s+(?:reached|signed|concluded)\b|"
+            # A deal's, not a treaty's (`have agreed on the text of a peace treaty but have not signed it`).
+            r"\b(?:has|have|had)\s+(?:not|n[’']t)\s+(?:yet\s+)?signed\s+(?:a|an|the|any)\s+(?:\w+\s+){0,2}"
+            r"(?:contract|deal|agreement)\b|\b(?:contract|deal)\s+(?:has|had|was)\s+(?:not|n[’']t)\s+(?:yet\s+)?"
+            r"been\s+signed\b"
         ),
     ),
     ("not cancelled", NOT_CANCELLED),
