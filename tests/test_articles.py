@@ -518,6 +518,8 @@ def test_a_denial_once_accepted_disputes_the_report_it_denies(seed, tmp_path):
         ("Russia has not sent and will not send Tor-M1 systems to Iran.", "status", "not delivered"),
         ("Iran asked Russia for Tor-M1 systems, but no agreement has been reached.", "status", "not signed"),
         ("The Tor-M1 systems were unloaded in Iran in the second half of September.", "delivery_date", "2006-09"),
+        # What a denial names (blind set 9): `denied that an agreement had been reached`.
+        ("Iran denied that an agreement had been reached with Russia on more Tor-M1 systems.", "status", "signed"),
     ],
 )
 @pytest.mark.django_db
@@ -967,14 +969,15 @@ def test_a_quotation_of_two_sentences_is_one_statement_of_its_speaker(seed, toke
     text = (
         "The Tor-M1 systems were unloaded in Iran in September 2006, a Russian official said.\n\n"
         '"Iran is no longer just a buyer of Tor-M1 systems. We have delivered all 29 of them," he said.\n\n'
-        "Iran and Russia have agreed on the text of a treaty but have not signed it."
+        "Iran and Russia have agreed on the text of a treaty but have not signed it.\n\n"
+        "Russia put the value of the Tor-M1 systems at $700 million when the contract was signed in 2005."
     )
     drafts = drafts_of(token_client, text, "2007-01-16")
     opening = text.index('"Iran is no longer')
     quoted = [d for d in drafts if any(start <= opening < end for start, end in [(d["start"], d["end"]), *d["also"]])]
     assert quoted and all(d["sentence"].startswith("We have delivered") for d in quoted), drafts
-    # A treaty not signed is no deal's status.
-    assert not [d for d in drafts if d["assertion_value"] == "not signed"], drafts
+    # A treaty not signed is no deal's status, nor is a contract's signing dated.
+    assert not [d for d in drafts if d["assertion_field"] == "status" and "signed" in d["assertion_value"]], drafts
 
 
 @pytest.mark.django_db

@@ -254,6 +254,15 @@ STATUS_RULES = [
             r"been\s+signed\b"
         ),
     ),
+    # `denied that an agreement had been reached`: what is denied is the signing (not `when
+    # the contract was signed in 2023`, which dates it).
+    (
+        "signed",
+        re.compile(
+            r"\b(?:an|the|a)\s+(?:agreement|deal|contract)\s+(?:(?:had|has)\s+been\s+(?:reached|signed|concluded)|"
+            r"was\s+reached)\b"
+        ),
+    ),
     ("not cancelled", NOT_CANCELLED),
     ("cancelled", CANCELLED),
     (
