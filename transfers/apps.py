@@ -17,6 +17,13 @@ class TransfersConfig(AppConfig):
         from .totals import maintain as totals
 
         totals.connect_signals()
+
+        # Every admin module is imported by now (django.contrib.admin's ready() runs first).
+        from django.contrib import admin
+
+        from .admin.base import changelists_checked
+
+        changelists_checked(admin.site)
         post_migrate.connect(totals.ensure_after_migrate, sender=self, dispatch_uid="transfers-totals")
 
 

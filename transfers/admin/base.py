@@ -2,12 +2,13 @@
 refusal shown as a message, a year filter, and the columns of a grouped tabular inline."""
 
 import csv
+from types import MethodType
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models.functions import ExtractYear
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
@@ -72,6 +73,31 @@ class FilterCheckedChangeList(ChangeList):
                     if not 1 <= number <= 9999:
                         raise IncorrectLookupParameters(f"{name} is out of range.")
         return lookups
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        if exclude_parameters is None and self.filter_params:
+            # Django filters by any lookup of any field the address names (`date__year=-1`,
+            # `code__regex=(`, `name__range=1,2`, `other_names__contains=x`) and finds the
+            # lookup wrong only when the database runs it: a 500. The filtered list is tried
+            # once (the first row, in a savepoint), and a lookup it cannot run is refused as
+            # Django refuses an unknown one.
+            try:
+                with transaction.atomic(using=queryset.db):
+                    queryset.exists()
+            except (DatabaseError, ValueError, OverflowError, TypeError, NotImplementedError) as exc:
+                raise IncorrectLookupParameters(f"A filter of the address cannot be run: {exc}") from exc
+        return queryset
+
+
+def changelists_checked(site):
+    """Every list of the site, the project's and those of Django and the apps it uses (users,
+    groups, tokens, login lockouts), checked as FilterCheckedChangeList checks them."""
+    for model_admin in site._registry.values():
+        if not isinstance(model_admin, FilterCheckedMixin):
+            model_admin.get_changelist = MethodType(
+                lambda self, request, **kwargs: FilterCheckedChangeList, model_admin
+            )
 
 
 class FilterCheckedMixin:
