@@ -362,3 +362,26 @@ def test_a_value_of_more_digits_than_the_database_keeps_is_refused_not_rounded(e
     assert response.json()["value_amount"] == body["value_amount"]
     detail = editor_api.get("/api/contracts/many-digits/")
     assert detail.status_code == 200 and detail.json()["value_amount"] == body["value_amount"]
+
+
+@pytest.mark.django_db
+def test_a_line_written_to_a_deal_that_is_not_an_arms_transfer_is_refused_not_lost(editor_api, register):
+    """Found by an adversarial pass: a line POSTed to a non-arms deal was saved and answered
+    404 (the register holds arms deals' lines only); a client that tried again made a second
+    line it could neither read, change nor delete over the API. A move of a line to such a
+    deal was the same."""
+    deal = Contract.objects.filter(transfers__isnull=False).first()
+    other = Contract.objects.create(
+        reference="plant-deal", supplier=deal.supplier, recipient=deal.recipient, kind=Contract.Kind.NON_ARMS
+    )
+    line = Transfer.objects.filter(contract=deal).first()
+    before = counts()
+    response = editor_api.post(
+        "/api/transfers/", {"contract": "plant-deal", "system": line.system.slug, "quantity_ordered": 3}, format="json"
+    )
+    assert response.status_code == 400 and "not an arms transfer" in response.json()["contract"][0], response.content
+    response = editor_api.patch(f"/api/transfers/{line.pk}/", {"contract": "plant-deal"}, format="json")
+    assert response.status_code == 400 and "contract" in response.json(), response.content
+    assert counts() == before and not other.transfers.exists()
+    line.refresh_from_db()
+    assert line.contract_id == deal.pk

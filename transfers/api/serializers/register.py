@@ -158,6 +158,18 @@ class TransferSerializer(BaseModelSerializer):
             "disputed",
         ]
 
+    def validate_contract(self, contract):
+        # The register holds arms deals' lines only: a line written to another deal was saved
+        # and then answered 404, as out of this endpoint's reach (a client that tried again
+        # made a second one).
+        if contract.kind != Contract.Kind.ARMS:
+            raise serializers.ValidationError(
+                f"Deal {contract.reference} is not an arms transfer (kind {contract.kind}): the register holds "
+                "only arms deals' lines. Make it an arms deal first (PATCH /api/contracts/), or record its "
+                "lines in the admin."
+            )
+        return contract
+
 
 class DeliverySerializer(BaseModelSerializer):
     transfer = NestedRelatedField(brief=TransferBriefSerializer, lookup="id", queryset=Transfer.objects.all())
