@@ -771,7 +771,7 @@ def _rows(lines, first_number, kind, rejoined, delimiter, named=0):
         index += 1
         if not line.strip():
             continue
-        cells = _trimmed(_cells(line, delimiter), width, named)
+        cells = _cells(line, delimiter)  # cut to SIPRI's columns by local(), as every row yielded
         if not isinstance(cells, _Unreadable) and not any(cell.strip() for cell in cells):
             continue  # a spreadsheet's empty row: separators only (`,,,,`)
         if len(cells) < width and '"' in line:
